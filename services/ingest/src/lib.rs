@@ -1,0 +1,10 @@
+//! Readers for every input Rollcall takes from files: saved Microsoft Graph responses,
+//! LDIF, EHR user exports (CSV, JSON, FHIR, SCIM), the HR roster and `tenant.yaml`.
+//!
+//! Each reader turns bytes into the source-neutral model of `rollcall-core`. Readers never
+//! panic on any input; a bad record becomes a [`Diagnostic`] and the rest of the file is
+//! still read, while a file that cannot be read at all returns a typed error.
+
+pub mod diagnostic;
+
+pub use diagnostic::{Diagnostic, Level, Location};
