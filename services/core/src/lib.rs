@@ -4,4 +4,20 @@
 //! This crate does no I/O and cannot panic on any input, so the `rollcall` CLI, the engine
 //! service and the tests run the same code on the same data and get the same findings.
 
+pub mod context;
+pub mod evaluate;
+pub mod finding;
+pub mod grants;
+pub mod identity;
+pub mod input;
 pub mod model;
+pub mod normalize;
+pub mod policy;
+pub mod privilege;
+pub mod rules;
+pub mod tenant;
+
+pub use evaluate::{Evaluation, evaluate};
+pub use finding::{Finding, FindingKind, Severity};
+pub use input::TenantData;
+pub use tenant::{Tenant, TenantId};

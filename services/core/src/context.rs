@@ -1,0 +1,313 @@
+//! The indexed view of one tenant that every rule reads: accounts, grants, privilege and
+//! job roles per identity.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::finding::{AccountSubject, EntitlementSubject, Evidence, IdentitySubject, Subject};
+use crate::grants::{Grant, SourceGrants};
+use crate::identity::{self, Identity, Resolution};
+use crate::input::TenantData;
+use crate::model::{
+    Account, AccountMarker, AccountRef, AccountStatus, Entitlement, SourceId, SourceSnapshot,
+    Worker,
+};
+use crate::policy::JobRole;
+use crate::privilege::{self, AD_PRIVILEGED_ACCOUNT_RIDS, PrivilegeReason};
+use crate::tenant::Tenant;
+
+/// One source, indexed.
+pub struct SourceView<'a> {
+    /// The snapshot.
+    pub snapshot: &'a SourceSnapshot,
+    /// Effective grants per account.
+    pub grants: SourceGrants,
+    accounts: BTreeMap<&'a str, &'a Account>,
+    entitlements: BTreeMap<&'a str, &'a Entitlement>,
+    /// Why each privileged entitlement is privileged, by id.
+    privileged: BTreeMap<&'a str, Vec<PrivilegeReason>>,
+}
+
+impl<'a> SourceView<'a> {
+    fn new(snapshot: &'a SourceSnapshot, tenant: &Tenant) -> Self {
+        let entitlements: BTreeMap<&str, &Entitlement> =
+            snapshot.entitlements.iter().map(|e| (e.id.as_str(), e)).collect();
+        let mut privileged = BTreeMap::new();
+        for entitlement in &snapshot.entitlements {
+            let mut reasons = privilege::source_reasons(entitlement);
+            if let Some(pattern) = tenant.policy.privileged.find(&snapshot.source, entitlement) {
+                reasons.push(PrivilegeReason::Policy(pattern.as_str().to_owned()));
+            }
+            if !reasons.is_empty() {
+                privileged.insert(entitlement.id.as_str(), reasons);
+            }
+        }
+        Self {
+            snapshot,
+            grants: SourceGrants::expand(snapshot),
+            accounts: snapshot.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
+            entitlements,
+            privileged,
+        }
+    }
+
+    /// The source id.
+    pub fn source(&self) -> &'a SourceId {
+        &self.snapshot.source
+    }
+
+    /// The account with `id`.
+    pub fn account(&self, id: &str) -> Option<&'a Account> {
+        self.accounts.get(id).copied()
+    }
+
+    /// The entitlement with `id`.
+    pub fn entitlement(&self, id: &str) -> Option<&'a Entitlement> {
+        self.entitlements.get(id).copied()
+    }
+
+    /// Why the entitlement is privileged; empty when it is not.
+    pub fn privilege_reasons(&self, id: &str) -> &[PrivilegeReason] {
+        self.privileged.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The grants of `account` on entitlements that grant access (security-enabled).
+    pub fn access_grants(&self, account: &str) -> impl Iterator<Item = (&Grant, &'a Entitlement)> {
+        self.grants.of(account).iter().filter_map(|grant| {
+            let entitlement = self.entitlement(&grant.entitlement)?;
+            entitlement.security_enabled.then_some((grant, entitlement))
+        })
+    }
+}
+
+/// Why a person is privileged: one account marker or one privileged grant.
+#[derive(Debug, Clone)]
+pub struct PrivilegeFact {
+    /// The account.
+    pub account: AccountRef,
+    /// The evidence that makes it privileged.
+    pub evidence: Evidence,
+}
+
+/// What the rules know about one identity beyond its accounts.
+pub struct IdentityView<'a> {
+    /// The identity.
+    pub identity: &'a Identity,
+    /// The HR worker.
+    pub worker: Option<&'a Worker>,
+    /// The person's name.
+    pub name: String,
+    /// The job roles that apply, in policy order.
+    pub roles: Vec<&'a JobRole>,
+    /// Where the job roles came from.
+    pub roles_from: RolesFrom,
+    /// Why the person is privileged; empty when not.
+    pub privilege: Vec<PrivilegeFact>,
+    /// The person has left as of the evaluation time.
+    pub has_left: bool,
+}
+
+/// Where an identity's job roles came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolesFrom {
+    /// Assigned by employee id in `tenant.yaml`.
+    Assigned,
+    /// Matched on the HR title and department.
+    Hr,
+    /// Matched on a directory account's title and department (no HR match).
+    Directory,
+    /// No role.
+    None,
+}
+
+/// The indexed tenant.
+pub struct Context<'a> {
+    /// The tenant.
+    pub tenant: &'a Tenant,
+    /// The instant time-based rules are evaluated at.
+    pub as_of: DateTime<Utc>,
+    /// Every source, in input order.
+    pub sources: Vec<SourceView<'a>>,
+    /// The identity resolution.
+    pub resolution: Resolution,
+    /// The HR workers.
+    pub workers: &'a [Worker],
+    /// Whether an HR roster was given (orphans are only defined against one).
+    pub has_hr: bool,
+}
+
+impl<'a> Context<'a> {
+    /// Indexes `data`.
+    pub fn new(tenant: &'a Tenant, data: &'a TenantData, as_of: DateTime<Utc>) -> Self {
+        let sources = data.sources.iter().map(|s| SourceView::new(s, tenant)).collect();
+        Self {
+            tenant,
+            as_of,
+            sources,
+            resolution: identity::resolve(tenant, data),
+            workers: data.hr.as_ref().map_or(&[], |hr| hr.workers.as_slice()),
+            has_hr: data.hr.is_some(),
+        }
+    }
+
+    /// The view of the source that holds `account`, with the account.
+    pub fn account(&self, account: &AccountRef) -> Option<(&SourceView<'a>, &'a Account)> {
+        self.sources
+            .iter()
+            .filter(|view| view.source() == &account.source)
+            .find_map(|view| view.account(&account.id).map(|a| (view, a)))
+    }
+
+    /// Builds the per-identity views. Separate from `new` because views borrow the
+    /// resolution the context owns.
+    pub fn identities(&self) -> Vec<IdentityView<'_>> {
+        self.resolution.identities.iter().map(|identity| self.identity_view(identity)).collect()
+    }
+
+    fn identity_view<'s>(&'s self, identity: &'s Identity) -> IdentityView<'s> {
+        let worker = identity.worker.and_then(|i| self.workers.get(i));
+        let accounts: Vec<(&SourceView<'a>, &'a Account)> =
+            identity.accounts.iter().filter_map(|linked| self.account(&linked.account)).collect();
+        let name = worker
+            .and_then(|w| w.name.clone())
+            .or_else(|| accounts.first().map(|(_, account)| account.label()))
+            .unwrap_or_else(|| identity.key.clone());
+
+        let (roles, roles_from) = self.roles(worker, &accounts);
+
+        let mut privilege = Vec::new();
+        for (view, account) in &accounts {
+            let account_ref = AccountRef { source: view.source().clone(), id: account.id.clone() };
+            privilege.extend(
+                account_privilege(view, account)
+                    .into_iter()
+                    .map(|evidence| PrivilegeFact { account: account_ref.clone(), evidence }),
+            );
+        }
+        let has_left = worker.is_some_and(|w| w.has_left(self.as_of));
+        IdentityView { identity, worker, name, roles, roles_from, privilege, has_left }
+    }
+
+    fn roles<'s>(
+        &'s self,
+        worker: Option<&Worker>,
+        accounts: &[(&SourceView<'a>, &'a Account)],
+    ) -> (Vec<&'s JobRole>, RolesFrom) {
+        let policy = &self.tenant.policy;
+        if let Some(names) =
+            worker.and_then(|w| self.tenant.identity.roles.get(w.employee_id.trim()))
+        {
+            let roles: Vec<&JobRole> = names.iter().filter_map(|name| policy.role(name)).collect();
+            return (roles, RolesFrom::Assigned);
+        }
+        if let Some(worker) = worker {
+            let roles = policy.roles_for_worker(worker);
+            if !roles.is_empty() {
+                return (roles, RolesFrom::Hr);
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut roles = Vec::new();
+        for (_, account) in accounts {
+            for role in
+                policy.roles_for(account.job_title.as_deref(), account.department.as_deref())
+            {
+                if seen.insert(role.name.as_str()) {
+                    roles.push(role);
+                }
+            }
+        }
+        if roles.is_empty() { (roles, RolesFrom::None) } else { (roles, RolesFrom::Directory) }
+    }
+
+    /// The subject part naming `identity`.
+    pub fn identity_subject(&self, view: &IdentityView<'_>) -> IdentitySubject {
+        IdentitySubject {
+            key: view.identity.key.clone(),
+            name: view.name.clone(),
+            employee_id: view.worker.map(|w| w.employee_id.clone()),
+        }
+    }
+
+    /// A subject naming an account and, when it has one, its identity.
+    pub fn account_subject(&self, source: &SourceId, account: &Account) -> Subject {
+        let account_ref = AccountRef { source: source.clone(), id: account.id.clone() };
+        let identity = self
+            .resolution
+            .by_account
+            .get(&account_ref)
+            .and_then(|i| self.resolution.identities.get(*i))
+            .map(|identity| {
+                let view = self.identity_view(identity);
+                self.identity_subject(&view)
+            });
+        Subject {
+            identity,
+            account: Some(AccountSubject {
+                account: account_ref,
+                login: account.login.clone(),
+                name: account.label(),
+            }),
+            entitlement: None,
+            source: None,
+        }
+    }
+}
+
+/// The subject part naming an entitlement.
+pub fn entitlement_subject(source: &SourceId, entitlement: &Entitlement) -> EntitlementSubject {
+    EntitlementSubject {
+        source: source.clone(),
+        id: entitlement.id.clone(),
+        name: entitlement.name.clone(),
+    }
+}
+
+/// Evidence for why one account is privileged: its markers and privileged grants.
+pub fn account_privilege(view: &SourceView<'_>, account: &Account) -> Vec<Evidence> {
+    let source = view.source();
+    let record = format!("{source}/{}", account.id);
+    let mut evidence = Vec::new();
+    for marker in &account.markers {
+        let (field, value) = match marker {
+            AccountMarker::AdAdminCount => ("adminCount", "1".to_owned()),
+            AccountMarker::AdPrivilegedRid(rid) if AD_PRIVILEGED_ACCOUNT_RIDS.contains(rid) => {
+                ("objectSid", format!("RID {rid}"))
+            }
+            AccountMarker::AdPrivilegedRid(_) => continue,
+            AccountMarker::EntraReportIsAdmin => ("isAdmin", "true".to_owned()),
+        };
+        evidence.push(Evidence::new(Some(source), record.clone(), field, value));
+    }
+    for (grant, entitlement) in view.access_grants(&account.id) {
+        let reasons = view.privilege_reasons(&entitlement.id);
+        if let Some(reason) = reasons.first() {
+            evidence.push(Evidence::new(
+                Some(source),
+                record.clone(),
+                grant_field(grant),
+                format!("{} ({})", entitlement.name, reason.describe()),
+            ));
+        }
+    }
+    evidence
+}
+
+/// The evidence field name for a grant: how it is held.
+pub fn grant_field(grant: &Grant) -> String {
+    let state = match grant.state {
+        crate::model::GrantState::Active => "grant",
+        crate::model::GrantState::Eligible => "eligible grant",
+    };
+    if grant.is_direct() {
+        state.to_owned()
+    } else {
+        format!("{state} via {}", grant.via.join(" > "))
+    }
+}
+
+/// Whether an account can sign in or might: enabled, or a status the export does not give.
+pub fn may_sign_in(account: &Account) -> bool {
+    account.status != AccountStatus::Disabled
+}

@@ -1,0 +1,432 @@
+//! The tenant policy: role baselines, privileged entitlements, separation of duties and
+//! the thresholds of the hygiene rules.
+//!
+//! [`PolicySpec`] is the form a security officer writes in `tenant.yaml` (or a policy
+//! file); [`Policy`] is the compiled form the rules read. Every field has a default, so an
+//! empty policy is valid and runs every rule that needs no baseline.
+
+mod pattern;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub use pattern::{EntitlementPattern, EntitlementSet, NamePattern, PatternError, SourcePattern};
+
+use crate::model::{SourceId, Worker};
+
+/// Days without a sign-in after which an account is dormant, unless the policy says
+/// otherwise. Ninety days is the common review interval of access-certification tools and
+/// of CISA's baseline for inactive accounts.
+pub const DEFAULT_DORMANT_DAYS: u32 = 90;
+
+/// The policy as written in YAML.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Dormancy thresholds.
+    #[serde(default)]
+    pub dormancy: DormancySpec,
+    /// Entitlements every person may hold whatever their job role (an all-staff group,
+    /// AD's Domain Users), by source pattern.
+    #[serde(default)]
+    pub common_baseline: BTreeMap<String, Vec<String>>,
+    /// Job roles with their baselines, by role name.
+    #[serde(default)]
+    pub job_roles: BTreeMap<String, JobRoleSpec>,
+    /// Entitlements the tenant treats as privileged, by source pattern.
+    #[serde(default)]
+    pub privileged_entitlements: BTreeMap<String, Vec<String>>,
+    /// Pairs of entitlement sets that one person must not hold together.
+    #[serde(default)]
+    pub separation_of_duties: Vec<SodSpec>,
+    /// Login or name patterns of generic and shared accounts. `None` uses the defaults
+    /// listed in `docs/rules.md`.
+    #[serde(default)]
+    pub generic_accounts: Option<Vec<String>>,
+    /// Login or name patterns of service accounts: not people, so never orphans.
+    #[serde(default)]
+    pub service_accounts: Option<Vec<String>>,
+    /// Peer-outlier thresholds.
+    #[serde(default)]
+    pub peer_outliers: PeerOutlierSpec,
+    /// Sources where a disabled account that still holds grants is a finding. `None`
+    /// means every EHR (`ehr:*`): athenahealth, for one, tells practices to remove roles
+    /// and block the user, and a blocked user with roles comes back with one click.
+    #[serde(default)]
+    pub disabled_with_grants: Option<Vec<String>>,
+}
+
+/// Dormancy thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DormancySpec {
+    /// Days without a sign-in after which an account is dormant.
+    #[serde(default = "default_dormant_days")]
+    pub days: u32,
+    /// Per-source overrides, by source pattern.
+    #[serde(default)]
+    pub sources: BTreeMap<String, u32>,
+}
+
+fn default_dormant_days() -> u32 {
+    DEFAULT_DORMANT_DAYS
+}
+
+impl Default for DormancySpec {
+    fn default() -> Self {
+        Self { days: DEFAULT_DORMANT_DAYS, sources: BTreeMap::new() }
+    }
+}
+
+/// One job role and what it needs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobRoleSpec {
+    /// A sentence for reviewers.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Which HR records hold this role.
+    #[serde(default, rename = "match")]
+    pub matcher: RoleMatchSpec,
+    /// The entitlements the role needs, by source pattern.
+    #[serde(default)]
+    pub baseline: BTreeMap<String, Vec<String>>,
+    /// Whether the role needs privileged access (an IT administrator, a security officer).
+    #[serde(default)]
+    pub privileged: bool,
+}
+
+/// Title and department globs. A role matches a worker when a title pattern matches (or
+/// there are none) and a department pattern matches (or there are none); a role with
+/// neither is only assigned explicitly in `tenant.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleMatchSpec {
+    /// Job-title patterns.
+    #[serde(default)]
+    pub titles: Vec<String>,
+    /// Department patterns.
+    #[serde(default)]
+    pub departments: Vec<String>,
+}
+
+/// A separation-of-duties rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SodSpec {
+    /// A short name for the rule.
+    pub name: String,
+    /// Why the two must not be combined.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// One side, by source pattern.
+    pub left: BTreeMap<String, Vec<String>>,
+    /// The other side, by source pattern.
+    pub right: BTreeMap<String, Vec<String>>,
+}
+
+/// Peer-outlier thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerOutlierSpec {
+    /// Smallest peer group (identities with the same job role) the rule looks at.
+    #[serde(default = "default_min_peers")]
+    pub min_peers: usize,
+    /// A grant held by a smaller share of the peer group than this is an outlier (0 to 1).
+    #[serde(default = "default_max_share")]
+    pub max_share: f64,
+}
+
+fn default_min_peers() -> usize {
+    5
+}
+
+fn default_max_share() -> f64 {
+    0.2
+}
+
+impl Default for PeerOutlierSpec {
+    fn default() -> Self {
+        Self { min_peers: default_min_peers(), max_share: default_max_share() }
+    }
+}
+
+/// Logins and names that mark shared or generic accounts when the policy lists none.
+pub const DEFAULT_GENERIC_ACCOUNTS: [&str; 8] = [
+    "*front*desk*",
+    "*frontdesk*",
+    "*shared*",
+    "*generic*",
+    "*reception*",
+    "*nurse*station*",
+    "*kiosk*",
+    "*temp[0-9]*",
+];
+
+/// Logins that mark service accounts when the policy lists none.
+pub const DEFAULT_SERVICE_ACCOUNTS: [&str; 5] = ["svc-*", "svc_*", "svc.*", "krbtgt", "*$"];
+
+/// A policy that cannot be compiled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    /// A pattern is not a valid glob.
+    #[error("in {field}: {source}")]
+    Pattern {
+        /// Where the pattern is (`job_roles.physician.baseline`).
+        field: String,
+        /// The glob error.
+        source: PatternError,
+    },
+    /// A threshold is out of range.
+    #[error("`{field}` is {value}; it must be {expected}")]
+    OutOfRange {
+        /// The setting.
+        field: String,
+        /// The value written.
+        value: String,
+        /// The accepted range.
+        expected: &'static str,
+    },
+}
+
+/// A compiled job role.
+#[derive(Debug, Clone)]
+pub struct JobRole {
+    /// The role's name.
+    pub name: String,
+    /// A sentence for reviewers.
+    pub description: Option<String>,
+    titles: Vec<NamePattern>,
+    departments: Vec<NamePattern>,
+    /// What the role needs.
+    pub baseline: EntitlementSet,
+    /// Whether the role needs privileged access.
+    pub privileged: bool,
+}
+
+impl JobRole {
+    /// Whether the role matches this title and department.
+    pub fn matches(&self, title: Option<&str>, department: Option<&str>) -> bool {
+        if self.titles.is_empty() && self.departments.is_empty() {
+            return false;
+        }
+        let title_ok = self.titles.is_empty()
+            || title.is_some_and(|t| self.titles.iter().any(|p| p.matches(t)));
+        let department_ok = self.departments.is_empty()
+            || department.is_some_and(|d| self.departments.iter().any(|p| p.matches(d)));
+        title_ok && department_ok
+    }
+}
+
+/// A compiled separation-of-duties rule.
+#[derive(Debug, Clone)]
+pub struct SodRule {
+    /// The rule's name.
+    pub name: String,
+    /// Why the two sides conflict.
+    pub description: Option<String>,
+    /// One side.
+    pub left: EntitlementSet,
+    /// The other side.
+    pub right: EntitlementSet,
+}
+
+/// The compiled policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    dormant_days: u32,
+    dormant_sources: Vec<(SourcePattern, u32)>,
+    /// Entitlements every person may hold.
+    pub common_baseline: EntitlementSet,
+    /// Job roles in name order.
+    pub job_roles: Vec<JobRole>,
+    /// Entitlements the tenant marks privileged.
+    pub privileged: EntitlementSet,
+    /// Separation-of-duties rules.
+    pub separation_of_duties: Vec<SodRule>,
+    /// Generic and shared account patterns.
+    pub generic_accounts: Vec<NamePattern>,
+    /// Service account patterns.
+    pub service_accounts: Vec<NamePattern>,
+    /// Smallest peer group for the outlier rule.
+    pub min_peers: usize,
+    /// Outlier share threshold.
+    pub max_peer_share: f64,
+    /// Sources where disabled accounts must hold no grants.
+    pub disabled_with_grants: Vec<SourcePattern>,
+}
+
+fn in_field<T>(
+    field: impl Into<String>,
+    result: Result<T, PatternError>,
+) -> Result<T, PolicyError> {
+    result.map_err(|source| PolicyError::Pattern { field: field.into(), source })
+}
+
+fn names(field: &str, patterns: &[String]) -> Result<Vec<NamePattern>, PolicyError> {
+    patterns.iter().map(|p| in_field(field, NamePattern::new(p))).collect()
+}
+
+impl Policy {
+    /// Compiles `spec`, naming the field of the first invalid pattern or threshold.
+    pub fn compile(spec: &PolicySpec) -> Result<Self, PolicyError> {
+        if !(spec.peer_outliers.max_share > 0.0 && spec.peer_outliers.max_share < 1.0) {
+            return Err(PolicyError::OutOfRange {
+                field: "peer_outliers.max_share".into(),
+                value: spec.peer_outliers.max_share.to_string(),
+                expected: "between 0 and 1, for example 0.2",
+            });
+        }
+        if spec.peer_outliers.min_peers < 2 {
+            return Err(PolicyError::OutOfRange {
+                field: "peer_outliers.min_peers".into(),
+                value: spec.peer_outliers.min_peers.to_string(),
+                expected: "at least 2",
+            });
+        }
+        let mut dormant_sources = Vec::new();
+        for (source, days) in &spec.dormancy.sources {
+            dormant_sources
+                .push((in_field("dormancy.sources", SourcePattern::new(source))?, *days));
+        }
+        let mut job_roles = Vec::new();
+        for (name, role) in &spec.job_roles {
+            let field = format!("job_roles.{name}");
+            job_roles.push(JobRole {
+                name: name.clone(),
+                description: role.description.clone(),
+                titles: names(&format!("{field}.match.titles"), &role.matcher.titles)?,
+                departments: names(
+                    &format!("{field}.match.departments"),
+                    &role.matcher.departments,
+                )?,
+                baseline: in_field(
+                    format!("{field}.baseline"),
+                    EntitlementSet::new(&role.baseline),
+                )?,
+                privileged: role.privileged,
+            });
+        }
+        let mut separation_of_duties = Vec::new();
+        for rule in &spec.separation_of_duties {
+            let field = format!("separation_of_duties.{}", rule.name);
+            separation_of_duties.push(SodRule {
+                name: rule.name.clone(),
+                description: rule.description.clone(),
+                left: in_field(format!("{field}.left"), EntitlementSet::new(&rule.left))?,
+                right: in_field(format!("{field}.right"), EntitlementSet::new(&rule.right))?,
+            });
+        }
+        let defaults = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let generic =
+            spec.generic_accounts.clone().unwrap_or_else(|| defaults(&DEFAULT_GENERIC_ACCOUNTS));
+        let service =
+            spec.service_accounts.clone().unwrap_or_else(|| defaults(&DEFAULT_SERVICE_ACCOUNTS));
+        let disabled =
+            spec.disabled_with_grants.clone().unwrap_or_else(|| vec!["ehr:*".to_owned()]);
+        Ok(Self {
+            dormant_days: spec.dormancy.days,
+            dormant_sources,
+            common_baseline: in_field(
+                "common_baseline",
+                EntitlementSet::new(&spec.common_baseline),
+            )?,
+            job_roles,
+            privileged: in_field(
+                "privileged_entitlements",
+                EntitlementSet::new(&spec.privileged_entitlements),
+            )?,
+            separation_of_duties,
+            generic_accounts: names("generic_accounts", &generic)?,
+            service_accounts: names("service_accounts", &service)?,
+            min_peers: spec.peer_outliers.min_peers,
+            max_peer_share: spec.peer_outliers.max_share,
+            disabled_with_grants: disabled
+                .iter()
+                .map(|p| in_field("disabled_with_grants", SourcePattern::new(p)))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The dormancy threshold in days for `source`: the first matching override, else the
+    /// tenant default.
+    pub fn dormant_days(&self, source: &SourceId) -> u32 {
+        self.dormant_sources
+            .iter()
+            .find(|(pattern, _)| pattern.matches(source))
+            .map_or(self.dormant_days, |(_, days)| *days)
+    }
+
+    /// The job roles whose title and department patterns match `worker`.
+    pub fn roles_for_worker(&self, worker: &Worker) -> Vec<&JobRole> {
+        self.roles_for(worker.job_title.as_deref(), worker.department.as_deref())
+    }
+
+    /// The job roles that match a title and department.
+    pub fn roles_for(&self, title: Option<&str>, department: Option<&str>) -> Vec<&JobRole> {
+        self.job_roles.iter().filter(|role| role.matches(title, department)).collect()
+    }
+
+    /// The job role named `name`.
+    pub fn role(&self, name: &str) -> Option<&JobRole> {
+        self.job_roles.iter().find(|role| role.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_compiles() {
+        let policy = Policy::compile(&PolicySpec::default()).unwrap();
+        assert_eq!(policy.generic_accounts.len(), DEFAULT_GENERIC_ACCOUNTS.len());
+        assert_eq!(policy.service_accounts.len(), DEFAULT_SERVICE_ACCOUNTS.len());
+    }
+
+    #[test]
+    fn role_needs_both_title_and_department() {
+        let spec = JobRoleSpec {
+            matcher: RoleMatchSpec {
+                titles: vec!["Medical Assistant".into()],
+                departments: vec!["Pediatrics*".into()],
+            },
+            ..JobRoleSpec::default()
+        };
+        let mut policy_spec = PolicySpec::default();
+        policy_spec.job_roles.insert("ma-peds".into(), spec);
+        let policy = Policy::compile(&policy_spec).unwrap();
+        assert_eq!(policy.roles_for(Some("medical assistant"), Some("Pediatrics North")).len(), 1);
+        assert!(policy.roles_for(Some("Medical Assistant"), Some("Billing")).is_empty());
+        assert!(policy.roles_for(Some("Medical Assistant"), None).is_empty());
+    }
+
+    #[test]
+    fn bad_share_rejected() {
+        let mut spec = PolicySpec::default();
+        spec.peer_outliers.max_share = 1.5;
+        assert!(matches!(Policy::compile(&spec), Err(PolicyError::OutOfRange { .. })));
+    }
+
+    #[test]
+    fn bad_baseline_pattern_names_field() {
+        let mut spec = PolicySpec::default();
+        let role = JobRoleSpec {
+            baseline: BTreeMap::from([("entra".to_owned(), vec!["group:{x".to_owned()])]),
+            ..JobRoleSpec::default()
+        };
+        spec.job_roles.insert("nurse".into(), role);
+        let error = Policy::compile(&spec).unwrap_err();
+        assert!(error.to_string().starts_with("in job_roles.nurse.baseline:"), "{error}");
+    }
+
+    #[test]
+    fn dormancy_override_by_source() {
+        let mut spec = PolicySpec::default();
+        spec.dormancy.sources.insert("ehr:*".into(), 45);
+        let policy = Policy::compile(&spec).unwrap();
+        assert_eq!(policy.dormant_days(&"ehr:epic".parse().unwrap()), 45);
+        assert_eq!(policy.dormant_days(&SourceId::entra()), DEFAULT_DORMANT_DAYS);
+    }
+}

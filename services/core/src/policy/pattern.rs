@@ -1,0 +1,215 @@
+//! Patterns that select sources and entitlements in the tenant policy.
+//!
+//! An entitlement pattern is `[kind:]glob`. The optional kind is one of the entitlement
+//! kind names (`group`, `directory_role`, `template`, `subtemplate`, `security_class`,
+//! `role`, `permission`, `user_group`); anything else before a colon is part of the glob,
+//! so an athenahealth role such as `Clinicals: Provider` needs no escaping. The glob is
+//! matched case-insensitively against the entitlement's name and against its id; `*` and
+//! `?` are wildcards, and `\*` matches a literal star.
+
+use globset::{GlobBuilder, GlobMatcher};
+
+use crate::model::{Entitlement, EntitlementKind, SourceId};
+
+/// A pattern in the policy that is not a valid glob.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid pattern `{pattern}`: {reason}; escape `*`, `?`, `[`, `{{` with `\\` to match them literally"
+)]
+pub struct PatternError {
+    /// The pattern as written.
+    pub pattern: String,
+    /// What the glob compiler rejected.
+    pub reason: String,
+}
+
+fn compile_glob(pattern: &str, glob: &str) -> Result<GlobMatcher, PatternError> {
+    GlobBuilder::new(glob)
+        .case_insensitive(true)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| PatternError { pattern: pattern.to_owned(), reason: e.kind().to_string() })
+}
+
+/// A compiled glob over source ids (`ehr:*`, `entra`, `ldap*`).
+#[derive(Debug, Clone)]
+pub struct SourcePattern {
+    text: String,
+    glob: GlobMatcher,
+}
+
+impl SourcePattern {
+    /// Compiles `pattern`.
+    pub fn new(pattern: &str) -> Result<Self, PatternError> {
+        Ok(Self { text: pattern.to_owned(), glob: compile_glob(pattern, pattern)? })
+    }
+
+    /// Whether `source` matches.
+    pub fn matches(&self, source: &SourceId) -> bool {
+        self.glob.is_match(source.to_string())
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A compiled `[kind:]glob` over entitlements.
+#[derive(Debug, Clone)]
+pub struct EntitlementPattern {
+    text: String,
+    kind: Option<EntitlementKind>,
+    glob: GlobMatcher,
+    /// The glob has no wildcard: it names one entitlement.
+    exact: bool,
+}
+
+impl EntitlementPattern {
+    /// Compiles `pattern`.
+    pub fn new(pattern: &str) -> Result<Self, PatternError> {
+        let (kind, glob) = match pattern.split_once(':') {
+            Some((prefix, rest)) => {
+                match EntitlementKind::ALL.iter().find(|k| k.as_str() == prefix.trim()) {
+                    Some(kind) => (Some(*kind), rest.trim()),
+                    None => (None, pattern.trim()),
+                }
+            }
+            None => (None, pattern.trim()),
+        };
+        let exact = !glob.contains(['*', '?', '[', '{']);
+        Ok(Self { text: pattern.to_owned(), kind, glob: compile_glob(pattern, glob)?, exact })
+    }
+
+    /// Whether `entitlement` matches by kind and by name or id.
+    pub fn matches(&self, entitlement: &Entitlement) -> bool {
+        if self.kind.is_some_and(|kind| kind != entitlement.kind) {
+            return false;
+        }
+        self.glob.is_match(&entitlement.name) || self.glob.is_match(&entitlement.id)
+    }
+
+    /// Whether the pattern names one entitlement rather than a family of them.
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Entitlement patterns grouped by the sources they apply to, as a policy writes them:
+/// `{ "ehr:*": ["role:Front Desk"], entra: ["group:All Staff"] }`.
+#[derive(Debug, Clone, Default)]
+pub struct EntitlementSet {
+    entries: Vec<(SourcePattern, Vec<EntitlementPattern>)>,
+}
+
+impl EntitlementSet {
+    /// Compiles a source-to-patterns map.
+    pub fn new<'a>(
+        map: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
+    ) -> Result<Self, PatternError> {
+        let mut entries = Vec::new();
+        for (source, patterns) in map {
+            let source = SourcePattern::new(source)?;
+            let patterns =
+                patterns.iter().map(|p| EntitlementPattern::new(p)).collect::<Result<_, _>>()?;
+            entries.push((source, patterns));
+        }
+        Ok(Self { entries })
+    }
+
+    /// The first pattern that matches `entitlement` of `source`.
+    pub fn find(
+        &self,
+        source: &SourceId,
+        entitlement: &Entitlement,
+    ) -> Option<&EntitlementPattern> {
+        self.entries
+            .iter()
+            .filter(|(pattern, _)| pattern.matches(source))
+            .flat_map(|(_, patterns)| patterns.iter())
+            .find(|pattern| pattern.matches(entitlement))
+    }
+
+    /// Whether the set has no patterns at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.iter().all(|(_, patterns)| patterns.is_empty())
+    }
+}
+
+/// A compiled glob over names and logins.
+#[derive(Debug, Clone)]
+pub struct NamePattern {
+    text: String,
+    glob: GlobMatcher,
+}
+
+impl NamePattern {
+    /// Compiles `pattern`.
+    pub fn new(pattern: &str) -> Result<Self, PatternError> {
+        Ok(Self { text: pattern.to_owned(), glob: compile_glob(pattern, pattern.trim())? })
+    }
+
+    /// Whether `value` matches.
+    pub fn matches(&self, value: &str) -> bool {
+        self.glob.is_match(value.trim())
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(name: &str) -> Entitlement {
+        Entitlement::new(name, EntitlementKind::Role, name)
+    }
+
+    #[test]
+    fn kind_prefix_is_optional() {
+        let pattern = EntitlementPattern::new("Clinicals: Provider").unwrap();
+        assert!(pattern.matches(&role("Clinicals: Provider")));
+        let typed = EntitlementPattern::new("group:Clinicals: Provider").unwrap();
+        assert!(!typed.matches(&role("Clinicals: Provider")));
+    }
+
+    #[test]
+    fn matching_ignores_case_and_checks_id() {
+        let pattern = EntitlementPattern::new("template:t41020").unwrap();
+        let template = Entitlement::new("T41020", EntitlementKind::Template, "AMB PHYSICIAN");
+        assert!(pattern.matches(&template));
+        assert!(pattern.is_exact());
+    }
+
+    #[test]
+    fn escaped_star_is_literal() {
+        let pattern = EntitlementPattern::new(r"group:Controlled Rx\*Approvers").unwrap();
+        let group = Entitlement::new("g", EntitlementKind::Group, "Controlled Rx*Approvers");
+        assert!(pattern.matches(&group));
+        let other = Entitlement::new("h", EntitlementKind::Group, "Controlled RxXApprovers");
+        assert!(!pattern.matches(&other));
+    }
+
+    #[test]
+    fn unbalanced_brace_is_an_error() {
+        let error = EntitlementPattern::new("group:{Clinicians").unwrap_err();
+        assert_eq!(error.pattern, "group:{Clinicians");
+    }
+
+    #[test]
+    fn source_pattern_selects_ehr() {
+        let pattern = SourcePattern::new("ehr:*").unwrap();
+        assert!(pattern.matches(&"ehr:epic".parse().unwrap()));
+        assert!(!pattern.matches(&SourceId::entra()));
+    }
+}

@@ -1,0 +1,305 @@
+//! Minimum-necessary drift: grants against the baselines of each person's job roles,
+//! separation of duties, privileged grants without a privileged role, and peer outliers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::context::{
+    Context, IdentityView, SourceView, entitlement_subject, grant_field, may_sign_in,
+};
+use crate::finding::{Evidence, FindingKind, Severity, Subject};
+use crate::grants::Grant;
+use crate::model::{Account, Entitlement};
+use crate::privilege::PrivilegeReason;
+
+use super::Emitter;
+
+/// One grant a person holds on an account that can sign in.
+struct Held<'v, 'a> {
+    view: &'v SourceView<'a>,
+    account: &'a Account,
+    grant: &'v Grant,
+    entitlement: &'a Entitlement,
+    privileged: &'v [PrivilegeReason],
+}
+
+impl Held<'_, '_> {
+    fn key(&self) -> (String, String) {
+        (self.view.source().to_string(), self.entitlement.id.clone())
+    }
+
+    fn subject(&self, ctx: &Context<'_>) -> Subject {
+        let mut subject = ctx.account_subject(self.view.source(), self.account);
+        subject.entitlement = Some(entitlement_subject(self.view.source(), self.entitlement));
+        subject
+    }
+
+    fn evidence(&self) -> Evidence {
+        let source = self.view.source();
+        Evidence::new(
+            Some(source),
+            format!("{source}/{}", self.account.id),
+            grant_field(self.grant),
+            self.entitlement.name.clone(),
+        )
+    }
+}
+
+fn held<'v, 'a>(ctx: &'v Context<'a>, identity: &IdentityView<'_>) -> Vec<Held<'v, 'a>> {
+    let mut list = Vec::new();
+    for linked in &identity.identity.accounts {
+        let Some((view, account)) = ctx.account(&linked.account) else { continue };
+        if !may_sign_in(account) {
+            continue;
+        }
+        for (grant, entitlement) in view.access_grants(&account.id) {
+            list.push(Held {
+                view,
+                account,
+                grant,
+                entitlement,
+                privileged: view.privilege_reasons(&entitlement.id),
+            });
+        }
+    }
+    list
+}
+
+/// How a grant is justified by the baselines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Justified {
+    /// The common baseline or an exact baseline entry names it.
+    Exactly,
+    /// Only a wildcard baseline entry covers it.
+    ByWildcard,
+    /// Nothing covers it.
+    No,
+}
+
+fn justify(ctx: &Context<'_>, identity: &IdentityView<'_>, held: &Held<'_, '_>) -> Justified {
+    let source = held.view.source();
+    if ctx.tenant.policy.common_baseline.find(source, held.entitlement).is_some() {
+        return Justified::Exactly;
+    }
+    let mut result = Justified::No;
+    for role in &identity.roles {
+        match role.baseline.find(source, held.entitlement) {
+            Some(pattern) if pattern.is_exact() => return Justified::Exactly,
+            Some(_) => result = Justified::ByWildcard,
+            None => {}
+        }
+    }
+    result
+}
+
+fn role_names(identity: &IdentityView<'_>) -> String {
+    identity.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Runs the drift rules.
+pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitter<'_>) {
+    let policy = &ctx.tenant.policy;
+    let roles_defined = !policy.job_roles.is_empty();
+    // Grants justified only by a wildcard, per identity, for the peer-outlier pass.
+    let mut wildcard_only: Vec<(usize, Vec<Held<'_, '_>>)> = Vec::new();
+    // Holders of each (source, entitlement) per job role.
+    let mut holders: BTreeMap<&str, BTreeMap<(String, String), usize>> = BTreeMap::new();
+    let mut members: BTreeMap<&str, usize> = BTreeMap::new();
+
+    for (index, identity) in identities.iter().enumerate() {
+        if identity.has_left {
+            continue;
+        }
+        let grants = held(ctx, identity);
+        for role in &identity.roles {
+            *members.entry(role.name.as_str()).or_default() += 1;
+            let counts = holders.entry(role.name.as_str()).or_default();
+            let distinct: BTreeSet<(String, String)> = grants.iter().map(Held::key).collect();
+            for key in distinct {
+                *counts.entry(key).or_default() += 1;
+            }
+        }
+        if grants.is_empty() {
+            continue;
+        }
+        check_sod(ctx, identity, &grants, out);
+
+        let privileged_role = identity.roles.iter().any(|r| r.privileged);
+        let mut reported = BTreeSet::new();
+        for grant in grants.iter().filter(|g| !g.privileged.is_empty()) {
+            if privileged_role {
+                continue;
+            }
+            let reason =
+                grant.privileged.first().map(PrivilegeReason::describe).unwrap_or_default();
+            let roles = if identity.roles.is_empty() {
+                "no job role".to_owned()
+            } else {
+                role_names(identity)
+            };
+            out.push(
+                FindingKind::PrivilegedWithoutRole,
+                Severity::High,
+                grant.subject(ctx),
+                "",
+                format!(
+                    "{} holds {} in {}, which is privileged ({reason}), but their job role ({roles}) is not.",
+                    identity.name,
+                    grant.entitlement.name,
+                    grant.view.source()
+                ),
+                vec![grant.evidence(), Evidence::new(None, identity.identity.key.clone(), "job roles", roles.clone())],
+            );
+            reported.insert(grant.key());
+        }
+
+        if !roles_defined {
+            continue;
+        }
+        if identity.roles.is_empty() {
+            let title =
+                identity.worker.and_then(|w| w.job_title.clone()).unwrap_or_else(|| "none".into());
+            let department =
+                identity.worker.and_then(|w| w.department.clone()).unwrap_or_else(|| "none".into());
+            out.push(
+                FindingKind::JobRoleUnknown,
+                Severity::Low,
+                Subject { identity: Some(ctx.identity_subject(identity)), ..Subject::default() },
+                "",
+                format!(
+                    "{} holds {} grants but matches no job role, so their access cannot be checked against a baseline.",
+                    identity.name,
+                    grants.len()
+                ),
+                vec![
+                    Evidence::new(None, identity.identity.key.clone(), "job title", title),
+                    Evidence::new(None, identity.identity.key.clone(), "department", department),
+                ],
+            );
+            continue;
+        }
+        let mut wildcard = Vec::new();
+        for grant in grants {
+            if reported.contains(&grant.key()) {
+                continue;
+            }
+            match justify(ctx, identity, &grant) {
+                Justified::Exactly => {}
+                Justified::ByWildcard => wildcard.push(grant),
+                Justified::No => {
+                    let roles = role_names(identity);
+                    out.push(
+                        FindingKind::GrantOutsideBaseline,
+                        Severity::Medium,
+                        grant.subject(ctx),
+                        "",
+                        format!(
+                            "{} holds {} in {}, which no baseline of their job roles ({roles}) includes.",
+                            identity.name,
+                            grant.entitlement.name,
+                            grant.view.source()
+                        ),
+                        vec![grant.evidence(), Evidence::new(None, identity.identity.key.clone(), "job roles", roles)],
+                    );
+                }
+            }
+        }
+        if !wildcard.is_empty() {
+            wildcard_only.push((index, wildcard));
+        }
+    }
+    check_peers(ctx, identities, wildcard_only, &holders, &members, out);
+}
+
+fn check_sod(
+    ctx: &Context<'_>,
+    identity: &IdentityView<'_>,
+    grants: &[Held<'_, '_>],
+    out: &mut Emitter<'_>,
+) {
+    for rule in &ctx.tenant.policy.separation_of_duties {
+        let left = grants.iter().find(|g| rule.left.find(g.view.source(), g.entitlement).is_some());
+        let right =
+            grants.iter().find(|g| rule.right.find(g.view.source(), g.entitlement).is_some());
+        let (Some(left), Some(right)) = (left, right) else { continue };
+        if left.key() == right.key() {
+            continue;
+        }
+        let why = rule.description.clone().unwrap_or_else(|| rule.name.clone());
+        out.push(
+            FindingKind::SodConflict,
+            Severity::High,
+            Subject { identity: Some(ctx.identity_subject(identity)), ..Subject::default() },
+            &rule.name,
+            format!(
+                "{} holds both {} and {}, which the rule `{}` keeps apart: {why}.",
+                identity.name, left.entitlement.name, right.entitlement.name, rule.name
+            ),
+            vec![left.evidence(), right.evidence()],
+        );
+    }
+}
+
+fn check_peers(
+    ctx: &Context<'_>,
+    identities: &[IdentityView<'_>],
+    wildcard_only: Vec<(usize, Vec<Held<'_, '_>>)>,
+    holders: &BTreeMap<&str, BTreeMap<(String, String), usize>>,
+    members: &BTreeMap<&str, usize>,
+    out: &mut Emitter<'_>,
+) {
+    let policy = &ctx.tenant.policy;
+    for (index, grants) in wildcard_only {
+        let Some(identity) = identities.get(index) else { continue };
+        for grant in grants {
+            let key = grant.key();
+            let mut shares = Vec::new();
+            for role in &identity.roles {
+                let size = members.get(role.name.as_str()).copied().unwrap_or(0);
+                if size < policy.min_peers {
+                    continue;
+                }
+                let held_by =
+                    holders.get(role.name.as_str()).and_then(|c| c.get(&key)).copied().unwrap_or(0);
+                shares.push((role.name.as_str(), held_by, size));
+            }
+            let outlier = !shares.is_empty()
+                && shares
+                    .iter()
+                    .all(|(_, held_by, size)| share(*held_by, *size) < policy.max_peer_share);
+            if !outlier {
+                continue;
+            }
+            let mut evidence = vec![grant.evidence()];
+            evidence.extend(shares.iter().map(|(role, held_by, size)| {
+                Evidence::new(
+                    None,
+                    format!("job role {role}"),
+                    "peers holding it",
+                    format!("{held_by} of {size}"),
+                )
+            }));
+            out.push(
+                FindingKind::PeerOutlier,
+                Severity::Low,
+                grant.subject(ctx),
+                "",
+                format!(
+                    "{} holds {} in {}, which few people with the same job role hold.",
+                    identity.name,
+                    grant.entitlement.name,
+                    grant.view.source()
+                ),
+                evidence,
+            );
+        }
+    }
+}
+
+/// `part / whole` as a fraction; 0 for an empty whole.
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    // Counts of people fit in an f64 exactly (below 2^53).
+    part as f64 / whole as f64
+}
