@@ -1,1 +1,35 @@
-fn main() {}
+//! `rollcall`: run Rollcall's rules offline on exported files.
+
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keeps the workforce access of medical practices at HIPAA's minimum necessary.
+#[derive(Debug, Parser)]
+#[command(name = "rollcall", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read tenant folders of exported files and report every finding.
+    Scan(scan::ScanArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("rollcall: {error:#}");
+            ExitCode::from(scan::EXIT_INPUT)
+        }
+    }
+}

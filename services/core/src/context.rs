@@ -10,8 +10,8 @@ use crate::grants::{Grant, SourceGrants};
 use crate::identity::{self, Identity, Resolution};
 use crate::input::TenantData;
 use crate::model::{
-    Account, AccountMarker, AccountRef, AccountStatus, Entitlement, SourceId, SourceSnapshot,
-    Worker,
+    Account, AccountMarker, AccountRef, AccountStatus, Entitlement, EpcsStatus, SourceId,
+    SourceSnapshot, Worker,
 };
 use crate::policy::JobRole;
 use crate::privilege::{self, AD_PRIVILEGED_ACCOUNT_RIDS, PrivilegeReason};
@@ -180,7 +180,7 @@ impl<'a> Context<'a> {
         for (view, account) in &accounts {
             let account_ref = AccountRef { source: view.source().clone(), id: account.id.clone() };
             privilege.extend(
-                account_privilege(view, account)
+                account_privilege(self.tenant, view, account)
                     .into_iter()
                     .map(|evidence| PrivilegeFact { account: account_ref.clone(), evidence }),
             );
@@ -264,11 +264,24 @@ pub fn entitlement_subject(source: &SourceId, entitlement: &Entitlement) -> Enti
     }
 }
 
-/// Evidence for why one account is privileged: its markers and privileged grants.
-pub fn account_privilege(view: &SourceView<'_>, account: &Account) -> Vec<Evidence> {
+/// Evidence for why one account is privileged: its markers, EPCS where the policy counts
+/// it, and privileged grants.
+pub fn account_privilege(
+    tenant: &Tenant,
+    view: &SourceView<'_>,
+    account: &Account,
+) -> Vec<Evidence> {
     let source = view.source();
     let record = format!("{source}/{}", account.id);
     let mut evidence = Vec::new();
+    if tenant.policy.epcs_privileged && account.epcs == Some(EpcsStatus::Enabled) {
+        evidence.push(Evidence::new(
+            Some(source),
+            record.clone(),
+            "EPCS",
+            "enabled (controlled-substance prescribing)",
+        ));
+    }
     for marker in &account.markers {
         let (field, value) = match marker {
             AccountMarker::AdAdminCount => ("adminCount", "1".to_owned()),

@@ -16,6 +16,17 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// Which accounts belong to whom.
     pub resolution: Resolution,
+    /// Counts for reports and dashboards.
+    pub stats: Stats,
+}
+
+/// Counts over one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// People: HR workers and groups of accounts HR does not know.
+    pub identities: usize,
+    /// People privileged in at least one source who have not left.
+    pub privileged_identities: usize,
 }
 
 /// Runs every rule on `data` with time-based rules evaluated at `as_of`. The same inputs
@@ -25,7 +36,14 @@ pub fn evaluate(tenant: &Tenant, data: &TenantData, as_of: DateTime<Utc>) -> Eva
     let mut out = Emitter::new(tenant.id.as_str());
     let identities = ctx.identities();
     rules::check_all(&ctx, &identities, &mut out);
+    let stats = Stats {
+        identities: identities.len(),
+        privileged_identities: identities
+            .iter()
+            .filter(|i| !i.privilege.is_empty() && !i.has_left)
+            .count(),
+    };
     drop(identities);
     let findings = out.finish();
-    Evaluation { findings, resolution: ctx.resolution }
+    Evaluation { findings, resolution: ctx.resolution, stats }
 }

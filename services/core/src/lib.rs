@@ -17,7 +17,7 @@ pub mod privilege;
 pub mod rules;
 pub mod tenant;
 
-pub use evaluate::{Evaluation, evaluate};
+pub use evaluate::{Evaluation, Stats, evaluate};
 pub use finding::{Finding, FindingKind, Severity};
 pub use input::TenantData;
 pub use tenant::{Tenant, TenantId};

@@ -560,3 +560,57 @@ fn same_input_same_findings() {
     assert_eq!(first, second);
     assert!(!first.is_empty());
 }
+
+#[test]
+fn epcs_prescriber_is_privileged_unless_policy_says_no() {
+    use rollcall_core::model::EpcsStatus;
+    let hr = HrSnapshot {
+        collected_at: None,
+        workers: vec![worker("E1", "Ann Zee", "ann@t1.example", "Physician")],
+    };
+    let mut entra_account = entra_user("u1", "ann@t1.example", Some("E1"));
+    entra_account.auth_methods = Some(vec![method(MethodKind::MicrosoftAuthenticator)]);
+    let mut ehr = SourceSnapshot::new(SourceId::ehr("epic").unwrap());
+    let mut prescriber = Account::new("8812");
+    prescriber.employee_id = Some("E1".into());
+    prescriber.epcs = Some(EpcsStatus::Enabled);
+    ehr.accounts.push(prescriber);
+    let data = TenantData {
+        sources: vec![entra_with_admin_role(vec![entra_account], &[]), ehr],
+        hr: Some(hr),
+    };
+    assert_eq!(
+        kinds(&check(&tenant(""), &data), FindingKind::MfaPrivilegedNotPhishingResistant),
+        vec!["u1"]
+    );
+    let relaxed = check(&tenant("epcs_privileged: false"), &data);
+    assert!(kinds(&relaxed, FindingKind::MfaPrivilegedNotPhishingResistant).is_empty());
+}
+
+#[test]
+fn leaver_with_disabled_accounts_keeps_disabled_with_grants() {
+    let mut leaver = worker("E1", "Ann Zee", "ann@t1.example", "Nurse");
+    leaver.status = WorkerStatus::Terminated;
+    leaver.terminated_at = Some(as_of() - TimeDelta::days(30));
+    let mut athena = SourceSnapshot::new(SourceId::ehr("athenahealth").unwrap());
+    let mut blocked = Account::new("annz");
+    blocked.employee_id = Some("E1".into());
+    blocked.status = AccountStatus::Disabled;
+    athena.accounts.push(blocked);
+    athena.entitlements.push(Entitlement::new("Front Desk", EntitlementKind::Role, "Front Desk"));
+    athena.memberships.push(Membership::account("annz", "Front Desk"));
+    let found = check(
+        &tenant(""),
+        &TenantData {
+            sources: vec![athena],
+            hr: Some(HrSnapshot { collected_at: None, workers: vec![leaver] }),
+        },
+    );
+    assert_eq!(
+        found,
+        vec![
+            (FindingKind::DisabledWithGrants, "annz".to_owned()),
+            (FindingKind::SigninDataMissing, "ehr:athenahealth".to_owned())
+        ]
+    );
+}

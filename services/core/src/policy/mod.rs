@@ -50,6 +50,11 @@ pub struct PolicySpec {
     /// Peer-outlier thresholds.
     #[serde(default)]
     pub peer_outliers: PeerOutlierSpec,
+    /// Whether an EHR account enabled for electronic prescribing of controlled substances
+    /// makes its holder privileged (default true: DEA-regulated access that a stolen
+    /// session can abuse).
+    #[serde(default)]
+    pub epcs_privileged: Option<bool>,
     /// Sources where a disabled account that still holds grants is a finding. `None`
     /// means every EHR (`ehr:*`): athenahealth, for one, tells practices to remove roles
     /// and block the user, and a blocked user with roles comes back with one click.
@@ -255,6 +260,8 @@ pub struct Policy {
     pub max_peer_share: f64,
     /// Sources where disabled accounts must hold no grants.
     pub disabled_with_grants: Vec<SourcePattern>,
+    /// Whether EPCS-enabled accounts are privileged.
+    pub epcs_privileged: bool,
 }
 
 fn in_field<T>(
@@ -346,6 +353,7 @@ impl Policy {
                 .iter()
                 .map(|p| in_field("disabled_with_grants", SourcePattern::new(p)))
                 .collect::<Result<_, _>>()?,
+            epcs_privileged: spec.epcs_privileged.unwrap_or(true),
         })
     }
 

@@ -106,7 +106,9 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
     let mut members: BTreeMap<&str, usize> = BTreeMap::new();
 
     for (index, identity) in identities.iter().enumerate() {
-        if identity.has_left {
+        // Leavers are the leaver rules' business; accounts HR does not know are orphans,
+        // whose access means nothing until someone owns them.
+        if identity.has_left || (ctx.has_hr && identity.worker.is_none()) {
             continue;
         }
         let grants = held(ctx, identity);

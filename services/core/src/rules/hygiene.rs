@@ -18,11 +18,12 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
         let source = view.source();
         for account in &view.snapshot.accounts {
             let identity = identity_of(ctx, identities, source, account);
-            if identity.is_some_and(|i| i.has_left) {
-                // The leaver rules report these accounts.
-                continue;
-            }
+            let left = identity.is_some_and(|i| i.has_left);
             if may_sign_in(account) {
+                if left {
+                    // The leaver rules report these accounts.
+                    continue;
+                }
                 check_sign_in(ctx, source, account, out);
                 if let Some(pattern) = generic_pattern(ctx, account) {
                     out.push(

@@ -26,7 +26,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             // People HR does not know still get checked on their own account's privilege.
             let privilege = match identity {
                 Some(identity) => identity.privilege.iter().map(|f| f.evidence.clone()).collect(),
-                None => crate::context::account_privilege(view, account),
+                None => crate::context::account_privilege(ctx.tenant, view, account),
             };
             check_account(ctx, view.source(), account, methods, &privilege, out);
         }

@@ -1,0 +1,190 @@
+//! `rollcall scan`: read one or several tenant folders, evaluate, report.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+use rollcall_core::{Evaluation, Severity, evaluate};
+use rollcall_ingest::layout::{self, LoadedTenant};
+use rollcall_ingest::{Diagnostic, Level};
+use rollcall_report::{TenantOutcome, render};
+
+/// Exit status when a finding is at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status when an input could not be read (or, with `--strict`, had any problem).
+pub const EXIT_INPUT: u8 = 3;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A summary for the terminal.
+    Text,
+    /// The full report in the documented JSON schema.
+    Json,
+    /// One row per finding.
+    Csv,
+}
+
+/// Severities accepted by `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Arguments of `rollcall scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Tenant folders (each with a tenant.yaml), or folders whose subfolders are tenants.
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Evaluate time-based rules (dormancy, leaver deadlines) at this instant instead of
+    /// now: RFC 3339 (2026-12-01T09:00:00-06:00) or a date (midnight UTC).
+    #[arg(long, value_name = "TIMESTAMP", value_parser = parse_as_of)]
+    as_of: Option<DateTime<Utc>>,
+    /// Exit with status 1 when a finding has this severity or higher.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<FailOn>,
+    /// Treat every problem in an input file as fatal: exit with status 3 instead of
+    /// skipping the bad file or record.
+    #[arg(long)]
+    strict: bool,
+}
+
+fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if let Some(midnight) = date.and_hms_opt(0, 0, 0) {
+            return Ok(midnight.and_utc());
+        }
+    }
+    Err(format!(
+        "`{text}` is not a timestamp; write RFC 3339 such as 2026-12-01T09:00:00-06:00, or a date such as 2026-12-01"
+    ))
+}
+
+/// Runs the scan and returns the exit status.
+pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
+    let dirs = layout::find_tenants(&args.dirs)?;
+    if dirs.is_empty() {
+        bail!(
+            "no tenant.yaml found in {}; point rollcall scan at a tenant folder or at a folder of tenant folders",
+            args.dirs.iter().map(|d| format!("`{}`", d.display())).collect::<Vec<_>>().join(", ")
+        );
+    }
+
+    let mut loaded: Vec<(LoadedTenant, Evaluation)> = Vec::new();
+    let mut failed: Vec<(PathBuf, String, Vec<Diagnostic>)> = Vec::new();
+    for dir in dirs {
+        match layout::load_tenant(&dir) {
+            Ok(tenant) => {
+                let evaluation = evaluate(&tenant.config.tenant, &tenant.data, as_of);
+                loaded.push((tenant, evaluation));
+            }
+            Err(failure) => failed.push((dir, failure.error.to_string(), failure.diagnostics)),
+        }
+    }
+
+    let mut outcomes: Vec<TenantOutcome<'_>> = Vec::new();
+    for (tenant, evaluation) in &loaded {
+        outcomes.push(TenantOutcome::Evaluated {
+            path: &tenant.dir,
+            tenant: &tenant.config.tenant,
+            data: &tenant.data,
+            evaluation,
+            diagnostics: &tenant.diagnostics,
+        });
+    }
+    for (path, error, diagnostics) in &failed {
+        outcomes.push(TenantOutcome::Failed { path, error: error.clone(), diagnostics });
+    }
+    let report = rollcall_report::report(&outcomes, as_of);
+
+    let sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut sink = BufWriter::new(sink);
+    match args.format {
+        Format::Text => render::text(&report, &mut sink),
+        Format::Json => render::json(&report, &mut sink),
+        Format::Csv => render::csv(&report, &mut sink),
+    }
+    .context("cannot write the report")?;
+    sink.flush().context("cannot write the report")?;
+
+    let input_problem = !failed.is_empty()
+        || (args.strict
+            && loaded
+                .iter()
+                .flat_map(|(t, _)| t.diagnostics.iter())
+                .any(|d| d.level >= Level::Warning));
+    if input_problem {
+        if args.format != Format::Text || args.output.is_some() {
+            for (path, error, _) in &failed {
+                eprintln!("rollcall: cannot read tenant `{}`: {error}", path.display());
+            }
+        }
+        if args.strict {
+            eprintln!("rollcall: input problems found and --strict is set");
+        }
+        return Ok(ExitCode::from(EXIT_INPUT));
+    }
+    if let Some(threshold) = args.fail_on {
+        let worst = loaded.iter().flat_map(|(_, e)| e.findings.iter()).map(|f| f.severity).max();
+        if worst.is_some_and(|w| w >= threshold.severity()) {
+            return Ok(ExitCode::from(EXIT_FINDINGS));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_forms() {
+        assert_eq!(parse_as_of("2026-12-01").unwrap().to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        assert_eq!(
+            parse_as_of("2026-12-01T09:00:00-06:00").unwrap().to_rfc3339(),
+            "2026-12-01T15:00:00+00:00"
+        );
+        assert!(parse_as_of("12/01/2026").unwrap_err().contains("RFC 3339"));
+    }
+}

@@ -1,0 +1,430 @@
+//! Reading and checking `tenant.yaml`: everything is validated before any export is read,
+//! so a mistake in the file is reported once, with its key, instead of as odd findings.
+
+use std::path::{Component, Path, PathBuf};
+
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+use rollcall_core::model::{AccountRef, SourceId};
+use rollcall_core::policy::{Policy, PolicyError, PolicySpec};
+use rollcall_core::tenant::{
+    DEFAULT_DEPROVISION_SLA_HOURS, Exclusion, IdentityOverrides, ManualLink, TenantIdError,
+};
+use rollcall_core::{Tenant, TenantId};
+
+use super::spec::{EhrFormat, EhrSection, TenantFile};
+use crate::ehr::{ProfileError, ProfileSpec, PRESET_NAMES};
+
+/// The name of the SLA preset for the deadline in the January 2025 proposed HIPAA
+/// Security Rule: access removed within one hour of termination.
+pub const SLA_PRESET_2025_PROPOSAL: &str = "hipaa-2025-proposal";
+
+/// A `tenant.yaml` that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantFileError {
+    /// The YAML is malformed or has a wrong or unknown key.
+    #[error("{message} (line {line}, column {column})")]
+    Yaml {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's description, which names the key.
+        message: String,
+    },
+    /// The YAML failed without a position (an empty file).
+    #[error("{0}")]
+    YamlNoPosition(String),
+    /// The tenant id is not valid.
+    #[error("`tenant.id`: {0}")]
+    TenantId(#[from] TenantIdError),
+    /// A time zone name is not in the IANA database.
+    #[error("`{field}` is `{value}`, which is not an IANA time zone; write one such as `America/Chicago`")]
+    TimeZone {
+        /// The key.
+        field: String,
+        /// The value written.
+        value: String,
+    },
+    /// The SLA is not a duration or preset.
+    #[error(
+        "`slas.deprovision` is `{0}`; write a duration such as `24h`, `90m` or `2d`, or `hipaa-2025-proposal`"
+    )]
+    Sla(String),
+    /// Both `policy` and `policy_file` are set.
+    #[error("set either `policy` or `policy_file`, not both")]
+    TwoPolicies,
+    /// The policy file cannot be read.
+    #[error("cannot read the policy file `{path}`: {reason}")]
+    PolicyFile {
+        /// The path as written.
+        path: String,
+        /// The I/O or YAML error.
+        reason: String,
+    },
+    /// The policy does not compile.
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// A path leaves the tenant folder.
+    #[error("`{field}` is `{value}`; paths must be relative to the tenant folder and stay inside it")]
+    Path {
+        /// The key.
+        field: String,
+        /// The value written.
+        value: String,
+    },
+    /// An account reference is not `<source>/<account id>`.
+    #[error("`{field}` is `{value}`; write accounts as `<source>/<account id>`, such as `ehr:epic/88120431`: {reason}")]
+    AccountRef {
+        /// The key.
+        field: String,
+        /// The value written.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An EHR entry names a profile that does not exist.
+    #[error("`{field}` names the profile `{name}`, which is neither a preset ({presets}) nor under `profiles:`")]
+    UnknownProfile {
+        /// The key.
+        field: String,
+        /// The name written.
+        name: String,
+        /// The preset names.
+        presets: String,
+    },
+    /// A CSV EHR entry has no profile.
+    #[error("`{field}` is a CSV export and needs `profile:`, a preset ({presets}) or a name under `profiles:`")]
+    MissingProfile {
+        /// The key.
+        field: String,
+        /// The preset names.
+        presets: String,
+    },
+    /// A non-CSV EHR entry has no vendor.
+    #[error("`{field}` needs `vendor:`, such as `drchrono`: the source is named `ehr:<vendor>`")]
+    MissingVendor {
+        /// The key.
+        field: String,
+    },
+    /// A vendor name is not a valid source instance.
+    #[error("`{field}`: {reason}")]
+    Vendor {
+        /// The key.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A custom profile is invalid.
+    #[error("`profiles.{name}`: {source}")]
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// What is wrong.
+        source: ProfileError,
+    },
+    /// An EHR entry lists no files.
+    #[error("`{field}` lists no files")]
+    NoFiles {
+        /// The key.
+        field: String,
+    },
+    /// A role assignment names a role the policy does not define.
+    #[error("`identity.roles.{employee_id}` names the job role `{role}`, which the policy does not define (defined: {known})")]
+    UnknownRole {
+        /// The employee id.
+        employee_id: String,
+        /// The role written.
+        role: String,
+        /// The roles the policy defines.
+        known: String,
+    },
+}
+
+/// One EHR export to read.
+#[derive(Debug, Clone)]
+pub struct EhrInput {
+    /// The key in `tenant.yaml` (`sources.ehr[0]`), for messages.
+    pub field: String,
+    /// The source the files make.
+    pub source: SourceId,
+    /// The files, relative to the tenant folder.
+    pub files: Vec<PathBuf>,
+    /// How to read them.
+    pub format: EhrFormat,
+    /// The profile, for CSV.
+    pub profile: Option<ProfileSpec>,
+    /// The zone of timestamps without an offset.
+    pub time_zone: Tz,
+    /// Extra FHIR NPI identifier systems.
+    pub npi_systems: Vec<String>,
+}
+
+/// Which exports to read, relative to the tenant folder. `None` means "the conventional
+/// location, if it exists".
+#[derive(Debug, Clone, Default)]
+pub struct SourcePlan {
+    /// The Entra folder, if `tenant.yaml` names one.
+    pub entra: Option<PathBuf>,
+    /// The LDAP folder or file, if `tenant.yaml` names one.
+    pub ldap: Option<PathBuf>,
+    /// The HR roster, if `tenant.yaml` names one.
+    pub hr: Option<PathBuf>,
+    /// EHR exports.
+    pub ehr: Vec<EhrInput>,
+}
+
+/// A checked `tenant.yaml`.
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    /// The tenant, ready for the rules.
+    pub tenant: Tenant,
+    /// What to read.
+    pub sources: SourcePlan,
+}
+
+fn yaml_error(error: &serde_yaml_ng::Error) -> TenantFileError {
+    match error.location() {
+        Some(location) => TenantFileError::Yaml {
+            line: location.line(),
+            column: location.column(),
+            message: error.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        },
+        None => TenantFileError::YamlNoPosition(error.to_string()),
+    }
+}
+
+fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
+    value.trim().parse::<Tz>().map_err(|_| TenantFileError::TimeZone {
+        field: field.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+/// Parses `24h`, `90m`, `2d`, `1h30m` or the 2025 proposal preset.
+pub fn parse_sla(text: &str) -> Option<TimeDelta> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case(SLA_PRESET_2025_PROPOSAL) {
+        return Some(TimeDelta::hours(1));
+    }
+    let mut total = TimeDelta::zero();
+    let mut number = String::new();
+    let mut parts = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let value: i64 = number.parse().ok()?;
+        number.clear();
+        let part = match c {
+            'd' => TimeDelta::try_days(value)?,
+            'h' => TimeDelta::try_hours(value)?,
+            'm' => TimeDelta::try_minutes(value)?,
+            _ => return None,
+        };
+        total = total.checked_add(&part)?;
+        parts += 1;
+    }
+    (number.is_empty() && parts > 0 && total > TimeDelta::zero()).then_some(total)
+}
+
+/// Checks that `value` is a relative path inside the tenant folder.
+fn relative_path(field: &str, value: &str) -> Result<PathBuf, TenantFileError> {
+    let path = PathBuf::from(value.trim());
+    let inside = !value.trim().is_empty()
+        && path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if inside {
+        Ok(path)
+    } else {
+        Err(TenantFileError::Path { field: field.to_owned(), value: value.to_owned() })
+    }
+}
+
+fn account_ref(field: &str, value: &str) -> Result<AccountRef, TenantFileError> {
+    let error = |reason: String| TenantFileError::AccountRef {
+        field: field.to_owned(),
+        value: value.to_owned(),
+        reason,
+    };
+    let (source, id) = value.split_once('/').ok_or_else(|| error("there is no `/`".into()))?;
+    let source: SourceId = source.trim().parse().map_err(|e| error(format!("{e}")))?;
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(error("the account id is empty".into()));
+    }
+    Ok(AccountRef { source, id: id.to_owned() })
+}
+
+/// Parses and checks the text of `tenant.yaml`. `dir` is the tenant folder, for the
+/// policy file.
+pub fn parse(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
+    let file: TenantFile = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e))?;
+    let id = TenantId::new(file.tenant.id.trim())?;
+    let zone = time_zone("tenant.time_zone", &file.tenant.time_zone)?;
+
+    let spec = match (file.policy, file.policy_file) {
+        (Some(_), Some(_)) => return Err(TenantFileError::TwoPolicies),
+        (Some(spec), None) => spec,
+        (None, Some(path)) => read_policy_file(dir, &path)?,
+        (None, None) => PolicySpec::default(),
+    };
+    let policy = Policy::compile(&spec)?;
+
+    let mut tenant = Tenant::new(id, file.tenant.name.trim(), zone, policy);
+    tenant.deprovision_sla = match file.slas.deprovision.as_deref() {
+        Some(text) => parse_sla(text).ok_or_else(|| TenantFileError::Sla(text.to_owned()))?,
+        None => TimeDelta::hours(DEFAULT_DEPROVISION_SLA_HOURS),
+    };
+    tenant.identity = identity(&file.identity, &tenant.policy)?;
+
+    let mut sources = SourcePlan {
+        entra: file.sources.entra.as_deref().map(|p| relative_path("sources.entra", p)).transpose()?,
+        ldap: file.sources.ldap.as_deref().map(|p| relative_path("sources.ldap", p)).transpose()?,
+        hr: file.sources.hr.as_deref().map(|p| relative_path("sources.hr", p)).transpose()?,
+        ehr: Vec::new(),
+    };
+    for (name, profile) in &file.profiles {
+        profile
+            .validate()
+            .map_err(|source| TenantFileError::Profile { name: name.clone(), source })?;
+    }
+    for (index, entry) in file.sources.ehr.iter().enumerate() {
+        sources.ehr.push(ehr_input(&format!("sources.ehr[{index}]"), entry, &file.profiles, zone)?);
+    }
+    Ok(TenantConfig { tenant, sources })
+}
+
+fn read_policy_file(dir: &Path, path: &str) -> Result<PolicySpec, TenantFileError> {
+    let relative = relative_path("policy_file", path)?;
+    let error = |reason: String| TenantFileError::PolicyFile { path: path.to_owned(), reason };
+    let text = std::fs::read_to_string(dir.join(relative)).map_err(|e| error(e.to_string()))?;
+    serde_yaml_ng::from_str(&text).map_err(|e| error(yaml_error(&e).to_string()))
+}
+
+fn identity(
+    section: &super::spec::IdentitySection,
+    policy: &Policy,
+) -> Result<IdentityOverrides, TenantFileError> {
+    let mut overrides = IdentityOverrides::default();
+    for (i, link) in section.links.iter().enumerate() {
+        let accounts = link
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(j, a)| account_ref(&format!("identity.links[{i}].accounts[{j}]"), a))
+            .collect::<Result<_, _>>()?;
+        overrides.links.push(ManualLink { employee_id: link.employee_id.trim().to_owned(), accounts });
+    }
+    for (i, exclusion) in section.exclusions.iter().enumerate() {
+        overrides.exclusions.push(Exclusion {
+            account: account_ref(&format!("identity.exclusions[{i}].account"), &exclusion.account)?,
+            reason: exclusion.reason.clone(),
+        });
+    }
+    for (employee_id, roles) in &section.roles {
+        for role in roles {
+            if policy.role(role).is_none() {
+                let known: Vec<&str> = policy.job_roles.iter().map(|r| r.name.as_str()).collect();
+                return Err(TenantFileError::UnknownRole {
+                    employee_id: employee_id.clone(),
+                    role: role.clone(),
+                    known: if known.is_empty() { "none".into() } else { known.join(", ") },
+                });
+            }
+        }
+        overrides.roles.insert(employee_id.trim().to_owned(), roles.clone());
+    }
+    Ok(overrides)
+}
+
+fn ehr_input(
+    field: &str,
+    entry: &EhrSection,
+    profiles: &std::collections::BTreeMap<String, ProfileSpec>,
+    tenant_zone: Tz,
+) -> Result<EhrInput, TenantFileError> {
+    let presets = PRESET_NAMES.join(", ");
+    if entry.files.is_empty() {
+        return Err(TenantFileError::NoFiles { field: format!("{field}.files") });
+    }
+    let files = entry
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| relative_path(&format!("{field}.files[{i}]"), f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let time_zone = match &entry.time_zone {
+        Some(zone) => time_zone(&format!("{field}.time_zone"), zone)?,
+        None => tenant_zone,
+    };
+    let profile = match (&entry.profile, entry.format) {
+        (Some(name), _) => Some(
+            profiles.get(name).cloned().or_else(|| ProfileSpec::preset(name)).ok_or_else(|| {
+                TenantFileError::UnknownProfile {
+                    field: format!("{field}.profile"),
+                    name: name.clone(),
+                    presets: presets.clone(),
+                }
+            })?,
+        ),
+        (None, EhrFormat::Csv) => {
+            return Err(TenantFileError::MissingProfile { field: field.to_owned(), presets });
+        }
+        (None, _) => None,
+    };
+    let vendor = match (&entry.vendor, &profile) {
+        (Some(vendor), _) => vendor.trim().to_owned(),
+        (None, Some(profile)) => profile.vendor.clone(),
+        (None, None) => return Err(TenantFileError::MissingVendor { field: field.to_owned() }),
+    };
+    let source = SourceId::ehr(&vendor).map_err(|e| TenantFileError::Vendor {
+        field: format!("{field}.vendor"),
+        reason: e.to_string(),
+    })?;
+    Ok(EhrInput {
+        field: field.to_owned(),
+        source,
+        files,
+        format: entry.format,
+        profile,
+        time_zone,
+        npi_systems: entry.npi_systems.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sla_forms() {
+        assert_eq!(parse_sla("24h"), Some(TimeDelta::hours(24)));
+        assert_eq!(parse_sla("1h30m"), Some(TimeDelta::minutes(90)));
+        assert_eq!(parse_sla("2d"), Some(TimeDelta::days(2)));
+        assert_eq!(parse_sla("hipaa-2025-proposal"), Some(TimeDelta::hours(1)));
+        for bad in ["", "24", "h", "0h", "24x", "-1h", "99999999999999999999d"] {
+            assert_eq!(parse_sla(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths_stay_inside() {
+        assert!(relative_path("f", "ehr/users.csv").is_ok());
+        assert!(relative_path("f", "../other/users.csv").is_err());
+        assert!(relative_path("f", "/etc/passwd").is_err());
+        assert!(relative_path("f", "").is_err());
+    }
+
+    #[test]
+    fn account_refs() {
+        let parsed = account_ref("f", "ehr:epic/88120431").unwrap();
+        assert_eq!(parsed.source.to_string(), "ehr:epic");
+        assert_eq!(parsed.id, "88120431");
+        let dn = account_ref("f", "ldap/CN=Front Desk \\#2,OU=Shared,DC=x").unwrap();
+        assert_eq!(dn.id, "CN=Front Desk \\#2,OU=Shared,DC=x");
+        assert!(account_ref("f", "ehr/1").is_err());
+        assert!(account_ref("f", "entra/").is_err());
+        assert!(account_ref("f", "entra").is_err());
+    }
+}
