@@ -16,8 +16,7 @@ pub use pattern::{EntitlementPattern, EntitlementSet, NamePattern, PatternError,
 use crate::model::{SourceId, Worker};
 
 /// Days without a sign-in after which an account is dormant, unless the policy says
-/// otherwise. Ninety days is the common review interval of access-certification tools and
-/// of CISA's baseline for inactive accounts.
+/// otherwise: one quarter, the interval of the access reviews Rollcall runs.
 pub const DEFAULT_DORMANT_DAYS: u32 = 90;
 
 /// The policy as written in YAML.

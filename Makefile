@@ -1,0 +1,32 @@
+# Developer entry points. `make test` is what CI runs.
+
+CARGO ?= cargo
+EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
+
+.PHONY: test lint unit example example-data bench fmt
+
+## Everything CI checks: formatting, lints, then every test.
+test: lint unit
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --locked
+
+## The bundled example, as the README runs it.
+example:
+	$(CARGO) run --locked -p rollcall-cli -- scan examples/harborview --as-of $(EXAMPLE_AS_OF)
+
+## Regenerates examples/harborview from the generator.
+example-data:
+	rm -rf examples/harborview/entra examples/harborview/ldap examples/harborview/ehr examples/harborview/hr
+	$(CARGO) run --locked -p rollcall-datagen -- example examples/harborview
+
+## Benchmarks; results go in docs/benchmarks.md.
+bench:
+	$(CARGO) bench --locked -p rollcall-cli
+
+fmt:
+	$(CARGO) fmt --all
