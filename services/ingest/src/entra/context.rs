@@ -7,7 +7,7 @@
 
 use super::kind::{MethodCollection, ResponseKind, Route};
 
-/// What a context URL says about its response.
+/// The route a context URL gives its response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ContextRoute {
     /// A supported request path.
@@ -28,7 +28,7 @@ struct Segment {
 }
 
 impl Segment {
-    /// The key of `users('<id>')`, without quotes.
+    /// Returns the key of `users('<id>')` without quotes.
     fn key(&self) -> Option<String> {
         let options = self.options.as_deref()?.trim();
         let quoted = options.strip_prefix('\'')?.strip_suffix('\'')?;
@@ -102,7 +102,7 @@ pub(crate) fn route(context: &str) -> Option<ContextRoute> {
     Some(ContextRoute::Known(route))
 }
 
-/// Whether a select list names `signInActivity` as one of its items.
+/// Checks whether a select list names `signInActivity` as one of its items.
 fn selects_sign_in(options: &str) -> bool {
     options
         .split([',', '(', ')', ';'])

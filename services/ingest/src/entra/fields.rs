@@ -42,7 +42,7 @@ impl Notes {
 
 /// A property as a response carries it. Graph leaves out properties that were not
 /// selected, and sends `null` for a selected property with no value, so the two differ: an
-/// absent property leaves what another file said, a `null` clears it.
+/// absent property leaves what another file sent, and a `null` clears it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Field<T> {
     /// Not in the response.
@@ -83,18 +83,18 @@ impl<'a> Item<'a> {
         Self { object, path }
     }
 
-    /// The object under `key`, as an item of its own.
+    /// Returns the object under `key` as an item of its own.
     pub(crate) fn child(&self, key: &str) -> Option<Item<'a>> {
         self.get(key).and_then(Value::as_object).map(|object| Item::new(object, self.path_of(key)))
     }
 
-    /// The objects in the array under `key`, each as an item; other elements are noted.
+    /// Returns the objects in the array under `key` as items, and notes other elements.
     pub(crate) fn children(&self, key: &str, notes: &mut Notes) -> Vec<Item<'a>> {
         let Some(Value::Array(elements)) = self.get(key) else { return Vec::new() };
         objects(elements, &self.path_of(key), notes)
     }
 
-    /// The JSON path of a property of this item.
+    /// Returns the JSON path of a property of this item.
     pub(crate) fn path_of(&self, key: &str) -> String {
         format!("{}.{key}", self.path)
     }
@@ -103,17 +103,17 @@ impl<'a> Item<'a> {
         self.object.get(key)
     }
 
-    /// The object id, when it is a non-empty string.
+    /// Returns the object id when it is a non-empty string.
     pub(crate) fn id(&self) -> Option<String> {
         self.get("id").and_then(Value::as_str).filter(|id| !id.trim().is_empty()).map(str::to_owned)
     }
 
-    /// The `@odata.type` annotation, when it is a string.
+    /// Returns the `@odata.type` annotation when it is a string.
     pub(crate) fn odata_type(&self) -> Option<&'a str> {
         self.get("@odata.type").and_then(Value::as_str)
     }
 
-    /// A string property. An empty string counts as no value.
+    /// Reads a string property. An empty string counts as no value.
     pub(crate) fn text(&self, key: &str, notes: &mut Notes) -> Field<String> {
         match self.get(key) {
             None => Field::Absent,
@@ -127,7 +127,7 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// A boolean property.
+    /// Reads a boolean property.
     pub(crate) fn flag(&self, key: &str, notes: &mut Notes) -> Field<bool> {
         match self.get(key) {
             None => Field::Absent,
@@ -140,7 +140,7 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// A timestamp property; an unparsable value is noted and read as absent.
+    /// Reads a timestamp property. An unparsable value is noted and read as absent.
     pub(crate) fn time(&self, key: &str, notes: &mut Notes) -> Field<DateTime<Utc>> {
         match self.get(key) {
             None => Field::Absent,
@@ -167,13 +167,14 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// The first of several spellings of a property that is present in the item.
+    /// Returns the first of several spellings of a property that the item contains.
     pub(crate) fn first_present<'k>(&self, keys: &[&'k str]) -> Option<&'k str> {
         keys.iter().copied().find(|key| self.object.contains_key(*key))
     }
 
-    /// A property as evidence text: strings as they are, arrays of strings joined with
-    /// `,`, other values as compact JSON. `None` for an absent property or `null`.
+    /// Formats a property as evidence text: strings as they are, arrays of strings joined
+    /// with `,`, and other values as compact JSON. Returns `None` for an absent property or
+    /// `null`.
     pub(crate) fn raw(&self, key: &str) -> Option<String> {
         match self.get(key)? {
             Value::Null => None,
@@ -186,7 +187,8 @@ impl<'a> Item<'a> {
     }
 }
 
-/// The objects of a JSON array as items at `path[i]`; other elements are noted and skipped.
+/// Returns the objects of a JSON array as items at `path[i]`, and notes and skips other
+/// elements.
 pub(crate) fn objects<'a>(elements: &'a [Value], path: &str, notes: &mut Notes) -> Vec<Item<'a>> {
     let mut items = Vec::new();
     for (index, element) in elements.iter().enumerate() {

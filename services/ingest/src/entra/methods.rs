@@ -1,6 +1,6 @@
 //! Reads `GET /users/{id}/authentication/methods` and its typed sub-collections.
 //!
-//! The mixed list tells methods apart by `@odata.type` only; the typed sub-collections
+//! The mixed list distinguishes methods by `@odata.type` only; the typed sub-collections
 //! (`phoneMethods`, `fido2Methods`, ...) send no `@odata.type`, so their name gives the
 //! type. Types follow the Graph v1.0 and beta `authenticationMethod` resource pages.
 

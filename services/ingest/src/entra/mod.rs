@@ -62,7 +62,7 @@ pub struct EntraImport {
     files: Vec<ReadFile>,
 }
 
-/// What was read from one file, kept until [`EntraImport::finish`].
+/// The records and diagnostics of one file, kept until [`EntraImport::finish`].
 #[derive(Debug)]
 struct ReadFile {
     path: PathBuf,

@@ -14,7 +14,7 @@ use super::kind::{ResponseKind, Route, short_type};
 use super::records::{Collected, MemberTarget, RoleOrigin};
 use super::{filename, groups, methods, policy, registration, roles, users};
 
-/// What one file held.
+/// The responses one file contained.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileSummary {
     /// One entry per response object, in file order.
@@ -22,7 +22,7 @@ pub struct FileSummary {
 }
 
 impl FileSummary {
-    /// The kinds of the responses that were read, in file order, without repeats.
+    /// Returns the kinds of the responses that were read, in file order, without repeats.
     pub fn kinds(&self) -> Vec<ResponseKind> {
         let mut kinds = Vec::new();
         for response in &self.responses {
@@ -35,7 +35,7 @@ impl FileSummary {
         kinds
     }
 
-    /// The number of items in the responses that were read.
+    /// Counts the items in the responses that were read.
     pub fn items(&self) -> usize {
         self.responses
             .iter()
@@ -47,7 +47,7 @@ impl FileSummary {
     }
 }
 
-/// What one response object in a file was.
+/// The outcome of reading one response object of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResponseSummary {
     /// A supported response: its kind and the number of items in it (1 for a single
@@ -212,7 +212,7 @@ fn route_response(
     if let Some(kind) = kind_of_types(&types) {
         return Ok(match by_name {
             // Member lists hold users, groups and service principals alike: the request
-            // path, saved in the file name, says whose members they are.
+            // path, saved in the file name, names whose members they are.
             Some(named)
                 if named.kind == kind
                     || (named.kind.is_member_list()
@@ -237,8 +237,8 @@ fn route_response(
     }))
 }
 
-/// The kind all `types` agree on, or `None` when there are none, or they are unknown or
-/// mixed.
+/// Returns the kind all `types` agree on, or `None` when there are none, or they are
+/// unknown or mixed.
 fn kind_of_types(types: &[&str]) -> Option<ResponseKind> {
     let mut kinds = types.iter().map(|type_name| ResponseKind::of_item_type(type_name));
     let first = kinds.next()??;
@@ -256,7 +256,7 @@ fn unsupported_message(seen: &str) -> String {
 
 /// Notes a Graph error body. A tenant without Entra ID P1 or P2 gets
 /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant` when `signInActivity` is
-/// selected, which tells that sign-in times are missing rather than unknown.
+/// selected, which shows that sign-in times are missing rather than unknown.
 fn graph_error(
     error: &Map<String, Value>,
     path: &str,

@@ -1,7 +1,7 @@
 //! What the readers take from each file, before files are merged into one snapshot.
 //!
 //! Records keep absent and `null` properties apart (see [`Field`]) so that a file that did
-//! not select a property never clears what another file said.
+//! not select a property never clears what another file sent.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use rollcall_core::model::{AuthMethod, GrantState, LastSignIn};
 
 use super::fields::Field;
 
-/// Where a user or group object was found. Listings win over objects expanded inside
+/// The kind of response a user or group object was found in. Listings win over objects expanded inside
 /// other responses (a role assignment's `principal`, a group's `members`), because an
 /// expansion often carries fewer properties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,7 +87,7 @@ pub(crate) struct MemberRef {
     pub(crate) display_name: Option<String>,
 }
 
-/// Whose members a member list holds.
+/// The object whose members a member list contains.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum MemberTarget {
     /// A group, by object id.
@@ -105,7 +105,7 @@ pub(crate) struct MemberList {
     pub(crate) path: String,
 }
 
-/// How much a role record says: role definitions name roles best.
+/// The kind of response a role record comes from. Role definitions name roles best.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum RoleOrigin {
     DirectoryRole,
@@ -178,7 +178,7 @@ pub(crate) struct Collected {
     pub(crate) policies: Vec<Vec<String>>,
     /// A users response carried `signInActivity`.
     pub(crate) sign_in_available: bool,
-    /// Graph refused sign-in activity because the tenant has no Entra ID P1 or P2.
+    /// Graph rejected sign-in activity because the tenant has no Entra ID P1 or P2.
     pub(crate) sign_in_unlicensed: bool,
 }
 

@@ -79,8 +79,8 @@ pub(crate) fn read_user(
 /// Reads `signInActivity`: `None` when the response did not carry it at all.
 ///
 /// Prefers `lastSuccessfulSignInDateTime`, which Graph added in December 2023 and did not
-/// backfill; otherwise takes the later of the interactive and non-interactive times, which
-/// also count failed attempts. An activity object with no time in it means the account
+/// backfill. Otherwise it takes the later of the interactive and non-interactive times,
+/// which also count failed attempts. An activity object with no time in it means the account
 /// never signed in.
 fn read_sign_in(
     item: &Item,
@@ -118,7 +118,7 @@ fn read_sign_in(
     let [successful, interactive, non_interactive] = times.as_slice() else { return None };
     match (*successful).or((*interactive).max(*non_interactive)) {
         Some(at) => Some(LastSignIn::At(at)),
-        // An unparsable time says nothing about whether the account signed in.
+        // An unparsable time does not show whether the account signed in.
         None if unreadable => None,
         None => Some(LastSignIn::Never),
     }

@@ -85,7 +85,7 @@ impl<'a> Access<'a> {
         }
     }
 
-    /// The role entitlement for a template id, created with the id as its name when no
+    /// Returns the role entitlement for a template id, created with the id as its name when no
     /// response defines it, so the rules can still match it against the built-in roles.
     fn role(&mut self, template_id: &str) -> &mut Entitlement {
         self.roles.entry(template_id.to_owned()).or_insert_with(|| {
@@ -143,7 +143,7 @@ impl<'a> Access<'a> {
         }
     }
 
-    /// The template id of a directory role named by its object id in a member list.
+    /// Returns the template id of a directory role named by its object id in a member list.
     fn role_of_object(&mut self, id: &str, file: &Path, path: &str) -> String {
         if let Some(template_id) = self.directory_roles.get(id) {
             return template_id.clone();
@@ -182,8 +182,8 @@ impl<'a> Access<'a> {
     }
 
     /// Turns a member reference into a member. Users and groups are known by their
-    /// `@odata.type`, or without one by an account or group of that id; anything else
-    /// (service principals, devices, contacts) stays unresolved with its type in the text.
+    /// `@odata.type`, or without one by an account or group of that id. Anything else
+    /// (service principals, devices, contacts) stays unresolved, with its type in the text.
     fn resolve(&mut self, member: &MemberRef, file: &Path, path: &str) -> Option<Member> {
         let id = member.id.clone();
         match member.type_name.as_deref() {
@@ -226,7 +226,7 @@ impl<'a> Access<'a> {
         ));
     }
 
-    /// All entitlements: groups, then roles, each by id.
+    /// Takes all entitlements: groups, then roles, each sorted by id.
     pub(super) fn entitlements(&mut self) -> Vec<Entitlement> {
         let groups = std::mem::take(&mut self.groups);
         let roles = std::mem::take(&mut self.roles);

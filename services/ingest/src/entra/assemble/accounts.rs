@@ -79,6 +79,7 @@ impl Draft {
     fn finish(self) -> Account {
         let mut account = self.account;
         account.login = account.upn.clone();
+
         account.status = match self.enabled {
             Some(true) => AccountStatus::Enabled,
             Some(false) => AccountStatus::Disabled,
@@ -91,6 +92,7 @@ impl Draft {
         };
         account.last_sign_in = self.sign_in.unwrap_or(LastSignIn::Unknown);
         account.manager = self.manager.map(ManagerRef::Account);
+
         // Per-user method files are authoritative; the registration report fills in for
         // users without them.
         let mut methods = match (self.listed, self.registered) {
@@ -257,7 +259,7 @@ fn resolve_user(drafts: &BTreeMap<String, Draft>, named: &str) -> String {
     by_upn.map_or_else(|| named.to_owned(), |draft| draft.account.id.clone())
 }
 
-/// The first five ids, for a message.
+/// Formats the first five ids for a message.
 fn sample(ids: &[String]) -> String {
     let shown: Vec<String> = ids.iter().take(5).map(|id| format!("`{id}`")).collect();
     let more = if ids.len() > 5 { ", ..." } else { "" };

@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 
 use super::records::Collected;
 
-/// Builds the snapshot. `collected` holds the files' records in file-path order; the
+/// Builds the snapshot. `collected` contains the files' records in file-path order; the
 /// result is sorted by id, so it depends on the paths and contents, not on the order in
 /// which files were added.
 pub(crate) fn assemble(collected: Collected, diagnostics: &mut Vec<Diagnostic>) -> SourceSnapshot {

@@ -95,7 +95,7 @@ fn transitive_members_are_memberships() {
 
 #[test]
 fn typed_members_follow_file_name() {
-    // Without a context the items' types say "users", but the file name names a member list.
+    // Without a context the items' types give "users", but the file name names a member list.
     let members = r##"{"value": [{"@odata.type": "#microsoft.graph.user", "id": "u2"}]}"##;
     let (snapshot, _) = import(&[
         ("groups.json", GROUPS.as_bytes()),

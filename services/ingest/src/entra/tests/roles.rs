@@ -94,7 +94,7 @@ fn assignments_with_principals() {
     let member = account(&snapshot, "ace08ec9-aa11-4ada-9145-addf0398233e");
     assert_eq!(member.email.as_deref(), Some("joeyc@contoso.com"));
     assert_eq!(member.kind, AccountKind::Member);
-    // Never defined in these files: the id stands in for the name.
+    // Never defined in these files, so the id is used as the name.
     let role = entitlement(&snapshot, GLOBAL_ADMIN);
     assert_eq!(role.name, GLOBAL_ADMIN);
     assert_eq!(role.role_template_id.as_deref(), Some(GLOBAL_ADMIN));
