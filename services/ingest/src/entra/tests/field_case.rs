@@ -14,7 +14,7 @@ fn read_json(name: &str) -> serde_json::Map<String, Value> {
     }
 }
 
-/// Each user's body as `users/<id>/authentication/methods.json`, read into methods.
+/// Reads one user's body as `users/<id>/authentication/methods.json`.
 fn methods_of(user: &str, body: &Value) -> Vec<AuthMethod> {
     let path = format!("users/{user}/authentication/methods.json");
     let bytes = serde_json::to_vec(body).unwrap();
@@ -90,7 +90,7 @@ fn method_order_does_not_matter() {
     }
 }
 
-/// Every ordering of `0..n`.
+/// Lists every ordering of `0..n`.
 fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n == 0 {
         return vec![Vec::new()];

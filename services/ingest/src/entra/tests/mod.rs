@@ -5,6 +5,7 @@ mod field_case;
 mod groups;
 mod methods;
 mod payloads;
+mod policy;
 mod props;
 mod roles;
 mod snapshot;
@@ -17,12 +18,12 @@ use rollcall_core::model::{Account, Entitlement, SourceSnapshot};
 use super::EntraImport;
 use crate::diagnostic::{Diagnostic, Level};
 
-/// A file under the repository's `testdata/` folder.
+/// Returns the path of a file under the repository's `testdata/` folder.
 fn testdata(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(relative)
 }
 
-/// The bytes of a public payload.
+/// Reads the bytes of a public payload.
 fn payload(name: &str) -> Vec<u8> {
     let path = testdata("public-payloads").join(name);
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
@@ -53,7 +54,7 @@ fn entitlement<'a>(snapshot: &'a SourceSnapshot, id: &str) -> &'a Entitlement {
         .unwrap_or_else(|| panic!("no entitlement `{id}` in {:?}", snapshot.entitlements))
 }
 
-/// The warnings whose message contains `text`.
+/// Returns the warnings whose message contains `text`.
 fn warnings<'a>(diagnostics: &'a [Diagnostic], text: &str) -> Vec<&'a Diagnostic> {
     diagnostics
         .iter()

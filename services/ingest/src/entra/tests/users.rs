@@ -12,7 +12,7 @@ fn at(text: &str) -> DateTime<Utc> {
 
 const CONTEXT: &str = "https://graph.microsoft.com/v1.0/$metadata#users";
 
-/// A users response with `items` as its `value`.
+/// Builds a users response with `items` as its `value`.
 fn users(context: &str, items: &str) -> Vec<u8> {
     format!(r#"{{"@odata.context": "{context}", "value": [{items}]}}"#).into_bytes()
 }
