@@ -7,5 +7,6 @@
 
 pub mod diagnostic;
 pub mod fhir;
+pub mod scim;
 
 pub use diagnostic::{Diagnostic, Level, Location};
