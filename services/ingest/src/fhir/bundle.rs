@@ -121,7 +121,7 @@ pub(super) fn collect(
 
     if duplicates > 0 {
         let message = format!(
-            "{duplicates} Practitioner entries repeat an earlier id; the first of each is used"
+            "Practitioner entries that repeat an earlier id: {duplicates}; the first of each is used"
         );
         context.push(Level::Info, "$", message);
     }

@@ -114,13 +114,13 @@ pub fn enrich(
 
     note(
         Level::Info,
-        format!("marked {by_npi} accounts as providers by NPI and {by_name} by unique full name"),
+        format!("accounts marked as providers: {by_npi} by NPI, {by_name} by unique full name"),
     );
     if !unmatched.is_empty() {
         note(
             Level::Info,
             format!(
-                "{} providers match no account by NPI or unique full name: `{}`",
+                "providers that match no account by NPI or unique full name ({}): `{}`",
                 unmatched.len(),
                 unmatched.join("`, `")
             ),

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use rollcall_core::model::{Account, SourceId, SourceSnapshot};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{EPIC_SANDBOX_NPI_SYSTEM, enrich, read};
 
@@ -73,6 +73,25 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A Bundle whose entries are arbitrary objects typed as provider resources, so the
+/// resource readers and the role join run on them.
+fn bundle_value() -> impl Strategy<Value = Value> {
+    let resource_type = prop::sample::select(vec!["Practitioner", "PractitionerRole", "Endpoint"]);
+    let entry = (resource_type, json_value(), prop::option::of(".{0,8}")).prop_map(
+        |(resource_type, value, full_url)| {
+            let mut resource = match value {
+                Value::Object(map) => map,
+                other => std::iter::once(("id".to_owned(), other)).collect(),
+            };
+            resource.insert("resourceType".into(), Value::from(resource_type));
+            json!({"fullUrl": full_url, "resource": resource})
+        },
+    );
+    prop::collection::vec(entry, 0..6).prop_map(
+        |entries| json!({"resourceType": "Bundle", "type": "searchset", "entry": entries}),
+    )
+}
+
 fn aliases() -> Vec<String> {
     vec![EPIC_SANDBOX_NPI_SYSTEM.to_owned()]
 }
@@ -94,5 +113,11 @@ proptest! {
             snapshot.accounts.push(account);
             let _ = enrich(&mut snapshot, &providers, Path::new("fuzz.json"));
         }
+    }
+
+    #[test]
+    fn fhir_read_any_bundle_entries_never_panics(value in bundle_value()) {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        prop_assert!(read(Path::new("fuzz.json"), &bytes, &aliases()).is_ok());
     }
 }

@@ -300,7 +300,11 @@ fn pages_array_merges_repeated_practitioner() {
     );
     let ids: Vec<_> = providers.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, vec!["p1", "p2"]);
-    assert!(diagnostics.iter().any(|d| d.message.starts_with("1 Practitioner entries repeat")));
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message.starts_with("Practitioner entries that repeat an earlier id: 1;"))
+    );
 }
 
 #[test]

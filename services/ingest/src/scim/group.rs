@@ -110,8 +110,8 @@ pub(super) fn memberships(
 
     if unresolved > 0 {
         let message = format!(
-            "{unresolved} group members are neither a User nor a Group of this file; they are \
-             kept as unresolved members, so export Users and Groups together"
+            "group members that are neither a User nor a Group of this file: {unresolved}; they \
+             are kept as unresolved members, so export Users and Groups together"
         );
         notes.push(Level::Warning, "$", message);
     }

@@ -113,12 +113,12 @@ pub fn read(
 
     if duplicates > 0 {
         let message =
-            format!("{duplicates} resources repeat an earlier id; the first of each is used");
+            format!("resources that repeat an earlier id: {duplicates}; the first of each is used");
         notes.push(Level::Warning, "$", message);
     }
     if indirect_groups > 0 {
         let message = format!(
-            "skipped {indirect_groups} `groups` entries of type `indirect`, because only \
+            "skipped User `groups` entries of type `indirect` ({indirect_groups}), because only \
              direct memberships are recorded and nesting is read from the Groups' `members`"
         );
         notes.push(Level::Info, "$", message);

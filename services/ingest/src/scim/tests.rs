@@ -159,7 +159,13 @@ fn scim_group_members_resolved_by_type() {
 fn scim_unresolved_member_warns() {
     let (_, diagnostics) = read_text(LIST_RESPONSE);
     let warning = diagnostics.iter().find(|d| d.level == Level::Warning).unwrap();
-    assert!(warning.message.starts_with("1 group members are neither"), "{}", warning.message);
+    assert!(
+        warning
+            .message
+            .starts_with("group members that are neither a User nor a Group of this file: 1;"),
+        "{}",
+        warning.message
+    );
 }
 
 #[test]
@@ -168,7 +174,11 @@ fn scim_indirect_user_groups_skipped() {
     // u-1001 is in g-all only through g-admins, so no direct membership is recorded.
     let direct = members_of(&snapshot, "g-all");
     assert!(!direct.contains(&Member::Account("u-1001".into())));
-    assert!(diagnostics.iter().any(|d| d.message.starts_with("skipped 1 `groups` entries")));
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message.starts_with("skipped User `groups` entries of type `indirect` (1)"))
+    );
 }
 
 #[test]
@@ -210,7 +220,7 @@ fn scim_repeated_user_keeps_first() {
     );
     assert_eq!(snapshot.accounts.len(), 1);
     assert_eq!(snapshot.accounts[0].login.as_deref(), Some("first"));
-    assert!(diagnostics[0].message.starts_with("1 resources repeat"));
+    assert!(diagnostics[0].message.starts_with("resources that repeat an earlier id: 1;"));
 }
 
 #[test]

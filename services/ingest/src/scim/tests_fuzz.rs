@@ -4,7 +4,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use rollcall_core::model::SourceId;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::read;
 
@@ -69,6 +69,30 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A ListResponse whose resources are arbitrary objects typed as Users or Groups, so the
+/// User and Group readers and the membership join run on them.
+fn list_value() -> impl Strategy<Value = Value> {
+    let schema = prop::sample::select(vec![
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:core:2.0:Group",
+    ]);
+    let resource = (schema, json_value(), prop::sample::select(vec!["u-1", "g-1", "x"])).prop_map(
+        |(schema, value, id)| {
+            let mut resource = match value {
+                Value::Object(map) => map,
+                other => std::iter::once(("members".to_owned(), other)).collect(),
+            };
+            resource.insert("schemas".into(), json!([schema]));
+            resource.entry("id").or_insert_with(|| Value::from(id));
+            Value::Object(resource)
+        },
+    );
+    (prop::collection::vec(resource, 0..6), any::<u8>()).prop_map(|(resources, total)| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+               "totalResults": total, "Resources": resources})
+    })
+}
+
 proptest! {
     #[test]
     fn scim_read_any_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -79,5 +103,11 @@ proptest! {
     fn scim_read_any_json_never_panics(value in json_value()) {
         let bytes = serde_json::to_vec(&value).unwrap();
         let _ = read(Path::new("fuzz.json"), &bytes, SourceId::entra());
+    }
+
+    #[test]
+    fn scim_read_any_resources_never_panics(value in list_value()) {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        prop_assert!(read(Path::new("fuzz.json"), &bytes, SourceId::entra()).is_ok());
     }
 }
