@@ -6,6 +6,7 @@
 //! still read, while a file that cannot be read at all returns a typed error.
 
 pub mod diagnostic;
+pub mod drchrono;
 pub mod fhir;
 pub mod scim;
 
