@@ -55,60 +55,8 @@ pub(super) fn join<'a>(
             continue;
         }
 
-        let mut account = Account::new(id.clone());
-        account.status = AccountStatus::Unknown;
-        account.login = text(fields, "username").map(str::to_owned);
-        let is_doctor = read_flag(fields, "is_doctor", &record.at, notes);
-        let is_staff = read_flag(fields, "is_staff", &record.at, notes);
-        if is_doctor == Some(true) && is_staff == Some(true) {
-            let message = format!(
-                "user `{id}` has both `is_doctor` and `is_staff` set, which DrChrono documents \
-                 as mutually exclusive; both records are joined"
-            );
-            notes.push(Level::Warning, &record.at, message);
-        }
-        for (name, value) in [("is_doctor", is_doctor), ("is_staff", is_staff)] {
-            if let Some(value) = value {
-                account.attributes.insert(name.into(), value.to_string());
-            }
-        }
-        if let Some(group) = id_field(fields, "practice_group") {
-            account.attributes.insert("practice_group".into(), group);
-        }
-
-        let doctor_id = fields.get("doctor").and_then(doctor_ref);
-        let doctor = doctor_id.as_deref().and_then(|doctor_id| doctors.get(doctor_id));
-        if let Some(doctor_id) = &doctor_id {
-            account.attributes.insert("doctor".into(), doctor_id.clone());
-        }
-        let zone = doctor.and_then(|doctor| doctor.timezone).unwrap_or(default_zone);
-
-        if is_doctor == Some(true) {
-            account.is_provider = true;
-            match doctor {
-                Some(doctor) => apply_doctor(&mut account, doctor, notes),
-                None => {
-                    let message = format!(
-                        "user `{id}` is a doctor but `/api/doctors` has no doctor `{}`, so its \
-                         name, NPI and suspension are unknown",
-                        doctor_id.as_deref().unwrap_or_default()
-                    );
-                    notes.push(Level::Warning, &record.at, message);
-                }
-            }
-        }
-        match staff_by_user.get(id.as_str()) {
-            Some(staff) => apply_staff(&mut account, staff, zone, notes),
-            None if is_staff == Some(true) => {
-                let message = format!(
-                    "user `{id}` is staff but `/api/staff` has no record with this `user_id`, \
-                     so its status is unknown"
-                );
-                notes.push(Level::Warning, &record.at, message);
-            }
-            None => {}
-        }
-
+        let (account, zone) =
+            user_account(record, &id, doctors, &staff_by_user, default_zone, notes);
         joined.zones.insert(id.clone(), zone);
         joined.users.push((id, record));
         joined.accounts.push(account);
@@ -116,6 +64,73 @@ pub(super) fn join<'a>(
 
     add_staff_only(staff, doctors, default_zone, &seen, &mut joined, notes);
     joined
+}
+
+/// Builds the account of one `/api/users` record and returns it with the zone of its
+/// naive times.
+fn user_account(
+    record: &Record<'_>,
+    id: &str,
+    doctors: &HashMap<String, Doctor<'_>>,
+    staff_by_user: &HashMap<&str, &Staff<'_>>,
+    default_zone: Tz,
+    notes: &mut Notes,
+) -> (Account, Tz) {
+    let fields = record.fields;
+    let mut account = Account::new(id);
+    account.status = AccountStatus::Unknown;
+    account.login = text(fields, "username").map(str::to_owned);
+    let is_doctor = read_flag(fields, "is_doctor", &record.at, notes);
+    let is_staff = read_flag(fields, "is_staff", &record.at, notes);
+    if is_doctor == Some(true) && is_staff == Some(true) {
+        let message = format!(
+            "user `{id}` has both `is_doctor` and `is_staff` set, which DrChrono documents \
+             as mutually exclusive; both records are joined"
+        );
+        notes.push(Level::Warning, &record.at, message);
+    }
+    for (name, value) in [("is_doctor", is_doctor), ("is_staff", is_staff)] {
+        if let Some(value) = value {
+            account.attributes.insert(name.into(), value.to_string());
+        }
+    }
+    if let Some(group) = id_field(fields, "practice_group") {
+        account.attributes.insert("practice_group".into(), group);
+    }
+
+    let doctor_id = fields.get("doctor").and_then(doctor_ref);
+    let doctor = doctor_id.as_deref().and_then(|doctor_id| doctors.get(doctor_id));
+    if let Some(doctor_id) = &doctor_id {
+        account.attributes.insert("doctor".into(), doctor_id.clone());
+    }
+    let zone = doctor.and_then(|doctor| doctor.timezone).unwrap_or(default_zone);
+
+    if is_doctor == Some(true) {
+        account.is_provider = true;
+        match doctor {
+            Some(doctor) => apply_doctor(&mut account, doctor, notes),
+            None => {
+                let message = format!(
+                    "user `{id}` is a doctor but `/api/doctors` has no doctor `{}`, so its \
+                     name, NPI and suspension are unknown",
+                    doctor_id.as_deref().unwrap_or_default()
+                );
+                notes.push(Level::Warning, &record.at, message);
+            }
+        }
+    }
+    match staff_by_user.get(id) {
+        Some(staff) => apply_staff(&mut account, staff, zone, notes),
+        None if is_staff == Some(true) => {
+            let message = format!(
+                "user `{id}` is staff but `/api/staff` has no record with this `user_id`, \
+                 so its status is unknown"
+            );
+            notes.push(Level::Warning, &record.at, message);
+        }
+        None => {}
+    }
+    (account, zone)
 }
 
 /// Adds an account for each staff record whose user `/api/users` does not list, so that a
