@@ -6,6 +6,9 @@
 //! still read, while a file that cannot be read at all returns a typed error.
 
 pub mod diagnostic;
+pub mod drchrono;
 pub mod entra;
+pub mod fhir;
+pub mod scim;
 
 pub use diagnostic::{Diagnostic, Level, Location};
