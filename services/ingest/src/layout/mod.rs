@@ -1,0 +1,126 @@
+//! The `rollcall scan` input tree: finding tenant folders and reading one tenant's
+//! `tenant.yaml` and exports into the model. `docs/scan-input.md` documents the tree.
+//!
+//! A file that cannot be read becomes an error diagnostic and the other files are still
+//! read; only a missing or invalid `tenant.yaml` stops a tenant.
+
+mod files;
+mod sources;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rollcall_core::TenantData;
+
+use crate::diagnostic::Diagnostic;
+use crate::tenant_file::{self, TenantConfig, TenantFileError};
+
+/// The name of the file that makes a folder a tenant folder.
+pub const TENANT_FILE: &str = "tenant.yaml";
+
+/// A tenant folder that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The folder has no `tenant.yaml`.
+    #[error("`{}` has no tenant.yaml; create one (see docs/scan-input.md)", .0.display())]
+    MissingTenantFile(PathBuf),
+    /// `tenant.yaml` cannot be read.
+    #[error("cannot read `{}`: {source}", .path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `tenant.yaml` is invalid.
+    #[error("`{}`: {source}", .path.display())]
+    TenantFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: TenantFileError,
+    },
+}
+
+/// Paths given on the command line that are not folders.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    /// A path does not exist or is not a folder.
+    #[error("`{}` is not a folder: {reason}", .path.display())]
+    NotAFolder {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One tenant's folder, read.
+#[derive(Debug)]
+pub struct LoadedTenant {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The checked `tenant.yaml`.
+    pub config: TenantConfig,
+    /// Every source's snapshot and the HR roster.
+    pub data: TenantData,
+    /// Problems in the exports, with paths relative to the folder.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A tenant folder that failed, with what was found before it failed.
+#[derive(Debug)]
+pub struct LoadFailure {
+    /// Why.
+    pub error: LoadError,
+    /// Problems found before.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The tenant folders among `paths`: each path that holds a `tenant.yaml`, or else each
+/// of its direct subfolders that does (the folder an MSP keeps all its practices in).
+/// Sorted, without duplicates.
+pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
+    let mut found = Vec::new();
+    for path in paths {
+        let not_a_folder =
+            |reason: String| FindError::NotAFolder { path: path.clone(), reason };
+        let metadata = std::fs::metadata(path).map_err(|e| not_a_folder(e.to_string()))?;
+        if !metadata.is_dir() {
+            return Err(not_a_folder("it is a file; give the folder that holds tenant.yaml".into()));
+        }
+        if path.join(TENANT_FILE).is_file() {
+            found.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| not_a_folder(e.to_string()))?;
+        let mut children: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|child| child.join(TENANT_FILE).is_file())
+            .collect();
+        children.sort();
+        found.extend(children);
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// Reads the tenant in `dir`. `as_of` is the instant time-dependent readers use (an EHR
+/// end date in the past disables the account).
+pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, LoadFailure> {
+    let path = dir.join(TENANT_FILE);
+    let fail = |error| LoadFailure { error, diagnostics: Vec::new() };
+    if !path.is_file() {
+        return Err(fail(LoadError::MissingTenantFile(dir.to_path_buf())));
+    }
+    let bytes =
+        std::fs::read(&path).map_err(|source| fail(LoadError::Unreadable { path: path.clone(), source }))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let config = tenant_file::parse(&text, dir)
+        .map_err(|source| fail(LoadError::TenantFile { path: path.clone(), source }))?;
+    let mut diagnostics = Vec::new();
+    let data = sources::read_all(dir, &config, as_of, &mut diagnostics);
+    Ok(LoadedTenant { dir: dir.to_path_buf(), config, data, diagnostics })
+}

@@ -1,0 +1,223 @@
+//! Reading each source named in `tenant.yaml`, or found at its conventional place.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rollcall_core::TenantData;
+use rollcall_core::model::{SourceId, SourceSnapshot};
+
+use super::files::{self, has_extension, read, walk};
+use super::TENANT_FILE;
+use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::ehr::{EhrOptions, read_ehr_csv};
+use crate::entra::EntraImport;
+use crate::hr::{HrOptions, read_hr_roster};
+use crate::ldap::LdapImport;
+use crate::tenant_file::{EhrFormat, EhrInput, TenantConfig};
+use crate::{drchrono, fhir, scim};
+
+/// Where a source lives when `tenant.yaml` does not say.
+const ENTRA_DIR: &str = "entra";
+const LDAP_DIR: &str = "ldap";
+const HR_FILE: &str = "hr/roster.csv";
+
+fn error(file: &Path, message: String) -> Diagnostic {
+    Diagnostic::new(Level::Error, file, Location::File, message)
+}
+
+/// Reads every source of the tenant in `dir`.
+pub fn read_all(
+    dir: &Path,
+    config: &TenantConfig,
+    as_of: DateTime<Utc>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> TenantData {
+    let mut claimed: BTreeSet<PathBuf> = BTreeSet::from([PathBuf::from(TENANT_FILE)]);
+    let mut data = TenantData::default();
+
+    let plan = &config.sources;
+    let conventional = |given: &Option<PathBuf>, default: &str| -> Option<PathBuf> {
+        given.clone().or_else(|| dir.join(default).exists().then(|| PathBuf::from(default)))
+    };
+    if let Some(folder) = conventional(&plan.entra, ENTRA_DIR) {
+        data.sources.push(read_entra(dir, &folder, &mut claimed, diagnostics));
+    }
+    if let Some(path) = conventional(&plan.ldap, LDAP_DIR) {
+        data.sources.push(read_ldap(dir, &path, &mut claimed, diagnostics));
+    }
+    let zone = config.tenant.time_zone;
+    for input in &plan.ehr {
+        let snapshot = read_ehr(dir, input, as_of, &mut claimed, diagnostics);
+        match data.sources.iter_mut().find(|s| s.source == snapshot.source) {
+            Some(existing) => merge(existing, snapshot),
+            None => data.sources.push(snapshot),
+        }
+    }
+    if let Some(path) = conventional(&plan.hr, HR_FILE) {
+        claimed.insert(path.clone());
+        if let Some(bytes) = read(dir, &path, diagnostics) {
+            match read_hr_roster(&bytes, &path, &HrOptions::new(zone)) {
+                Ok(roster) => {
+                    diagnostics.extend(roster.diagnostics);
+                    data.hr = Some(roster.snapshot);
+                }
+                Err(e) => diagnostics.push(error(&path, e.to_string())),
+            }
+        }
+    }
+    report_unclaimed(dir, &claimed, diagnostics);
+    data
+}
+
+fn read_entra(
+    dir: &Path,
+    folder: &Path,
+    claimed: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceSnapshot {
+    let mut import = EntraImport::new();
+    for file in walk(dir, &dir.join(folder), diagnostics) {
+        claimed.insert(file.clone());
+        if !has_extension(&file, "json") {
+            diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                &file,
+                Location::File,
+                "not read: the Entra folder holds saved Graph responses, which end in `.json`",
+            ));
+            continue;
+        }
+        let Some(bytes) = read(dir, &file, diagnostics) else { continue };
+        if let Err(e) = import.add_file(&file, &bytes) {
+            diagnostics.push(error(&file, e.to_string()));
+        }
+    }
+    let (snapshot, found) = import.finish();
+    diagnostics.extend(found);
+    snapshot
+}
+
+fn read_ldap(
+    dir: &Path,
+    path: &Path,
+    claimed: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceSnapshot {
+    let mut import = LdapImport::new();
+    let files = if dir.join(path).is_dir() { walk(dir, &dir.join(path), diagnostics) } else { vec![path.to_path_buf()] };
+    for file in files {
+        claimed.insert(file.clone());
+        if !has_extension(&file, "ldif") {
+            diagnostics.push(Diagnostic::new(
+                Level::Warning,
+                &file,
+                Location::File,
+                "not read: the LDAP folder holds LDIF exports, which end in `.ldif`",
+            ));
+            continue;
+        }
+        let Some(bytes) = read(dir, &file, diagnostics) else { continue };
+        if let Err(e) = import.add_ldif(&file, &bytes) {
+            diagnostics.push(error(&file, e.to_string()));
+        }
+    }
+    let (snapshot, found) = import.finish();
+    diagnostics.extend(found);
+    snapshot
+}
+
+fn read_ehr(
+    dir: &Path,
+    input: &EhrInput,
+    as_of: DateTime<Utc>,
+    claimed: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceSnapshot {
+    let mut snapshot = SourceSnapshot::new(input.source.clone());
+    let mut providers = Vec::new();
+    let mut fhir_files = Vec::new();
+    for file in &input.files {
+        claimed.insert(file.clone());
+        let Some(bytes) = read(dir, file, diagnostics) else { continue };
+        let read = match input.format {
+            EhrFormat::Csv => match &input.profile {
+                Some(profile) => {
+                    let options = EhrOptions { time_zone: input.time_zone, as_of };
+                    read_ehr_csv(&bytes, file, profile, &options)
+                        .map(|r| (r.snapshot, r.diagnostics))
+                        .map_err(|e| e.to_string())
+                }
+                None => Err(format!("`{}` needs a profile", input.field)),
+            },
+            EhrFormat::Drchrono => {
+                drchrono::read(file, &bytes, input.time_zone).map_err(|e| e.to_string())
+            }
+            EhrFormat::Scim => {
+                scim::read(file, &bytes, input.source.clone()).map_err(|e| e.to_string())
+            }
+            EhrFormat::Fhir => {
+                match fhir::read(file, &bytes, &input.npi_systems) {
+                    Ok((found, notes)) => {
+                        providers.extend(found);
+                        diagnostics.extend(notes);
+                        fhir_files.push(file.clone());
+                    }
+                    Err(e) => diagnostics.push(error(file, e.to_string())),
+                }
+                continue;
+            }
+        };
+        match read {
+            Ok((part, notes)) => {
+                diagnostics.extend(notes);
+                merge(&mut snapshot, relabel(part, &input.source));
+            }
+            Err(message) => diagnostics.push(error(file, message)),
+        }
+    }
+    if let Some(file) = fhir_files.first() {
+        diagnostics.extend(fhir::enrich(&mut snapshot, &providers, file));
+    }
+    snapshot
+}
+
+/// Gives a reader's snapshot the source `tenant.yaml` names: a preset's vendor may differ
+/// from the entry's `vendor:`.
+fn relabel(mut snapshot: SourceSnapshot, source: &SourceId) -> SourceSnapshot {
+    snapshot.source = source.clone();
+    snapshot
+}
+
+/// Adds `part` to `into`: accounts and entitlements by id (the first file's record wins,
+/// a later file adds only what is new), memberships without duplicates.
+pub fn merge(into: &mut SourceSnapshot, part: SourceSnapshot) {
+    let accounts: BTreeSet<String> = into.accounts.iter().map(|a| a.id.clone()).collect();
+    into.accounts.extend(part.accounts.into_iter().filter(|a| !accounts.contains(&a.id)));
+    let entitlements: BTreeSet<String> = into.entitlements.iter().map(|e| e.id.clone()).collect();
+    into.entitlements.extend(part.entitlements.into_iter().filter(|e| !entitlements.contains(&e.id)));
+    let memberships: BTreeSet<_> = into.memberships.iter().cloned().collect();
+    into.memberships.extend(part.memberships.into_iter().filter(|m| !memberships.contains(m)));
+    into.collected_at = into.collected_at.max(part.collected_at);
+    if into.settings.weak_methods_enabled.is_none() {
+        into.settings.weak_methods_enabled = part.settings.weak_methods_enabled;
+    }
+}
+
+/// Files no source claimed get a warning, so a dropped export is not silently ignored.
+/// Markdown notes and the policy file are expected beside the exports.
+fn report_unclaimed(dir: &Path, claimed: &BTreeSet<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+    for file in files::walk(dir, dir, diagnostics) {
+        let note = has_extension(&file, "md") || has_extension(&file, "txt");
+        let yaml = has_extension(&file, "yaml") || has_extension(&file, "yml");
+        if claimed.contains(&file) || note || yaml {
+            continue;
+        }
+        diagnostics.push(Diagnostic::new(
+            Level::Warning,
+            &file,
+            Location::File,
+            "not read: no source in tenant.yaml names this file; add it under `sources:`",
+        ));
+    }
+}
