@@ -7,6 +7,7 @@
 
 pub mod delimited;
 pub mod diagnostic;
+pub mod ehr;
 pub mod text;
 
 pub use diagnostic::{Diagnostic, Level, Location};
