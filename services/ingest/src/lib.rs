@@ -8,6 +8,7 @@
 pub mod delimited;
 pub mod diagnostic;
 pub mod ehr;
+pub mod hr;
 pub mod text;
 
 pub use diagnostic::{Diagnostic, Level, Location};
