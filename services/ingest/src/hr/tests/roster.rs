@@ -50,6 +50,7 @@ fn date_only_termination_ends_that_day() {
     // The last day worked is 2026-11-14 in Chicago (CST, -06:00), so employment ends at the
     // following midnight.
     assert_eq!(priya.terminated_at, Some(utc("2026-11-15T06:00:00Z")));
+    assert_eq!(priya.hired_at, Some(utc("2021-06-14T05:00:00Z")));
     assert!(!priya.has_left(utc("2026-11-15T05:59:59Z")));
     assert!(priya.has_left(utc("2026-11-15T06:00:00Z")));
 }
