@@ -13,7 +13,7 @@ pub enum Delimiter {
     Semicolon,
     /// A tab: Excel "Unicode text" and "Text (tab delimited)".
     Tab,
-    /// `|`: database extracts, including Epic Clarity report exports at some sites.
+    /// `|`: database and report extracts.
     Pipe,
 }
 
