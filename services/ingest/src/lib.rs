@@ -5,10 +5,14 @@
 //! panic on any input; a bad record becomes a [`Diagnostic`] and the rest of the file is
 //! still read, while a file that cannot be read at all returns a typed error.
 
+pub mod delimited;
 pub mod diagnostic;
 pub mod drchrono;
+pub mod ehr;
 pub mod entra;
 pub mod fhir;
+pub mod hr;
 pub mod scim;
+pub mod text;
 
 pub use diagnostic::{Diagnostic, Level, Location};

@@ -1,0 +1,3 @@
+mod roster_case;
+mod table;
+mod timestamp;

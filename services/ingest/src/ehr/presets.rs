@@ -1,0 +1,203 @@
+//! Built-in profiles for the exports Rollcall documents in `docs/inputs/ehr.md`.
+//!
+//! Column names match the example exports in `testdata/field-cases/ehr-exports/`. For Epic they
+//! are the Clarity column names (`CLARITY_EMP`, `CLARITY_EMP_2`, `CLARITY_SER_2`), so a host's
+//! report writer can check each one against the Clarity dictionary; for eClinicalWorks they
+//! are the `users` and `doctors` columns of the `mobiledoc` database.
+
+use std::collections::BTreeMap;
+
+use rollcall_core::model::EntitlementKind;
+
+use super::spec::{
+    EpcsWord, GrantSpec, LastLoginSpec, ManagerRefersTo, ManagerSpec, NameFormat, ProfileSpec,
+    RecordType, StatusWord, ValueMap,
+};
+
+/// The names of the built-in profiles.
+pub const PRESET_NAMES: [&str; 3] = ["epic", "athenahealth", "eclinicalworks"];
+
+impl ProfileSpec {
+    /// Returns the built-in profile called `name`, if there is one.
+    pub fn preset(name: &str) -> Option<ProfileSpec> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "epic" => Some(Self::epic()),
+            "athenahealth" => Some(Self::athenahealth()),
+            "eclinicalworks" => Some(Self::eclinicalworks()),
+            _ => None,
+        }
+    }
+
+    /// Returns the profile for the Epic Community Connect extract: one row per `CLARITY_EMP`
+    /// record, templates included.
+    pub fn epic() -> ProfileSpec {
+        ProfileSpec {
+            display_name: Some("NAME".into()),
+            name_format: NameFormat::LastCommaFirst,
+            record_type: Some(value_map(
+                "EMP_RECORD_TYPE",
+                &[("User", RecordType::User), ("Template", RecordType::Template)],
+                None,
+            )),
+            status: vec![
+                value_map(
+                    "USER_STATUS",
+                    &[("Active", StatusWord::Active), ("Inactive", StatusWord::Inactive)],
+                    None,
+                ),
+                value_map(
+                    "LOGIN_BLOCKED",
+                    &[("Y", StatusWord::Blocked), ("N", StatusWord::Active)],
+                    None,
+                ),
+            ],
+            status_since: Some("LOGIN_BLOCKED_INST_DTTM".into()),
+            valid_from: Some("EFF_FROM_DATE".into()),
+            valid_to: Some("EFF_TO_DATE".into()),
+            // Epic's Clarity dictionary (CLARITY_EMP) defines LAST_ACCS_DATETIME as "the last
+            // date and time the user record was accessed", not as a sign-in, so an empty cell
+            // leaves the sign-in unknown.
+            last_login: Some(LastLoginSpec {
+                column: "LAST_ACCS_DATETIME".into(),
+                reliable: false,
+            }),
+            grants: vec![
+                GrantSpec {
+                    name_column: Some("LNK_SEC_TEMPLT_NAME".into()),
+                    separator: None,
+                    ..GrantSpec::new("LNK_SEC_TEMPLT_ID", EntitlementKind::Template)
+                },
+                // Subtemplates carry a priority, and the extract lists them in priority order,
+                // so the position is kept.
+                GrantSpec {
+                    pairs: true,
+                    ordered: true,
+                    ..GrantSpec::new("SUBTEMPLATES", EntitlementKind::Subtemplate)
+                },
+                GrantSpec {
+                    separator: None,
+                    ..GrantSpec::new("MR_DFLT_SEC_CLS", EntitlementKind::SecurityClass)
+                },
+            ],
+            departments: vec!["LGIN_DEPARTMENT".into()],
+            provider_id: Some("PROV_ID".into()),
+            npi: Some("PROVIDER_NPI".into()),
+            epcs: Some(yes_no_epcs("EPRESC_CNTRLD_YN")),
+            manager: Some(ManagerSpec {
+                column: "PRIM_MANAGER_ID".into(),
+                refers_to: ManagerRefersTo::Account,
+            }),
+            sid: Some("WEB_EXT_IDENTIFIER".into()),
+            ..ProfileSpec::minimal("epic", "USER_ID", "SYSTEM_LOGIN")
+        }
+    }
+
+    /// Returns the profile for athenahealth's user export: one row per user and practice,
+    /// folded into one account whose roles are scoped by practice.
+    pub fn athenahealth() -> ProfileSpec {
+        ProfileSpec {
+            family_name: Some("Last name".into()),
+            given_name: Some("First name".into()),
+            status: vec![value_map(
+                "Blocked",
+                &[("Y", StatusWord::Blocked), ("N", StatusWord::Active)],
+                None,
+            )],
+            last_login: Some(LastLoginSpec { column: "Last login".into(), reliable: true }),
+            grants: vec![GrantSpec {
+                scope_column: Some("Practice ID".into()),
+                ..GrantSpec::new("Roles", EntitlementKind::Role)
+            }],
+            departments: vec!["Department name".into()],
+            job_title: Some("Position".into()),
+            provider_id: Some("Provider ID".into()),
+            npi: Some("NPI".into()),
+            epcs: Some(value_map(
+                "EPCS status",
+                &[("Approved", EpcsWord::Enabled), ("Pending approval", EpcsWord::Pending)],
+                None,
+            )),
+            email: Some("Email".into()),
+            employee_id: Some("Other ID".into()),
+            fold_rows: true,
+            ..ProfileSpec::minimal("athenahealth", "Username", "Username")
+        }
+    }
+
+    /// Returns the profile for an eClinicalWorks `users` extract joined with `doctors`.
+    pub fn eclinicalworks() -> ProfileSpec {
+        ProfileSpec {
+            family_name: Some("ulname".into()),
+            given_name: Some("ufname".into()),
+            // `usertype` 1 is a provider and 2 staff; patients are rows of the same table.
+            record_type: Some(value_map(
+                "usertype",
+                &[("1", RecordType::Provider), ("2", RecordType::User)],
+                Some(RecordType::NonUser),
+            )),
+            // Only the user row decides sign-in: a provider whose `doctors` record is
+            // inactive can still sign in while `status` is 0 and `delFlag` is 0.
+            status: vec![
+                value_map("status", &[("0", StatusWord::Active)], Some(StatusWord::Inactive)),
+                value_map(
+                    "delFlag",
+                    &[("0", StatusWord::Active), ("1", StatusWord::Deleted)],
+                    None,
+                ),
+            ],
+            last_login: Some(LastLoginSpec { column: "last_login".into(), reliable: true }),
+            grants: vec![GrantSpec::new("security_roles", EntitlementKind::Role)],
+            departments: vec!["facility_name".into()],
+            npi: Some("NPI".into()),
+            epcs: Some(yes_no_epcs("epcs_registered")),
+            ..ProfileSpec::minimal("eclinicalworks", "uid", "uname")
+        }
+    }
+
+    /// Creates a profile that maps only the user id and login columns.
+    pub fn minimal(vendor: &str, user_id: &str, login: &str) -> ProfileSpec {
+        ProfileSpec {
+            vendor: vendor.to_owned(),
+            encoding: None,
+            delimiter: None,
+            user_id: user_id.to_owned(),
+            login: login.to_owned(),
+            display_name: None,
+            name_format: NameFormat::AsIs,
+            family_name: None,
+            given_name: None,
+            record_type: None,
+            status: Vec::new(),
+            status_since: None,
+            valid_from: None,
+            valid_to: None,
+            last_login: None,
+            grants: Vec::new(),
+            departments: Vec::new(),
+            job_title: None,
+            provider_id: None,
+            npi: None,
+            epcs: None,
+            manager: None,
+            email: None,
+            employee_id: None,
+            sid: None,
+            fold_rows: false,
+        }
+    }
+}
+
+fn value_map<T: Copy>(column: &str, values: &[(&str, T)], other: Option<T>) -> ValueMap<T> {
+    ValueMap {
+        column: column.to_owned(),
+        values: values
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), *value))
+            .collect::<BTreeMap<_, _>>(),
+        other,
+    }
+}
+
+fn yes_no_epcs(column: &str) -> ValueMap<EpcsWord> {
+    value_map(column, &[("Y", EpcsWord::Enabled), ("N", EpcsWord::Disabled)], None)
+}

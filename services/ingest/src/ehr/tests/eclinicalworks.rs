@@ -1,0 +1,99 @@
+//! The eClinicalWorks extract: providers and staff, a patient row in the same table, and a
+//! provider whose doctor record is inactive while the user row still signs in.
+
+use chrono_tz::America::Chicago;
+use rollcall_core::model::{AccountStatus, EntitlementKind, EpcsStatus, LastSignIn};
+
+use super::*;
+use crate::diagnostic::Level;
+
+fn ecw() -> EhrRead {
+    read_example("eclinicalworks", &ProfileSpec::eclinicalworks(), Chicago)
+}
+
+#[test]
+fn patient_row_dropped() {
+    let read = ecw();
+    let ids: Vec<&str> = read.snapshot.accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["10231", "10236", "10244", "10251", "10258", "10262", "10270"]);
+    assert_eq!(read.diagnostics.len(), 1);
+    assert_eq!(read.diagnostics[0].level, Level::Info);
+    assert_eq!(
+        read.diagnostics[0].message,
+        "dropped `1` records of type `non_user`, which are not user accounts"
+    );
+}
+
+#[test]
+fn inactive_doctor_record_stays_enabled() {
+    let read = ecw();
+    let user = account(&read, "10236");
+    assert_eq!(user.status, AccountStatus::Enabled);
+    assert_eq!(user.status_raw.as_deref(), Some("status: 0, delFlag: 0"));
+    assert_eq!(attribute(user, "doctor_inactive"), Some("1"));
+    assert_eq!(attribute(user, "providerStatus"), Some("1"));
+    assert!(user.is_provider);
+    assert_eq!(user.npi.as_deref(), Some("9999900779"));
+    assert_eq!(user.epcs, Some(EpcsStatus::Disabled));
+    assert_eq!(user.last_sign_in, LastSignIn::At(utc("2026-05-12T22:20:44Z")));
+}
+
+#[test]
+fn provider_roles_and_epcs() {
+    let read = ecw();
+    let user = account(&read, "10231");
+    assert_eq!(user.login.as_deref(), Some("hbergstrom"));
+    assert_eq!(user.family_name.as_deref(), Some("Bergstrom"));
+    assert_eq!(user.given_name.as_deref(), Some("Helga"));
+    assert_eq!(attribute(user, "uminitial"), Some("M"));
+    assert_eq!(user.department.as_deref(), Some("Maple Grove Pediatrics - Main"));
+    assert_eq!(user.epcs, Some(EpcsStatus::Enabled));
+    assert_eq!(user.last_sign_in, LastSignIn::At(utc("2026-11-30T13:55:02Z")));
+    assert_eq!(
+        grants(&read, "10231"),
+        [
+            grant(EntitlementKind::Role, "Provider Full", "Provider Full", None),
+            grant(EntitlementKind::Role, "Rx Prescriber", "Rx Prescriber", None),
+        ]
+    );
+}
+
+#[test]
+fn staff_is_not_provider() {
+    let read = ecw();
+    let user = account(&read, "10244");
+    assert!(!user.is_provider);
+    assert_eq!(user.npi, None);
+    assert_eq!(user.epcs, None);
+    assert_eq!(user.status, AccountStatus::Enabled);
+}
+
+#[test]
+fn nonzero_status_disabled() {
+    let read = ecw();
+    let user = account(&read, "10262");
+    assert_eq!(user.status, AccountStatus::Disabled);
+    assert_eq!(user.status_raw.as_deref(), Some("status: 1, delFlag: 0"));
+    assert_eq!(attribute(user, "ehr.status"), Some("inactive"));
+}
+
+#[test]
+fn deleted_flag_disabled() {
+    let read = ecw();
+    let user = account(&read, "10270");
+    assert_eq!(user.status, AccountStatus::Disabled);
+    assert_eq!(user.status_raw.as_deref(), Some("status: 0, delFlag: 1"));
+    assert_eq!(attribute(user, "ehr.status"), Some("deleted"));
+}
+
+#[test]
+fn msp_admin_account_granted() {
+    let read = ecw();
+    let user = account(&read, "10258");
+    assert_eq!(user.login.as_deref(), Some("admin_msp"));
+    assert_eq!(user.status, AccountStatus::Enabled);
+    assert_eq!(
+        grants(&read, "10258"),
+        [grant(EntitlementKind::Role, "Administrator", "Administrator", None)]
+    );
+}
