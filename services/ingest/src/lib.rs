@@ -6,5 +6,6 @@
 //! still read, while a file that cannot be read at all returns a typed error.
 
 pub mod diagnostic;
+pub mod ldap;
 
 pub use diagnostic::{Diagnostic, Level, Location};
