@@ -8,6 +8,7 @@
 
 pub mod dn;
 pub mod entry;
+pub mod filter;
 
 pub use dn::{Dn, DnError, normalize_dn};
 pub use entry::LdapEntry;
