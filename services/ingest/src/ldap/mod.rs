@@ -9,9 +9,11 @@
 pub mod dn;
 pub mod entry;
 pub mod filter;
+pub mod range;
 
 pub use dn::{Dn, DnError, normalize_dn};
 pub use entry::LdapEntry;
+pub use range::{RangeCollector, RangeError, RangeStatus, ValueRange, parse_description};
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 mod dn;
 mod filter;
+mod range;
 
 use std::path::PathBuf;
 
