@@ -6,6 +6,7 @@
 //! RFC 4515 filter escaping, ranged retrieval of large attributes, and Active Directory
 //! value formats.
 
+pub mod ad;
 pub mod dn;
 pub mod entry;
 pub mod filter;

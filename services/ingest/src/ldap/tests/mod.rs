@@ -1,6 +1,7 @@
 //! Tests of the LDAP modules, on the public LDIF samples and the field cases in
 //! `testdata/`.
 
+mod ad;
 mod dn;
 mod filter;
 mod range;
