@@ -7,5 +7,6 @@
 
 pub mod diagnostic;
 pub mod ldap;
+pub mod ldif;
 
 pub use diagnostic::{Diagnostic, Level, Location};
