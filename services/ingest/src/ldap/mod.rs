@@ -10,10 +10,12 @@ pub mod ad;
 pub mod dn;
 pub mod entry;
 pub mod filter;
+pub mod import;
 pub mod range;
 
 pub use dn::{Dn, DnError, normalize_dn};
 pub use entry::LdapEntry;
+pub use import::{EntryOrigin, LdapImport};
 pub use range::{RangeCollector, RangeError, RangeStatus, ValueRange, parse_description};
 
 #[cfg(test)]

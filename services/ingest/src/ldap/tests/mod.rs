@@ -4,6 +4,11 @@
 mod ad;
 mod dn;
 mod filter;
+mod import_field_cases;
+mod import_mapping;
+mod import_planetexpress;
+mod import_samba;
+mod proptests;
 mod range;
 
 use std::path::PathBuf;
