@@ -12,7 +12,11 @@ pub mod ehr;
 pub mod entra;
 pub mod fhir;
 pub mod hr;
+pub mod layout;
+pub mod ldap;
+pub mod ldif;
 pub mod scim;
+pub mod tenant_file;
 pub mod text;
 
 pub use diagnostic::{Diagnostic, Level, Location};
