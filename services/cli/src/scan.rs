@@ -85,10 +85,10 @@ fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Ok(instant.with_timezone(&Utc));
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        if let Some(midnight) = date.and_hms_opt(0, 0, 0) {
-            return Ok(midnight.and_utc());
-        }
+    if let Some(midnight) =
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        return Ok(midnight.and_utc());
     }
     Err(format!(
         "`{text}` is not a timestamp; write RFC 3339 such as 2026-12-01T09:00:00-06:00, or a date such as 2026-12-01"
@@ -109,12 +109,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut loaded: Vec<(LoadedTenant, Evaluation)> = Vec::new();
     let mut failed: Vec<(PathBuf, String, Vec<Diagnostic>)> = Vec::new();
     for dir in dirs {
-        match layout::load_tenant(&dir) {
+        match layout::load_tenant(&dir, as_of) {
             Ok(tenant) => {
                 let evaluation = evaluate(&tenant.config.tenant, &tenant.data, as_of);
                 loaded.push((tenant, evaluation));
             }
-            Err(failure) => failed.push((dir, failure.error.to_string(), failure.diagnostics)),
+            Err(error) => failed.push((dir, error.to_string(), Vec::new())),
         }
     }
 

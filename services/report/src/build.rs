@@ -94,7 +94,7 @@ pub fn report(outcomes: &[TenantOutcome<'_>], as_of: DateTime<Utc>) -> Report {
         }
     }
     // Most severe first across tenants; within a severity, tenants keep their order.
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let summary = convert::summary(findings.iter().copied());
     Report {
         schema: SCHEMA,

@@ -89,7 +89,11 @@ pub(crate) fn route(context: &str) -> Option<ContextRoute> {
         ["reports", "authenticationmethods", "userregistrationdetails"] => {
             ResponseKind::UserRegistrationDetails
         }
-        ["policies", "authenticationmethodspolicy"]
+        // Graph's own example of `GET /policies/authenticationMethodsPolicy` (v1.0 API
+        // reference, "Get authenticationMethodsPolicy") answers with the singleton's name
+        // alone: `$metadata#authenticationMethodsPolicy`.
+        ["authenticationmethodspolicy"]
+        | ["policies", "authenticationmethodspolicy"]
         | ["policies", "authenticationmethodspolicy", "authenticationmethodconfigurations"] => {
             ResponseKind::AuthenticationMethodsPolicy
         }
@@ -184,6 +188,13 @@ mod tests {
         assert_eq!(route.kind, ResponseKind::AuthenticationMethodsPolicy);
         let route = known("https://graph.microsoft.com/v1.0/$metadata#users/$delta");
         assert_eq!(route.kind, ResponseKind::Users);
+    }
+
+    #[test]
+    fn methods_policy_singleton_context() {
+        // The context Graph's API reference shows for the methods policy.
+        let route = known("https://graph.microsoft.com/v1.0/$metadata#authenticationMethodsPolicy");
+        assert_eq!(route.kind, ResponseKind::AuthenticationMethodsPolicy);
     }
 
     #[test]

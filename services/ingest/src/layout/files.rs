@@ -47,7 +47,8 @@ pub fn relative(base: &Path, path: &Path) -> PathBuf {
 /// Reads `dir/relative`, or records why not and returns `None`.
 pub fn read(dir: &Path, relative: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
     let path = dir.join(relative);
-    let problem = |message: String| Diagnostic::new(Level::Error, relative, Location::File, message);
+    let problem =
+        |message: String| Diagnostic::new(Level::Error, relative, Location::File, message);
     match std::fs::metadata(&path) {
         Ok(metadata) if metadata.len() > MAX_FILE_BYTES => {
             diagnostics.push(problem(format!(

@@ -32,13 +32,21 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// `tenant.yaml` is not UTF-8.
+    #[error("`{}` is not UTF-8 (invalid byte at offset {offset}); save it as UTF-8", .path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The offset of the first invalid byte.
+        offset: usize,
+    },
     /// `tenant.yaml` is invalid.
     #[error("`{}`: {source}", .path.display())]
     TenantFile {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        source: TenantFileError,
+        source: Box<TenantFileError>,
     },
 }
 
@@ -68,26 +76,18 @@ pub struct LoadedTenant {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// A tenant folder that failed, with what was found before it failed.
-#[derive(Debug)]
-pub struct LoadFailure {
-    /// Why.
-    pub error: LoadError,
-    /// Problems found before.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
 /// The tenant folders among `paths`: each path that holds a `tenant.yaml`, or else each
 /// of its direct subfolders that does (the folder an MSP keeps all its practices in).
 /// Sorted, without duplicates.
 pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     let mut found = Vec::new();
     for path in paths {
-        let not_a_folder =
-            |reason: String| FindError::NotAFolder { path: path.clone(), reason };
+        let not_a_folder = |reason: String| FindError::NotAFolder { path: path.clone(), reason };
         let metadata = std::fs::metadata(path).map_err(|e| not_a_folder(e.to_string()))?;
         if !metadata.is_dir() {
-            return Err(not_a_folder("it is a file; give the folder that holds tenant.yaml".into()));
+            return Err(not_a_folder(
+                "it is a file; give the folder that holds tenant.yaml".into(),
+            ));
         }
         if path.join(TENANT_FILE).is_file() {
             found.push(path.clone());
@@ -109,17 +109,19 @@ pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
 
 /// Reads the tenant in `dir`. `as_of` is the instant time-dependent readers use (an EHR
 /// end date in the past disables the account).
-pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, LoadFailure> {
+pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, LoadError> {
     let path = dir.join(TENANT_FILE);
-    let fail = |error| LoadFailure { error, diagnostics: Vec::new() };
     if !path.is_file() {
-        return Err(fail(LoadError::MissingTenantFile(dir.to_path_buf())));
+        return Err(LoadError::MissingTenantFile(dir.to_path_buf()));
     }
-    let bytes =
-        std::fs::read(&path).map_err(|source| fail(LoadError::Unreadable { path: path.clone(), source }))?;
-    let text = String::from_utf8_lossy(&bytes);
+    let bytes = std::fs::read(&path)
+        .map_err(|source| LoadError::Unreadable { path: path.clone(), source })?;
+    let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: path.clone(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
     let config = tenant_file::parse(&text, dir)
-        .map_err(|source| fail(LoadError::TenantFile { path: path.clone(), source }))?;
+        .map_err(|source| LoadError::TenantFile { path: path.clone(), source: Box::new(source) })?;
     let mut diagnostics = Vec::new();
     let data = sources::read_all(dir, &config, as_of, &mut diagnostics);
     Ok(LoadedTenant { dir: dir.to_path_buf(), config, data, diagnostics })

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rollcall_core::TenantData;
 use rollcall_core::model::{SourceId, SourceSnapshot};
 
-use super::files::{self, has_extension, read, walk};
 use super::TENANT_FILE;
+use super::files::{self, has_extension, read, walk};
 use crate::diagnostic::{Diagnostic, Level, Location};
 use crate::ehr::{EhrOptions, read_ehr_csv};
 use crate::entra::EntraImport;
@@ -105,7 +105,11 @@ fn read_ldap(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> SourceSnapshot {
     let mut import = LdapImport::new();
-    let files = if dir.join(path).is_dir() { walk(dir, &dir.join(path), diagnostics) } else { vec![path.to_path_buf()] };
+    let files = if dir.join(path).is_dir() {
+        walk(dir, &dir.join(path), diagnostics)
+    } else {
+        vec![path.to_path_buf()]
+    };
     for file in files {
         claimed.insert(file.clone());
         if !has_extension(&file, "ldif") {
@@ -195,7 +199,8 @@ pub fn merge(into: &mut SourceSnapshot, part: SourceSnapshot) {
     let accounts: BTreeSet<String> = into.accounts.iter().map(|a| a.id.clone()).collect();
     into.accounts.extend(part.accounts.into_iter().filter(|a| !accounts.contains(&a.id)));
     let entitlements: BTreeSet<String> = into.entitlements.iter().map(|e| e.id.clone()).collect();
-    into.entitlements.extend(part.entitlements.into_iter().filter(|e| !entitlements.contains(&e.id)));
+    into.entitlements
+        .extend(part.entitlements.into_iter().filter(|e| !entitlements.contains(&e.id)));
     let memberships: BTreeSet<_> = into.memberships.iter().cloned().collect();
     into.memberships.extend(part.memberships.into_iter().filter(|m| !memberships.contains(m)));
     into.collected_at = into.collected_at.max(part.collected_at);

@@ -13,7 +13,7 @@ use rollcall_core::tenant::{
 use rollcall_core::{Tenant, TenantId};
 
 use super::spec::{EhrFormat, EhrSection, TenantFile};
-use crate::ehr::{ProfileError, ProfileSpec, PRESET_NAMES};
+use crate::ehr::{PRESET_NAMES, ProfileError, ProfileSpec};
 
 /// The name of the SLA preset for the deadline in the January 2025 proposed HIPAA
 /// Security Rule: access removed within one hour of termination.
@@ -39,7 +39,9 @@ pub enum TenantFileError {
     #[error("`tenant.id`: {0}")]
     TenantId(#[from] TenantIdError),
     /// A time zone name is not in the IANA database.
-    #[error("`{field}` is `{value}`, which is not an IANA time zone; write one such as `America/Chicago`")]
+    #[error(
+        "`{field}` is `{value}`, which is not an IANA time zone; write one such as `America/Chicago`"
+    )]
     TimeZone {
         /// The key.
         field: String,
@@ -66,7 +68,9 @@ pub enum TenantFileError {
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
     /// A path leaves the tenant folder.
-    #[error("`{field}` is `{value}`; paths must be relative to the tenant folder and stay inside it")]
+    #[error(
+        "`{field}` is `{value}`; paths must be relative to the tenant folder and stay inside it"
+    )]
     Path {
         /// The key.
         field: String,
@@ -74,7 +78,9 @@ pub enum TenantFileError {
         value: String,
     },
     /// An account reference is not `<source>/<account id>`.
-    #[error("`{field}` is `{value}`; write accounts as `<source>/<account id>`, such as `ehr:epic/88120431`: {reason}")]
+    #[error(
+        "`{field}` is `{value}`; write accounts as `<source>/<account id>`, such as `ehr:epic/88120431`: {reason}"
+    )]
     AccountRef {
         /// The key.
         field: String,
@@ -84,7 +90,9 @@ pub enum TenantFileError {
         reason: String,
     },
     /// An EHR entry names a profile that does not exist.
-    #[error("`{field}` names the profile `{name}`, which is neither a preset ({presets}) nor under `profiles:`")]
+    #[error(
+        "`{field}` names the profile `{name}`, which is neither a preset ({presets}) nor under `profiles:`"
+    )]
     UnknownProfile {
         /// The key.
         field: String,
@@ -94,7 +102,9 @@ pub enum TenantFileError {
         presets: String,
     },
     /// A CSV EHR entry has no profile.
-    #[error("`{field}` is a CSV export and needs `profile:`, a preset ({presets}) or a name under `profiles:`")]
+    #[error(
+        "`{field}` is a CSV export and needs `profile:`, a preset ({presets}) or a name under `profiles:`"
+    )]
     MissingProfile {
         /// The key.
         field: String,
@@ -130,7 +140,9 @@ pub enum TenantFileError {
         field: String,
     },
     /// A role assignment names a role the policy does not define.
-    #[error("`identity.roles.{employee_id}` names the job role `{role}`, which the policy does not define (defined: {known})")]
+    #[error(
+        "`identity.roles.{employee_id}` names the job role `{role}`, which the policy does not define (defined: {known})"
+    )]
     UnknownRole {
         /// The employee id.
         employee_id: String,
@@ -195,10 +207,10 @@ fn yaml_error(error: &serde_yaml_ng::Error) -> TenantFileError {
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
-    value.trim().parse::<Tz>().map_err(|_| TenantFileError::TimeZone {
-        field: field.to_owned(),
-        value: value.to_owned(),
-    })
+    value
+        .trim()
+        .parse::<Tz>()
+        .map_err(|_| TenantFileError::TimeZone { field: field.to_owned(), value: value.to_owned() })
 }
 
 /// Parses `24h`, `90m`, `2d`, `1h30m` or the 2025 proposal preset.
@@ -279,7 +291,12 @@ pub fn parse(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
     tenant.identity = identity(&file.identity, &tenant.policy)?;
 
     let mut sources = SourcePlan {
-        entra: file.sources.entra.as_deref().map(|p| relative_path("sources.entra", p)).transpose()?,
+        entra: file
+            .sources
+            .entra
+            .as_deref()
+            .map(|p| relative_path("sources.entra", p))
+            .transpose()?,
         ldap: file.sources.ldap.as_deref().map(|p| relative_path("sources.ldap", p)).transpose()?,
         hr: file.sources.hr.as_deref().map(|p| relative_path("sources.hr", p)).transpose()?,
         ehr: Vec::new(),
@@ -314,7 +331,9 @@ fn identity(
             .enumerate()
             .map(|(j, a)| account_ref(&format!("identity.links[{i}].accounts[{j}]"), a))
             .collect::<Result<_, _>>()?;
-        overrides.links.push(ManualLink { employee_id: link.employee_id.trim().to_owned(), accounts });
+        overrides
+            .links
+            .push(ManualLink { employee_id: link.employee_id.trim().to_owned(), accounts });
     }
     for (i, exclusion) in section.exclusions.iter().enumerate() {
         overrides.exclusions.push(Exclusion {
@@ -359,15 +378,15 @@ fn ehr_input(
         None => tenant_zone,
     };
     let profile = match (&entry.profile, entry.format) {
-        (Some(name), _) => Some(
-            profiles.get(name).cloned().or_else(|| ProfileSpec::preset(name)).ok_or_else(|| {
-                TenantFileError::UnknownProfile {
+        (Some(name), _) => {
+            Some(profiles.get(name).cloned().or_else(|| ProfileSpec::preset(name)).ok_or_else(
+                || TenantFileError::UnknownProfile {
                     field: format!("{field}.profile"),
                     name: name.clone(),
                     presets: presets.clone(),
-                }
-            })?,
-        ),
+                },
+            )?)
+        }
         (None, EhrFormat::Csv) => {
             return Err(TenantFileError::MissingProfile { field: field.to_owned(), presets });
         }

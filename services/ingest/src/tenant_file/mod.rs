@@ -4,7 +4,6 @@ mod load;
 mod spec;
 
 pub use load::{
-    EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, TenantFileError, parse,
-    parse_sla,
+    EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, TenantFileError, parse, parse_sla,
 };
 pub use spec::{EhrFormat, TenantFile};
