@@ -21,7 +21,7 @@ pub fn repo() -> PathBuf {
 pub fn scan(dir: &Path, as_of: DateTime<Utc>) -> (LoadedTenant, Evaluation) {
     let tenant = match layout::load_tenant(dir, as_of) {
         Ok(tenant) => tenant,
-        Err(failure) => panic!("cannot load `{}`: {}", dir.display(), failure.error),
+        Err(error) => panic!("cannot load `{}`: {error}", dir.display()),
     };
     let evaluation = evaluate(&tenant.config.tenant, &tenant.data, as_of);
     (tenant, evaluation)
@@ -35,7 +35,9 @@ pub fn describe(finding: &Finding) -> String {
     let name = if let Some(account) = &subject.account {
         let login = account.login.clone().unwrap_or_else(|| account.account.id.clone());
         match &subject.entitlement {
-            Some(entitlement) => format!("{}/{login} [{}]", account.account.source, entitlement.name),
+            Some(entitlement) => {
+                format!("{}/{login} [{}]", account.account.source, entitlement.name)
+            }
             None => format!("{}/{login}", account.account.source),
         }
     } else if let Some(identity) = &subject.identity {

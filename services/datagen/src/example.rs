@@ -130,6 +130,7 @@ impl Draft {
             eligible_roles: Vec::new(),
         };
         let ad = (!ad_groups.is_empty()).then(|| AdUser {
+            cn: None,
             sam: sam.clone(),
             enabled: true,
             with_employee_id: true,
@@ -142,6 +143,7 @@ impl Draft {
             roles: vec![(site.0.to_owned(), strs(athena_roles))],
             blocked: false,
             with_employee_id: true,
+            with_email: true,
             last_login: Some(SignIn::DaysAgo(i64::from(number % 4) + 1)),
             provider: matches!(job, Family::Director | Family::Physician)
                 .then(|| (npi(number), "Approved".to_owned())),
@@ -365,10 +367,14 @@ pub fn harborview() -> TenantSpec {
         // matches two workers.
         Draft::new(1041, "Sam", "Rivera", "Billing Specialist", Billing, MAIN)
             .with(|p| p.handle = Some("sam.rivera2".into()))
-            .ad(|a| a.sam = "sarivera2".into())
+            .ad(|a| {
+                a.sam = "sarivera2".into();
+                a.cn = Some("Sam Rivera (Billing)".into());
+            })
             .athena(|a| {
                 a.username = "srivera".into();
                 a.with_employee_id = false;
+                a.with_email = false;
             })
             .done(),
         // Planted: bills claims and administers athenahealth users.
@@ -405,6 +411,7 @@ pub fn harborview() -> TenantSpec {
                 p.employee_id = None;
                 p.entra = None;
                 p.ad = Some(AdUser {
+                    cn: None,
                     sam: "lvoss".into(),
                     enabled: true,
                     with_employee_id: false,

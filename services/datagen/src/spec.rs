@@ -75,6 +75,8 @@ pub struct EntraUser {
 /// An Active Directory user account.
 #[derive(Debug, Clone)]
 pub struct AdUser {
+    /// The common name, when the full name would repeat another person's DN.
+    pub cn: Option<String>,
     /// `sAMAccountName`.
     pub sam: String,
     /// Not disabled in `userAccountControl`.
@@ -100,6 +102,8 @@ pub struct AthenaUser {
     pub blocked: bool,
     /// Write `Other ID` (the employee id).
     pub with_employee_id: bool,
+    /// Write the work e-mail.
+    pub with_email: bool,
     /// The last login; `None` leaves the cell empty.
     pub last_login: Option<SignIn>,
     /// Provider NPI and EPCS status, for providers.

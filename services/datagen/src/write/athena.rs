@@ -56,7 +56,11 @@ pub fn write(spec: &TenantSpec, dir: &Path) -> Result<()> {
             } else {
                 String::new()
             };
-            let email = format!("{}@{}", person.handle(), spec.domain);
+            let email = if user.with_email {
+                format!("{}@{}", person.handle(), spec.domain)
+            } else {
+                String::new()
+            };
             let row = [
                 user.username.as_str(),
                 person.family.as_str(),

@@ -66,12 +66,13 @@ pub fn write(spec: &TenantSpec, dir: &Path) -> Result<()> {
     let mut user_dns = Vec::new();
     for (index, person) in spec.people.iter().enumerate() {
         let Some(user) = &person.ad else { continue };
-        let dn = format!("CN={},OU=Staff,{}", person.name(), spec.base_dn);
+        let cn = user.cn.clone().unwrap_or_else(|| person.name());
+        let dn = format!("CN={cn},OU=Staff,{}", spec.base_dn);
         attr(&mut out, "dn", &dn);
         for class in ["top", "person", "organizationalPerson", "user"] {
             attr(&mut out, "objectClass", class);
         }
-        attr(&mut out, "cn", &person.name());
+        attr(&mut out, "cn", &cn);
         attr(&mut out, "sAMAccountName", &user.sam);
         attr(&mut out, "userPrincipalName", &format!("{}@{}", person.handle(), spec.domain));
         attr(&mut out, "givenName", &person.given);
