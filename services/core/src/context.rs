@@ -300,7 +300,7 @@ pub fn account_privilege(
                 Some(source),
                 record.clone(),
                 grant_field(grant),
-                format!("{} ({})", entitlement.name, reason.describe()),
+                format!("{}: {}", entitlement.name, reason.describe()),
             ));
         }
     }

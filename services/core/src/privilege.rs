@@ -41,10 +41,10 @@ impl PrivilegeReason {
                 "CISA's Entra baseline treats this role as highly privileged".into()
             }
             PrivilegeReason::AdProtectedGroup(rid) => {
-                format!("an Active Directory protected group (RID {rid})")
+                format!("an Active Directory protected group, RID {rid}")
             }
             PrivilegeReason::Policy(pattern) => {
-                format!("the tenant policy marks it privileged (`{pattern}`)")
+                format!("marked privileged by the tenant policy pattern `{pattern}`")
             }
         }
     }
