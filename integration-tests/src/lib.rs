@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rollcall_core::{Evaluation, Finding, evaluate};
 use rollcall_ingest::layout::{self, LoadedTenant};
 
-/// The repository root.
+/// Returns the repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -27,7 +27,7 @@ pub fn scan(dir: &Path, as_of: DateTime<Utc>) -> (LoadedTenant, Evaluation) {
     (tenant, evaluation)
 }
 
-/// A finding as `kind subject`, where the subject is the first of: `<source>/<login or
+/// Describes a finding as `kind subject`, where the subject is the first of: `<source>/<login or
 /// id>` of the account (with ` [<entitlement name>]` when the finding names one), the
 /// identity key, the source. Stable across runs and readable in a README table.
 pub fn describe(finding: &Finding) -> String {
@@ -50,7 +50,7 @@ pub fn describe(finding: &Finding) -> String {
     format!("{} {name}", finding.kind)
 }
 
-/// The findings described and counted: the same description twice counts twice.
+/// Describes and counts the findings: the same description twice counts twice.
 pub fn tally(findings: &[Finding]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for finding in findings {

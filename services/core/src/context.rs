@@ -25,7 +25,7 @@ pub struct SourceView<'a> {
     pub grants: SourceGrants,
     accounts: BTreeMap<&'a str, &'a Account>,
     entitlements: BTreeMap<&'a str, &'a Entitlement>,
-    /// Why each privileged entitlement is privileged, by id.
+    /// The privilege reasons of each privileged entitlement, by id.
     privileged: BTreeMap<&'a str, Vec<PrivilegeReason>>,
 }
 
@@ -52,27 +52,27 @@ impl<'a> SourceView<'a> {
         }
     }
 
-    /// The source id.
+    /// Returns the source id.
     pub fn source(&self) -> &'a SourceId {
         &self.snapshot.source
     }
 
-    /// The account with `id`.
+    /// Returns the account with `id`.
     pub fn account(&self, id: &str) -> Option<&'a Account> {
         self.accounts.get(id).copied()
     }
 
-    /// The entitlement with `id`.
+    /// Returns the entitlement with `id`.
     pub fn entitlement(&self, id: &str) -> Option<&'a Entitlement> {
         self.entitlements.get(id).copied()
     }
 
-    /// Why the entitlement is privileged; empty when it is not.
+    /// Returns the privilege reasons of the entitlement, empty when it is not privileged.
     pub fn privilege_reasons(&self, id: &str) -> &[PrivilegeReason] {
         self.privileged.get(id).map_or(&[], Vec::as_slice)
     }
 
-    /// The grants of `account` on entitlements that grant access (security-enabled).
+    /// Lists the grants of `account` on security-enabled entitlements, the ones that give access.
     pub fn access_grants(&self, account: &str) -> impl Iterator<Item = (&Grant, &'a Entitlement)> {
         self.grants.of(account).iter().filter_map(|grant| {
             let entitlement = self.entitlement(&grant.entitlement)?;
@@ -90,7 +90,7 @@ pub struct PrivilegeFact {
     pub evidence: Evidence,
 }
 
-/// What the rules know about one identity beyond its accounts.
+/// The facts the rules read about one identity beyond its accounts.
 pub struct IdentityView<'a> {
     /// The identity.
     pub identity: &'a Identity,
@@ -100,15 +100,15 @@ pub struct IdentityView<'a> {
     pub name: String,
     /// The job roles that apply, in policy order.
     pub roles: Vec<&'a JobRole>,
-    /// Where the job roles came from.
+    /// The origin of the job roles.
     pub roles_from: RolesFrom,
-    /// Why the person is privileged; empty when not.
+    /// The privilege facts of the person, empty when not privileged.
     pub privilege: Vec<PrivilegeFact>,
     /// The person has left as of the evaluation time.
     pub has_left: bool,
 }
 
-/// Where an identity's job roles came from.
+/// The origin of an identity's job roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RolesFrom {
     /// Assigned by employee id in `tenant.yaml`.
@@ -151,7 +151,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The view of the source that holds `account`, with the account.
+    /// Finds the source view and the account that `account` refers to.
     pub fn account(&self, account: &AccountRef) -> Option<(&SourceView<'a>, &'a Account)> {
         self.sources
             .iter()
@@ -221,7 +221,7 @@ impl<'a> Context<'a> {
         if roles.is_empty() { (roles, RolesFrom::None) } else { (roles, RolesFrom::Directory) }
     }
 
-    /// The subject part naming `identity`.
+    /// Builds the subject part that names `view`'s identity.
     pub fn identity_subject(&self, view: &IdentityView<'_>) -> IdentitySubject {
         IdentitySubject {
             key: view.identity.key.clone(),
@@ -230,7 +230,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A subject naming an account and, when it has one, its identity.
+    /// Builds a subject that names an account and, when it has one, its identity.
     pub fn account_subject(&self, source: &SourceId, account: &Account) -> Subject {
         let account_ref = AccountRef { source: source.clone(), id: account.id.clone() };
         let identity = self
@@ -255,7 +255,7 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The subject part naming an entitlement.
+/// Builds the subject part that names an entitlement.
 pub fn entitlement_subject(source: &SourceId, entitlement: &Entitlement) -> EntitlementSubject {
     EntitlementSubject {
         source: source.clone(),
@@ -307,7 +307,7 @@ pub fn account_privilege(
     evidence
 }
 
-/// The evidence field name for a grant: how it is held.
+/// Names the evidence field of a grant after how the grant is held (`grant via Nursing`).
 pub fn grant_field(grant: &Grant) -> String {
     let state = match grant.state {
         crate::model::GrantState::Active => "grant",
@@ -320,7 +320,7 @@ pub fn grant_field(grant: &Grant) -> String {
     }
 }
 
-/// Whether an account can sign in or might: enabled, or a status the export does not give.
+/// Checks whether an account can sign in or might: enabled, or a status the export does not give.
 pub fn may_sign_in(account: &Account) -> bool {
     account.status != AccountStatus::Disabled
 }

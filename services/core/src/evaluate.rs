@@ -14,7 +14,7 @@ use crate::tenant::Tenant;
 pub struct Evaluation {
     /// Every finding, most severe first.
     pub findings: Vec<Finding>,
-    /// Which accounts belong to whom.
+    /// The identity resolution: which accounts belong to which person.
     pub resolution: Resolution,
     /// Counts for reports and dashboards.
     pub stats: Stats,

@@ -1,8 +1,9 @@
 //! Rollcall's rules: the domain model, the tenant policy, identity resolution and every
 //! finding, as pure functions of their inputs.
 //!
-//! This crate does no I/O and cannot panic on any input, so the `rollcall` CLI, the engine
-//! service and the tests run the same code on the same data and get the same findings.
+//! This crate does no I/O, and it denies `unwrap`, `expect`, `panic` and indexing (a
+//! property test feeds it random tenants), so the `rollcall` CLI, the engine service and
+//! the tests run the same code on the same data and get the same findings.
 
 pub mod context;
 pub mod evaluate;

@@ -1,6 +1,6 @@
 //! Which entitlements and accounts count as privileged, from the sources' own markers.
 //!
-//! An entitlement is privileged when any one of these holds, and the reason says which:
+//! An entitlement is privileged when any one of these is true, and the reason names which:
 //! - Entra's own `isPrivileged` flag on the role definition (beta API, a preview label);
 //! - the role's template id is one Microsoft labels PRIVILEGED in the Entra built-in roles
 //!   reference (permissions-reference, revision of January 2026), for exports without
@@ -14,7 +14,7 @@
 
 use crate::model::{Entitlement, EntitlementKind};
 
-/// Why an entitlement is privileged.
+/// The reason an entitlement is privileged.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PrivilegeReason {
     /// The source flags the role definition `isPrivileged`.
@@ -30,7 +30,7 @@ pub enum PrivilegeReason {
 }
 
 impl PrivilegeReason {
-    /// A plain-English reason for reports.
+    /// Describes the reason in plain English for reports.
     pub fn describe(&self) -> String {
         match self {
             PrivilegeReason::SourceFlag => "the source marks this role privileged".into(),
@@ -109,7 +109,7 @@ const AD_PROTECTED_BUILTIN_RIDS: [u32; 6] = [544, 548, 549, 550, 551, 552];
 /// krbtgt (502).
 pub const AD_PRIVILEGED_ACCOUNT_RIDS: [u32; 2] = [500, 502];
 
-/// The Microsoft name of a built-in privileged Entra role template, if it is one.
+/// Returns the Microsoft name of a built-in privileged Entra role template, if it is one.
 pub fn entra_builtin_privileged(template_id: &str) -> Option<&'static str> {
     ENTRA_PRIVILEGED_TEMPLATES
         .iter()
@@ -131,8 +131,8 @@ pub fn sid_rid(sid: &str) -> Option<(&str, u32)> {
     Some((prefix, rid))
 }
 
-/// The reasons the source itself gives for `entitlement` being privileged. The tenant
-/// policy's own marks are added by the policy, not here.
+/// Lists the reasons the source itself gives for `entitlement` being privileged. The
+/// tenant policy's own marks are added by the policy, not here.
 pub fn source_reasons(entitlement: &Entitlement) -> Vec<PrivilegeReason> {
     let mut reasons = Vec::new();
     if entitlement.source_privileged == Some(true) {
@@ -187,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn ordinary_group_with_role_like_id_is_not_privileged() {
+    fn group_with_role_id_not_privileged() {
         let group = Entitlement::new(
             "62e90394-69f5-4237-9190-012177145e10",
             EntitlementKind::Group,

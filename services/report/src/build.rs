@@ -17,7 +17,7 @@ pub enum TenantOutcome<'a> {
         path: &'a Path,
         /// The tenant's settings.
         tenant: &'a Tenant,
-        /// What was read.
+        /// The data read.
         data: &'a TenantData,
         /// The findings.
         evaluation: &'a Evaluation,

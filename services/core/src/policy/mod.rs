@@ -16,7 +16,7 @@ pub use pattern::{EntitlementPattern, EntitlementSet, NamePattern, PatternError,
 use crate::model::{SourceId, Worker};
 
 /// Days without a sign-in after which an account is dormant, unless the policy says
-/// otherwise: one quarter, the interval of the access reviews Rollcall runs.
+/// otherwise. Ninety days is one quarter, the interval of the access reviews Rollcall runs.
 pub const DEFAULT_DORMANT_DAYS: u32 = 90;
 
 /// The policy as written in YAML.
@@ -90,7 +90,7 @@ pub struct JobRoleSpec {
     /// A sentence for reviewers.
     #[serde(default)]
     pub description: Option<String>,
-    /// Which HR records hold this role.
+    /// The HR records that have this role, by title and department.
     #[serde(default, rename = "match")]
     pub matcher: RoleMatchSpec,
     /// The entitlements the role needs, by source pattern.
@@ -101,9 +101,9 @@ pub struct JobRoleSpec {
     pub privileged: bool,
 }
 
-/// Title and department globs. A role matches a worker when a title pattern matches (or
-/// there are none) and a department pattern matches (or there are none); a role with
-/// neither is only assigned explicitly in `tenant.yaml`.
+/// Title and department globs. A role matches a worker when a title pattern matches and a
+/// department pattern matches, where an empty list matches anything. A role with neither
+/// list is only assigned explicitly in `tenant.yaml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleMatchSpec {
@@ -121,7 +121,7 @@ pub struct RoleMatchSpec {
 pub struct SodSpec {
     /// A short name for the rule.
     pub name: String,
-    /// Why the two must not be combined.
+    /// The reason the two must not be combined.
     #[serde(default)]
     pub description: Option<String>,
     /// One side, by source pattern.
@@ -177,7 +177,7 @@ pub enum PolicyError {
     /// A pattern is not a valid glob.
     #[error("in {field}: {source}")]
     Pattern {
-        /// Where the pattern is (`job_roles.physician.baseline`).
+        /// The policy key of the pattern (`job_roles.physician.baseline`).
         field: String,
         /// The glob error.
         source: PatternError,
@@ -203,14 +203,14 @@ pub struct JobRole {
     pub description: Option<String>,
     titles: Vec<NamePattern>,
     departments: Vec<NamePattern>,
-    /// What the role needs.
+    /// The entitlements the role needs.
     pub baseline: EntitlementSet,
     /// Whether the role needs privileged access.
     pub privileged: bool,
 }
 
 impl JobRole {
-    /// Whether the role matches this title and department.
+    /// Checks whether the role matches this title and department.
     pub fn matches(&self, title: Option<&str>, department: Option<&str>) -> bool {
         if self.titles.is_empty() && self.departments.is_empty() {
             return false;
@@ -228,7 +228,7 @@ impl JobRole {
 pub struct SodRule {
     /// The rule's name.
     pub name: String,
-    /// Why the two sides conflict.
+    /// The reason the two sides conflict.
     pub description: Option<String>,
     /// One side.
     pub left: EntitlementSet,
@@ -356,8 +356,8 @@ impl Policy {
         })
     }
 
-    /// The dormancy threshold in days for `source`: the first matching override, else the
-    /// tenant default.
+    /// Returns the dormancy threshold in days for `source`: the first matching override,
+    /// else the tenant default.
     pub fn dormant_days(&self, source: &SourceId) -> u32 {
         self.dormant_sources
             .iter()
@@ -365,17 +365,17 @@ impl Policy {
             .map_or(self.dormant_days, |(_, days)| *days)
     }
 
-    /// The job roles whose title and department patterns match `worker`.
+    /// Lists the job roles whose title and department patterns match `worker`.
     pub fn roles_for_worker(&self, worker: &Worker) -> Vec<&JobRole> {
         self.roles_for(worker.job_title.as_deref(), worker.department.as_deref())
     }
 
-    /// The job roles that match a title and department.
+    /// Lists the job roles that match a title and department.
     pub fn roles_for(&self, title: Option<&str>, department: Option<&str>) -> Vec<&JobRole> {
         self.job_roles.iter().filter(|role| role.matches(title, department)).collect()
     }
 
-    /// The job role named `name`.
+    /// Finds the job role named `name`.
     pub fn role(&self, name: &str) -> Option<&JobRole> {
         self.job_roles.iter().find(|role| role.name == name)
     }

@@ -64,7 +64,7 @@ fn held<'v, 'a>(ctx: &'v Context<'a>, identity: &IdentityView<'_>) -> Vec<Held<'
     list
 }
 
-/// How a grant is justified by the baselines.
+/// The way the baselines justify a grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Justified {
     /// The common baseline or an exact baseline entry names it.

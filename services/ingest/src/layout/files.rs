@@ -8,7 +8,7 @@ use crate::diagnostic::{Diagnostic, Level, Location};
 /// megabytes; a larger file is more likely a wrong file than an export.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
-/// Every file under `root`, relative to `base`, sorted. Unreadable folders become
+/// Lists every file under `root`, relative to `base`, sorted. Unreadable folders become
 /// diagnostics. Symbolic links are not followed, so a link cannot lead outside the tenant.
 pub fn walk(base: &Path, root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -72,7 +72,7 @@ pub fn read(dir: &Path, relative: &Path, diagnostics: &mut Vec<Diagnostic>) -> O
     }
 }
 
-/// Whether `path` has extension `ext`, in any letter case.
+/// Checks whether `path` has extension `ext`, in any letter case.
 pub fn has_extension(path: &Path, ext: &str) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }

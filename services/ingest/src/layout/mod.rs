@@ -1,8 +1,8 @@
 //! The `rollcall scan` input tree: finding tenant folders and reading one tenant's
 //! `tenant.yaml` and exports into the model. `docs/scan-input.md` documents the tree.
 //!
-//! A file that cannot be read becomes an error diagnostic and the other files are still
-//! read; only a missing or invalid `tenant.yaml` stops a tenant.
+//! A file that cannot be read becomes an error diagnostic, and the other files are still
+//! read. Only a missing or invalid `tenant.yaml` stops a tenant.
 
 mod files;
 mod sources;
@@ -45,7 +45,7 @@ pub enum LoadError {
     TenantFile {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
+        /// The reason.
         source: Box<TenantFileError>,
     },
 }
@@ -76,9 +76,9 @@ pub struct LoadedTenant {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The tenant folders among `paths`: each path that holds a `tenant.yaml`, or else each
-/// of its direct subfolders that does (the folder an MSP keeps all its practices in).
-/// Sorted, without duplicates.
+/// Lists the tenant folders among `paths`: each path that contains a `tenant.yaml`, or
+/// else each of its direct subfolders that does (the folder an MSP keeps all its practices
+/// in). Sorted, without duplicates.
 pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     let mut found = Vec::new();
     for path in paths {

@@ -17,7 +17,7 @@ use crate::ldap::LdapImport;
 use crate::tenant_file::{EhrFormat, EhrInput, TenantConfig};
 use crate::{drchrono, fhir, scim};
 
-/// Where a source lives when `tenant.yaml` does not say.
+/// The place of a source when `tenant.yaml` names none.
 const ENTRA_DIR: &str = "entra";
 const LDAP_DIR: &str = "ldap";
 const HR_FILE: &str = "hr/roster.csv";

@@ -86,7 +86,7 @@ pub enum TenantFileError {
         field: String,
         /// The value written.
         value: String,
-        /// What is wrong.
+        /// The reason.
         reason: String,
     },
     /// An EHR entry names a profile that does not exist.
@@ -122,7 +122,7 @@ pub enum TenantFileError {
     Vendor {
         /// The key.
         field: String,
-        /// What is wrong.
+        /// The reason.
         reason: String,
     },
     /// A custom profile is invalid.
@@ -130,7 +130,7 @@ pub enum TenantFileError {
     Profile {
         /// The profile's name.
         name: String,
-        /// What is wrong.
+        /// The reason.
         source: ProfileError,
     },
     /// An EHR entry lists no files.
@@ -172,7 +172,7 @@ pub struct EhrInput {
     pub npi_systems: Vec<String>,
 }
 
-/// Which exports to read, relative to the tenant folder. `None` means "the conventional
+/// The exports to read, relative to the tenant folder. `None` means "the conventional
 /// location, if it exists".
 #[derive(Debug, Clone, Default)]
 pub struct SourcePlan {
@@ -191,7 +191,7 @@ pub struct SourcePlan {
 pub struct TenantConfig {
     /// The tenant, ready for the rules.
     pub tenant: Tenant,
-    /// What to read.
+    /// The exports to read.
     pub sources: SourcePlan,
 }
 
