@@ -12,6 +12,7 @@ pub mod ehr;
 pub mod entra;
 pub mod fhir;
 pub mod hr;
+mod json_support;
 pub mod layout;
 pub mod ldap;
 pub mod ldif;

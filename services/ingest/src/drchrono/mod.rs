@@ -32,12 +32,15 @@ mod tests_shapes;
 use std::collections::HashSet;
 use std::path::Path;
 
+pub(super) use crate::json_support::Notes;
+use crate::json_support::json_reason;
+
 use chrono_tz::Tz;
 use rollcall_core::model::{SourceId, SourceSnapshot};
 
 pub use error::DrChronoError;
 
-use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::diagnostic::Diagnostic;
 
 /// Reads a DrChrono dump into a snapshot of source `ehr:drchrono`.
 ///
@@ -110,27 +113,4 @@ pub fn read(
 )]
 fn drchrono_source() -> SourceId {
     SourceId::ehr("drchrono").expect("`drchrono` is a valid EHR vendor name")
-}
-
-/// The file being read and the diagnostics found so far.
-pub(super) struct Notes<'a> {
-    file: &'a Path,
-    diagnostics: Vec<Diagnostic>,
-}
-
-impl Notes<'_> {
-    fn push(&mut self, level: Level, at: &str, message: String) {
-        let location = Location::JsonPath(at.to_owned());
-        self.diagnostics.push(Diagnostic::new(level, self.file, location, message));
-    }
-}
-
-/// Returns the parser's message without its ` at line L column C` suffix, because the
-/// error reports line and column itself.
-fn json_reason(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.rfind(" at line ") {
-        Some(end) => message.get(..end).unwrap_or(&message).to_owned(),
-        None => message,
-    }
 }

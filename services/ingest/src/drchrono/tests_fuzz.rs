@@ -6,65 +6,53 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use crate::json_support::strategies::tree;
+
 use super::read;
 
-fn json_leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::String),
-        // Values this reader looks for, so generated records reach deeper code.
-        prop::sample::select(vec![
-            "true",
-            "False",
-            "Login",
-            "US/Pacific",
-            "Mars/Olympus",
-            "2026-03-08T02:30:00",
-            "2026-11-30T07:58:12",
-            "https://app.drchrono.com/api/doctors/1",
-            "1",
-            "1234567893",
-        ])
-        .prop_map(|s| Value::String(s.to_owned())),
-    ]
-}
+/// Strings this reader looks for, so generated documents reach deeper code.
+const WORDS: &[&str] = &[
+    "true",
+    "False",
+    "Login",
+    "US/Pacific",
+    "Mars/Olympus",
+    "2026-03-08T02:30:00",
+    "2026-11-30T07:58:12",
+    "https://app.drchrono.com/api/doctors/1",
+    "1",
+    "1234567893",
+];
+
+/// Keys this reader looks for.
+const KEYS: &[&str] = &[
+    "id",
+    "user_id",
+    "doctor",
+    "doctor_id",
+    "username",
+    "is_doctor",
+    "is_staff",
+    "permissions",
+    "members",
+    "archived",
+    "name",
+    "first_name",
+    "last_name",
+    "npi_number",
+    "group_npi_number",
+    "is_account_suspended",
+    "timezone",
+    "active",
+    "type",
+    "created_at",
+    "data",
+    "next",
+    "x",
+];
 
 fn json_value() -> impl Strategy<Value = Value> {
-    let keys = prop::sample::select(vec![
-        "id",
-        "user_id",
-        "doctor",
-        "doctor_id",
-        "username",
-        "is_doctor",
-        "is_staff",
-        "permissions",
-        "members",
-        "archived",
-        "name",
-        "first_name",
-        "last_name",
-        "npi_number",
-        "group_npi_number",
-        "is_account_suspended",
-        "timezone",
-        "active",
-        "type",
-        "created_at",
-        "data",
-        "next",
-        "x",
-    ]);
-    json_leaf().prop_recursive(4, 48, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(keys.clone().prop_map(str::to_owned), inner, 0..6)
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-        ]
-    })
+    tree(WORDS.to_vec(), KEYS.to_vec(), 4)
 }
 
 /// Generates a dump whose five responses contain arbitrary values, so the join code runs on them.

@@ -87,14 +87,4 @@ pub(super) fn timestamp(text: &str, zone: Tz) -> Result<DateTime<Utc>, TimeError
         .ok_or(TimeError::Skipped)
 }
 
-/// Returns the JSON type name of `value`, for messages.
-pub(super) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub(super) use crate::json_support::type_name;

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use crate::json_support::type_name;
 use serde_json::{Map, Value};
 
 use super::error::FhirError;
@@ -91,7 +92,7 @@ pub(super) fn collect(
                 }
             }
         }
-        other => return Err(FhirError::NotFhir { file: file.to_owned(), found: json_type(other) }),
+        other => return Err(FhirError::NotFhir { file: file.to_owned(), found: type_name(other) }),
     }
 
     let mut directory = Directory::default();
@@ -292,15 +293,4 @@ fn outcome_text(outcome: &Map<String, Value>) -> String {
         })
         .collect();
     texts.join("; ")
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }

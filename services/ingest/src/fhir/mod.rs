@@ -27,6 +27,8 @@ mod tests_read;
 
 use std::path::Path;
 
+use crate::json_support::json_reason;
+
 pub use enrich::enrich;
 pub use error::FhirError;
 pub use npi::is_valid_npi;
@@ -72,14 +74,4 @@ pub fn read(
             reason: json_reason(&error),
         })?;
     bundle::collect(&root, path, npi_systems)
-}
-
-/// Returns the parser's message without its ` at line L column C` suffix, because the
-/// error reports line and column itself.
-fn json_reason(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.rfind(" at line ") {
-        Some(end) => message.get(..end).unwrap_or(&message).to_owned(),
-        None => message,
-    }
 }

@@ -6,71 +6,59 @@ use proptest::prelude::*;
 use rollcall_core::model::{Account, SourceId, SourceSnapshot};
 use serde_json::{Value, json};
 
+use crate::json_support::strategies::tree;
+
 use super::{EPIC_SANDBOX_NPI_SYSTEM, enrich, read};
 
-fn json_leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::String),
-        // Values this reader looks for, so generated objects reach deeper code.
-        prop::sample::select(vec![
-            "Bundle",
-            "Practitioner",
-            "PractitionerRole",
-            "OperationOutcome",
-            "http://hl7.org/fhir/sid/us-npi",
-            "1234567893",
-            "Practitioner/p1",
-            "official",
-            "next",
-        ])
-        .prop_map(|s| Value::String(s.to_owned())),
-    ]
-}
+/// Strings this reader looks for, so generated documents reach deeper code.
+const WORDS: &[&str] = &[
+    "Bundle",
+    "Practitioner",
+    "PractitionerRole",
+    "OperationOutcome",
+    "http://hl7.org/fhir/sid/us-npi",
+    "1234567893",
+    "Practitioner/p1",
+    "official",
+    "next",
+];
+
+/// Keys this reader looks for.
+const KEYS: &[&str] = &[
+    "resourceType",
+    "id",
+    "entry",
+    "resource",
+    "fullUrl",
+    "link",
+    "relation",
+    "url",
+    "identifier",
+    "system",
+    "value",
+    "name",
+    "family",
+    "given",
+    "text",
+    "use",
+    "active",
+    "practitioner",
+    "reference",
+    "display",
+    "code",
+    "coding",
+    "specialty",
+    "organization",
+    "location",
+    "practitionerRole",
+    "role",
+    "issue",
+    "diagnostics",
+    "x",
+];
 
 fn json_value() -> impl Strategy<Value = Value> {
-    let keys = prop::sample::select(vec![
-        "resourceType",
-        "id",
-        "entry",
-        "resource",
-        "fullUrl",
-        "link",
-        "relation",
-        "url",
-        "identifier",
-        "system",
-        "value",
-        "name",
-        "family",
-        "given",
-        "text",
-        "use",
-        "active",
-        "practitioner",
-        "reference",
-        "display",
-        "code",
-        "coding",
-        "specialty",
-        "organization",
-        "location",
-        "practitionerRole",
-        "role",
-        "issue",
-        "diagnostics",
-        "x",
-    ]);
-    json_leaf().prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(keys.clone().prop_map(str::to_owned), inner, 0..6)
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-        ]
-    })
+    tree(WORDS.to_vec(), KEYS.to_vec(), 5)
 }
 
 /// A Bundle whose entries are arbitrary objects typed as provider resources, so the

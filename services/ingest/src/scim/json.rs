@@ -71,14 +71,4 @@ pub(super) fn has_schema(object: &Map<String, Value>, urn: &str) -> bool {
     }
 }
 
-/// Returns the JSON type name of `value`, for messages.
-pub(super) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub(super) use crate::json_support::type_name;

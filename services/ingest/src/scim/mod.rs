@@ -19,11 +19,14 @@ mod tests_fuzz;
 use std::collections::HashSet;
 use std::path::Path;
 
+pub(super) use crate::json_support::Notes;
+use crate::json_support::json_reason;
+
 use rollcall_core::model::{Availability, SourceId, SourceSnapshot};
 
 pub use error::ScimError;
 
-use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::diagnostic::{Diagnostic, Level};
 use list::Kind;
 
 /// The core User schema URN (RFC 7643).
@@ -124,27 +127,4 @@ pub fn read(
         notes.push(Level::Info, "$", message);
     }
     Ok((snapshot, notes.diagnostics))
-}
-
-/// The file being read and the diagnostics found so far.
-pub(super) struct Notes<'a> {
-    file: &'a Path,
-    diagnostics: Vec<Diagnostic>,
-}
-
-impl Notes<'_> {
-    fn push(&mut self, level: Level, at: &str, message: String) {
-        let location = Location::JsonPath(at.to_owned());
-        self.diagnostics.push(Diagnostic::new(level, self.file, location, message));
-    }
-}
-
-/// Returns the parser's message without its ` at line L column C` suffix, because the
-/// error reports line and column itself.
-fn json_reason(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.rfind(" at line ") {
-        Some(end) => message.get(..end).unwrap_or(&message).to_owned(),
-        None => message,
-    }
 }

@@ -6,67 +6,55 @@ use proptest::prelude::*;
 use rollcall_core::model::SourceId;
 use serde_json::{Value, json};
 
+use crate::json_support::strategies::tree;
+
 use super::read;
 
-fn json_leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::String),
-        // Values this reader looks for, so generated objects reach deeper code.
-        prop::sample::select(vec![
-            "urn:ietf:params:scim:schemas:core:2.0:User",
-            "urn:ietf:params:scim:schemas:core:2.0:Group",
-            "urn:ietf:params:scim:api:messages:2.0:ListResponse",
-            "urn:ietf:params:scim:api:messages:2.0:Error",
-            "User",
-            "Group",
-            "False",
-            "indirect",
-            "u-1",
-        ])
-        .prop_map(|s| Value::String(s.to_owned())),
-    ]
-}
+/// Strings this reader looks for, so generated documents reach deeper code.
+const WORDS: &[&str] = &[
+    "urn:ietf:params:scim:schemas:core:2.0:User",
+    "urn:ietf:params:scim:schemas:core:2.0:Group",
+    "urn:ietf:params:scim:api:messages:2.0:ListResponse",
+    "urn:ietf:params:scim:api:messages:2.0:Error",
+    "User",
+    "Group",
+    "False",
+    "indirect",
+    "u-1",
+];
+
+/// Keys this reader looks for.
+const KEYS: &[&str] = &[
+    "schemas",
+    "Resources",
+    "totalResults",
+    "id",
+    "userName",
+    "name",
+    "givenName",
+    "familyName",
+    "displayName",
+    "emails",
+    "value",
+    "primary",
+    "type",
+    "active",
+    "externalId",
+    "groups",
+    "members",
+    "meta",
+    "resourceType",
+    "created",
+    "status",
+    "detail",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    "employeeNumber",
+    "manager",
+    "x",
+];
 
 fn json_value() -> impl Strategy<Value = Value> {
-    let keys = prop::sample::select(vec![
-        "schemas",
-        "Resources",
-        "totalResults",
-        "id",
-        "userName",
-        "name",
-        "givenName",
-        "familyName",
-        "displayName",
-        "emails",
-        "value",
-        "primary",
-        "type",
-        "active",
-        "externalId",
-        "groups",
-        "members",
-        "meta",
-        "resourceType",
-        "created",
-        "status",
-        "detail",
-        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-        "employeeNumber",
-        "manager",
-        "x",
-    ]);
-    json_leaf().prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(keys.clone().prop_map(str::to_owned), inner, 0..6)
-                .prop_map(|map| Value::Object(map.into_iter().collect())),
-        ]
-    })
+    tree(WORDS.to_vec(), KEYS.to_vec(), 5)
 }
 
 /// A ListResponse whose resources are arbitrary objects typed as Users or Groups, so the
