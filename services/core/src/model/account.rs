@@ -164,6 +164,19 @@ impl Account {
         }
     }
 
+    /// Returns the status as evidence: the source's own words where the export has them,
+    /// else `enabled`, `disabled` or `unknown`.
+    pub fn status_text(&self) -> String {
+        if let Some(raw) = self.status_raw.as_deref() {
+            return raw.to_owned();
+        }
+        match self.status {
+            AccountStatus::Enabled => "enabled".into(),
+            AccountStatus::Disabled => "disabled".into(),
+            AccountStatus::Unknown => "unknown".into(),
+        }
+    }
+
     /// The best name for people: display name, then given and family name, then login, then id.
     pub fn label(&self) -> String {
         if let Some(name) = self.display_name.as_deref().filter(|n| !n.trim().is_empty()) {

@@ -182,12 +182,8 @@ fn check_disabled_grants(
         return;
     }
     let record = format!("{source}/{}", account.id);
-    let mut evidence = vec![Evidence::new(
-        Some(source),
-        record.clone(),
-        "status",
-        account.status_raw.clone().unwrap_or_else(|| "disabled".into()),
-    )];
+    let mut evidence =
+        vec![Evidence::new(Some(source), record.clone(), "status", account.status_text())];
     evidence.extend(
         grants.iter().map(|g| Evidence::new(Some(source), record.clone(), "grant", g.clone())),
     );
@@ -247,10 +243,7 @@ fn check_status_mismatch(ctx: &Context<'_>, identity: &IdentityView<'_>, out: &m
             Some(source),
             linked.account.to_string(),
             "status",
-            account
-                .status_raw
-                .clone()
-                .unwrap_or_else(|| format!("{:?}", account.status).to_lowercase()),
+            account.status_text(),
         ));
     }
     let only_disabled: Vec<String> =

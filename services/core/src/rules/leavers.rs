@@ -38,10 +38,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                     Some(source),
                     linked.account.to_string(),
                     "status",
-                    account
-                        .status_raw
-                        .clone()
-                        .unwrap_or_else(|| format!("{:?}", account.status).to_lowercase()),
+                    account.status_text(),
                 ),
             ];
             let label = account.label();
