@@ -58,6 +58,7 @@ macro_rules! scenarios {
 
 scenarios! {
     ad_ranged_members => "ad-ranged-members",
+    ehr_exports => "ehr-exports",
     excel_roster_ansi => "excel-roster-ansi",
     excel_roster_utf8 => "excel-roster-utf8",
     graph_mfa_method_types => "graph-mfa-method-types",

@@ -193,9 +193,10 @@ fn check_disabled_grants(
         ctx.account_subject(source, account),
         "",
         format!(
-            "{} is disabled in {source} but still holds {} grants.",
+            "{} is disabled in {source} but still holds {} {}.",
             account.label(),
-            grants.len()
+            grants.len(),
+            if grants.len() == 1 { "grant" } else { "grants" }
         ),
         evidence,
     );
