@@ -168,9 +168,10 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                 Subject { identity: Some(ctx.identity_subject(identity)), ..Subject::default() },
                 "",
                 format!(
-                    "{} holds {} grants but matches no job role, so their access cannot be checked against a baseline.",
+                    "{} holds {} {} but matches no job role, so their access cannot be checked against a baseline.",
                     identity.name,
-                    grants.len()
+                    grants.len(),
+                    if grants.len() == 1 { "grant" } else { "grants" }
                 ),
                 vec![
                     Evidence::new(None, identity.identity.key.clone(), "job title", title),
