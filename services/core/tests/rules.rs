@@ -436,6 +436,9 @@ fn drift_rules_off_without_roles() {
     assert!(kinds(&found, FindingKind::JobRoleUnknown).is_empty());
     // Privilege without a role needs no baseline.
     assert_eq!(kinds(&found, FindingKind::PrivilegedWithoutRole), vec!["it1", "n3"]);
+    // Without job roles, peers are the people with the same HR job title: one nurse of six
+    // works nights.
+    assert_eq!(kinds(&found, FindingKind::PeerOutlier), vec!["n1"]);
 }
 
 #[test]

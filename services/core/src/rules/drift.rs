@@ -14,6 +14,7 @@ use crate::privilege::PrivilegeReason;
 use super::Emitter;
 
 /// One grant a person holds on an account that can sign in.
+#[derive(Clone)]
 struct Held<'v, 'a> {
     view: &'v SourceView<'a>,
     account: &'a Account,
@@ -99,11 +100,12 @@ fn role_names(identity: &IdentityView<'_>) -> String {
 pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitter<'_>) {
     let policy = &ctx.tenant.policy;
     let roles_defined = !policy.job_roles.is_empty();
-    // Grants justified only by a wildcard, per identity, for the peer-outlier pass.
-    let mut wildcard_only: Vec<(usize, Vec<Held<'_, '_>>)> = Vec::new();
-    // Holders of each (source, entitlement) per job role.
-    let mut holders: BTreeMap<&str, BTreeMap<(String, String), usize>> = BTreeMap::new();
-    let mut members: BTreeMap<&str, usize> = BTreeMap::new();
+    // Grants the peer-outlier pass looks at, per identity: those only a wildcard justifies,
+    // or every grant of a person without a job role.
+    let mut candidates: Vec<(usize, Vec<Held<'_, '_>>)> = Vec::new();
+    // Holders of each (source, entitlement) per peer group.
+    let mut holders: BTreeMap<String, BTreeMap<(String, String), usize>> = BTreeMap::new();
+    let mut members: BTreeMap<String, usize> = BTreeMap::new();
 
     for (index, identity) in identities.iter().enumerate() {
         // Leavers are the leaver rules' business; accounts HR does not know are orphans,
@@ -112,9 +114,9 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             continue;
         }
         let grants = held(ctx, identity);
-        for role in &identity.roles {
-            *members.entry(role.name.as_str()).or_default() += 1;
-            let counts = holders.entry(role.name.as_str()).or_default();
+        for group in peer_groups(identity) {
+            *members.entry(group.clone()).or_default() += 1;
+            let counts = holders.entry(group).or_default();
             let distinct: BTreeSet<(String, String)> = grants.iter().map(Held::key).collect();
             for key in distinct {
                 *counts.entry(key).or_default() += 1;
@@ -154,6 +156,13 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             reported.insert(grant.key());
         }
 
+        if identity.roles.is_empty() {
+            let unreported: Vec<Held<'_, '_>> =
+                grants.iter().filter(|g| !reported.contains(&g.key())).cloned().collect();
+            if !unreported.is_empty() {
+                candidates.push((index, unreported));
+            }
+        }
         if !roles_defined {
             continue;
         }
@@ -207,10 +216,10 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             }
         }
         if !wildcard.is_empty() {
-            wildcard_only.push((index, wildcard));
+            candidates.push((index, wildcard));
         }
     }
-    check_peers(ctx, identities, wildcard_only, &holders, &members, out);
+    check_peers(ctx, identities, candidates, &holders, &members, out);
 }
 
 fn check_sod(
@@ -242,28 +251,43 @@ fn check_sod(
     }
 }
 
+/// The peer groups a person is compared with: their job roles, or, for a person without
+/// one, the HR job title, so the rule works before any baseline is written.
+fn peer_groups(identity: &IdentityView<'_>) -> Vec<String> {
+    if !identity.roles.is_empty() {
+        return identity.roles.iter().map(|role| format!("job role {}", role.name)).collect();
+    }
+    identity
+        .worker
+        .and_then(|worker| worker.job_title.as_deref())
+        .map(str::trim)
+        .filter(|title| !title.is_empty())
+        .map(|title| vec![format!("job title {}", title.to_lowercase())])
+        .unwrap_or_default()
+}
+
 fn check_peers(
     ctx: &Context<'_>,
     identities: &[IdentityView<'_>],
-    wildcard_only: Vec<(usize, Vec<Held<'_, '_>>)>,
-    holders: &BTreeMap<&str, BTreeMap<(String, String), usize>>,
-    members: &BTreeMap<&str, usize>,
+    candidates: Vec<(usize, Vec<Held<'_, '_>>)>,
+    holders: &BTreeMap<String, BTreeMap<(String, String), usize>>,
+    members: &BTreeMap<String, usize>,
     out: &mut Emitter<'_>,
 ) {
     let policy = &ctx.tenant.policy;
-    for (index, grants) in wildcard_only {
+    for (index, grants) in candidates {
         let Some(identity) = identities.get(index) else { continue };
+        let groups = peer_groups(identity);
         for grant in grants {
             let key = grant.key();
             let mut shares = Vec::new();
-            for role in &identity.roles {
-                let size = members.get(role.name.as_str()).copied().unwrap_or(0);
+            for group in &groups {
+                let size = members.get(group).copied().unwrap_or(0);
                 if size < policy.min_peers {
                     continue;
                 }
-                let held_by =
-                    holders.get(role.name.as_str()).and_then(|c| c.get(&key)).copied().unwrap_or(0);
-                shares.push((role.name.as_str(), held_by, size));
+                let held_by = holders.get(group).and_then(|c| c.get(&key)).copied().unwrap_or(0);
+                shares.push((group.as_str(), held_by, size));
             }
             let outlier = !shares.is_empty()
                 && shares
@@ -273,13 +297,8 @@ fn check_peers(
                 continue;
             }
             let mut evidence = vec![grant.evidence()];
-            evidence.extend(shares.iter().map(|(role, held_by, size)| {
-                Evidence::new(
-                    None,
-                    format!("job role {role}"),
-                    "peers holding it",
-                    format!("{held_by} of {size}"),
-                )
+            evidence.extend(shares.iter().map(|(group, held_by, size)| {
+                Evidence::new(None, *group, "peers holding it", format!("{held_by} of {size}"))
             }));
             out.push(
                 FindingKind::PeerOutlier,
@@ -287,7 +306,7 @@ fn check_peers(
                 grant.subject(ctx),
                 "",
                 format!(
-                    "{} holds {} in {}, which few people with the same job role hold.",
+                    "{} holds {} in {}, which few of their peers hold.",
                     identity.name,
                     grant.entitlement.name,
                     grant.view.source()
