@@ -1,0 +1,33 @@
+//! Generates the Rust types for `proto/` with protox, a protobuf compiler written in Rust,
+//! and prost-build, so that building this crate needs no `protoc` on the machine.
+
+use std::env;
+use std::error::Error;
+use std::fs;
+use std::path::PathBuf;
+
+use prost::Message;
+
+/// The `.proto` files to compile, relative to the proto root.
+const FILES: [&str; 1] = ["rollcall/v1/finding.proto"];
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
+    let proto_root = manifest_dir.join("../../proto");
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+
+    // A directory argument makes Cargo rerun the script when any file below it changes.
+    println!("cargo:rerun-if-changed={}", proto_root.display());
+
+    // protox bundles the `google/protobuf/*.proto` well-known types, so the import of
+    // timestamp.proto resolves without a protoc installation. The set keeps source info,
+    // which carries the comments that become the generated doc comments.
+    let descriptors = protox::compile(FILES, [&proto_root])?;
+
+    // The encoded set is exported as `FILE_DESCRIPTOR_SET` for reflection and for the
+    // tests that inspect the schema.
+    fs::write(out_dir.join("rollcall_v1_descriptor.bin"), descriptors.encode_to_vec())?;
+
+    prost_build::Config::new().compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Checks on the compiled schema itself, read from the exported file descriptor set: the
+//! severity enums of the schema and of `rollcall-core` list the same severities, and every
+//! element of the schema is documented.
+
+#![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]
+
+use std::collections::BTreeSet;
+
+use prost::Message;
+use prost_types::{FileDescriptorProto, FileDescriptorSet};
+use rollcall_core::Severity;
+use rollcall_proto::{FILE_DESCRIPTOR_SET, severity_from_proto, severity_to_proto};
+
+// Source-info paths are lists of field numbers and indexes, with the field numbers from
+// `google/protobuf/descriptor.proto`.
+/// `FileDescriptorProto.message_type`.
+const FILE_MESSAGE_TYPE: i32 = 4;
+/// `FileDescriptorProto.enum_type`.
+const FILE_ENUM_TYPE: i32 = 5;
+/// `DescriptorProto.field`.
+const MESSAGE_FIELD: i32 = 2;
+/// `EnumDescriptorProto.value`.
+const ENUM_VALUE: i32 = 2;
+
+fn finding_file() -> FileDescriptorProto {
+    let set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).unwrap();
+    set.file.into_iter().find(|file| file.name() == "rollcall/v1/finding.proto").unwrap()
+}
+
+#[test]
+fn severity_enums_stay_in_step() {
+    let file = finding_file();
+    let severity = file.enum_type.iter().find(|e| e.name() == "Severity").unwrap();
+    let defined: Vec<_> = severity.value.iter().filter(|v| v.number() != 0).collect();
+
+    assert_eq!(defined.len(), Severity::ALL.len(), "severity counts differ");
+    for value in defined {
+        let domain = severity_from_proto(value.number()).unwrap();
+        let expected_name = format!("SEVERITY_{}", domain.as_str().to_uppercase());
+
+        assert_eq!(value.name(), expected_name);
+        assert_eq!(i32::from(severity_to_proto(domain)), value.number());
+    }
+}
+
+#[test]
+fn severity_numbers_are_distinct() {
+    let numbers: BTreeSet<i32> =
+        Severity::ALL.into_iter().map(|s| i32::from(severity_to_proto(s))).collect();
+
+    assert_eq!(numbers.len(), Severity::ALL.len());
+    assert!(!numbers.contains(&0));
+}
+
+#[test]
+fn schema_elements_have_comments() {
+    let file = finding_file();
+    let info = file.source_code_info.as_ref().unwrap();
+    let commented: BTreeSet<&[i32]> = info
+        .location
+        .iter()
+        .filter(|location| !location.leading_comments().trim().is_empty())
+        .map(|location| location.path.as_slice())
+        .collect();
+
+    let mut missing = Vec::new();
+    for (m, message) in (0i32..).zip(&file.message_type) {
+        if !commented.contains([FILE_MESSAGE_TYPE, m].as_slice()) {
+            missing.push(message.name().to_owned());
+        }
+        for (f, field) in (0i32..).zip(&message.field) {
+            if !commented.contains([FILE_MESSAGE_TYPE, m, MESSAGE_FIELD, f].as_slice()) {
+                missing.push(format!("{}.{}", message.name(), field.name()));
+            }
+        }
+    }
+    for (e, enumeration) in (0i32..).zip(&file.enum_type) {
+        if !commented.contains([FILE_ENUM_TYPE, e].as_slice()) {
+            missing.push(enumeration.name().to_owned());
+        }
+        for (v, value) in (0i32..).zip(&enumeration.value) {
+            if !commented.contains([FILE_ENUM_TYPE, e, ENUM_VALUE, v].as_slice()) {
+                missing.push(value.name().to_owned());
+            }
+        }
+    }
+
+    assert_eq!(missing, Vec::<String>::new(), "schema elements without a leading comment");
+    assert_eq!(file.message_type.len(), 8);
+    assert_eq!(file.enum_type.len(), 2);
+}
