@@ -7,3 +7,6 @@ pub use load::{
     EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, TenantFileError, parse, parse_sla,
 };
 pub use spec::{EhrFormat, TenantFile};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,389 @@
+//! Tests of `tenant.yaml` parsing: every invalid case gives its own error kind and names
+//! the key, and no input makes the parser panic.
+
+use std::path::{Component, Path, PathBuf};
+
+use chrono::TimeDelta;
+use proptest::prelude::*;
+
+use super::*;
+
+/// A valid file that each table case changes in one place.
+const BASE: &str = "\
+tenant:
+  id: clinic-one
+  name: Clinic One
+  time_zone: America/Chicago
+slas:
+  deprovision: 24h
+sources:
+  hr: hr/roster.csv
+  ehr:
+    - files: [ehr/users.csv]
+      profile: athenahealth
+policy:
+  job_roles:
+    nurse:
+      match: { titles: [\"Registered Nurse\"] }
+identity:
+  roles:
+    E100: [nurse]
+";
+
+/// Parses `text` with a tenant folder that has no files.
+fn parse_text(text: &str) -> Result<TenantConfig, TenantFileError> {
+    parse(text, Path::new("/nonexistent/tenant"))
+}
+
+/// Returns `BASE` with `from` replaced by `to`. Fails the test when `from` is not in `BASE`.
+fn edited(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "`{from}` is not in the base file");
+    BASE.replacen(from, to, 1)
+}
+
+#[test]
+fn base_file_parses() {
+    let config = parse_text(BASE).unwrap();
+    assert_eq!(config.tenant.id.as_str(), "clinic-one");
+    assert_eq!(config.tenant.name, "Clinic One");
+    assert_eq!(config.tenant.time_zone, chrono_tz::America::Chicago);
+    assert_eq!(config.tenant.deprovision_sla, TimeDelta::hours(24));
+    assert_eq!(config.sources.hr, Some(PathBuf::from("hr/roster.csv")));
+    assert_eq!(config.sources.ehr.len(), 1);
+    assert_eq!(config.sources.ehr[0].source.to_string(), "ehr:athenahealth");
+    assert_eq!(config.tenant.identity.roles["E100"], vec!["nurse".to_owned()]);
+}
+
+/// One invalid file: its name, the text, the expected kind and words of the message.
+struct Case {
+    name: &'static str,
+    text: String,
+    kind: fn(&TenantFileError) -> bool,
+    message: &'static [&'static str],
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "unknown key in tenant",
+            text: edited(
+                "  time_zone: America/Chicago\n",
+                "  time_zone: America/Chicago\n  colour: blue\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 5, column: 3, .. }),
+            message: &["unknown field `colour`", "line 5, column 3"],
+        },
+        Case {
+            name: "unknown top-level key",
+            text: format!("{BASE}reports: weekly\n"),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 19, .. }),
+            message: &["unknown field `reports`", "line 19"],
+        },
+        Case {
+            name: "missing tenant name",
+            text: edited("  name: Clinic One\n", ""),
+            kind: |e| matches!(e, TenantFileError::Yaml { .. }),
+            message: &["missing field `name`"],
+        },
+        Case {
+            name: "list where text belongs",
+            text: edited("time_zone: America/Chicago", "time_zone: [America/Chicago]"),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 4, .. }),
+            message: &["tenant.time_zone", "line 4"],
+        },
+        Case {
+            name: "empty file",
+            text: String::new(),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 1, .. }),
+            message: &["missing field `tenant`"],
+        },
+        Case {
+            name: "two documents",
+            text: format!("{BASE}---\n{BASE}"),
+            kind: |e| matches!(e, TenantFileError::YamlNoPosition(_)),
+            message: &["more than one document"],
+        },
+        Case {
+            name: "invalid tenant id",
+            text: edited("id: clinic-one", "id: Clinic One"),
+            kind: |e| matches!(e, TenantFileError::TenantId(_)),
+            message: &["`tenant.id`", "`Clinic One`"],
+        },
+        Case {
+            name: "bad time zone",
+            text: edited("America/Chicago", "America/Chikago"),
+            kind: |e| matches!(e, TenantFileError::TimeZone { field, .. } if field == "tenant.time_zone"),
+            message: &["`tenant.time_zone`", "`America/Chikago`", "IANA"],
+        },
+        Case {
+            name: "bad EHR time zone",
+            text: edited(
+                "      profile: athenahealth\n",
+                "      profile: athenahealth\n      time_zone: CST\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::TimeZone { field, .. } if field == "sources.ehr[0].time_zone"),
+            message: &["`sources.ehr[0].time_zone`", "`CST`"],
+        },
+        Case {
+            name: "bad deprovision SLA",
+            text: edited("deprovision: 24h", "deprovision: 24 hours"),
+            kind: |e| matches!(e, TenantFileError::Sla(value) if value == "24 hours"),
+            message: &["`slas.deprovision`", "`24 hours`"],
+        },
+        Case {
+            name: "policy and policy file",
+            text: edited("policy:\n", "policy_file: policy.yaml\npolicy:\n"),
+            kind: |e| matches!(e, TenantFileError::TwoPolicies),
+            message: &["`policy`", "`policy_file`"],
+        },
+        Case {
+            name: "missing policy file",
+            text: edited(
+                "policy:\n  job_roles:\n    nurse:\n      match: { titles: [\"Registered Nurse\"] }\n",
+                "policy_file: policy.yaml\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::PolicyFile { path, .. } if path == "policy.yaml"),
+            message: &["`policy.yaml`"],
+        },
+        Case {
+            name: "policy file outside the folder",
+            text: edited(
+                "policy:\n  job_roles:\n    nurse:\n      match: { titles: [\"Registered Nurse\"] }\n",
+                "policy_file: ../common/policy.yaml\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Path { field, .. } if field == "policy_file"),
+            message: &["`policy_file`", "`../common/policy.yaml`"],
+        },
+        Case {
+            name: "invalid policy glob",
+            text: edited("[\"Registered Nurse\"]", "[\"Registered [Nurse\"]"),
+            kind: |e| matches!(e, TenantFileError::Policy(_)),
+            message: &["job_roles.nurse.match.titles"],
+        },
+        Case {
+            name: "roster path with parent folder",
+            text: edited("hr: hr/roster.csv", "hr: ../other/roster.csv"),
+            kind: |e| matches!(e, TenantFileError::Path { field, .. } if field == "sources.hr"),
+            message: &["`sources.hr`", "`../other/roster.csv`"],
+        },
+        Case {
+            name: "absolute EHR file path",
+            text: edited("[ehr/users.csv]", "[/srv/exports/users.csv]"),
+            kind: |e| matches!(e, TenantFileError::Path { field, .. } if field == "sources.ehr[0].files[0]"),
+            message: &["`sources.ehr[0].files[0]`", "`/srv/exports/users.csv`"],
+        },
+        Case {
+            name: "entra folder with parent folder",
+            text: edited(
+                "  hr: hr/roster.csv\n",
+                "  hr: hr/roster.csv\n  entra: exports/../../entra\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Path { field, .. } if field == "sources.entra"),
+            message: &["`sources.entra`"],
+        },
+        Case {
+            name: "unknown EHR profile",
+            text: edited("profile: athenahealth", "profile: nextgen"),
+            kind: |e| {
+                matches!(e, TenantFileError::UnknownProfile { field, name, .. }
+                    if field == "sources.ehr[0].profile" && name == "nextgen")
+            },
+            message: &["`sources.ehr[0].profile`", "`nextgen`", "epic"],
+        },
+        Case {
+            name: "CSV export without profile",
+            text: edited("      profile: athenahealth\n", ""),
+            kind: |e| matches!(e, TenantFileError::MissingProfile { field, .. } if field == "sources.ehr[0]"),
+            message: &["`sources.ehr[0]`", "`profile:`"],
+        },
+        Case {
+            name: "DrChrono export without vendor",
+            text: edited("      profile: athenahealth\n", "      format: drchrono\n"),
+            kind: |e| matches!(e, TenantFileError::MissingVendor { field } if field == "sources.ehr[0]"),
+            message: &["`sources.ehr[0]`", "`vendor:`"],
+        },
+        Case {
+            name: "invalid vendor name",
+            text: edited(
+                "      profile: athenahealth\n",
+                "      format: scim\n      vendor: Dr Chrono\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Vendor { field, .. } if field == "sources.ehr[0].vendor"),
+            message: &["`sources.ehr[0].vendor`"],
+        },
+        Case {
+            name: "EHR entry without files",
+            text: edited("[ehr/users.csv]", "[]"),
+            kind: |e| matches!(e, TenantFileError::NoFiles { field } if field == "sources.ehr[0].files"),
+            message: &["`sources.ehr[0].files`"],
+        },
+        Case {
+            name: "custom profile with empty column",
+            text: format!(
+                "{}profiles:\n  clinic-csv:\n    vendor: clinic\n    user_id: \"\"\n    login: Login\n",
+                edited("profile: athenahealth", "profile: clinic-csv")
+            ),
+            kind: |e| matches!(e, TenantFileError::Profile { name, .. } if name == "clinic-csv"),
+            message: &["`profiles.clinic-csv`", "`user_id`"],
+        },
+        Case {
+            name: "role the policy lacks",
+            text: edited("E100: [nurse]", "E100: [surgeon]"),
+            kind: |e| {
+                matches!(e, TenantFileError::UnknownRole { employee_id, role, .. }
+                    if employee_id == "E100" && role == "surgeon")
+            },
+            message: &["`identity.roles.E100`", "`surgeon`", "nurse"],
+        },
+        Case {
+            name: "link account without source",
+            text: format!(
+                "{BASE}  links:\n    - employee_id: E100\n      accounts: [\"88120431\"]\n"
+            ),
+            kind: |e| {
+                matches!(e, TenantFileError::AccountRef { field, .. }
+                    if field == "identity.links[0].accounts[0]")
+            },
+            message: &["`identity.links[0].accounts[0]`", "`88120431`", "no `/`"],
+        },
+        Case {
+            name: "exclusion with unknown source",
+            text: format!("{BASE}  exclusions:\n    - account: crm/42\n      reason: shared\n"),
+            kind: |e| {
+                matches!(e, TenantFileError::AccountRef { field, .. }
+                    if field == "identity.exclusions[0].account")
+            },
+            message: &["`identity.exclusions[0].account`", "`crm/42`"],
+        },
+    ]
+}
+
+#[test]
+fn invalid_files_give_their_error_kind() {
+    for case in cases() {
+        let error = match parse_text(&case.text) {
+            Ok(_) => panic!("{}: the file was accepted", case.name),
+            Err(error) => error,
+        };
+        assert!((case.kind)(&error), "{}: wrong kind {error:?}", case.name);
+        let message = error.to_string();
+        for words in case.message {
+            assert!(message.contains(words), "{}: `{words}` is not in: {message}", case.name);
+        }
+    }
+}
+
+#[test]
+fn error_messages_name_no_rust_types() {
+    for case in cases() {
+        let Err(error) = parse_text(&case.text) else { continue };
+        let message = error.to_string();
+        for rust_word in ["struct ", "enum ", "Option<", "Vec<", "TenantFile", "String"] {
+            assert!(!message.contains(rust_word), "{}: `{rust_word}` in: {message}", case.name);
+        }
+    }
+}
+
+#[test]
+fn deep_flow_nesting_is_rejected() {
+    let text = format!("tenant: {}{}", "[".repeat(2_000), "]".repeat(2_000));
+    assert!(matches!(parse_text(&text), Err(TenantFileError::Yaml { .. })));
+}
+
+#[test]
+fn deep_block_nesting_is_rejected() {
+    let mut text = String::from("policy:\n");
+    for depth in 1..400 {
+        text.push_str(&" ".repeat(depth));
+        text.push_str("a:\n");
+    }
+    assert!(parse_text(&text).is_err());
+}
+
+#[test]
+fn anchors_and_aliases_are_read() {
+    let text = edited("E100: [nurse]", "E100: &roles [nurse]\n    E101: *roles");
+    let config = parse_text(&text).unwrap();
+    assert_eq!(config.tenant.identity.roles["E101"], vec!["nurse".to_owned()]);
+}
+
+#[test]
+fn huge_numbers_are_read_as_text() {
+    let text = edited("id: clinic-one", "id: 99999999999999999999999999999999");
+    let config = parse_text(&text).unwrap();
+    assert_eq!(config.tenant.id.as_str(), "99999999999999999999999999999999");
+
+    let text = edited("deprovision: 24h", "deprovision: 1e999999");
+    assert!(matches!(parse_text(&text), Err(TenantFileError::Sla(value)) if value == "1e999999"));
+
+    let text = edited("deprovision: 24h", "deprovision: 99999999999999999999d");
+    assert!(matches!(parse_text(&text), Err(TenantFileError::Sla(_))));
+}
+
+/// Tokens from which the YAML-like inputs are built: the file's keys, YAML syntax
+/// (anchors, aliases, tags, block scalars, flow collections, documents) and odd scalars.
+#[rustfmt::skip]
+const TOKENS: &[&str] = &[
+    "tenant:", "id:", "name:", "time_zone:", "slas:", "deprovision:", "policy:",
+    "policy_file:", "sources:", "entra:", "ldap:", "hr:", "ehr:", "files:", "format:",
+    "profile:", "vendor:", "npi_systems:", "profiles:", "identity:", "links:", "accounts:",
+    "exclusions:", "roles:", "job_roles:", "match:", "titles:", "baseline:", "\n", "\n  ",
+    "\n    ", "\n- ", " ", ": ", "- ", "[", "]", "{", "}", ", ", "&a ", "*a", "&b ", "*b",
+    "<<: *a", "!!str ", "!!map ", "!custom ", "? ", "|\n  ", ">-\n  ", "'", "\"", "\\",
+    "# note", "---\n", "...\n", "%YAML 1.2\n", "99999999999999999999999999999999",
+    "1e999999", "-0", ".nan", "0x7fffffffffffffff", "~", "null", "true", "24h",
+    "America/Chicago", "../", "/etc/", "ehr:epic/1", "\u{feff}", "\t", "\r\n", "\u{0}",
+];
+
+fn yaml_like() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        3 => prop::sample::select(TOKENS).prop_map(str::to_owned),
+        1 => "[a-zA-Z0-9_./*-]{0,10}",
+        1 => any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(token, 0..160).prop_map(|tokens| tokens.concat())
+}
+
+proptest! {
+    #[test]
+    fn parse_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        let _ = parse_text(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn parse_never_panics_on_yaml_like_text(text in yaml_like()) {
+        let _ = parse_text(&text);
+    }
+
+    #[test]
+    fn parse_never_panics_after_base(tail in yaml_like()) {
+        let _ = parse_text(&format!("{BASE}{tail}"));
+    }
+
+    /// Any text in any value gives a result.
+    #[test]
+    fn parse_never_panics_on_values(
+        field in prop::sample::select(&["clinic-one", "Clinic One", "America/Chicago", "24h",
+            "hr/roster.csv", "ehr/users.csv", "athenahealth", "Registered Nurse", "E100", "nurse"][..]),
+        value in any::<String>(),
+    ) {
+        let quoted = serde_json::to_string(&value).unwrap_or_default();
+        let _ = parse_text(&BASE.replacen(field, &quoted, 1));
+    }
+
+    /// A path is accepted only when it stays inside the tenant folder.
+    #[test]
+    fn accepted_paths_stay_inside(path in "(\\.\\.|\\.|/|//|[a-z]{1,3}|\\\\|~|:| ){0,8}") {
+        let quoted = serde_json::to_string(&path).unwrap_or_default();
+        match parse_text(&BASE.replacen("hr/roster.csv", &quoted, 1)) {
+            Ok(config) => {
+                let hr = config.sources.hr.unwrap_or_default();
+                let inside = hr.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+                prop_assert!(inside, "`{path}` was accepted as {}", hr.display());
+            }
+            Err(error) => {
+                prop_assert!(matches!(error, TenantFileError::Path { .. }), "`{path}`: {error:?}");
+            }
+        }
+    }
+}
