@@ -320,6 +320,84 @@ fn huge_numbers_are_read_as_text() {
     assert!(matches!(parse_text(&text), Err(TenantFileError::Sla(_))));
 }
 
+/// Returns `BASE` with `count` employees whose roles are all aliases of one anchored
+/// list of `length` roles: the text grows with `count + length`, the parsed value with
+/// `count * length`.
+fn alias_fan_out(count: usize, length: usize) -> String {
+    let mut text = BASE.replacen("    E100: [nurse]\n", "    E100: &roles\n", 1);
+    for _ in 0..length {
+        text.push_str("      - nurse\n");
+    }
+    for employee in 1..count {
+        text.push_str(&format!("    E{employee:05}: *roles\n"));
+    }
+    text
+}
+
+#[test]
+fn alias_fan_out_is_rejected() {
+    let text = alias_fan_out(3_000, 3_000);
+    assert!(text.len() < 100_000);
+
+    let message = parse_text(&text).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("aliases"), "{message}");
+}
+
+#[test]
+fn small_alias_fan_out_is_read() {
+    let config = parse_text(&alias_fan_out(100, 100)).unwrap();
+    assert_eq!(config.tenant.identity.roles.len(), 100);
+    assert_eq!(config.tenant.identity.roles["E00099"].len(), 100);
+}
+
+#[test]
+fn billion_laughs_is_rejected() {
+    let mut text = BASE.replacen(
+        "    E100: [nurse]\n",
+        "    E100: &a0 [nurse, nurse, nurse, nurse, nurse, nurse, nurse, nurse, nurse]\n",
+        1,
+    );
+    for level in 1..9 {
+        let previous = format!("*a{}", level - 1);
+        let aliases = vec![previous.as_str(); 9].join(", ");
+        text.push_str(&format!("    E10{level}: &a{level} [{aliases}]\n"));
+    }
+
+    let message = parse_text(&text).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("aliases"), "{message}");
+}
+
+#[test]
+fn long_text_aliased_is_rejected() {
+    let long_name = "x".repeat(200_000);
+    let mut text = BASE.replacen("name: Clinic One", &format!("name: &name {long_name}"), 1);
+    text.push_str("  exclusions:\n");
+    for _ in 0..200 {
+        text.push_str("    - { account: entra/1, reason: *name }\n");
+    }
+
+    let message = parse_text(&text).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("aliases"), "{message}");
+}
+
+#[test]
+fn oversized_file_is_rejected() {
+    let comment = format!("# {}\n", "x".repeat(1_000));
+    let text = format!("{BASE}{}", comment.repeat(1_100));
+
+    let message = parse_text(&text).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("bytes"), "{message}");
+}
+
+#[test]
+fn deep_flow_nesting_is_rejected_early() {
+    let text = format!("{BASE}profiles: {}{}", "[".repeat(20_000), "]".repeat(20_000));
+
+    let message = parse_text(&text).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("nested"), "{message}");
+    assert!(message.contains("line 19"), "{message}");
+}
+
 /// Tokens from which the YAML-like inputs are built: the file's keys, YAML syntax
 /// (anchors, aliases, tags, block scalars, flow collections, documents) and odd scalars.
 #[rustfmt::skip]
