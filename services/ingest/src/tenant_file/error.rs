@@ -1,0 +1,141 @@
+//! Errors of `tenant.yaml`: each names the key and the value written, and says what to
+//! write instead.
+
+use rollcall_core::policy::PolicyError;
+use rollcall_core::tenant::TenantIdError;
+
+use crate::ehr::ProfileError;
+
+/// A `tenant.yaml` that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantFileError {
+    /// The YAML is malformed or has a wrong or unknown key.
+    #[error("{message} (line {line}, column {column})")]
+    Yaml {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's description, which names the key.
+        message: String,
+    },
+    /// The YAML failed without a position (an empty file).
+    #[error("{0}")]
+    YamlNoPosition(String),
+    /// The tenant id is not valid.
+    #[error("`tenant.id`: {0}")]
+    TenantId(#[from] TenantIdError),
+    /// A time zone name is not in the IANA database.
+    #[error(
+        "`{field}` is `{value}`, which is not an IANA time zone; write one such as `America/Chicago`"
+    )]
+    TimeZone {
+        /// The key.
+        field: String,
+        /// The value written.
+        value: String,
+    },
+    /// The SLA is not a duration or preset.
+    #[error(
+        "`slas.deprovision` is `{0}`; write a duration such as `24h`, `90m` or `2d`, or `hipaa-2025-proposal`"
+    )]
+    Sla(String),
+    /// Both `policy` and `policy_file` are set.
+    #[error("set either `policy` or `policy_file`, not both")]
+    TwoPolicies,
+    /// The policy file cannot be read.
+    #[error("cannot read the policy file `{path}`: {reason}")]
+    PolicyFile {
+        /// The path as written.
+        path: String,
+        /// The I/O or YAML error.
+        reason: String,
+    },
+    /// The policy does not compile.
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// A path leaves the tenant folder.
+    #[error(
+        "`{field}` is `{value}`; paths must be relative to the tenant folder and stay inside it"
+    )]
+    Path {
+        /// The key.
+        field: String,
+        /// The value written.
+        value: String,
+    },
+    /// An account reference is not `<source>/<account id>`.
+    #[error(
+        "`{field}` is `{value}`; write accounts as `<source>/<account id>`, such as `ehr:epic/88120431`: {reason}"
+    )]
+    AccountRef {
+        /// The key.
+        field: String,
+        /// The value written.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An EHR entry names a profile that does not exist.
+    #[error(
+        "`{field}` names the profile `{name}`, which is neither a preset ({presets}) nor under `profiles:`"
+    )]
+    UnknownProfile {
+        /// The key.
+        field: String,
+        /// The name written.
+        name: String,
+        /// The preset names.
+        presets: String,
+    },
+    /// A CSV EHR entry has no profile.
+    #[error(
+        "`{field}` is a CSV export and needs `profile:`, a preset ({presets}) or a name under `profiles:`"
+    )]
+    MissingProfile {
+        /// The key.
+        field: String,
+        /// The preset names.
+        presets: String,
+    },
+    /// A non-CSV EHR entry has no vendor.
+    #[error("`{field}` needs `vendor:`, such as `drchrono`: the source is named `ehr:<vendor>`")]
+    MissingVendor {
+        /// The key.
+        field: String,
+    },
+    /// A vendor name is not a valid source instance.
+    #[error("`{field}`: {reason}")]
+    Vendor {
+        /// The key.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A custom profile is invalid.
+    #[error("`profiles.{name}`: {source}")]
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// What is wrong.
+        source: ProfileError,
+    },
+    /// An EHR entry lists no files.
+    #[error("`{field}` lists no files")]
+    NoFiles {
+        /// The key.
+        field: String,
+    },
+    /// A role assignment names a role the policy does not define.
+    #[error(
+        "`identity.roles.{employee_id}` names the job role `{role}`, which the policy does not define (defined: {known})"
+    )]
+    UnknownRole {
+        /// The employee id.
+        employee_id: String,
+        /// The role written.
+        role: String,
+        /// The roles the policy defines.
+        known: String,
+    },
+}
