@@ -1,9 +1,12 @@
-//! Errors of `tenant.yaml`: each names the key and the value written, and says what to
+//! Errors of `tenant.yaml`. Each message names the key and the value written, and what to
 //! write instead.
 
 use rollcall_core::policy::PolicyError;
 use rollcall_core::tenant::TenantIdError;
 
+use super::guard::{
+    MAX_EXPANDED_BYTES, MAX_EXPANDED_VALUES, MAX_FLOW_DEPTH, MAX_TENANT_FILE_BYTES,
+};
 use crate::ehr::ProfileError;
 
 /// A `tenant.yaml` that cannot be used.
@@ -19,6 +22,31 @@ pub enum TenantFileError {
         /// The parser's description, which names the key.
         message: String,
     },
+    /// The file is larger than [`MAX_TENANT_FILE_BYTES`].
+    #[error(
+        "the file is `{bytes}` bytes, more than the {max} a tenant.yaml may have; check that it is the right file",
+        max = MAX_TENANT_FILE_BYTES
+    )]
+    TooLarge {
+        /// The file's size.
+        bytes: usize,
+    },
+    /// Flow collections are nested deeper than [`MAX_FLOW_DEPTH`].
+    #[error(
+        "`[` and `{{` are nested more than {max} deep (line {line}); no valid tenant.yaml nests that deep, so check the file",
+        max = MAX_FLOW_DEPTH
+    )]
+    TooDeep {
+        /// The 1-based line where the limit was passed.
+        line: usize,
+    },
+    /// Aliases expand the file past [`MAX_EXPANDED_VALUES`] or [`MAX_EXPANDED_BYTES`].
+    #[error(
+        "aliases (`*name`) expand the file to more than {values} values or {bytes} bytes of text; write the repeated parts out or alias fewer of them",
+        values = MAX_EXPANDED_VALUES,
+        bytes = MAX_EXPANDED_BYTES
+    )]
+    AliasExpansion,
     /// The YAML failed without a position (an empty file).
     #[error("{0}")]
     YamlNoPosition(String),

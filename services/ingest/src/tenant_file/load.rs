@@ -13,6 +13,7 @@ use rollcall_core::tenant::{
 use rollcall_core::{Tenant, TenantId};
 
 use super::error::TenantFileError;
+use super::guard;
 use super::spec::{EhrFormat, EhrSection, TenantFile};
 use crate::ehr::{PRESET_NAMES, ProfileSpec};
 
@@ -138,6 +139,7 @@ fn account_ref(field: &str, value: &str) -> Result<AccountRef, TenantFileError> 
 /// Parses and checks the text of `tenant.yaml`. `dir` is the tenant folder, for the
 /// policy file.
 pub fn parse(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
+    guard::check(text)?;
     let file: TenantFile = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e))?;
     let id = TenantId::new(file.tenant.id.trim())?;
     let zone = time_zone("tenant.time_zone", &file.tenant.time_zone)?;
