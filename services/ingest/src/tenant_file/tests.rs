@@ -92,6 +92,36 @@ fn cases() -> Vec<Case> {
             message: &["tenant.time_zone", "line 4"],
         },
         Case {
+            name: "tenant as a list",
+            text: edited(
+                "tenant:\n  id: clinic-one\n  name: Clinic One\n  time_zone: America/Chicago\n",
+                "tenant: [clinic-one]\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 1, column: 9, .. }),
+            message: &["tenant: invalid type: sequence, expected a mapping"],
+        },
+        Case {
+            name: "policy as text",
+            text: edited(
+                "policy:\n  job_roles:\n    nurse:\n      match: { titles: [\"Registered Nurse\"] }\n",
+                "policy: strict\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 12, .. }),
+            message: &["expected a mapping"],
+        },
+        Case {
+            name: "dormancy days as text",
+            text: edited("policy:\n", "policy:\n  dormancy: { days: ninety }\n"),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 13, .. }),
+            message: &["\"ninety\"", "expected a whole number from 0 to 4294967295"],
+        },
+        Case {
+            name: "EHR format as a list",
+            text: edited("      profile: athenahealth\n", "      format: [csv]\n"),
+            kind: |e| matches!(e, TenantFileError::Yaml { line: 11, .. }),
+            message: &["sources.ehr[0].format", "expected a single name"],
+        },
+        Case {
             name: "empty file",
             text: String::new(),
             kind: |e| matches!(e, TenantFileError::Yaml { line: 1, .. }),
@@ -278,7 +308,9 @@ fn error_messages_name_no_rust_types() {
     for case in cases() {
         let Err(error) = parse_text(&case.text) else { continue };
         let message = error.to_string();
-        for rust_word in ["struct ", "enum ", "Option<", "Vec<", "TenantFile", "String"] {
+        let rust_words =
+            ["struct ", "enum ", "Option<", "Vec<", "TenantFile", "String", "u32", "i64"];
+        for rust_word in rust_words {
             assert!(!message.contains(rust_word), "{}: `{rust_word}` in: {message}", case.name);
         }
     }
