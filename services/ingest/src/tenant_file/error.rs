@@ -167,3 +167,39 @@ pub enum TenantFileError {
         known: String,
     },
 }
+
+/// Converts a serde_yaml_ng error, moving its position into the fields.
+pub(super) fn yaml_error(error: &serde_yaml_ng::Error) -> TenantFileError {
+    match error.location() {
+        Some(location) => TenantFileError::Yaml {
+            line: location.line(),
+            column: location.column(),
+            message: plain_expectation(
+                error.to_string().split(" at line ").next().unwrap_or_default(),
+            ),
+        },
+        None => TenantFileError::YamlNoPosition(error.to_string()),
+    }
+}
+
+/// Rewrites the end of a serde message that names a Rust type (`expected struct
+/// TenantSection`, `expected u32`) into what to write in YAML.
+fn plain_expectation(message: &str) -> String {
+    let Some((head, expected)) = message.rsplit_once(", expected ") else {
+        return message.to_owned();
+    };
+    let plain = match expected {
+        _ if expected.starts_with("struct ") => "a mapping".to_owned(),
+        // serde_yaml_ng's expectation for an enum given a sequence or mapping.
+        "a YAML tag starting with '!'" => "a single name".to_owned(),
+        "u8" => format!("a whole number from 0 to {}", u8::MAX),
+        "u16" => format!("a whole number from 0 to {}", u16::MAX),
+        "u32" => format!("a whole number from 0 to {}", u32::MAX),
+        "u64" => format!("a whole number from 0 to {}", u64::MAX),
+        "usize" => format!("a whole number from 0 to {}", usize::MAX),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
+        "f32" | "f64" => "a number".to_owned(),
+        _ => return message.to_owned(),
+    };
+    format!("{head}, expected {plain}")
+}

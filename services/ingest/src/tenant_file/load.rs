@@ -12,7 +12,7 @@ use rollcall_core::tenant::{
 };
 use rollcall_core::{Tenant, TenantId};
 
-use super::error::TenantFileError;
+use super::error::{TenantFileError, yaml_error};
 use super::guard;
 use super::spec::{EhrFormat, EhrSection, TenantFile};
 use crate::ehr::{PRESET_NAMES, ProfileSpec};
@@ -61,17 +61,6 @@ pub struct TenantConfig {
     pub tenant: Tenant,
     /// What to read.
     pub sources: SourcePlan,
-}
-
-fn yaml_error(error: &serde_yaml_ng::Error) -> TenantFileError {
-    match error.location() {
-        Some(location) => TenantFileError::Yaml {
-            line: location.line(),
-            column: location.column(),
-            message: error.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-        },
-        None => TenantFileError::YamlNoPosition(error.to_string()),
-    }
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
