@@ -304,6 +304,39 @@ fn invalid_files_give_their_error_kind() {
 }
 
 #[test]
+fn errors_name_line_and_column() {
+    let expected = [
+        ("invalid tenant id", 2, 7),
+        ("bad time zone", 4, 14),
+        ("bad EHR time zone", 12, 18),
+        ("bad deprovision SLA", 6, 16),
+        ("policy and policy file", 12, 14),
+        ("missing policy file", 12, 14),
+        ("policy file outside the folder", 12, 14),
+        ("invalid policy glob", 15, 24),
+        ("roster path with parent folder", 8, 7),
+        ("absolute EHR file path", 10, 15),
+        ("entra folder with parent folder", 9, 10),
+        ("unknown EHR profile", 11, 16),
+        ("CSV export without profile", 10, 7),
+        ("DrChrono export without vendor", 10, 7),
+        ("invalid vendor name", 12, 15),
+        ("EHR entry without files", 10, 14),
+        ("custom profile with empty column", 21, 5),
+        ("role the policy lacks", 18, 12),
+        ("link account without source", 21, 18),
+        ("exclusion with unknown source", 20, 16),
+    ];
+    let cases = cases();
+    for (name, line, column) in expected {
+        let case = cases.iter().find(|c| c.name == name).unwrap();
+        let message = parse_text(&case.text).unwrap_err().to_string();
+        let position = format!("(line {line}, column {column})");
+        assert!(message.ends_with(&position), "{name}: {position} is not at the end of: {message}");
+    }
+}
+
+#[test]
 fn error_messages_name_no_rust_types() {
     for case in cases() {
         let Err(error) = parse_text(&case.text) else { continue };
