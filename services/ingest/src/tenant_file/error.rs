@@ -163,9 +163,32 @@ pub enum TenantFileError {
         employee_id: String,
         /// The role written.
         role: String,
+        /// The 0-based position of the role in the employee's list.
+        index: usize,
         /// The roles the policy defines.
         known: String,
     },
+    /// Another error, with the position of the value it is about.
+    #[error("{error} (line {line}, column {column})")]
+    Located {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The error.
+        error: Box<TenantFileError>,
+    },
+}
+
+impl TenantFileError {
+    /// Returns the kind of error: the wrapped error of [`TenantFileError::Located`], or
+    /// else `self`.
+    pub fn kind(&self) -> &TenantFileError {
+        match self {
+            TenantFileError::Located { error, .. } => error.kind(),
+            other => other,
+        }
+    }
 }
 
 /// Converts a serde_yaml_ng error, moving its position into the fields.

@@ -13,8 +13,8 @@ use rollcall_core::tenant::{
 use rollcall_core::{Tenant, TenantId};
 
 use super::error::{TenantFileError, yaml_error};
-use super::guard;
 use super::spec::{EhrFormat, EhrSection, TenantFile};
+use super::{guard, locate};
 use crate::ehr::{PRESET_NAMES, ProfileSpec};
 
 /// The name of the SLA preset for the deadline in the January 2025 proposed HIPAA
@@ -126,9 +126,13 @@ fn account_ref(field: &str, value: &str) -> Result<AccountRef, TenantFileError> 
 }
 
 /// Parses and checks the text of `tenant.yaml`. `dir` is the tenant folder, for the
-/// policy file.
+/// policy file. An error about one value carries the value's line and column.
 pub fn parse(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
     guard::check(text)?;
+    parse_checked(text, dir).map_err(|error| locate::with_position(text, error))
+}
+
+fn parse_checked(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
     let file: TenantFile = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e))?;
     let id = TenantId::new(file.tenant.id.trim())?;
     let zone = time_zone("tenant.time_zone", &file.tenant.time_zone)?;
@@ -200,12 +204,13 @@ fn identity(
         });
     }
     for (employee_id, roles) in &section.roles {
-        for role in roles {
+        for (index, role) in roles.iter().enumerate() {
             if policy.role(role).is_none() {
                 let known: Vec<&str> = policy.job_roles.iter().map(|r| r.name.as_str()).collect();
                 return Err(TenantFileError::UnknownRole {
                     employee_id: employee_id.clone(),
                     role: role.clone(),
+                    index,
                     known: if known.is_empty() { "none".into() } else { known.join(", ") },
                 });
             }

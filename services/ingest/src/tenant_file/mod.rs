@@ -3,6 +3,7 @@
 mod error;
 mod guard;
 mod load;
+mod locate;
 mod spec;
 
 pub use error::TenantFileError;
