@@ -1,0 +1,5 @@
+//! Tests of `rollcall scan` as a user runs it: the built binary on tenant folders copied
+//! or written into temporary folders.
+
+mod output;
+mod support;
