@@ -10,7 +10,7 @@ use tempfile::TempDir;
 /// The instant the example's data describes: 09:00 in Chicago on 1 December 2026.
 pub const AS_OF: &str = "2026-12-01T09:00:00-06:00";
 
-/// The bundled example practice. Tests read it only through copies.
+/// Returns the path of the bundled example practice. Tests read it only through copies.
 pub fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview")
 }
@@ -163,7 +163,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// The `(source, accounts)` pairs of one tenant in a JSON report.
+/// Returns the `(source, accounts)` pairs of one tenant in a JSON report.
 pub fn source_accounts(tenant: &Value) -> Vec<(String, u64)> {
     tenant["sources"]
         .as_array()
