@@ -194,3 +194,27 @@ fn unclaimed_file_is_a_warning() {
     assert_eq!(problems[0]["file"], "exports/users-old.csv");
     assert_eq!(strict.status, 3);
 }
+
+#[test]
+fn strict_names_problems_on_stderr() {
+    let (scratch, last_line) = truncated_ldif();
+
+    let run =
+        scan(scratch.path(), "harborview", &["--strict", "--format", "json", "-o", "report.json"]);
+
+    assert_eq!(run.status, 3);
+    assert_eq!(run.stdout, "");
+    let expected = format!("rollcall: warning: harborview/ldap/directory.ldif, line {last_line}: ");
+    assert!(run.stderr.contains(&expected), "{expected} is not in:\n{}", run.stderr);
+}
+
+#[test]
+fn strict_text_on_terminal_names_problems_once() {
+    let (scratch, _) = truncated_ldif();
+
+    let run = scan(scratch.path(), "harborview", &["--strict"]);
+
+    assert_eq!(run.status, 3);
+    assert!(run.stdout.contains("warning: ldap/directory.ldif"), "{}", run.stdout);
+    assert!(!run.stderr.contains("directory.ldif"), "{}", run.stderr);
+}
