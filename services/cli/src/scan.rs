@@ -155,9 +155,24 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 .flat_map(|(t, _)| t.diagnostics.iter())
                 .any(|d| d.level >= Level::Warning));
     if input_problem {
+        // A text report on standard output shows these already. Otherwise they go to
+        // standard error as well, so that a terminal or CI log names the file to fix.
         if args.format != Format::Text || args.output.is_some() {
             for (path, error, _) in &failed {
                 eprintln!("rollcall: cannot read tenant `{}`: {error}", path.display());
+            }
+            if args.strict {
+                for (tenant, _) in &loaded {
+                    for diagnostic in
+                        tenant.diagnostics.iter().filter(|d| d.level >= Level::Warning)
+                    {
+                        let in_tenant = Diagnostic {
+                            file: tenant.dir.join(&diagnostic.file),
+                            ..diagnostic.clone()
+                        };
+                        eprintln!("rollcall: {in_tenant}");
+                    }
+                }
             }
         }
         if args.strict {
