@@ -117,3 +117,18 @@ fn folder_without_tenant_yaml_exits_3() {
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("no tenant.yaml found in `exports`"), "{}", run.stderr);
 }
+
+#[test]
+fn strict_help_states_what_it_changes() {
+    let run = rollcall(std::path::Path::new("."), &["scan", "--help"]);
+
+    assert_eq!(run.status, 0);
+    let help = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains(
+            "--strict Exit with status 3 when an input file has a problem at warning level or above"
+        ),
+        "{help}"
+    );
+    assert!(help.contains("The report is still written"), "{help}");
+}
