@@ -15,7 +15,8 @@ use rollcall_report::{TenantOutcome, render};
 
 /// Exit status when a finding is at or above `--fail-on`.
 pub const EXIT_FINDINGS: u8 = 1;
-/// Exit status when an input could not be read (or, with `--strict`, had any problem).
+/// Exit status when a tenant could not be read, or, with `--strict`, when an input file
+/// had a problem at warning level or above.
 pub const EXIT_INPUT: u8 = 3;
 
 /// Output formats.
@@ -75,8 +76,9 @@ pub struct ScanArgs {
     /// Exit with status 1 when a finding has this severity or higher.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
-    /// Treat every problem in an input file as fatal: exit with status 3 instead of
-    /// skipping the bad file or record.
+    /// Exit with status 3 when an input file has a problem at warning level or above, such
+    /// as a skipped record or an unreadable file. The report is still written, without
+    /// the skipped parts.
     #[arg(long)]
     strict: bool,
 }
@@ -155,9 +157,24 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 .flat_map(|(t, _)| t.diagnostics.iter())
                 .any(|d| d.level >= Level::Warning));
     if input_problem {
+        // A text report on standard output shows these already. Otherwise they go to
+        // standard error as well, so that a terminal or CI log names the file to fix.
         if args.format != Format::Text || args.output.is_some() {
             for (path, error, _) in &failed {
                 eprintln!("rollcall: cannot read tenant `{}`: {error}", path.display());
+            }
+            if args.strict {
+                for (tenant, _) in &loaded {
+                    for diagnostic in
+                        tenant.diagnostics.iter().filter(|d| d.level >= Level::Warning)
+                    {
+                        let in_tenant = Diagnostic {
+                            file: tenant.dir.join(&diagnostic.file),
+                            ..diagnostic.clone()
+                        };
+                        eprintln!("rollcall: {in_tenant}");
+                    }
+                }
             }
         }
         if args.strict {

@@ -7,13 +7,15 @@
 mod files;
 mod sources;
 
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rollcall_core::TenantData;
 
 use crate::diagnostic::Diagnostic;
-use crate::tenant_file::{self, TenantConfig, TenantFileError};
+use crate::tenant_file::{self, MAX_TENANT_FILE_BYTES, TenantConfig, TenantFileError};
 
 /// The name of the file that makes a folder a tenant folder.
 pub const TENANT_FILE: &str = "tenant.yaml";
@@ -114,8 +116,7 @@ pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, Loa
     if !path.is_file() {
         return Err(LoadError::MissingTenantFile(dir.to_path_buf()));
     }
-    let bytes = std::fs::read(&path)
-        .map_err(|source| LoadError::Unreadable { path: path.clone(), source })?;
+    let bytes = read_tenant_file(&path)?;
     let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
         path: path.clone(),
         offset: e.utf8_error().valid_up_to(),
@@ -125,4 +126,29 @@ pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, Loa
     let mut diagnostics = Vec::new();
     let data = sources::read_all(dir, &config, as_of, &mut diagnostics);
     Ok(LoadedTenant { dir: dir.to_path_buf(), config, data, diagnostics })
+}
+
+/// Reads `tenant.yaml`, but never more than [`MAX_TENANT_FILE_BYTES`] and one byte, so a
+/// wrong multi-gigabyte file is rejected without being loaded.
+fn read_tenant_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let unreadable = |source| LoadError::Unreadable { path: path.to_path_buf(), source };
+    let too_large = |bytes| LoadError::TenantFile {
+        path: path.to_path_buf(),
+        source: Box::new(TenantFileError::TooLarge { bytes }),
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_TENANT_FILE_BYTES as u64 {
+        return Err(too_large(usize::try_from(size).unwrap_or(usize::MAX)));
+    }
+
+    let mut bytes = Vec::new();
+    let limit = MAX_TENANT_FILE_BYTES as u64 + 1;
+    File::open(path)
+        .and_then(|file| file.take(limit).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() > MAX_TENANT_FILE_BYTES {
+        // The file grew after its size was read.
+        return Err(too_large(bytes.len()));
+    }
+    Ok(bytes)
 }

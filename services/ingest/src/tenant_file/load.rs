@@ -6,152 +6,20 @@ use std::path::{Component, Path, PathBuf};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use rollcall_core::model::{AccountRef, SourceId};
-use rollcall_core::policy::{Policy, PolicyError, PolicySpec};
+use rollcall_core::policy::{Policy, PolicySpec};
 use rollcall_core::tenant::{
-    DEFAULT_DEPROVISION_SLA_HOURS, Exclusion, IdentityOverrides, ManualLink, TenantIdError,
+    DEFAULT_DEPROVISION_SLA_HOURS, Exclusion, IdentityOverrides, ManualLink,
 };
 use rollcall_core::{Tenant, TenantId};
 
+use super::error::{TenantFileError, yaml_error};
 use super::spec::{EhrFormat, EhrSection, TenantFile};
-use crate::ehr::{PRESET_NAMES, ProfileError, ProfileSpec};
+use super::{guard, locate};
+use crate::ehr::{PRESET_NAMES, ProfileSpec};
 
 /// The name of the SLA preset for the deadline in the January 2025 proposed HIPAA
 /// Security Rule: access removed within one hour of termination.
 pub const SLA_PRESET_2025_PROPOSAL: &str = "hipaa-2025-proposal";
-
-/// A `tenant.yaml` that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum TenantFileError {
-    /// The YAML is malformed or has a wrong or unknown key.
-    #[error("{message} (line {line}, column {column})")]
-    Yaml {
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// The parser's description, which names the key.
-        message: String,
-    },
-    /// The YAML failed without a position (an empty file).
-    #[error("{0}")]
-    YamlNoPosition(String),
-    /// The tenant id is not valid.
-    #[error("`tenant.id`: {0}")]
-    TenantId(#[from] TenantIdError),
-    /// A time zone name is not in the IANA database.
-    #[error(
-        "`{field}` is `{value}`, which is not an IANA time zone; write one such as `America/Chicago`"
-    )]
-    TimeZone {
-        /// The key.
-        field: String,
-        /// The value written.
-        value: String,
-    },
-    /// The SLA is not a duration or preset.
-    #[error(
-        "`slas.deprovision` is `{0}`; write a duration such as `24h`, `90m` or `2d`, or `hipaa-2025-proposal`"
-    )]
-    Sla(String),
-    /// Both `policy` and `policy_file` are set.
-    #[error("set either `policy` or `policy_file`, not both")]
-    TwoPolicies,
-    /// The policy file cannot be read.
-    #[error("cannot read the policy file `{path}`: {reason}")]
-    PolicyFile {
-        /// The path as written.
-        path: String,
-        /// The I/O or YAML error.
-        reason: String,
-    },
-    /// The policy does not compile.
-    #[error("policy: {0}")]
-    Policy(#[from] PolicyError),
-    /// A path leaves the tenant folder.
-    #[error(
-        "`{field}` is `{value}`; paths must be relative to the tenant folder and stay inside it"
-    )]
-    Path {
-        /// The key.
-        field: String,
-        /// The value written.
-        value: String,
-    },
-    /// An account reference is not `<source>/<account id>`.
-    #[error(
-        "`{field}` is `{value}`; write accounts as `<source>/<account id>`, such as `ehr:epic/88120431`: {reason}"
-    )]
-    AccountRef {
-        /// The key.
-        field: String,
-        /// The value written.
-        value: String,
-        /// The reason.
-        reason: String,
-    },
-    /// An EHR entry names a profile that does not exist.
-    #[error(
-        "`{field}` names the profile `{name}`, which is neither a preset ({presets}) nor under `profiles:`"
-    )]
-    UnknownProfile {
-        /// The key.
-        field: String,
-        /// The name written.
-        name: String,
-        /// The preset names.
-        presets: String,
-    },
-    /// A CSV EHR entry has no profile.
-    #[error(
-        "`{field}` is a CSV export and needs `profile:`, a preset ({presets}) or a name under `profiles:`"
-    )]
-    MissingProfile {
-        /// The key.
-        field: String,
-        /// The preset names.
-        presets: String,
-    },
-    /// A non-CSV EHR entry has no vendor.
-    #[error("`{field}` needs `vendor:`, such as `drchrono`: the source is named `ehr:<vendor>`")]
-    MissingVendor {
-        /// The key.
-        field: String,
-    },
-    /// A vendor name is not a valid source instance.
-    #[error("`{field}`: {reason}")]
-    Vendor {
-        /// The key.
-        field: String,
-        /// The reason.
-        reason: String,
-    },
-    /// A custom profile is invalid.
-    #[error("`profiles.{name}`: {source}")]
-    Profile {
-        /// The profile's name.
-        name: String,
-        /// The reason.
-        source: ProfileError,
-    },
-    /// An EHR entry lists no files.
-    #[error("`{field}` lists no files")]
-    NoFiles {
-        /// The key.
-        field: String,
-    },
-    /// A role assignment names a role the policy does not define.
-    #[error(
-        "`identity.roles.{employee_id}` names the job role `{role}`, which the policy does not define (defined: {known})"
-    )]
-    UnknownRole {
-        /// The employee id.
-        employee_id: String,
-        /// The role written.
-        role: String,
-        /// The roles the policy defines.
-        known: String,
-    },
-}
 
 /// One EHR export to read.
 #[derive(Debug, Clone)]
@@ -193,17 +61,6 @@ pub struct TenantConfig {
     pub tenant: Tenant,
     /// The exports to read.
     pub sources: SourcePlan,
-}
-
-fn yaml_error(error: &serde_yaml_ng::Error) -> TenantFileError {
-    match error.location() {
-        Some(location) => TenantFileError::Yaml {
-            line: location.line(),
-            column: location.column(),
-            message: error.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-        },
-        None => TenantFileError::YamlNoPosition(error.to_string()),
-    }
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
@@ -269,8 +126,13 @@ fn account_ref(field: &str, value: &str) -> Result<AccountRef, TenantFileError> 
 }
 
 /// Parses and checks the text of `tenant.yaml`. `dir` is the tenant folder, for the
-/// policy file.
+/// policy file. An error about one value carries the value's line and column.
 pub fn parse(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
+    guard::check(text)?;
+    parse_checked(text, dir).map_err(|error| locate::with_position(text, error))
+}
+
+fn parse_checked(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
     let file: TenantFile = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e))?;
     let id = TenantId::new(file.tenant.id.trim())?;
     let zone = time_zone("tenant.time_zone", &file.tenant.time_zone)?;
@@ -342,12 +204,13 @@ fn identity(
         });
     }
     for (employee_id, roles) in &section.roles {
-        for role in roles {
+        for (index, role) in roles.iter().enumerate() {
             if policy.role(role).is_none() {
                 let known: Vec<&str> = policy.job_roles.iter().map(|r| r.name.as_str()).collect();
                 return Err(TenantFileError::UnknownRole {
                     employee_id: employee_id.clone(),
                     role: role.clone(),
+                    index,
                     known: if known.is_empty() { "none".into() } else { known.join(", ") },
                 });
             }

@@ -1,9 +1,15 @@
 //! `tenant.yaml`: who the tenant is, its policy, SLAs, sources and identity overrides.
 
+mod error;
+mod guard;
 mod load;
+mod locate;
 mod spec;
 
-pub use load::{
-    EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, TenantFileError, parse, parse_sla,
-};
+pub use error::TenantFileError;
+pub use guard::{MAX_EXPANDED_BYTES, MAX_EXPANDED_VALUES, MAX_FLOW_DEPTH, MAX_TENANT_FILE_BYTES};
+pub use load::{EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, parse, parse_sla};
 pub use spec::{EhrFormat, TenantFile};
+
+#[cfg(test)]
+mod tests;
