@@ -48,9 +48,7 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<LdifFile, LdifError> {
     let split = split_records(bytes);
     let mut reporter = Reporter { file, diagnostics: Vec::new() };
     for line in &split.orphan_continuations {
-        let message = format!(
-            "line {line}: the line starts with a space, which continues the line before it, but there is no line before it in this record, so it was skipped"
-        );
+        let message = "the line starts with a space, which continues the line before it, but there is no line before it in this record, so it was skipped".to_owned();
         reporter.report(Level::Warning, *line, message);
     }
 
@@ -59,6 +57,16 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<LdifFile, LdifError> {
         let record =
             if index == 0 { skip_version(record, &mut reporter) } else { record.as_slice() };
         entries.extend(read_record(record, &mut reporter)?);
+    }
+    // LDIF has no end marker, so a copy cut off mid-entry still parses. ldapsearch ends
+    // every line with a line break, and a last line without one is the visible trace.
+    if bytes.last().is_some_and(|last| *last != b'\n') {
+        let last_line = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        reporter.report(
+            Level::Warning,
+            last_line,
+            "the file does not end with a line break, so its last entry may be cut off; check that the whole export was copied".to_owned(),
+        );
     }
     // Continuation warnings were collected first; list everything in file order.
     reporter.diagnostics.sort_by_key(|diagnostic| match diagnostic.location {
@@ -77,8 +85,7 @@ fn skip_version<'a>(record: &'a [LogicalLine], reporter: &mut Reporter<'_>) -> &
     let Some(value) = first.text.get(8..).filter(|_| is_version) else { return record };
     if value.trim_ascii() != b"1" {
         let message = format!(
-            "line {}: `version: {}` is not an LDIF version Rollcall knows, so the file was read as version 1",
-            first.line,
+            "`version: {}` is not an LDIF version Rollcall knows, so the file was read as version 1",
             String::from_utf8_lossy(value.trim_ascii())
         );
         reporter.report(Level::Warning, first.line, message);

@@ -100,16 +100,15 @@ pub(super) fn read_record(
             let Some((skipped, rest)) = dn_at.and_then(|index| record.split_at_checked(index))
             else {
                 let message = format!(
-                    "line {}: the record starts with `{start}` instead of `dn:` and has no `dn:` line, so it was skipped. Every entry must start with its DN.",
-                    first.line
+                    "the record starts with `{start}` instead of `dn:` and has no `dn:` line, so it was skipped. Every entry must start with its DN."
                 );
                 reporter.report(Level::Warning, first.line, message);
                 return Ok(Vec::new());
             };
             let last = skipped.last().map_or(first.line, |line| line.line);
             let message = format!(
-                "line {}: the record starts with `{start}` instead of `dn:`, so lines {} to {last} were skipped. Every entry must start with its DN.",
-                first.line, first.line
+                "the record starts with `{start}` instead of `dn:`, so lines {} to {last} were skipped. Every entry must start with its DN.",
+                first.line
             );
             reporter.report(Level::Warning, first.line, message);
             read_entries(rest, reporter)
@@ -129,8 +128,7 @@ fn read_entries(
     for line in record {
         let Some((name, spec)) = split_line(&line.text) else {
             let message = format!(
-                "line {}: `{}` is not an `attribute: value` line, so it was skipped",
-                line.line,
+                "`{}` is not an `attribute: value` line, so it was skipped",
                 excerpt(&line.text)
             );
             reporter.report(Level::Warning, line.line, message);
@@ -138,10 +136,7 @@ fn read_entries(
         };
         if name.eq_ignore_ascii_case("dn") {
             if current.is_some() || skipping {
-                let message = format!(
-                    "line {}: a new `dn:` starts without a blank line before it, so it was read as the start of a new entry",
-                    line.line
-                );
+                let message = "a new `dn:` starts without a blank line before it, so it was read as the start of a new entry".to_owned();
                 reporter.report(Level::Warning, line.line, message);
             }
             entries.extend(current.take());
@@ -213,10 +208,7 @@ fn read_dn(
     match String::from_utf8(bytes) {
         Ok(dn) => Ok(Some(dn)),
         Err(_) => {
-            let message = format!(
-                "line {}: the DN is not valid UTF-8, so the entry was skipped. Export the directory with UTF-8 output.",
-                line.line
-            );
+            let message = "the DN is not valid UTF-8, so the entry was skipped. Export the directory with UTF-8 output.".to_owned();
             reporter.report(Level::Warning, line.line, message);
             Ok(None)
         }
@@ -234,7 +226,7 @@ fn decode_base64(
         Err(error) => {
             let skipped = if attribute == "dn" { "the entry" } else { "the value" };
             let message = format!(
-                "line {line}: the base64 value of `{attribute}` (`{}`) is invalid ({error}), so {skipped} was skipped. Check that the file was not truncated or edited.",
+                "the base64 value of `{attribute}` (`{}`) is invalid ({error}), so {skipped} was skipped. Check that the file was not truncated or edited.",
                 excerpt(encoded)
             );
             reporter.report(Level::Warning, line, message);
@@ -265,7 +257,7 @@ fn read_search_result(record: &[LogicalLine], reporter: &mut Reporter<'_>) {
     }
     let detail = text.map(|text| format!(" (`{text}`)")).unwrap_or_default();
     let message = format!(
-        "line {line}: the search ended with `result: {value}`{detail}, so the export may lack entries. Fix the cause (for a size limit, page the search with `-E pr=500/noprompt`) and export again."
+        "the search ended with `result: {value}`{detail}, so the export may lack entries. Fix the cause (for a size limit, page the search with `-E pr=500/noprompt`) and export again."
     );
     reporter.report(Level::Warning, line, message);
 }
@@ -280,8 +272,7 @@ fn read_reference(record: &[LogicalLine], reporter: &mut Reporter<'_>) {
         }
         let url = String::from_utf8_lossy(value_bytes(&spec)).into_owned();
         let message = format!(
-            "line {}: the search returned a reference to `{url}` that was not followed, so entries stored there are not in this export. Export that partition too if it contains users or groups.",
-            line.line
+            "the search returned a reference to `{url}` that was not followed, so entries stored there are not in this export. Export that partition too if it contains users or groups."
         );
         reporter.report(Level::Info, line.line, message);
     }

@@ -144,7 +144,7 @@ fn broken_base64_value_skipped() {
     assert!(
         file.diagnostics[0]
             .message
-            .starts_with("line 3: the base64 value of `objectSid` (`not*base64`) is invalid")
+            .starts_with("the base64 value of `objectSid` (`not*base64`) is invalid")
     );
     assert_eq!(file.entries[0].entry.values("sn"), [b"b".to_vec()]);
     assert!(file.entries[0].entry.values("objectSid").is_empty());
@@ -171,7 +171,7 @@ fn continuation_at_file_start_warns() {
     assert_eq!(warning_lines(&file), [1, 5]);
     assert_eq!(
         file.diagnostics[0].message,
-        "line 1: the line starts with a space, which continues the line before it, but there is no line before it in this record, so it was skipped"
+        "the line starts with a space, which continues the line before it, but there is no line before it in this record, so it was skipped"
     );
     assert_eq!(file.entries.len(), 1);
 }
@@ -199,7 +199,7 @@ fn lines_before_late_dn_skipped() {
     assert_eq!(warning_lines(&file), [1]);
     assert_eq!(
         file.diagnostics[0].message,
-        "line 1: the record starts with `garbage line` instead of `dn:`, so lines 1 to 2 were skipped. Every entry must start with its DN."
+        "the record starts with `garbage line` instead of `dn:`, so lines 1 to 2 were skipped. Every entry must start with its DN."
     );
     assert_eq!(file.entries.len(), 1);
     assert_eq!(file.entries[0].line, 3);
@@ -233,7 +233,7 @@ fn ldapsearch_size_limit_warns() {
     assert!(
         file.diagnostics[0]
             .message
-            .starts_with("line 5: the search ended with `result: 4 Size limit exceeded`")
+            .starts_with("the search ended with `result: 4 Size limit exceeded`")
     );
 }
 
@@ -318,4 +318,14 @@ proptest! {
         let text = lines.join("\n");
         let _ = parse(Path::new("fuzz.ldif"), text.as_bytes());
     }
+}
+
+#[test]
+fn missing_final_line_break_warns() {
+    let file = read("dn: cn=a,dc=example\ncn: a\n\ndn: cn=b,dc=example\ncn: Imogen Thack");
+    assert_eq!(warning_lines(&file), [5]);
+    assert!(file.diagnostics[0].message.contains("may be cut off"));
+    assert_eq!(file.entries.len(), 2);
+    let whole = read("dn: cn=a,dc=example\ncn: a\n");
+    assert!(whole.diagnostics.is_empty());
 }
