@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
-use rollcall_core::{Evaluation, Severity, evaluate};
+use rollcall_core::{Evaluation, FindingKind, Severity, evaluate};
 use rollcall_ingest::layout::{self, LoadedTenant};
 use rollcall_ingest::{Diagnostic, Level};
 use rollcall_report::{TenantOutcome, render};
@@ -73,6 +73,11 @@ pub struct ScanArgs {
     /// now: RFC 3339 (2026-12-01T09:00:00-06:00) or a date (midnight UTC).
     #[arg(long, value_name = "TIMESTAMP", value_parser = parse_as_of)]
     as_of: Option<DateTime<Utc>>,
+    /// Report only findings of this kind (repeatable), such as `mfa_privileged_phone` for
+    /// every privileged account with SMS or voice across all tenants. Kinds are listed in
+    /// docs/rules.md.
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
+    kinds: Vec<FindingKind>,
     /// Exit with status 1 when a finding has this severity or higher.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
@@ -97,6 +102,40 @@ fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
     ))
 }
 
+fn parse_kind(text: &str) -> Result<FindingKind, String> {
+    FindingKind::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = FindingKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("`{text}` is not a finding kind; use one of {}", known.join(", "))
+    })
+}
+
+/// Whether writing failed because the reader of standard output went away (`| head`),
+/// which is no reason to report an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes the report in the chosen format to the chosen sink.
+fn write_report(args: &ScanArgs, report: &rollcall_report::Report) -> Result<()> {
+    let sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut sink = BufWriter::new(sink);
+    match args.format {
+        Format::Text => render::text(report, &mut sink),
+        Format::Json => render::json(report, &mut sink),
+        Format::Csv => render::csv(report, &mut sink),
+    }
+    .context("cannot write the report")?;
+    sink.flush().context("cannot write the report")?;
+    Ok(())
+}
+
 /// Runs the scan and returns the exit status.
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let as_of = args.as_of.unwrap_or_else(Utc::now);
@@ -113,7 +152,10 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     for dir in dirs {
         match layout::load_tenant(&dir, as_of) {
             Ok(tenant) => {
-                let evaluation = evaluate(&tenant.config.tenant, &tenant.data, as_of);
+                let mut evaluation = evaluate(&tenant.config.tenant, &tenant.data, as_of);
+                if !args.kinds.is_empty() {
+                    evaluation.findings.retain(|f| args.kinds.contains(&f.kind));
+                }
                 loaded.push((tenant, evaluation));
             }
             Err(error) => failed.push((dir, error.to_string(), Vec::new())),
@@ -134,21 +176,10 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         outcomes.push(TenantOutcome::Failed { path, error: error.clone(), diagnostics });
     }
     let report = rollcall_report::report(&outcomes, as_of);
-
-    let sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(
-            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
-    };
-    let mut sink = BufWriter::new(sink);
-    match args.format {
-        Format::Text => render::text(&report, &mut sink),
-        Format::Json => render::json(&report, &mut sink),
-        Format::Csv => render::csv(&report, &mut sink),
+    match write_report(args, &report) {
+        Err(error) if !is_broken_pipe(&error) => return Err(error),
+        _ => {}
     }
-    .context("cannot write the report")?;
-    sink.flush().context("cannot write the report")?;
 
     let input_problem = !failed.is_empty()
         || (args.strict

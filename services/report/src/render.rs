@@ -12,10 +12,31 @@ pub enum RenderError {
     Io(#[from] io::Error),
     /// The CSV writer failed.
     #[error("could not write the report as CSV")]
-    Csv(#[from] csv::Error),
+    Csv(#[source] csv::Error),
     /// JSON serialisation failed.
     #[error("could not write the report as JSON")]
-    Json(#[from] serde_json::Error),
+    Json(#[source] serde_json::Error),
+}
+
+impl From<serde_json::Error> for RenderError {
+    /// Keeps output failures as I/O errors, so a caller can tell a closed pipe from a
+    /// report that cannot be serialised.
+    fn from(error: serde_json::Error) -> Self {
+        match error.io_error_kind() {
+            Some(kind) => RenderError::Io(io::Error::new(kind, error)),
+            None => RenderError::Json(error),
+        }
+    }
+}
+
+impl From<csv::Error> for RenderError {
+    /// Keeps output failures as I/O errors, as for JSON.
+    fn from(error: csv::Error) -> Self {
+        match error.kind() {
+            csv::ErrorKind::Io(io_error) => RenderError::Io(io::Error::new(io_error.kind(), error)),
+            _ => RenderError::Csv(error),
+        }
+    }
 }
 
 /// Writes the report as pretty-printed JSON with a final newline.
@@ -96,8 +117,10 @@ pub fn text(report: &Report, mut out: impl Write) -> Result<(), RenderError> {
     writeln!(out, "Rollcall scan, rules evaluated at {}", report.as_of)?;
     for tenant in &report.tenants {
         writeln!(out)?;
-        let name = tenant.name.as_deref().unwrap_or("");
-        writeln!(out, "== {} {} ({})", tenant.id, name, tenant.path)?;
+        match tenant.name.as_deref() {
+            Some(name) => writeln!(out, "== {} {name} ({})", tenant.id, tenant.path)?,
+            None => writeln!(out, "== {} ({})", tenant.id, tenant.path)?,
+        }
         if let Some(error) = &tenant.error {
             writeln!(out, "   could not be read: {error}")?;
         }
@@ -163,9 +186,10 @@ pub fn text(report: &Report, mut out: impl Write) -> Result<(), RenderError> {
         .iter()
         .map(|s| format!("{} {s}", report.summary.by_severity.get(s).copied().unwrap_or(0)))
         .collect();
+    let tenants = if report.tenants.len() == 1 { "tenant" } else { "tenants" };
     writeln!(
         out,
-        "Total: {} findings in {} tenants ({})",
+        "Total: {} findings in {} {tenants} ({})",
         report.summary.findings,
         report.tenants.len(),
         counts.join(", ")

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Scratch, scan, source_accounts};
+use crate::support::{AS_OF, Scratch, example, scan, source_accounts};
 
 /// The CSV header `render::csv` writes.
 const CSV_HEADER: &str = "tenant,id,severity,kind,summary,person,employee_id,account_source,\
@@ -31,7 +31,7 @@ fn text_shows_tenant_counts_and_worst() {
     );
     assert!(out.contains("        3  deprovision_overdue\n"), "{out}");
     assert!(out.ends_with(
-        "Total: 27 findings in 1 tenants (2 critical, 7 high, 10 medium, 4 low, 4 info)\n"
+        "Total: 27 findings in 1 tenant (2 critical, 7 high, 10 medium, 4 low, 4 info)\n"
     ));
 }
 
@@ -166,4 +166,62 @@ fn output_file_takes_text_too() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "");
     assert!(scratch.read("summary.txt").contains("27 findings: 2 critical"));
+}
+
+#[test]
+fn kind_filter_keeps_named_kinds() {
+    let scratch = Scratch::new();
+    scratch.copy_example("harborview");
+
+    let run = scan(
+        scratch.path(),
+        "harborview",
+        &["--format", "json", "--kind", "mfa_privileged_phone", "--kind", "deprovision_overdue"],
+    );
+
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let report = run.json();
+    let kinds: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    assert!(kinds.iter().all(|k| *k == "mfa_privileged_phone" || *k == "deprovision_overdue"));
+    assert_eq!(report["summary"]["findings"], 4);
+}
+
+#[test]
+fn unknown_kind_is_a_usage_error() {
+    let scratch = Scratch::new();
+    scratch.copy_example("harborview");
+
+    let run = scan(scratch.path(), "harborview", &["--kind", "mfa_sms"]);
+
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("`mfa_sms` is not a finding kind"), "{}", run.stderr);
+    assert!(run.stderr.contains("mfa_privileged_phone"), "{}", run.stderr);
+}
+
+#[test]
+fn closed_output_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args(["scan", "--as-of", AS_OF, "--format", "json"])
+        .arg(example())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is dropped here, as `| head -c 16` would do.
+    let output = child.wait_with_output().unwrap();
+
+    assert_eq!(&first, b"{\n  \"schema\": \"r");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -41,7 +41,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                     account.status_text(),
                 ),
             ];
-            let label = account.label();
+            let login = account.login.clone().unwrap_or_else(|| account.id.clone());
             match deadline {
                 Some(deadline) if ctx.as_of < deadline => {
                     let left = deadline.signed_duration_since(ctx.as_of);
@@ -57,7 +57,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                         subject,
                         "",
                         format!(
-                            "{} has left and {label} in {source} is still enabled; {} left before the deadline.",
+                            "{} has left, and their {source} account `{login}` is still enabled; {} remain before the deadline.",
                             identity.name,
                             human(left)
                         ),
@@ -83,7 +83,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                         subject,
                         "",
                         format!(
-                            "{} has left and {label} in {source} is still enabled, {} past the deadline.",
+                            "{} has left, but their {source} account `{login}` is still enabled, {} past the deadline.",
                             identity.name,
                             human(overdue)
                         ),
@@ -97,7 +97,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                         subject,
                         "",
                         format!(
-                            "{} is terminated in HR with no termination date, and {label} in {source} is still enabled.",
+                            "{} is terminated in HR with no termination date, and their {source} account `{login}` is still enabled.",
                             identity.name
                         ),
                         evidence,

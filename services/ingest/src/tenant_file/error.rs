@@ -82,6 +82,14 @@ pub enum TenantFileError {
     /// The policy does not compile.
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
+    /// The policy file reads but does not compile.
+    #[error("the policy file `{path}` is invalid: {source}")]
+    PolicyFileInvalid {
+        /// The path as written.
+        path: String,
+        /// What is wrong in it.
+        source: PolicyError,
+    },
     /// A path leaves the tenant folder.
     #[error(
         "`{field}` is `{value}`; paths must be relative to the tenant folder and stay inside it"

@@ -137,13 +137,18 @@ fn parse_checked(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError
     let id = TenantId::new(file.tenant.id.trim())?;
     let zone = time_zone("tenant.time_zone", &file.tenant.time_zone)?;
 
+    let policy_file = file.policy_file.clone();
     let spec = match (file.policy, file.policy_file) {
         (Some(_), Some(_)) => return Err(TenantFileError::TwoPolicies),
         (Some(spec), None) => spec,
         (None, Some(path)) => read_policy_file(dir, &path)?,
         (None, None) => PolicySpec::default(),
     };
-    let policy = Policy::compile(&spec)?;
+    // An error in a shared policy file names that file, not the tenant.yaml that points at it.
+    let policy = Policy::compile(&spec).map_err(|error| match &policy_file {
+        Some(path) => TenantFileError::PolicyFileInvalid { path: path.clone(), source: error },
+        None => TenantFileError::Policy(error),
+    })?;
 
     let mut tenant = Tenant::new(id, file.tenant.name.trim(), zone, policy);
     tenant.deprovision_sla = match file.slas.deprovision.as_deref() {

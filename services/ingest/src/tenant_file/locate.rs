@@ -112,7 +112,10 @@ fn error_path(error: &TenantFileError) -> Option<Vec<Step>> {
         TenantFileError::UnknownRole { employee_id, index, .. } => {
             vec![key("identity"), key("roles"), key(employee_id), Step::Index(*index)]
         }
-        TenantFileError::Yaml { .. }
+        // The error is inside the policy file, whose name the message gives; a position
+        // in tenant.yaml would point at the wrong file.
+        TenantFileError::PolicyFileInvalid { .. }
+        | TenantFileError::Yaml { .. }
         | TenantFileError::YamlNoPosition(_)
         | TenantFileError::TooLarge { .. }
         | TenantFileError::TooDeep { .. }

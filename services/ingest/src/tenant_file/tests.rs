@@ -364,7 +364,11 @@ fn policy_file_error_has_no_tenant_position() {
     let error = parse(&text, &dir).unwrap_err();
     std::fs::remove_dir_all(&dir).unwrap();
 
-    assert!(matches!(error, TenantFileError::Policy(_)), "{error:?}");
+    assert!(
+        matches!(&error, TenantFileError::PolicyFileInvalid { path, .. } if path == "policy.yaml"),
+        "{error:?}"
+    );
+    assert!(error.to_string().starts_with("the policy file `policy.yaml` is invalid"), "{error}");
     assert!(!error.to_string().contains("(line"), "{error}");
 }
 
