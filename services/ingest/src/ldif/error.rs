@@ -9,7 +9,7 @@ pub enum LdifError {
     /// A `changetype:` line: the file contains change records, written for ldapmodify or
     /// `ldifde -i`, not search results.
     #[error(
-        "line {line}: `changetype: {changetype}` marks an LDIF change record, but Rollcall reads only content records such as ldapsearch output, so export the entries with ldapsearch and pass that file"
+        "line {line}: `changetype: {changetype}` marks an LDIF change record, which edits entries instead of listing them; export the directory with ldapsearch, or with ldifde (whose records are `changetype: add`), and pass that file"
     )]
     ChangeRecord {
         /// The 1-based line of the `changetype:` line.

@@ -150,7 +150,13 @@ fn read_entries(
             continue;
         }
         if name.eq_ignore_ascii_case("changetype") {
-            let changetype = String::from_utf8_lossy(value_bytes(&spec)).into_owned();
+            let changetype = String::from_utf8_lossy(value_bytes(&spec)).trim().to_owned();
+            // Windows' ldifde writes every exported entry as `changetype: add`; such a
+            // record carries the whole entry, so it reads as content. Modify, delete and
+            // rename records describe edits, not entries.
+            if changetype.eq_ignore_ascii_case("add") {
+                continue;
+            }
             return Err(LdifError::ChangeRecord { line: line.line, changetype });
         }
         if name.eq_ignore_ascii_case("control") {

@@ -93,12 +93,25 @@ fn descriptions_case_insensitive() {
 #[test]
 fn change_record_rejected_with_line() {
     let error =
-        parse(Path::new("x.ldif"), b"dn: cn=a,dc=example\nchangetype: add\ncn: a\n").unwrap_err();
-    assert_eq!(error, LdifError::ChangeRecord { line: 2, changetype: "add".into() });
+        parse(Path::new("x.ldif"), b"dn: cn=a,dc=example\nchangetype: modify\nadd: cn\ncn: a\n")
+            .unwrap_err();
+    assert_eq!(error, LdifError::ChangeRecord { line: 2, changetype: "modify".into() });
     assert_eq!(
         error.to_string(),
-        "line 2: `changetype: add` marks an LDIF change record, but Rollcall reads only content records such as ldapsearch output, so export the entries with ldapsearch and pass that file"
+        "line 2: `changetype: modify` marks an LDIF change record, which edits entries instead of listing them; export the directory with ldapsearch, or with ldifde (whose records are `changetype: add`), and pass that file"
     );
+}
+
+#[test]
+fn ldifde_add_records_read_as_content() {
+    // ldifde -f export.ldf writes each entry with `changetype: add` after its DN.
+    let file = read(
+        "dn: CN=Ana Reyes,OU=Staff,DC=example\r\nchangetype: add\r\nobjectClass: user\r\nsAMAccountName: areyes\r\n\r\n",
+    );
+    assert!(file.diagnostics.is_empty(), "{:?}", file.diagnostics);
+    assert_eq!(file.entries.len(), 1);
+    assert_eq!(file.entries[0].entry.values("sAMAccountName"), [b"areyes".to_vec()]);
+    assert!(file.entries[0].entry.values("changetype").is_empty());
 }
 
 #[test]
