@@ -122,7 +122,7 @@ pub fn text(report: &Report, mut out: impl Write) -> Result<(), RenderError> {
             None => writeln!(out, "== {} ({})", tenant.id, tenant.path)?,
         }
         if let Some(error) = &tenant.error {
-            writeln!(out, "   could not be read: {error}")?;
+            writeln!(out, "   not evaluated: {error}")?;
         }
         for source in &tenant.sources {
             writeln!(
@@ -160,18 +160,27 @@ pub fn text(report: &Report, mut out: impl Write) -> Result<(), RenderError> {
             .iter()
             .map(|s| format!("{} {s}", tenant.summary.by_severity.get(s).copied().unwrap_or(0)))
             .collect();
-        writeln!(out, "   {} findings: {}", tenant.summary.findings, counts.join(", "))?;
+        writeln!(out, "   {}: {}", plural(tenant.summary.findings, "finding"), counts.join(", "))?;
         for (kind, count) in &tenant.summary.by_kind {
             writeln!(out, "     {count:>4}  {kind}")?;
         }
-        let top: Vec<&FindingRecord> = report
+        let actionable: Vec<&FindingRecord> = report
             .findings
             .iter()
             .filter(|f| f.tenant == tenant.id && f.severity != "info")
-            .take(TEXT_TOP_FINDINGS)
             .collect();
+        let top: Vec<&FindingRecord> = actionable.iter().copied().take(TEXT_TOP_FINDINGS).collect();
         if !top.is_empty() {
-            writeln!(out, "   Most severe:")?;
+            if top.len() < actionable.len() {
+                writeln!(
+                    out,
+                    "   Most severe ({} of {} above info; --format json or csv lists all):",
+                    top.len(),
+                    actionable.len()
+                )?;
+            } else {
+                writeln!(out, "   Most severe:")?;
+            }
             for finding in top {
                 writeln!(
                     out,
@@ -186,13 +195,19 @@ pub fn text(report: &Report, mut out: impl Write) -> Result<(), RenderError> {
         .iter()
         .map(|s| format!("{} {s}", report.summary.by_severity.get(s).copied().unwrap_or(0)))
         .collect();
-    let tenants = if report.tenants.len() == 1 { "tenant" } else { "tenants" };
+    let failed = report.tenants.iter().filter(|t| t.status != "evaluated").count();
+    let failed = if failed > 0 { format!(", {failed} not evaluated") } else { String::new() };
     writeln!(
         out,
-        "Total: {} findings in {} {tenants} ({})",
-        report.summary.findings,
-        report.tenants.len(),
+        "Total: {} in {}{failed} ({})",
+        plural(report.summary.findings, "finding"),
+        plural(report.tenants.len(), "tenant"),
         counts.join(", ")
     )?;
     Ok(())
+}
+
+/// `1 finding`, `2 findings`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
 }

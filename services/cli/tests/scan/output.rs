@@ -42,7 +42,10 @@ fn text_lists_most_severe_first() {
 
     let run = scan(scratch.path(), "harborview", &[]);
 
-    let (_, worst) = run.stdout.split_once("   Most severe:\n").expect("a most-severe list");
+    let (_, worst) = run
+        .stdout
+        .split_once("   Most severe (15 of 23 above info; --format json or csv lists all):\n")
+        .expect("a most-severe list that says it is cut");
     let lines: Vec<&str> = worst.lines().take_while(|l| l.starts_with("   [")).collect();
     assert_eq!(lines.len(), 15, "{worst}");
     assert!(lines[0].starts_with("   [critical] deprovision_overdue"), "{}", lines[0]);

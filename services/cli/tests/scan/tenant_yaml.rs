@@ -60,7 +60,7 @@ fn invalid_tenant_yaml_exits_3_in_text() {
         let run = scan(scratch.path(), "small", &[]);
 
         assert_eq!(run.status, 3, "{}: {}", case.name, run.stderr);
-        let prefix = "   could not be read: `small/tenant.yaml`: ";
+        let prefix = "   not evaluated: `small/tenant.yaml`: ";
         assert!(run.stdout.contains(prefix), "{}: {}", case.name, run.stdout);
         for words in case.message {
             assert!(

@@ -55,7 +55,7 @@ fn two_tenants_in_text() {
     let out = &run.stdout;
     assert!(out.contains("== harborview Harborview Family Health (msp/harborview)\n"), "{out}");
     assert!(out.contains("== lakeside Small Test Clinic (msp/lakeside)\n"), "{out}");
-    assert!(out.contains("   1 findings: 0 critical, 0 high, 1 medium, 0 low, 0 info\n"), "{out}");
+    assert!(out.contains("   1 finding: 0 critical, 0 high, 1 medium, 0 low, 0 info\n"), "{out}");
     assert!(out.contains("Total: 28 findings in 2 tenants"), "{out}");
     let harborview = out.find("== harborview").unwrap();
     let lakeside = out.find("== lakeside").unwrap();
@@ -115,4 +115,23 @@ fn copies_give_identical_reports() {
     let second = scan(&scratch.path().join("second"), "harborview", &["--format", "json"]);
 
     assert!(first.stdout == second.stdout, "the report depends on where the folder is");
+}
+
+#[test]
+fn practice_folder_without_tenant_yaml_fails() {
+    let scratch = msp_folder();
+    scratch.write("msp/maple-ridge/hr/roster.csv", "Employee ID,Status\nE1,Active\n");
+    scratch.write("msp/.git/HEAD", "ref: refs/heads/main\n");
+
+    let run = scan(scratch.path(), "msp", &["--format", "json"]);
+
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    let report = run.json();
+    let tenants = report["tenants"].as_array().unwrap();
+    assert_eq!(tenants.len(), 3, "hidden folders are not practices");
+    let maple = tenants.iter().find(|t| t["id"] == "maple-ridge").unwrap();
+    assert_eq!(maple["status"], "failed");
+    assert!(maple["error"].as_str().unwrap().contains("has no tenant.yaml"), "{maple}");
+    assert!(run.stderr.contains("maple-ridge"), "{}", run.stderr);
+    assert_eq!(count(report["findings"].as_array().unwrap(), "lakeside"), 1);
 }

@@ -145,12 +145,21 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                 Severity::High,
                 grant.subject(ctx),
                 "",
-                format!(
-                    "{} holds {} in {}, which is privileged ({reason}), but their job role ({roles}) is not.",
-                    identity.name,
-                    grant.entitlement.name,
-                    grant.view.source()
-                ),
+                if identity.roles.is_empty() {
+                    format!(
+                        "{} holds {} in {}, which is privileged ({reason}), but has no job role that needs it.",
+                        identity.name,
+                        grant.entitlement.name,
+                        grant.view.source()
+                    )
+                } else {
+                    format!(
+                        "{} holds {} in {}, which is privileged ({reason}), but no job role of theirs ({roles}) is privileged.",
+                        identity.name,
+                        grant.entitlement.name,
+                        grant.view.source()
+                    )
+                },
                 vec![grant.evidence(), Evidence::new(None, identity.identity.key.clone(), "job roles", roles.clone())],
             );
             reported.insert(grant.key());

@@ -32,8 +32,9 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                         ctx.account_subject(source, account),
                         "",
                         format!(
-                            "{} in {source} looks like a shared or generic login.",
-                            account.label()
+                            "{} (`{}`) in {source} looks like a shared or generic login.",
+                            account.label(),
+                            account.login.as_deref().unwrap_or(&account.id)
                         ),
                         vec![Evidence::new(
                             Some(source),

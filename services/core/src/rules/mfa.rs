@@ -84,10 +84,15 @@ fn check_account(
                 Severity::High,
                 subject.clone(),
                 "",
-                format!(
-                    "{name} is privileged and has no phishing-resistant method (strongest: {}).",
-                    summary.strongest.as_str()
-                ),
+                match summary.strongest {
+                    Strength::None => format!(
+                        "{name} is privileged and has no second factor at all, so no phishing-resistant one."
+                    ),
+                    _ => format!(
+                        "{name} is privileged but has no phishing-resistant method: the best one registered ({}) can be phished.",
+                        summary.strongest.as_str()
+                    ),
+                },
                 with_privilege(),
             );
         } else if summary.weakest.is_some_and(|w| w < Strength::PhishingResistant)

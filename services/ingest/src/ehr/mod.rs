@@ -123,7 +123,8 @@ pub fn read_ehr_csv(
             file,
             Location::File,
             format!(
-                "dropped `{count}` records of type `{}`, which are not user accounts",
+                "dropped {count} {} of type `{}`, which are not user accounts",
+                if count == 1 { "record" } else { "records" },
                 record_type.as_str()
             ),
         ));
@@ -137,7 +138,7 @@ pub fn read_ehr_csv(
             file,
             Location::File,
             format!(
-                "column `{column}` holds `{non_sid_count}` values that are not security \
+                "column `{column}` holds {non_sid_count} values that are not security \
                  identifiers (`S-1-...`); they are kept only as attributes"
             ),
         ));

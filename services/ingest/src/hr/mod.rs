@@ -122,7 +122,7 @@ pub fn read_hr_roster(bytes: &[u8], file: &Path, options: &HrOptions) -> Result<
             file,
             Location::File,
             format!(
-                "read `{local_times}` dates and times without an offset in the tenant's zone \
+                "read {local_times} dates and times without an offset in the tenant's zone \
                  `{}`",
                 options.time_zone
             ),

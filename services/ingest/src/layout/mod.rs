@@ -24,7 +24,10 @@ pub const TENANT_FILE: &str = "tenant.yaml";
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The folder has no `tenant.yaml`.
-    #[error("`{}` has no tenant.yaml; create one (see docs/scan-input.md)", .0.display())]
+    #[error(
+        "`{}` has no tenant.yaml, so it was not scanned; create one (see docs/scan-input.md) or move the folder out",
+        .0.display()
+    )]
     MissingTenantFile(PathBuf),
     /// `tenant.yaml` cannot be read.
     #[error("cannot read `{}`: {source}", .path.display())]
@@ -79,8 +82,11 @@ pub struct LoadedTenant {
 }
 
 /// Lists the tenant folders among `paths`: each path that contains a `tenant.yaml`, or
-/// else each of its direct subfolders that does (the folder an MSP keeps all its practices
-/// in). Sorted, without duplicates.
+/// else its direct subfolders (the folder an MSP keeps all its practices in). A subfolder
+/// without `tenant.yaml` beside ones that have it is listed too, so that loading it fails
+/// loudly instead of a practice being left out unnoticed; hidden folders (`.git`) are
+/// skipped. A path none of whose subfolders has a `tenant.yaml` contributes nothing.
+/// Sorted, without duplicates.
 pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     let mut found = Vec::new();
     for path in paths {
@@ -98,11 +104,14 @@ pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
         let entries = std::fs::read_dir(path).map_err(|e| not_a_folder(e.to_string()))?;
         let mut children: Vec<PathBuf> = entries
             .filter_map(Result::ok)
+            .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
             .map(|entry| entry.path())
-            .filter(|child| child.join(TENANT_FILE).is_file())
+            .filter(|child| child.is_dir())
             .collect();
-        children.sort();
-        found.extend(children);
+        if children.iter().any(|child| child.join(TENANT_FILE).is_file()) {
+            children.sort();
+            found.extend(children);
+        }
     }
     found.sort();
     found.dedup();
