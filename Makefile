@@ -3,15 +3,10 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test deps lint unit example example-data bench fmt
+.PHONY: test lint unit example example-data bench fmt
 
-## Everything CI checks: the local servers and packages the tests need, formatting, lints,
-## then every test.
-test: deps lint unit
-
-deps:
-	scripts/services.sh
-	scripts/install-test-deps.sh
+## Everything CI checks: formatting, lints, then every test.
+test: lint unit
 
 lint:
 	$(CARGO) fmt --all --check

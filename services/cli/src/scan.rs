@@ -15,8 +15,8 @@ use rollcall_report::{TenantOutcome, render};
 
 /// Exit status when a finding is at or above `--fail-on`.
 pub const EXIT_FINDINGS: u8 = 1;
-/// Exit status when a tenant could not be read, or, with `--strict`, when an input file
-/// had a problem at warning level or above.
+/// Exit status when a tenant or an input file could not be read, or, with `--strict`, when
+/// an input file had a problem at warning level.
 pub const EXIT_INPUT: u8 = 3;
 
 /// Output formats.
@@ -78,12 +78,13 @@ pub struct ScanArgs {
     /// docs/rules.md.
     #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
     kinds: Vec<FindingKind>,
-    /// Exit with status 1 when a finding has this severity or higher.
-    #[arg(long, value_enum, value_name = "SEVERITY")]
+    /// Exit with status 1 when a finding has this severity or higher. An input problem
+    /// (status 3) takes precedence.
+    #[arg(long, value_enum, value_name = "SEVERITY", ignore_case = true)]
     fail_on: Option<FailOn>,
-    /// Exit with status 3 when an input file has a problem at warning level or above, such
-    /// as a skipped record or an unreadable file. The report is still written, without
-    /// the skipped parts.
+    /// Exit with status 3 also when an input file has a warning, such as a skipped record or
+    /// a file no source names (an unreadable file gives status 3 without this). The report
+    /// is still written, without the skipped parts.
     #[arg(long)]
     strict: bool,
 }
@@ -181,34 +182,31 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         _ => {}
     }
 
-    let input_problem = !failed.is_empty()
-        || (args.strict
-            && loaded
+    // A file-level error drops part of a source, so findings may be missing: that fails
+    // the run. Warnings (a skipped record, an unclaimed file) fail it only with --strict.
+    let fatal = if args.strict { Level::Warning } else { Level::Error };
+    let problems: Vec<Diagnostic> = loaded
+        .iter()
+        .flat_map(|(tenant, _)| {
+            tenant
+                .diagnostics
                 .iter()
-                .flat_map(|(t, _)| t.diagnostics.iter())
-                .any(|d| d.level >= Level::Warning));
-    if input_problem {
+                .filter(|d| d.level >= fatal)
+                .map(|d| Diagnostic { file: tenant.dir.join(&d.file), ..d.clone() })
+        })
+        .collect();
+    if !failed.is_empty() || !problems.is_empty() {
         // A text report on standard output shows these already. Otherwise they go to
         // standard error as well, so that a terminal or CI log names the file to fix.
         if args.format != Format::Text || args.output.is_some() {
             for (path, error, _) in &failed {
                 eprintln!("rollcall: cannot read tenant `{}`: {error}", path.display());
             }
-            if args.strict {
-                for (tenant, _) in &loaded {
-                    for diagnostic in
-                        tenant.diagnostics.iter().filter(|d| d.level >= Level::Warning)
-                    {
-                        let in_tenant = Diagnostic {
-                            file: tenant.dir.join(&diagnostic.file),
-                            ..diagnostic.clone()
-                        };
-                        eprintln!("rollcall: {in_tenant}");
-                    }
-                }
+            for problem in &problems {
+                eprintln!("rollcall: {problem}");
             }
         }
-        if args.strict {
+        if args.strict && failed.is_empty() && problems.iter().all(|p| p.level < Level::Error) {
             eprintln!("rollcall: input problems found and --strict is set");
         }
         return Ok(ExitCode::from(EXIT_INPUT));

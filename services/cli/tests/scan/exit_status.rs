@@ -125,9 +125,7 @@ fn strict_help_states_what_it_changes() {
     assert_eq!(run.status, 0);
     let help = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        help.contains(
-            "--strict Exit with status 3 when an input file has a problem at warning level or above"
-        ),
+        help.contains("--strict Exit with status 3 also when an input file has a warning"),
         "{help}"
     );
     assert!(help.contains("The report is still written"), "{help}");

@@ -365,6 +365,32 @@ impl Policy {
             .map_or(self.dormant_days, |(_, days)| *days)
     }
 
+    /// Lists every source pattern of the policy with the key it is written under
+    /// (`job_roles.nurse.baseline`), so a caller can warn about patterns that match none
+    /// of a tenant's sources.
+    pub fn source_patterns(&self) -> Vec<(String, &SourcePattern)> {
+        let mut patterns: Vec<(String, &SourcePattern)> = Vec::new();
+        patterns
+            .extend(self.dormant_sources.iter().map(|(p, _)| ("dormancy.sources".to_owned(), p)));
+        patterns.extend(self.common_baseline.sources().map(|p| ("common_baseline".to_owned(), p)));
+        for role in &self.job_roles {
+            let field = format!("job_roles.{}.baseline", role.name);
+            patterns.extend(role.baseline.sources().map(|p| (field.clone(), p)));
+        }
+        patterns
+            .extend(self.privileged.sources().map(|p| ("privileged_entitlements".to_owned(), p)));
+        for rule in &self.separation_of_duties {
+            let field = format!("separation_of_duties.{}", rule.name);
+            patterns.extend(
+                rule.left.sources().chain(rule.right.sources()).map(|p| (field.clone(), p)),
+            );
+        }
+        patterns.extend(
+            self.disabled_with_grants.iter().map(|p| ("disabled_with_grants".to_owned(), p)),
+        );
+        patterns
+    }
+
     /// Lists the job roles whose title and department patterns match `worker`.
     pub fn roles_for_worker(&self, worker: &Worker) -> Vec<&JobRole> {
         self.roles_for(worker.job_title.as_deref(), worker.department.as_deref())

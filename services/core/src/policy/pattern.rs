@@ -51,6 +51,11 @@ impl SourcePattern {
         self.glob.is_match(source.to_string())
     }
 
+    /// Whether the pattern names one source rather than a family of them.
+    pub fn is_exact(&self) -> bool {
+        !self.text.contains(['*', '?', '[', '{'])
+    }
+
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -135,6 +140,11 @@ impl EntitlementSet {
             .filter(|(pattern, _)| pattern.matches(source))
             .flat_map(|(_, patterns)| patterns.iter())
             .find(|pattern| pattern.matches(entitlement))
+    }
+
+    /// Lists the source patterns of the set.
+    pub fn sources(&self) -> impl Iterator<Item = &SourcePattern> {
+        self.entries.iter().map(|(source, _)| source)
     }
 
     /// Whether the set has no patterns at all.

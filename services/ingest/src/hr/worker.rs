@@ -100,7 +100,8 @@ impl WorkerReader<'_> {
                 row,
                 format!(
                     "invalid {} `{raw}` in column `{column}`, so it was left empty; use \
-                     `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` with an optional IANA zone, or RFC 3339",
+                     `YYYY-MM-DD`, `MM/DD/YYYY`, a date and time `YYYY-MM-DD HH:MM` with an \
+                     optional IANA zone, or RFC 3339",
                     field.label()
                 ),
             );

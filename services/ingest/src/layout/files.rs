@@ -58,6 +58,12 @@ pub fn read(dir: &Path, relative: &Path, diagnostics: &mut Vec<Diagnostic>) -> O
             return None;
         }
         Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            diagnostics.push(problem(
+                "the file does not exist; check its path under `sources:` in tenant.yaml".into(),
+            ));
+            return None;
+        }
         Err(error) => {
             diagnostics.push(problem(format!("cannot read the file: {error}")));
             return None;

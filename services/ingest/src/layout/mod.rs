@@ -4,6 +4,7 @@
 //! A file that cannot be read becomes an error diagnostic, and the other files are still
 //! read. Only a missing or invalid `tenant.yaml` stops a tenant.
 
+mod coverage;
 mod files;
 mod sources;
 
@@ -118,6 +119,15 @@ pub fn find_tenants(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     Ok(found)
 }
 
+/// A sort key for a location: whole-file notes first, then by line.
+fn position(location: &crate::diagnostic::Location) -> u64 {
+    use crate::diagnostic::Location;
+    match location {
+        Location::File | Location::JsonPath(_) => 0,
+        Location::Line(line) | Location::Record { line, .. } => *line,
+    }
+}
+
 /// Reads the tenant in `dir`. `as_of` is the instant time-dependent readers use (an EHR
 /// end date in the past disables the account).
 pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, LoadError> {
@@ -134,6 +144,11 @@ pub fn load_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<LoadedTenant, Loa
         .map_err(|source| LoadError::TenantFile { path: path.clone(), source: Box::new(source) })?;
     let mut diagnostics = Vec::new();
     let data = sources::read_all(dir, &config, as_of, &mut diagnostics);
+    diagnostics.extend(coverage::notes(&config, &data));
+    // File by file, in the order of their lines, so a long list reads like the files.
+    diagnostics.sort_by(|a, b| {
+        a.file.cmp(&b.file).then_with(|| position(&a.location).cmp(&position(&b.location)))
+    });
     Ok(LoadedTenant { dir: dir.to_path_buf(), config, data, diagnostics })
 }
 
@@ -161,3 +176,6 @@ fn read_tenant_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests;

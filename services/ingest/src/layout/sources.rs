@@ -112,12 +112,13 @@ fn read_ldap(
     };
     for file in files {
         claimed.insert(file.clone());
-        if !has_extension(&file, "ldif") {
+        // ldifde names its exports `.ldf`.
+        if !has_extension(&file, "ldif") && !has_extension(&file, "ldf") {
             diagnostics.push(Diagnostic::new(
                 Level::Warning,
                 &file,
                 Location::File,
-                "not read: the LDAP folder holds LDIF exports, which end in `.ldif`",
+                "not read: the LDAP folder holds LDIF exports, which end in `.ldif` or `.ldf`",
             ));
             continue;
         }
@@ -209,6 +210,26 @@ pub fn merge(into: &mut SourceSnapshot, part: SourceSnapshot) {
     }
 }
 
+/// Suggests the `tenant.yaml` entry or folder for an unclaimed file, from its place and
+/// extension.
+fn where_it_belongs(file: &Path) -> String {
+    let text = file.display().to_string();
+    let top = file.components().next().map(|c| c.as_os_str().to_string_lossy().to_lowercase());
+    if has_extension(file, "ldif") || has_extension(file, "ldf") {
+        format!("move it into `ldap/`, or set `sources.ldap: \"{text}\"`")
+    } else if top.as_deref() == Some("hr") || text.to_lowercase().contains("roster") {
+        format!("if it is the HR roster, set `sources.hr: \"{text}\"`")
+    } else if top.as_deref() == Some("ehr") || has_extension(file, "csv") {
+        format!(
+            "if it is an EHR export, add `- files: [\"{text}\"]` with its `profile:` under `sources.ehr`"
+        )
+    } else if has_extension(file, "json") {
+        "if it is a saved Graph response, move it into `entra/`; if it is an EHR export, add it under `sources.ehr` with its `format:`".to_owned()
+    } else {
+        "name it under `sources:`, or move it out of the tenant folder".to_owned()
+    }
+}
+
 /// Files no source claimed get a warning, so a dropped export is not silently ignored.
 /// Markdown notes and the policy file are expected beside the exports.
 fn report_unclaimed(dir: &Path, claimed: &BTreeSet<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
@@ -222,7 +243,10 @@ fn report_unclaimed(dir: &Path, claimed: &BTreeSet<PathBuf>, diagnostics: &mut V
             Level::Warning,
             &file,
             Location::File,
-            "not read: no source in tenant.yaml names this file; add it under `sources:`",
+            format!(
+                "not read: no source in tenant.yaml names this file; {}",
+                where_it_belongs(&file)
+            ),
         ));
     }
 }

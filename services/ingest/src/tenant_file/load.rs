@@ -61,6 +61,8 @@ pub struct TenantConfig {
     pub tenant: Tenant,
     /// The exports to read.
     pub sources: SourcePlan,
+    /// The policy file, relative to the tenant folder, when the policy is not inline.
+    pub policy_file: Option<PathBuf>,
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
@@ -176,7 +178,7 @@ fn parse_checked(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError
     for (index, entry) in file.sources.ehr.iter().enumerate() {
         sources.ehr.push(ehr_input(&format!("sources.ehr[{index}]"), entry, &file.profiles, zone)?);
     }
-    Ok(TenantConfig { tenant, sources })
+    Ok(TenantConfig { tenant, sources, policy_file: policy_file.map(PathBuf::from) })
 }
 
 fn read_policy_file(dir: &Path, path: &str) -> Result<PolicySpec, TenantFileError> {

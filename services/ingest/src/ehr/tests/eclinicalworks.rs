@@ -20,7 +20,7 @@ fn patient_row_dropped() {
     assert_eq!(read.diagnostics[0].level, Level::Info);
     assert_eq!(
         read.diagnostics[0].message,
-        "dropped `1` records of type `non_user`, which are not user accounts"
+        "dropped 1 record of type `non_user`, which are not user accounts"
     );
 }
 

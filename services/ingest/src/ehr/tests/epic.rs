@@ -28,7 +28,7 @@ fn templates_dropped_and_counted() {
         .filter(|d| d.level == Level::Info)
         .map(|d| d.message.as_str())
         .collect();
-    assert_eq!(infos, ["dropped `2` records of type `template`, which are not user accounts"]);
+    assert_eq!(infos, ["dropped 2 records of type `template`, which are not user accounts"]);
     assert!(read.diagnostics.iter().all(|d| d.level == Level::Info));
     assert_eq!(read.snapshot.source.to_string(), "ehr:epic");
 }

@@ -241,7 +241,7 @@ fn non_sid_value_noted_once() {
         .map(|d| d.message.as_str())
         .collect();
     assert_eq!(notes.len(), 1);
-    assert!(notes[0].contains("holds `2` values"));
+    assert!(notes[0].contains("holds 2 values"));
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn local_times_noted_once() {
         .collect();
     assert_eq!(
         infos,
-        ["read `5` dates and times without an offset in the tenant's zone `America/Chicago`"]
+        ["read 5 dates and times without an offset in the tenant's zone `America/Chicago`"]
     );
     assert!(warnings(&read).is_empty());
 }

@@ -47,6 +47,7 @@ fn invalid_date_warned_and_left_empty() {
     assert_eq!(
         warnings(&read),
         ["invalid termination date `14.11.2026` in column `Termination Date`, so it was left \
-          empty; use `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` with an optional IANA zone, or RFC 3339"]
+          empty; use `YYYY-MM-DD`, `MM/DD/YYYY`, a date and time `YYYY-MM-DD HH:MM` with an \
+          optional IANA zone, or RFC 3339"]
     );
 }

@@ -1,0 +1,139 @@
+//! Reading tenant folders written into temporary folders: what each problem reports.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{TimeZone, Utc};
+
+use super::load_tenant;
+use crate::diagnostic::{Diagnostic, Level};
+
+/// A tenant folder under the system's temporary folder, removed when dropped.
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(tenant_yaml: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("rollcall-layout-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let folder = Self(dir);
+        folder.write("tenant.yaml", tenant_yaml);
+        folder
+    }
+
+    fn write(&self, relative: &str, contents: &str) {
+        let path = self.0.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    fn diagnostics(&self) -> Vec<Diagnostic> {
+        let as_of = Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).unwrap();
+        load_tenant(&self.0, as_of).unwrap().diagnostics
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const ECW_TENANT: &str = "tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\n\
+sources:\n  ehr:\n    - files: [ehr/users.csv]\n      profile: eclinicalworks\n";
+
+const ECW_EXPORT: &str = "uid,uname,ulname,ufname,usertype,status,delFlag,security_roles\n\
+10231,hbergstrom,Bergstrom,Helga,1,0,0,Provider Full\n";
+
+fn find<'d>(diagnostics: &'d [Diagnostic], file: &str) -> Vec<&'d Diagnostic> {
+    diagnostics.iter().filter(|d| d.file == Path::new(file)).collect()
+}
+
+#[test]
+fn missing_hr_and_methods_are_noted() {
+    let folder = Folder::new(ECW_TENANT);
+    folder.write("ehr/users.csv", ECW_EXPORT);
+
+    let diagnostics = folder.diagnostics();
+
+    let hr = find(&diagnostics, "hr/roster.csv");
+    assert_eq!(hr.len(), 1, "{diagnostics:#?}");
+    assert_eq!(hr[0].level, Level::Info);
+    assert!(hr[0].message.contains("leavers and orphan accounts were not checked"));
+    let mfa = find(&diagnostics, "entra");
+    assert_eq!(mfa.len(), 1, "{diagnostics:#?}");
+    assert!(mfa[0].message.contains("MFA was not checked"));
+}
+
+#[test]
+fn misspelt_policy_source_warns() {
+    let yaml = format!(
+        "{ECW_TENANT}policy:\n  privileged_entitlements:\n    \"ehr:ecw\": [\"role:Administrator\"]\n\
+         \x20   entra: [\"directory_role:*\"]\n    \"ehr:*\": [\"role:Admin*\"]\n"
+    );
+    let folder = Folder::new(&yaml);
+    folder.write("ehr/users.csv", ECW_EXPORT);
+
+    let diagnostics = folder.diagnostics();
+
+    let policy = find(&diagnostics, "tenant.yaml");
+    assert_eq!(policy.len(), 2, "{diagnostics:#?}");
+    let typo = policy.iter().find(|d| d.message.contains("`ehr:ecw`")).unwrap();
+    assert_eq!(typo.level, Level::Warning);
+    assert!(typo.message.contains("(ehr:eclinicalworks)"), "{}", typo.message);
+    // A tenant without Entra may share a policy written for practices that have it.
+    let entra = policy.iter().find(|d| d.message.contains("`entra`")).unwrap();
+    assert_eq!(entra.level, Level::Info);
+}
+
+#[test]
+fn unclaimed_files_get_a_suggestion() {
+    let folder = Folder::new(ECW_TENANT);
+    folder.write("ehr/users.csv", ECW_EXPORT);
+    folder.write("ehr/athena-users.csv", "Username\n");
+    folder.write("HR Roster Nov 2026.csv", "Employee ID,Status\n");
+    folder.write("dc01-export.ldf", "dn: cn=a\n");
+
+    let diagnostics = folder.diagnostics();
+
+    let athena = find(&diagnostics, "ehr/athena-users.csv");
+    assert!(athena[0].message.contains("add `- files: [\"ehr/athena-users.csv\"]`"), "{athena:?}");
+    let roster = find(&diagnostics, "HR Roster Nov 2026.csv");
+    assert!(roster[0].message.contains("`sources.hr: \"HR Roster Nov 2026.csv\"`"), "{roster:?}");
+    let ldif = find(&diagnostics, "dc01-export.ldf");
+    assert!(ldif[0].message.contains("move it into `ldap/`"), "{ldif:?}");
+}
+
+#[test]
+fn missing_named_file_points_at_tenant_yaml() {
+    let folder = Folder::new(ECW_TENANT);
+
+    let diagnostics = folder.diagnostics();
+
+    let missing = find(&diagnostics, "ehr/users.csv");
+    assert_eq!(missing.len(), 1, "{diagnostics:#?}");
+    assert_eq!(missing[0].level, Level::Error);
+    assert!(missing[0].message.contains("does not exist; check its path under `sources:`"));
+}
+
+#[test]
+fn ldifde_extension_is_read() {
+    let folder = Folder::new("tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\n");
+    folder.write(
+        "ldap/export.ldf",
+        "dn: CN=Ana,DC=example\nchangetype: add\nobjectClass: user\nsAMAccountName: ana\nuserAccountControl: 512\n",
+    );
+    let as_of = Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).unwrap();
+
+    let tenant = load_tenant(&folder.0, as_of).unwrap();
+
+    let ldap = tenant.data.sources.iter().find(|s| s.source.to_string() == "ldap").unwrap();
+    assert_eq!(ldap.accounts.len(), 1);
+    assert!(
+        tenant.diagnostics.iter().all(|d| d.level < Level::Warning),
+        "{:#?}",
+        tenant.diagnostics
+    );
+}
