@@ -347,6 +347,12 @@ impl Subject {
     }
 }
 
+/// Formats an instant for evidence: RFC 3339 in UTC with a `Z`, as the report's own
+/// timestamps are.
+pub fn timestamp(instant: chrono::DateTime<chrono::Utc>) -> String {
+    instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// One fact that caused a finding: a value in a source record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {

@@ -80,7 +80,12 @@ fn check_sign_in(ctx: &Context<'_>, source: &SourceId, account: &Account, out: &
                         "{} has not signed in to {source} for {idle} days (threshold {threshold}).",
                         account.label()
                     ),
-                    vec![Evidence::new(Some(source), record, "last sign-in", at.to_rfc3339())],
+                    vec![Evidence::new(
+                        Some(source),
+                        record,
+                        "last sign-in",
+                        crate::finding::timestamp(at),
+                    )],
                 );
             }
         }
@@ -88,8 +93,9 @@ fn check_sign_in(ctx: &Context<'_>, source: &SourceId, account: &Account, out: &
             let age =
                 account.created_at.map(|created| days(ctx.as_of.signed_duration_since(created)));
             if age.is_none_or(|age| age > threshold) {
-                let created =
-                    account.created_at.map_or_else(|| "unknown".to_owned(), |c| c.to_rfc3339());
+                let created = account
+                    .created_at
+                    .map_or_else(|| "unknown".to_owned(), crate::finding::timestamp);
                 out.push(
                     FindingKind::NeverSignedIn,
                     Severity::Low,

@@ -32,7 +32,9 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                     None,
                     hr_record.clone(),
                     "termination",
-                    worker.terminated_at.map_or_else(|| "no date".to_owned(), |t| t.to_rfc3339()),
+                    worker
+                        .terminated_at
+                        .map_or_else(|| "no date".to_owned(), crate::finding::timestamp),
                 ),
                 Evidence::new(
                     Some(source),
@@ -49,7 +51,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                         None,
                         hr_record,
                         "deadline",
-                        deadline.to_rfc3339(),
+                        crate::finding::timestamp(deadline),
                     ));
                     out.push(
                         FindingKind::TerminatedActive,
@@ -75,7 +77,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                         None,
                         hr_record,
                         "deadline",
-                        deadline.to_rfc3339(),
+                        crate::finding::timestamp(deadline),
                     ));
                     out.push(
                         FindingKind::DeprovisionOverdue,
