@@ -40,7 +40,8 @@ pub enum DelimitedError {
     /// Columns the reader needs are not in the header.
     #[error(
         "missing required column {} in the header at line {line} (found {}): add the column to \
-         the export or map the field to a column the file has{}",
+         the export, or map the field to a column the file has in a custom profile under \
+         `profiles:` in tenant.yaml{}",
         join_names(.missing),
         join_names(.found),
         garbled_prefix_hint(.missing, .found)
