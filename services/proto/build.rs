@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use prost::Message;
 
 /// The `.proto` files to compile, relative to the proto root.
-const FILES: [&str; 1] = ["rollcall/v1/finding.proto"];
+const FILES: [&str; 3] =
+    ["rollcall/v1/finding.proto", "rollcall/v1/snapshot.proto", "rollcall/v1/hr.proto"];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
@@ -28,6 +29,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     // tests that inspect the schema.
     fs::write(out_dir.join("rollcall_v1_descriptor.bin"), descriptors.encode_to_vec())?;
 
-    prost_build::Config::new().compile_fds(descriptors)?;
+    // Map fields become `BTreeMap`s, like the domain's attribute maps, so that encoding
+    // writes the entries sorted by key. The content hash of a snapshot relies on that.
+    prost_build::Config::new().btree_map(["."]).compile_fds(descriptors)?;
     Ok(())
 }
