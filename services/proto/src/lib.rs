@@ -1,14 +1,41 @@
-//! Rollcall's protobuf messages for finding events, and their conversion from the
-//! `rollcall-core` domain types.
+//! Rollcall's protobuf messages and their conversions from and to the `rollcall-core`
+//! domain types: finding events, source snapshots in chunks, snapshot deltas and HR events.
 //!
-//! The schema is `proto/rollcall/v1/finding.proto` at the repository root. The build
-//! script compiles it with protox and prost-build, so no `protoc` is needed. The generated
-//! types live in [`v1`], apart from the domain types: [`finding_to_proto`] and the
-//! severity functions convert between the two explicitly.
+//! The schemas are the files under `proto/rollcall/v1/` at the repository root. The build
+//! script compiles them with protox and prost-build, so no `protoc` is needed. The
+//! generated types live in [`v1`], apart from the domain types, and the functions here
+//! convert between the two explicitly: `*_to_proto` never fails, and `*_from_proto`
+//! returns a [`ConvertError`] naming the first invalid field.
 
+mod account;
+mod auth;
 mod convert;
+mod delta;
+mod entitlement;
+mod error;
+mod hash;
+mod hr;
+mod msg_id;
+mod snapshot;
+mod wire;
 
+pub use account::{account_from_proto, account_to_proto};
+pub use auth::{auth_method_from_proto, auth_method_to_proto};
 pub use convert::{SeverityError, finding_to_proto, severity_from_proto, severity_to_proto};
+pub use delta::{SourceDelta, source_delta_from_proto, source_delta_to_proto};
+pub use entitlement::{
+    entitlement_from_proto, entitlement_to_proto, membership_from_proto, membership_to_proto,
+};
+pub use error::ConvertError;
+pub use hash::{ContentHash, canonical_encoding};
+pub use hr::{
+    HrEvent, HrEventSender, HrEventType, hr_event_from_proto, hr_event_to_proto, worker_from_proto,
+    worker_to_proto,
+};
+pub use snapshot::{
+    source_settings_from_proto, source_settings_to_proto, source_snapshot_from_proto,
+    source_snapshot_to_proto,
+};
 
 /// Types generated from the `rollcall.v1` protobuf package.
 pub mod v1 {
