@@ -6,9 +6,15 @@
 //! generated types live in [`v1`], apart from the domain types, and the functions here
 //! convert between the two explicitly: `*_to_proto` never fails, and `*_from_proto`
 //! returns a [`ConvertError`] naming the first invalid field.
+//!
+//! A connector publishes a snapshot with [`split`], and the engine rebuilds it with an
+//! [`Assembler`], which checks the [`ContentHash`] before returning it.
 
 mod account;
+mod assemble;
 mod auth;
+mod chunk;
+mod chunk_content;
 mod convert;
 mod delta;
 mod entitlement;
@@ -20,7 +26,9 @@ mod snapshot;
 mod wire;
 
 pub use account::{account_from_proto, account_to_proto};
+pub use assemble::{AssembleError, AssembledSnapshot, Assembler, PendingSnapshot};
 pub use auth::{auth_method_from_proto, auth_method_to_proto};
+pub use chunk::{DEFAULT_MAX_CHUNK_BYTES, SplitError, split};
 pub use convert::{SeverityError, finding_to_proto, severity_from_proto, severity_to_proto};
 pub use delta::{SourceDelta, source_delta_from_proto, source_delta_to_proto};
 pub use entitlement::{

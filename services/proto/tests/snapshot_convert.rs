@@ -169,7 +169,9 @@ fn invalid_source_id_names_field() {
     let error = source_snapshot_from_proto(message).unwrap_err();
 
     assert_eq!(error.field(), "source");
-    assert!(matches!(error, ConvertError::InvalidSourceId { ref value, .. } if value == "ehr:Epic"));
+    assert!(
+        matches!(error, ConvertError::InvalidSourceId { ref value, .. } if value == "ehr:Epic")
+    );
     assert!(error.to_string().starts_with("`source` has the invalid source id `ehr:Epic`: "));
 }
 
@@ -180,7 +182,10 @@ fn unknown_enum_names_indexed_field() {
 
     let error = source_snapshot_from_proto(message).unwrap_err();
 
-    assert_eq!(error, ConvertError::UnknownEnum { field: "accounts[1].status".to_owned(), value: 42 });
+    assert_eq!(
+        error,
+        ConvertError::UnknownEnum { field: "accounts[1].status".to_owned(), value: 42 }
+    );
     assert_eq!(
         error.to_string(),
         "`accounts[1].status` has the unknown enum number `42`: upgrade this consumer to a release whose schema has it"
@@ -195,7 +200,10 @@ fn unspecified_enum_is_missing() {
     let error = source_snapshot_from_proto(message).unwrap_err();
 
     assert_eq!(error, ConvertError::Missing { field: "accounts[0].kind".to_owned() });
-    assert_eq!(error.to_string(), "`accounts[0].kind` is missing or unspecified: the publisher must set it");
+    assert_eq!(
+        error.to_string(),
+        "`accounts[0].kind` is missing or unspecified: the publisher must set it"
+    );
 }
 
 #[test]
@@ -213,22 +221,30 @@ fn missing_last_sign_in_rejected() {
     let mut message = valid_account();
     message.last_sign_in = None;
 
-    assert_eq!(account_from_proto(message), Err(ConvertError::Missing { field: "last_sign_in".to_owned() }));
+    assert_eq!(
+        account_from_proto(message),
+        Err(ConvertError::Missing { field: "last_sign_in".to_owned() })
+    );
 }
 
 #[test]
 fn recorded_sign_in_needs_instant() {
     let mut message = valid_account();
-    message.last_sign_in = Some(v1::LastSignIn { state: v1::SignInState::Recorded.into(), at: None });
+    message.last_sign_in =
+        Some(v1::LastSignIn { state: v1::SignInState::Recorded.into(), at: None });
 
-    assert_eq!(account_from_proto(message), Err(ConvertError::Missing { field: "last_sign_in.at".to_owned() }));
+    assert_eq!(
+        account_from_proto(message),
+        Err(ConvertError::Missing { field: "last_sign_in.at".to_owned() })
+    );
 }
 
 #[test]
 fn never_sign_in_with_instant_rejected() {
     let mut message = valid_account();
     let at = prost_types::Timestamp { seconds: 1_700_000_000, nanos: 0 };
-    message.last_sign_in = Some(v1::LastSignIn { state: v1::SignInState::Never.into(), at: Some(at) });
+    message.last_sign_in =
+        Some(v1::LastSignIn { state: v1::SignInState::Never.into(), at: Some(at) });
 
     let error = account_from_proto(message).unwrap_err();
 
@@ -258,21 +274,31 @@ fn phone_without_type_rejected() {
     let mut method = auth_method_to_proto(&AuthMethod::new(phone, "officePhone"));
     method.phone_type = 0;
 
-    assert_eq!(auth_method_from_proto(method), Err(ConvertError::Missing { field: "phone_type".to_owned() }));
+    assert_eq!(
+        auth_method_from_proto(method),
+        Err(ConvertError::Missing { field: "phone_type".to_owned() })
+    );
 }
 
 #[test]
 fn privileged_rid_needs_rid() {
     let mut message = valid_account();
-    message.markers = vec![v1::AccountMarker { kind: v1::AccountMarkerKind::AdPrivilegedRid.into(), rid: None }];
+    message.markers =
+        vec![v1::AccountMarker { kind: v1::AccountMarkerKind::AdPrivilegedRid.into(), rid: None }];
 
-    assert_eq!(account_from_proto(message), Err(ConvertError::Missing { field: "markers[0].rid".to_owned() }));
+    assert_eq!(
+        account_from_proto(message),
+        Err(ConvertError::Missing { field: "markers[0].rid".to_owned() })
+    );
 }
 
 #[test]
 fn rid_on_admin_count_rejected() {
     let mut message = valid_account();
-    message.markers = vec![v1::AccountMarker { kind: v1::AccountMarkerKind::AdAdminCount.into(), rid: Some(500) }];
+    message.markers = vec![v1::AccountMarker {
+        kind: v1::AccountMarkerKind::AdAdminCount.into(),
+        rid: Some(500),
+    }];
 
     let error = account_from_proto(message).unwrap_err();
 
@@ -301,7 +327,10 @@ fn manager_without_target_rejected() {
     let mut message = account_to_proto(&account);
     message.manager = Some(v1::ManagerRef { target: None });
 
-    assert_eq!(account_from_proto(message), Err(ConvertError::Missing { field: "manager.target".to_owned() }));
+    assert_eq!(
+        account_from_proto(message),
+        Err(ConvertError::Missing { field: "manager.target".to_owned() })
+    );
 }
 
 #[test]
@@ -313,7 +342,10 @@ fn membership_without_member_rejected() {
         scope: None,
     };
 
-    assert_eq!(membership_from_proto(message), Err(ConvertError::Missing { field: "member".to_owned() }));
+    assert_eq!(
+        membership_from_proto(message),
+        Err(ConvertError::Missing { field: "member".to_owned() })
+    );
 }
 
 #[test]
@@ -325,7 +357,11 @@ fn negative_nanos_rejected() {
 
     assert_eq!(
         error,
-        ConvertError::InvalidTimestamp { field: "created_at".to_owned(), seconds: 1_700_000_000, nanos: -1 }
+        ConvertError::InvalidTimestamp {
+            field: "created_at".to_owned(),
+            seconds: 1_700_000_000,
+            nanos: -1
+        }
     );
 }
 

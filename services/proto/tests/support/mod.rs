@@ -12,7 +12,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
 use rollcall_core::model::{
-    Account, AccountKind, AccountMarker, AccountStatus, Availability, AuthMethod, Entitlement,
+    Account, AccountKind, AccountMarker, AccountStatus, AuthMethod, Availability, Entitlement,
     EntitlementKind, EpcsStatus, GrantState, LastSignIn, ManagerRef, Member, Membership,
     MethodKind, PhoneType, SourceId, SourceKind, SourceSettings, SourceSnapshot, Worker,
     WorkerStatus,
@@ -51,9 +51,10 @@ pub fn source_id() -> impl Strategy<Value = SourceId> {
         Just(SourceKind::Ehr),
         Just(SourceKind::Hr),
     ];
-    (kind, option::of("[a-z0-9_-]{1,12}")).prop_filter_map("EHR sources need a vendor", |(kind, instance)| {
-        SourceId::with_instance(kind, instance.as_deref()).ok()
-    })
+    (kind, option::of("[a-z0-9_-]{1,12}"))
+        .prop_filter_map("EHR sources need a vendor", |(kind, instance)| {
+            SourceId::with_instance(kind, instance.as_deref()).ok()
+        })
 }
 
 pub fn method_kind() -> impl Strategy<Value = MethodKind> {
@@ -96,7 +97,11 @@ prop_compose! {
 }
 
 pub fn last_sign_in() -> impl Strategy<Value = LastSignIn> {
-    prop_oneof![instant().prop_map(LastSignIn::At), Just(LastSignIn::Never), Just(LastSignIn::Unknown)]
+    prop_oneof![
+        instant().prop_map(LastSignIn::At),
+        Just(LastSignIn::Never),
+        Just(LastSignIn::Unknown)
+    ]
 }
 
 pub fn manager() -> impl Strategy<Value = ManagerRef> {
@@ -159,13 +164,21 @@ type State = (
 );
 
 fn account_state() -> impl Strategy<Value = State> {
-    let kind = prop_oneof![Just(AccountKind::Member), Just(AccountKind::Guest), Just(AccountKind::Service)];
+    let kind = prop_oneof![
+        Just(AccountKind::Member),
+        Just(AccountKind::Guest),
+        Just(AccountKind::Service)
+    ];
     let status = prop_oneof![
         Just(AccountStatus::Enabled),
         Just(AccountStatus::Disabled),
         Just(AccountStatus::Unknown),
     ];
-    let epcs = prop_oneof![Just(EpcsStatus::Enabled), Just(EpcsStatus::Pending), Just(EpcsStatus::Disabled)];
+    let epcs = prop_oneof![
+        Just(EpcsStatus::Enabled),
+        Just(EpcsStatus::Pending),
+        Just(EpcsStatus::Disabled)
+    ];
     (
         kind,
         status,
