@@ -1,6 +1,6 @@
 //! Checks on the compiled schema itself, read from the exported file descriptor set: the
 //! severity enums of the schema and of `rollcall-core` list the same severities, and every
-//! element of the schema is documented.
+//! element of every schema file is documented.
 
 #![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]
 
@@ -19,12 +19,22 @@ const FILE_MESSAGE_TYPE: i32 = 4;
 const FILE_ENUM_TYPE: i32 = 5;
 /// `DescriptorProto.field`.
 const MESSAGE_FIELD: i32 = 2;
+/// `DescriptorProto.oneof_decl`.
+const MESSAGE_ONEOF: i32 = 8;
 /// `EnumDescriptorProto.value`.
 const ENUM_VALUE: i32 = 2;
 
-fn finding_file() -> FileDescriptorProto {
+/// The schema files of this crate, without the imported well-known types.
+const FILES: [&str; 3] =
+    ["rollcall/v1/finding.proto", "rollcall/v1/snapshot.proto", "rollcall/v1/hr.proto"];
+
+fn schema_file(name: &str) -> FileDescriptorProto {
     let set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).unwrap();
-    set.file.into_iter().find(|file| file.name() == "rollcall/v1/finding.proto").unwrap()
+    set.file.into_iter().find(|file| file.name() == name).unwrap()
+}
+
+fn finding_file() -> FileDescriptorProto {
+    schema_file("rollcall/v1/finding.proto")
 }
 
 #[test]
@@ -52,9 +62,9 @@ fn severity_numbers_are_distinct() {
     assert!(!numbers.contains(&0));
 }
 
-#[test]
-fn schema_elements_have_comments() {
-    let file = finding_file();
+/// Lists the messages, fields, oneofs, enums and enum values of `file` that have no
+/// leading comment.
+fn undocumented(file: &FileDescriptorProto) -> Vec<String> {
     let info = file.source_code_info.as_ref().unwrap();
     let commented: BTreeSet<&[i32]> = info
         .location
@@ -73,6 +83,16 @@ fn schema_elements_have_comments() {
                 missing.push(format!("{}.{}", message.name(), field.name()));
             }
         }
+        for (o, oneof) in (0i32..).zip(&message.oneof_decl) {
+            // proto3 `optional` fields get a synthetic oneof named after the field with a
+            // leading underscore, which has no source text to comment.
+            let synthetic = oneof.name().starts_with('_');
+            if !synthetic
+                && !commented.contains([FILE_MESSAGE_TYPE, m, MESSAGE_ONEOF, o].as_slice())
+            {
+                missing.push(format!("{}.{}", message.name(), oneof.name()));
+            }
+        }
     }
     for (e, enumeration) in (0i32..).zip(&file.enum_type) {
         if !commented.contains([FILE_ENUM_TYPE, e].as_slice()) {
@@ -84,8 +104,41 @@ fn schema_elements_have_comments() {
             }
         }
     }
+    missing
+}
 
-    assert_eq!(missing, Vec::<String>::new(), "schema elements without a leading comment");
-    assert_eq!(file.message_type.len(), 8);
-    assert_eq!(file.enum_type.len(), 2);
+#[test]
+fn schema_elements_have_comments() {
+    for name in FILES {
+        let missing = undocumented(&schema_file(name));
+
+        assert_eq!(
+            missing,
+            Vec::<String>::new(),
+            "{name}: schema elements without a leading comment"
+        );
+    }
+}
+
+#[test]
+fn schema_files_have_expected_elements() {
+    let counts: Vec<(usize, usize)> = FILES
+        .into_iter()
+        .map(schema_file)
+        .map(|file| (file.message_type.len(), file.enum_type.len()))
+        .collect();
+
+    assert_eq!(counts, [(8, 2), (13, 10), (2, 3)]);
+}
+
+#[test]
+fn every_enum_starts_unspecified() {
+    for name in FILES {
+        for enumeration in schema_file(name).enum_type {
+            let first = enumeration.value.first().unwrap();
+
+            assert_eq!(first.number(), 0, "{}", enumeration.name());
+            assert!(first.name().ends_with("_UNSPECIFIED"), "{}", first.name());
+        }
+    }
 }
