@@ -8,6 +8,10 @@
 //! prost writes fields in field number order, leaves out fields at their default value and,
 //! with the `BTreeMap` map fields the build script selects, writes map entries sorted by
 //! key. Another implementation that follows these rules computes the same hash.
+//!
+//! NOTE: the hash is computed from decoded records, and decoding drops fields the schema
+//! does not know. A consumer built before a field was added therefore computes another
+//! hash for a snapshot that sets it, and rejects the snapshot.
 
 use std::fmt;
 
@@ -94,8 +98,8 @@ pub fn canonical_encoding(snapshot: &SourceSnapshot) -> Vec<u8> {
     encoding
 }
 
-/// Writes the canonical encoding to `sink` piece by piece, so that hashing never holds the
-/// whole encoding at once, only the sorted encodings of the list elements.
+/// Writes the canonical encoding to `sink` piece by piece. Hashing thus keeps only the
+/// sorted encodings of the list elements in memory, never the whole encoding as well.
 fn write_canonical(snapshot: &SourceSnapshot, sink: &mut dyn FnMut(&[u8])) {
     let mut settings = source_settings_to_proto(&snapshot.settings);
     if let Some(list) = settings.weak_methods_enabled.as_mut() {
