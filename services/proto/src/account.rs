@@ -52,7 +52,7 @@ pub fn account_to_proto(account: &Account) -> v1::Account {
 /// # Errors
 ///
 /// A [`ConvertError`] naming the first field that is missing (`kind`, `status`,
-/// `last_sign_in`, an enum at `0`), has an unknown enum number, holds an invalid
+/// `last_sign_in`, an enum at `0`), has an unknown enum number, has an invalid
 /// timestamp, or contradicts another field.
 pub fn account_from_proto(message: v1::Account) -> Result<Account, ConvertError> {
     let last_sign_in = message.last_sign_in.ok_or_else(|| ConvertError::missing("last_sign_in"))?;

@@ -1,8 +1,8 @@
 //! Conversions of authentication methods between the domain and `rollcall.v1.AuthMethod`.
 //!
-//! The message carries the method kind as an enum and the values of the kinds that have
-//! them (phone slot, SMS sign-in, weak key, pass usability, unrecognized type name) in
-//! fields of their own, which stay at their defaults for every other kind.
+//! The message carries the method kind as an enum. Some kinds have values of their own
+//! (phone slot, SMS sign-in, weak key, pass usability, unrecognized type name), each in a
+//! field that stays at its default for every other kind.
 
 use rollcall_core::model::{AuthMethod, MethodKind, PhoneType};
 

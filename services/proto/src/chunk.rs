@@ -43,7 +43,7 @@ pub enum SplitError {
     },
     /// One record does not fit in a chunk of its own.
     #[error(
-        "{record} encodes to `{bytes}` bytes, more than a chunk of at most `{max}` bytes holds beside its header: raise the limit or drop large attribute values from the record"
+        "{record} encodes to `{bytes}` bytes, too large for a chunk of at most `{max}` bytes with its header: raise the limit or remove large attribute values from the record"
     )]
     RecordTooLarge {
         /// Record kind and id, such as ``account `U-2231` ``.
@@ -64,8 +64,8 @@ pub enum SplitError {
 /// Splits `snapshot` into chunks whose protobuf encoding is at most `max_chunk_bytes`
 /// each, for publishing on `rollcall.<tenant>.source.<source>.snapshot`.
 ///
-/// The chunks hold the accounts, then the entitlements, then the memberships, in the
-/// snapshot's order, and chunk 0 holds the settings. An empty snapshot gives one chunk.
+/// The chunks contain the accounts, then the entitlements, then the memberships, in the
+/// snapshot's order, and chunk 0 also contains the settings. An empty snapshot gives one chunk.
 /// `snapshot_id` must be new for each snapshot, because it is part of every chunk's NATS
 /// message id.
 ///

@@ -34,7 +34,7 @@ pub enum ConvertError {
         field: String,
         /// Value on the wire.
         value: String,
-        /// Why the id is invalid.
+        /// Reason the id is invalid.
         source: SourceIdError,
     },
     /// A tenant id breaks the tenant id rules.
@@ -94,7 +94,7 @@ pub enum ConvertError {
     Unexpected {
         /// Path of the field.
         field: String,
-        /// Why the field must be unset, as a clause such as `the method kind is FIDO2`.
+        /// Reason the field must be unset, as a clause such as `the method kind is FIDO2`.
         reason: &'static str,
     },
     /// A field differs from another field that must have the same value.

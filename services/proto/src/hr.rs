@@ -15,7 +15,7 @@ use crate::wire::{
     required_timestamp_from_proto, tenant_from_proto, timestamp_to_proto, uuid_from_proto,
 };
 
-/// What happened to a worker's employment.
+/// Kind of change to a worker's employment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HrEventType {
     /// A new worker was hired.
@@ -30,7 +30,7 @@ pub enum HrEventType {
     Correction,
 }
 
-/// How an HR event reached Rollcall.
+/// Channel through which an HR event reached Rollcall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HrEventSender {
     /// A webhook call from the HR system.
@@ -64,7 +64,7 @@ pub struct HrEvent {
     pub manager_employee_id: Option<String>,
     /// Instant Rollcall received the event.
     pub received_at: DateTime<Utc>,
-    /// How the event arrived.
+    /// Channel through which the event arrived.
     pub sender: HrEventSender,
     /// Worker record as of the event; its employee id equals [`HrEvent::employee_id`].
     pub worker: Option<Worker>,
@@ -159,10 +159,10 @@ pub fn hr_event_to_proto(event: &HrEvent) -> v1::HrEvent {
 ///
 /// # Errors
 ///
-/// A [`ConvertError`] naming the first invalid field: an invalid id, tenant or time zone,
-/// an unset required field, an empty `employee_id`, a `worker.employee_id` that differs
-/// from `employee_id`, or a `corrected_event_id` on an event that is not a correction
-/// (or its absence on one that is).
+/// A [`ConvertError`] naming the first invalid field. Such a field is an invalid id,
+/// tenant or time zone, an unset required field, an empty `employee_id`, or a
+/// `worker.employee_id` that differs from `employee_id`. A `corrected_event_id` is also
+/// invalid on an event that is not a correction, and missing on one that is.
 pub fn hr_event_from_proto(message: v1::HrEvent) -> Result<HrEvent, ConvertError> {
     let event_type = match enum_from_proto(message.r#type, "type")? {
         v1::HrEventType::Unspecified => return Err(ConvertError::missing("type")),

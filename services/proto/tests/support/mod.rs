@@ -27,8 +27,8 @@ pub fn optional_text() -> impl Strategy<Value = Option<String>> {
     option::of(text())
 }
 
-/// An instant from year 1 to year 9999, the range of `google.protobuf.Timestamp`, with
-/// nanoseconds and without leap seconds.
+/// Generates instants from year 1 to year 9999, the range of `google.protobuf.Timestamp`,
+/// with nanoseconds and without leap seconds.
 pub fn instant() -> impl Strategy<Value = DateTime<Utc>> {
     (-62_135_596_800i64..=253_402_300_799i64, 0u32..1_000_000_000)
         .prop_filter_map("in chrono's range", |(seconds, nanos)| {
@@ -268,7 +268,8 @@ prop_compose! {
 }
 
 prop_compose! {
-    /// A snapshot with up to `max_records` accounts, entitlements and memberships each.
+    /// Generates snapshots with up to `max_records` accounts, entitlements and memberships
+    /// each.
     pub fn snapshot(max_records: usize)(
         source in source_id(),
         collected_at in optional_instant(),
