@@ -1,0 +1,7 @@
+//! What every Rollcall service shares: layered typed configuration with secrets, JSON logs
+//! and OTLP traces, the ops HTTP server (`/metrics`, `/healthz`, `/readyz`) and graceful
+//! shutdown on SIGTERM.
+
+pub mod secret;
+
+pub use secret::Secret;
