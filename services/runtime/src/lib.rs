@@ -2,6 +2,8 @@
 //! and OTLP traces, the ops HTTP server (`/metrics`, `/healthz`, `/readyz`) and graceful
 //! shutdown on SIGTERM.
 
+pub mod config;
 pub mod secret;
 
+pub use config::{ConfigArgs, ConfigError, ConfigLoader, ConfigWarning, Loaded};
 pub use secret::Secret;
