@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod secret;
+pub mod telemetry;
 
 pub use config::{ConfigArgs, ConfigError, ConfigLoader, ConfigWarning, Loaded};
 pub use secret::Secret;
+pub use telemetry::{TelemetryConfig, TelemetryGuard, work_span};
