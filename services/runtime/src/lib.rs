@@ -4,8 +4,10 @@
 
 pub mod config;
 pub mod secret;
+pub mod shutdown;
 pub mod telemetry;
 
 pub use config::{ConfigArgs, ConfigError, ConfigLoader, ConfigWarning, Loaded};
 pub use secret::Secret;
+pub use shutdown::{Shutdown, ShutdownReport, Workers};
 pub use telemetry::{TelemetryConfig, TelemetryGuard, work_span};

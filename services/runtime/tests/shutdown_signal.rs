@@ -1,0 +1,57 @@
+//! SIGTERM, sent to this test process, triggers the shutdown and in-flight work completes.
+//! This file holds one test because a signal reaches every handler in the process.
+
+#![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rollcall_runtime::shutdown::{Shutdown, Workers};
+use tokio::sync::oneshot;
+
+fn send_signal(name: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(std::process::id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sigterm_triggers_shutdown_and_work_completes() {
+    let shutdown = Shutdown::new();
+    let listener = shutdown.listen_for_signals().unwrap();
+    let completed = Arc::new(AtomicBool::new(false));
+    let (started_sender, started) = oneshot::channel();
+    let (release, released) = oneshot::channel::<()>();
+
+    let mut workers = Workers::new(&shutdown);
+    workers.spawn("snapshot", {
+        let shutdown = shutdown.clone();
+        let completed = Arc::clone(&completed);
+        async move {
+            // One unit of work, in flight when the signal arrives.
+            started_sender.send(()).unwrap();
+            released.await.unwrap();
+            completed.store(true, Ordering::SeqCst);
+            shutdown.triggered().await;
+            Ok(())
+        }
+    });
+    let run = tokio::spawn(workers.run(Duration::from_secs(30)));
+    started.await.unwrap();
+
+    send_signal("TERM");
+    listener.await.unwrap();
+    assert!(shutdown.is_triggered());
+    assert!(!completed.load(Ordering::SeqCst));
+    release.send(()).unwrap();
+    let report = run.await.unwrap();
+
+    assert!(shutdown.is_triggered());
+    assert!(completed.load(Ordering::SeqCst));
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.finished, vec!["snapshot".to_owned()]);
+}
