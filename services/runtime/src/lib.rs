@@ -3,11 +3,13 @@
 //! shutdown on SIGTERM.
 
 pub mod config;
+pub mod ops;
 pub mod secret;
 pub mod shutdown;
 pub mod telemetry;
 
 pub use config::{ConfigArgs, ConfigError, ConfigLoader, ConfigWarning, Loaded};
+pub use ops::{OpsConfig, OpsServer, Readiness};
 pub use secret::Secret;
 pub use shutdown::{Shutdown, ShutdownReport, Workers};
 pub use telemetry::{TelemetryConfig, TelemetryGuard, work_span};

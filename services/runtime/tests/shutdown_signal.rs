@@ -1,4 +1,5 @@
-//! SIGTERM, sent to this test process, triggers the shutdown and in-flight work completes.
+//! SIGTERM, sent to this test process, triggers the shutdown: the ops server stops and
+//! in-flight work completes.
 //! This file holds one test because a signal reaches every handler in the process.
 
 #![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]
@@ -7,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use prometheus_client::registry::Registry;
+use rollcall_runtime::ops::{OpsServer, Readiness};
 use rollcall_runtime::shutdown::{Shutdown, Workers};
 use tokio::sync::oneshot;
 
@@ -22,7 +25,7 @@ fn send_signal(name: &str) {
 #[tokio::test]
 async fn sigterm_triggers_shutdown_and_work_completes() {
     let shutdown = Shutdown::new();
-    let listener = shutdown.listen_for_signals().unwrap();
+    let signals = shutdown.listen_for_signals().unwrap();
     let completed = Arc::new(AtomicBool::new(false));
     let (started_sender, started) = oneshot::channel();
     let (release, released) = oneshot::channel::<()>();
@@ -41,11 +44,20 @@ async fn sigterm_triggers_shutdown_and_work_completes() {
         }
     });
     let run = tokio::spawn(workers.run(Duration::from_secs(30)));
+    let ops = OpsServer::new(Registry::default(), Readiness::new(), &shutdown);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops_address = listener.local_addr().unwrap();
+    let ops_server = tokio::spawn(ops.serve(listener));
     started.await.unwrap();
 
     send_signal("TERM");
-    listener.await.unwrap();
+    signals.await.unwrap();
     assert!(shutdown.is_triggered());
+    ops_server.await.unwrap().unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(ops_address).await.is_err(),
+        "the ops server still listens"
+    );
     assert!(!completed.load(Ordering::SeqCst));
     release.send(()).unwrap();
     let report = run.await.unwrap();
