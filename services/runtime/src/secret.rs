@@ -11,7 +11,7 @@ use zeroize::Zeroize;
 /// the name as an ordinary newtype.
 pub(crate) const SECRET_NEWTYPE: &str = "rollcall_runtime::Secret";
 
-/// What `Debug` and `Display` print in place of a secret.
+/// The text that `Debug` and `Display` print in place of a secret.
 pub const REDACTED: &str = "[redacted]";
 
 /// A secret as text or bytes.

@@ -346,3 +346,68 @@ fn map_fields_accept_any_key() {
     let actual: Vec<(&str, u32)> = config.limits.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(actual, expected);
 }
+
+#[test]
+fn shared_sections_load_from_env() {
+    use rollcall_runtime::{OpsConfig, ShutdownConfig, TelemetryConfig};
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Shared {
+        #[serde(default)]
+        telemetry: TelemetryConfig,
+        #[serde(default)]
+        ops: OpsConfig,
+        #[serde(default)]
+        shutdown: ShutdownConfig,
+    }
+    let env = [
+        ("ROLLCALL_TELEMETRY__LEVEL", "debug"),
+        ("ROLLCALL_TELEMETRY__OTLP__ENDPOINT", "otel-collector.monitoring:4317"),
+        ("ROLLCALL_TELEMETRY__OTLP__SAMPLE_RATIO", "0.25"),
+        ("ROLLCALL_OPS__LISTEN", "127.0.0.1:9191"),
+        ("ROLLCALL_SHUTDOWN__GRACE_PERIOD_SECONDS", "10"),
+    ];
+    let config: Shared = ConfigLoader::new().env(env).load().unwrap().config;
+    assert_eq!(config.telemetry.level.as_deref(), Some("debug"));
+    let otlp = config.telemetry.otlp.unwrap();
+    assert_eq!(otlp.endpoint, "otel-collector.monitoring:4317");
+    assert_eq!(otlp.sample_ratio, 0.25);
+    assert_eq!(otlp.timeout_seconds, 10);
+    assert!(!otlp.insecure);
+    assert_eq!(config.ops.listen, "127.0.0.1:9191".parse().unwrap());
+    assert_eq!(config.shutdown.grace_period_seconds, 10);
+}
+
+#[test]
+fn config_args_parse_and_load() {
+    use clap::Parser;
+    use rollcall_runtime::ConfigArgs;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: ConfigArgs,
+    }
+    let file = write_file(BASE);
+    let path = file.path().to_str().unwrap();
+    let cli = Cli::try_parse_from([
+        "engine",
+        "--config",
+        path,
+        "--set",
+        "nats.max_reconnects=7",
+        "--set",
+        "log.level=warn",
+    ])
+    .unwrap();
+
+    let config: ServiceConfig =
+        ConfigLoader::from_args(&cli.config).env(no_env()).load().unwrap().config;
+
+    assert_eq!(config.nats.max_reconnects, 7);
+    assert_eq!(config.log.level.as_deref(), Some("warn"));
+    let debug = format!("{:?}", cli.config);
+    assert!(debug.contains("nats.max_reconnects"), "{debug}");
+    assert!(!debug.contains("=7"), "{debug}");
+}

@@ -24,7 +24,7 @@ use tower::ServiceExt;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A readiness check that passes while its flag is set.
+/// Builds a readiness check that passes while `flag` is set.
 fn flag_check(
     flag: &Arc<AtomicBool>,
 ) -> impl Fn() -> std::future::Ready<Result<(), CheckFailure>> + Send + Sync + 'static {
@@ -168,8 +168,8 @@ async fn server_stops_on_shutdown() {
     shutdown.trigger();
     server.await.unwrap().unwrap();
 
-    let refused = tokio::net::TcpStream::connect(address).await;
-    assert!(refused.is_err(), "the listener is still open");
+    let connection = tokio::net::TcpStream::connect(address).await;
+    assert!(connection.is_err(), "the listener is still open");
 }
 
 #[tokio::test]
@@ -190,10 +190,10 @@ async fn readyz_fails_once_shutting_down() {
 
 #[tokio::test]
 async fn bind_error_names_address() {
-    let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = OpsConfig { listen: taken.local_addr().unwrap() };
+    let occupied = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = OpsConfig { listen: occupied.local_addr().unwrap() };
     let error = OpsServer::bind(&config).await.unwrap_err();
-    assert!(error.to_string().contains(&taken.local_addr().unwrap().to_string()), "{error}");
+    assert!(error.to_string().contains(&occupied.local_addr().unwrap().to_string()), "{error}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! SIGINT (Ctrl-C), sent to this test process, triggers the shutdown. This file holds one
+//! SIGINT (Ctrl-C), sent to this test process, triggers the shutdown. The file contains one
 //! test because a signal reaches every handler in the process.
 
 #![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]

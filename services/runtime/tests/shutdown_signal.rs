@@ -1,6 +1,6 @@
-//! SIGTERM, sent to this test process, triggers the shutdown: the ops server stops and
-//! in-flight work completes.
-//! This file holds one test because a signal reaches every handler in the process.
+//! SIGTERM, sent to this test process, triggers the shutdown. The ops server stops and
+//! in-flight work completes. The file contains one test because a signal reaches every
+//! handler in the process.
 
 #![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]
 

@@ -11,8 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 
 const GRACE: Duration = Duration::from_secs(30);
 
-/// A worker that takes jobs from `jobs` until shutdown; a job, once started, runs to its
-/// end even if shutdown is triggered meanwhile.
+/// Runs jobs from `jobs` until shutdown. A job, once started, runs to its end even if
+/// shutdown is triggered meanwhile.
 async fn job_worker(
     shutdown: Shutdown,
     mut jobs: mpsc::Receiver<oneshot::Receiver<()>>,

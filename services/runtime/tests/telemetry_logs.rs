@@ -173,7 +173,7 @@ async fn trace_ids_in_log_match_exported_span() {
     assert_eq!(trace_id.len(), 32, "{trace_id}");
     assert_eq!(span_id.len(), 16, "{span_id}");
 
-    // `shutdown` returns after the collector answered the export call.
+    // `shutdown` returns after the collector has replied to the export call.
     let spans = collector.spans();
     assert_eq!(spans.len(), 1, "{spans:?}");
     let exported = spans.first().unwrap();

@@ -35,10 +35,10 @@ impl FieldValue {
 
 /// Matches each key of a mapping to a field of the struct being deserialized.
 ///
-/// A key is a field's name; or, set by an environment variable, a field's name in another
-/// case; or a field's name plus `_file`, which names the file of a secret. Any other key
-/// is an error, except a variable shaped like a Kubernetes Service variable. When a secret
-/// is set both ways, the higher layer wins, and in the same layer it is an error.
+/// A key matches a field when it is the field's name, or the name in another case if an
+/// environment variable set it, or the name plus `_file`, which names a secret's file.
+/// Any other key is an error, unless it is shaped like a Kubernetes Service variable.
+/// When a secret is set both ways, the higher layer wins. Both in one layer is an error.
 pub(crate) fn plan_struct(
     entries: Vec<(String, Node)>,
     fields: &'static [&'static str],

@@ -2,7 +2,7 @@
 //!
 //! It rejects unknown keys itself, from the field list that serde's derive passes to
 //! `deserialize_struct`, because only here is the key's origin still known. The same list
-//! tells `<key>_file` (a secret read from a file) apart from an unknown key.
+//! separates `<key>_file` (a secret read from a file) from an unknown key.
 
 use std::cell::RefCell;
 

@@ -30,7 +30,7 @@ pub enum ConfigError {
         path: PathBuf,
         /// The 1-based line, 0 when the parser gave none.
         line: usize,
-        /// What is wrong.
+        /// The problem found.
         reason: String,
     },
     /// An environment variable with the `ROLLCALL_` prefix does not name a key, is not
@@ -39,7 +39,7 @@ pub enum ConfigError {
     EnvVar {
         /// The variable's name.
         var: String,
-        /// What is wrong and what to do.
+        /// The problem and its fix.
         reason: String,
     },
     /// A `--set` flag is not `KEY.PATH=VALUE`.
@@ -47,7 +47,7 @@ pub enum ConfigError {
     Flag {
         /// The flag's key part, or the whole argument when it has no `=`.
         key: String,
-        /// What is wrong and what to do.
+        /// The problem and its fix.
         reason: String,
     },
     /// A key that the service's configuration does not have.
@@ -57,25 +57,25 @@ pub enum ConfigError {
     UnknownKey {
         /// The full dotted key.
         key: String,
-        /// Where it was set.
+        /// The layer and place that set it.
         origin: Origin,
     },
     /// A required key that no layer sets.
-    #[error("missing key `{key}`; set it in the configuration file{how}")]
+    #[error("missing key `{key}`; set it in the configuration file{other_ways}")]
     MissingKey {
         /// The full dotted key.
         key: String,
         /// The other ways to set it, already phrased (`, as ROLLCALL_X, or with --set x=...`).
-        how: String,
+        other_ways: String,
     },
     /// A value of the wrong type or form.
     #[error("invalid value for `{key}` in {origin}: {reason}")]
     InvalidValue {
         /// The full dotted key.
         key: String,
-        /// Where it was set.
+        /// The layer and place that set it.
         origin: Origin,
-        /// What the key expects, from the parser or from the field's type.
+        /// The expected form, from the parser or from the field's type.
         reason: String,
     },
     /// A secret is set both inline and as `<key>_file` in the same layer.
@@ -85,7 +85,7 @@ pub enum ConfigError {
     SecretConflict {
         /// The secret's full dotted key.
         key: String,
-        /// Where the `_file` form was set.
+        /// The layer and place that set the `_file` form.
         origin: Origin,
     },
     /// A secret file is missing or unreadable.
@@ -98,12 +98,12 @@ pub enum ConfigError {
         key: String,
         /// The file's path as configured.
         path: PathBuf,
-        /// Where the path was set.
+        /// The layer and place that set the path.
         origin: Origin,
         /// The operating system's error, which never contains the file's content.
         error: io::Error,
     },
-    /// A secret file is empty, or holds only a newline.
+    /// A secret file is empty, or contains only a newline.
     #[error(
         "the file of secret `{key}` at `{path}` (set by {origin}) is empty; write the secret into it",
         path = path.display()
@@ -113,7 +113,7 @@ pub enum ConfigError {
         key: String,
         /// The file's path as configured.
         path: PathBuf,
-        /// Where the path was set.
+        /// The layer and place that set the path.
         origin: Origin,
     },
     /// A `<key>_file` form used for a key that is not a secret.
@@ -123,7 +123,7 @@ pub enum ConfigError {
     NotASecret {
         /// The full dotted key without `_file`.
         key: String,
-        /// Where the `_file` form was set.
+        /// The layer and place that set the `_file` form.
         origin: Origin,
     },
 }
@@ -131,11 +131,11 @@ pub enum ConfigError {
 impl ConfigError {
     /// Builds a `MissingKey` error, listing the environment variable and flag that set it.
     pub(crate) fn missing(path: &KeyPath) -> ConfigError {
-        let how = match path.env_var() {
+        let other_ways = match path.env_var() {
             Some(var) => format!(", as `{var}`, or with `--set {path}=...`"),
             None => format!(" or with `--set {path}=...`"),
         };
-        ConfigError::MissingKey { key: path.to_string(), how }
+        ConfigError::MissingKey { key: path.to_string(), other_ways }
     }
 }
 
@@ -168,7 +168,7 @@ impl DeError {
         }
     }
 
-    /// Returns the finished error; an error that no value located is reported on the root.
+    /// Returns the finished error. An error that no value located is reported on the root.
     pub(crate) fn into_config_error(self) -> ConfigError {
         match self.locate(&KeyPath::default(), &Origin::Defaults) {
             DeError::Located(error) => *error,

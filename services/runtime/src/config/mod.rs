@@ -9,8 +9,8 @@
 //! 3. flags `--set KEY.PATH=VALUE`, repeatable, the last one for a key winning.
 //!
 //! Mappings merge key by key, and any other value replaces the earlier one. Values from
-//! the environment and flags are typed by the field they set; a list or mapping there is
-//! written in YAML flow syntax (`[a, b]`, `{k: v}`).
+//! the environment and flags take the type of the field they set. A list or mapping there
+//! is written in YAML flow syntax (`[a, b]`, `{k: v}`).
 //!
 //! Every key of every struct is checked, with or without `#[serde(deny_unknown_fields)]`:
 //! an unknown key is an error that names the key and the file line, variable or flag that
@@ -81,7 +81,7 @@ pub enum ConfigWarning {
     InlineSecret {
         /// The secret's full dotted key.
         key: String,
-        /// Where it was set.
+        /// The layer and place that set it.
         origin: Origin,
     },
 }

@@ -61,7 +61,7 @@ impl Node {
     }
 }
 
-/// What to do when a path is inserted where a layer already has a value.
+/// The policy for inserting a path where the layer already has a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnDuplicate {
     /// Keep the later value (repeated `--set` flags).

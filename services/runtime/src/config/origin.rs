@@ -1,4 +1,4 @@
-//! Where a configuration value came from, so that every error can point at the layer, and
+//! The origin of a configuration value, so that every error can point at the layer, and
 //! the line or variable, to change.
 
 use std::fmt;
@@ -29,7 +29,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    /// The layer's precedence: a value from a higher rank replaces one from a lower rank.
+    /// Returns the layer's precedence. A value from a higher rank replaces one from a lower rank.
     pub(crate) fn rank(&self) -> u8 {
         match self {
             Origin::Defaults => 0,

@@ -1,5 +1,5 @@
-//! Reads scalar text as the YAML 1.2 core schema does, for fields whose type asks for a
-//! boolean or a number, and for fields of any type (`deserialize_any`).
+//! Scalar parsing by the YAML 1.2 core schema, for fields whose type expects a boolean or
+//! a number, and for fields of any type (`deserialize_any`).
 
 /// Reads `true` or `false` in the three spellings the core schema allows.
 pub(crate) fn parse_bool(text: &str) -> Option<bool> {

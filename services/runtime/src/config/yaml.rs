@@ -23,7 +23,7 @@ pub(crate) struct YamlError {
     pub(crate) line: usize,
     /// 1-based column, 0 when the parser gave none.
     pub(crate) column: usize,
-    /// What is wrong, as a lowercase clause.
+    /// The problem, as a lowercase clause.
     pub(crate) reason: String,
 }
 

@@ -26,7 +26,7 @@ use readiness::CheckLabel;
 /// writes and Prometheus scrapes.
 pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Where the ops server listens.
+/// The ops server's listen address.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpsConfig {
@@ -88,7 +88,7 @@ pub struct OpsServer {
 }
 
 impl OpsServer {
-    /// Creates the server. `registry` holds the service's metrics; this adds
+    /// Creates the server. `registry` contains the service's metrics, and the server adds
     /// `readiness_check_failures_total{check}` to it. `/readyz` fails once `shutdown` is
     /// triggered, and [`OpsServer::serve`] returns then.
     pub fn new(mut registry: Registry, readiness: Readiness, shutdown: &Shutdown) -> OpsServer {

@@ -12,8 +12,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use serde::Serialize;
 
-/// Why a readiness check failed. The reason is logged, never sent in the `/readyz`
-/// response, so it may name hosts and errors; it must still not contain a secret.
+/// The reason a readiness check failed. It is logged and never sent in the `/readyz`
+/// response, so it may name hosts and errors, but it must not contain a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckFailure {
     reason: String,
@@ -70,7 +70,7 @@ pub enum CheckStatus {
     Ok,
     /// The check returned a failure.
     Failed,
-    /// The check did not answer within its timeout.
+    /// The check did not complete within its timeout.
     TimedOut,
 }
 
@@ -79,7 +79,7 @@ pub enum CheckStatus {
 pub struct CheckResult {
     /// The check's name.
     pub name: String,
-    /// How it ended.
+    /// The check's outcome.
     pub status: CheckStatus,
 }
 

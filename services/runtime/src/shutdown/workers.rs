@@ -20,7 +20,7 @@ pub struct WorkerFailure {
     pub reason: String,
 }
 
-/// How the workers ended.
+/// The outcome of every worker after a shutdown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShutdownReport {
     /// The worker that ended before shutdown was triggered and so triggered it.

@@ -2,8 +2,8 @@
 //! OpenTelemetry trace and span ids at the top level, where log stores index them.
 //!
 //! tracing-subscriber's own JSON format nests span fields under `span` and `spans` and
-//! cannot add the OpenTelemetry ids, so this format replaces it; span fields are still
-//! recorded by its `JsonFields`.
+//! cannot add the OpenTelemetry ids, so this format replaces it. Its `JsonFields` still
+//! records the span fields.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -52,9 +52,9 @@ impl JsonFormat {
 
     /// Returns the OpenTelemetry trace and span ids of a span, in lowercase hex.
     ///
-    /// Asking for them starts the OpenTelemetry span if it has not started yet, after
-    /// which `OpenTelemetrySpanExt::set_parent` no longer applies; set a span's remote
-    /// parent before logging inside it.
+    /// Reading them starts the OpenTelemetry span if it has not started yet. After that
+    /// `OpenTelemetrySpanExt::set_parent` no longer applies, so set a span's remote parent
+    /// before logging inside it.
     fn otel_ids(&self, id: &tracing::span::Id) -> Option<(String, String)> {
         let dispatch = self.dispatch.get()?.upgrade()?;
         let context = tracing_opentelemetry::get_otel_context(id, &dispatch)?;

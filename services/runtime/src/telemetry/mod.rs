@@ -37,7 +37,7 @@ pub struct TelemetryConfig {
     pub otlp: Option<OtlpConfig>,
 }
 
-/// Where and how to export traces.
+/// The trace export settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtlpConfig {
@@ -104,7 +104,7 @@ pub enum TelemetryError {
     InvalidEndpoint {
         /// The endpoint as configured.
         endpoint: String,
-        /// What is wrong.
+        /// The problem found.
         reason: String,
     },
     /// A plain-text endpoint on another host, without `insecure: true`.

@@ -11,7 +11,7 @@ use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 
 use super::{OtlpConfig, TelemetryError};
 
-/// How the exporter connects to the collector.
+/// The exporter's connection to the collector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Transport {
     /// gRPC over TLS, verified against the Mozilla roots and `ca_file`.
@@ -68,8 +68,8 @@ fn is_loopback(host: &str) -> bool {
 /// Builds the tracer provider that batches spans and sends them to the collector.
 ///
 /// The gRPC channel connects lazily, on the first export, so this succeeds while the
-/// collector is down; failed exports are reported by the OpenTelemetry SDK, not here.
-/// Must be called inside a tokio runtime, which the channel's background task runs on.
+/// collector is down. The OpenTelemetry SDK handles failed exports, not this function.
+/// It must run inside a tokio runtime, because the channel's background task runs there.
 pub(crate) fn build_provider(
     service: &str,
     config: &OtlpConfig,

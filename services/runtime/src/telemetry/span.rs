@@ -6,9 +6,9 @@ use tracing::field::Empty;
 
 /// Opens the span for one unit of work.
 ///
-/// The span is named `work` and carries `work` (the kind, such as `entra_sync`), and
-/// `tenant` and `source` when given; every log line inside it has these fields, and the
-/// exported trace is named after the kind. A `work_id` field is declared empty, for the
+/// The span is named `work`. It carries `work` (the kind, such as `entra_sync`), and
+/// `tenant` and `source` when given, so every log line inside it has these fields. The
+/// exported span is named after the kind. The `work_id` field starts empty, for the
 /// caller to fill with `span.record("work_id", id)` once the id is known.
 ///
 /// Never record request bodies, return values or workforce data on it: log lines and

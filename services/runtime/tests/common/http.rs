@@ -13,7 +13,7 @@ pub struct Response {
     pub body: String,
 }
 
-/// Sends `GET path` and reads the whole response (the request asks the server to close).
+/// Sends `GET path` with `Connection: close` and reads the whole response.
 pub async fn get(address: SocketAddr, path: &str) -> Response {
     let mut stream = TcpStream::connect(address).await.unwrap();
     let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
