@@ -1,0 +1,49 @@
+//! Rollcall's system of record in PostgreSQL: source snapshots with their cursors, findings
+//! with first seen, last seen and resolved, a hash-chained audit log per tenant, HR events
+//! and the ids of processed messages.
+//!
+//! Tenant isolation is enforced by the database. Every table has row-level security
+//! enabled and forced, with a policy on the transaction setting `rollcall.tenant_id`. The
+//! store connects as a runtime role that does not own the tables and refuses to start as
+//! any role that row-level security does not restrict. In Rust, tenant rows are reachable
+//! only through a [`TenantScope`], which sets the tenant at the start of each transaction.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use rollcall_core::TenantId;
+//! use rollcall_store::{Store, StoreOptions};
+//!
+//! let url = "postgres://rollcall_app@127.0.0.1/rollcall";
+//! let store = Store::connect(url, &StoreOptions::default()).await?;
+//! let tenant = TenantId::new("harborview")?;
+//! let data = store.tenant(&tenant).load_tenant_data().await?;
+//! println!("{} sources", data.sources.len());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `docs/services/store.md` describes the schema, the roles and the audit hash format.
+
+mod audit;
+mod cursor;
+mod error;
+mod events;
+mod findings;
+mod guard;
+mod json;
+mod retention;
+mod scope;
+mod snapshots;
+mod store;
+mod tenants;
+mod time;
+
+pub use audit::{AuditEntry, AuditRecord, BreakKind, ChainBreak, ChainVerification, STORE_ACTOR};
+pub use error::StoreError;
+pub use findings::{FindingDiff, FindingStatus, StoredFinding};
+pub use guard::RoleError;
+pub use retention::RetentionReport;
+pub use scope::TenantScope;
+pub use snapshots::{ApplyOutcome, SnapshotMeta, SourceState};
+pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};
+pub use tenants::TenantProfile;

@@ -1,0 +1,238 @@
+//! Applying source snapshots and HR rosters, each atomically with its cursor check, and
+//! loading the latest of each source back into the tenant's data.
+
+mod content;
+mod load;
+
+use chrono::{DateTime, Utc};
+use rollcall_core::model::{HrSnapshot, SourceId, SourceKind, SourceSnapshot};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::cursor::{Cursor, Decision, decide};
+use crate::error::StoreError;
+use crate::scope::TenantScope;
+use crate::time::to_micros;
+use content::ContentColumns;
+
+/// What the engine knows about a snapshot besides its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotMeta {
+    /// The snapshot id the connector gave it.
+    pub snapshot_id: Uuid,
+    /// When the data was read from the source: the snapshot's own `collected_at`, or the
+    /// time the engine received it when the snapshot has none. Kept to the microsecond.
+    pub collected_at: DateTime<Utc>,
+    /// The JetStream stream sequence of the message that completed the snapshot.
+    pub stream_sequence: u64,
+}
+
+/// The cursor of the snapshot last applied for one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceState {
+    /// The source; [`SourceId::hr`] for the HR roster.
+    pub source: SourceId,
+    /// The id of the applied snapshot.
+    pub snapshot_id: Uuid,
+    /// Its content hash: the `rollcall-proto` wire hash for a directory snapshot.
+    pub content_sha256: [u8; 32],
+    /// Its collection time, from [`SnapshotMeta::collected_at`].
+    pub collected_at: DateTime<Utc>,
+    /// Its stream sequence.
+    pub stream_sequence: u64,
+    /// When the store applied it, by the database clock.
+    pub applied_at: DateTime<Utc>,
+}
+
+/// The result of applying a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// The snapshot replaced the source's previous one.
+    Applied,
+    /// The snapshot is the one already applied (same id, or same collection time and
+    /// content). Nothing changed.
+    Duplicate,
+    /// The snapshot is older than the one applied. Nothing changed.
+    Stale {
+        /// The cursor that made it stale.
+        current: SourceState,
+    },
+}
+
+impl TenantScope<'_> {
+    /// Replaces the stored snapshot of `snapshot.source` unless a newer or equal one was
+    /// applied, in one transaction with the cursor check. The HR source is rejected here:
+    /// apply its workers with [`TenantScope::apply_hr_roster`].
+    pub async fn apply_source_snapshot(
+        &self,
+        snapshot: &SourceSnapshot,
+        meta: &SnapshotMeta,
+    ) -> Result<ApplyOutcome, StoreError> {
+        if snapshot.source.kind() == SourceKind::Hr {
+            return Err(StoreError::HrAsDirectory { source_id: snapshot.source.to_string() });
+        }
+        let columns = content::directory_columns(snapshot)?;
+        let hash = content::directory_hash(snapshot);
+        self.apply(&snapshot.source, snapshot.collected_at, meta, hash, columns).await
+    }
+
+    /// Replaces the stored HR roster, with the same cursor check as a source snapshot.
+    /// The roster is kept under the source id `hr`.
+    pub async fn apply_hr_roster(
+        &self,
+        roster: &HrSnapshot,
+        meta: &SnapshotMeta,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let columns = content::roster_columns(roster)?;
+        let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
+        let hash = content::roster_hash(roster, workers);
+        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns).await
+    }
+
+    async fn apply(
+        &self,
+        source: &SourceId,
+        own_collected_at: Option<DateTime<Utc>>,
+        meta: &SnapshotMeta,
+        content_sha256: [u8; 32],
+        columns: ContentColumns,
+    ) -> Result<ApplyOutcome, StoreError> {
+        const OPERATION: &str = "apply a snapshot";
+        let incoming = Cursor {
+            snapshot_id: meta.snapshot_id,
+            content_sha256,
+            collected_at: to_micros(meta.collected_at),
+            stream_sequence: i64::try_from(meta.stream_sequence)
+                .map_err(|_| StoreError::SequenceOutOfRange(meta.stream_sequence))?,
+        };
+        let source_text = source.to_string();
+        let mut tx = self.begin(OPERATION).await?;
+
+        // The first snapshot of a source inserts its cursor. Otherwise the existing row is
+        // locked, so concurrent applies of one source are decided one after the other.
+        let inserted = sqlx::query(
+            "INSERT INTO rollcall.source_state \
+               (tenant_id, source, snapshot_id, content_sha256, collected_at, stream_sequence, \
+                applied_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, now()) \
+             ON CONFLICT (tenant_id, source) DO NOTHING",
+        )
+        .bind(self.tenant_str())
+        .bind(&source_text)
+        .bind(incoming.snapshot_id)
+        .bind(incoming.content_sha256.as_slice())
+        .bind(incoming.collected_at)
+        .bind(incoming.stream_sequence)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?
+        .rows_affected()
+            == 1;
+
+        if !inserted {
+            let row = sqlx::query(
+                "SELECT source, snapshot_id, content_sha256, collected_at, stream_sequence, \
+                        applied_at \
+                 FROM rollcall.source_state WHERE tenant_id = $1 AND source = $2 FOR UPDATE",
+            )
+            .bind(self.tenant_str())
+            .bind(&source_text)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?;
+            let current = self.source_state(&row)?;
+            let current_cursor = Cursor {
+                snapshot_id: current.snapshot_id,
+                content_sha256: current.content_sha256,
+                collected_at: current.collected_at,
+                stream_sequence: i64::try_from(current.stream_sequence).unwrap_or(i64::MAX),
+            };
+            match decide(&current_cursor, &incoming) {
+                Decision::Duplicate => return Ok(ApplyOutcome::Duplicate),
+                Decision::Stale => return Ok(ApplyOutcome::Stale { current }),
+                Decision::Apply => {}
+            }
+            sqlx::query(
+                "UPDATE rollcall.source_state \
+                 SET snapshot_id = $3, content_sha256 = $4, collected_at = $5, \
+                     stream_sequence = $6, applied_at = now() \
+                 WHERE tenant_id = $1 AND source = $2",
+            )
+            .bind(self.tenant_str())
+            .bind(&source_text)
+            .bind(incoming.snapshot_id)
+            .bind(incoming.content_sha256.as_slice())
+            .bind(incoming.collected_at)
+            .bind(incoming.stream_sequence)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?;
+        }
+
+        self.write_content(&mut tx, &source_text, meta.snapshot_id, own_collected_at, columns)
+            .await?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(ApplyOutcome::Applied)
+    }
+
+    async fn write_content(
+        &self,
+        tx: &mut PgConnection,
+        source: &str,
+        snapshot_id: Uuid,
+        own_collected_at: Option<DateTime<Utc>>,
+        columns: ContentColumns,
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "write a snapshot's content";
+        sqlx::query(
+            "INSERT INTO rollcall.source_snapshots \
+               (tenant_id, source, snapshot_id, kind, collected_at, settings, accounts, \
+                entitlements, memberships, workers) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (tenant_id, source) DO UPDATE \
+             SET snapshot_id = EXCLUDED.snapshot_id, kind = EXCLUDED.kind, \
+                 collected_at = EXCLUDED.collected_at, settings = EXCLUDED.settings, \
+                 accounts = EXCLUDED.accounts, entitlements = EXCLUDED.entitlements, \
+                 memberships = EXCLUDED.memberships, workers = EXCLUDED.workers",
+        )
+        .bind(self.tenant_str())
+        .bind(source)
+        .bind(snapshot_id)
+        .bind(columns.kind)
+        .bind(own_collected_at.map(to_micros))
+        .bind(columns.settings)
+        .bind(columns.accounts)
+        .bind(columns.entitlements)
+        .bind(columns.memberships)
+        .bind(columns.workers)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        Ok(())
+    }
+
+    /// Reads a `source_state` row.
+    fn source_state(&self, row: &sqlx::postgres::PgRow) -> Result<SourceState, StoreError> {
+        const OPERATION: &str = "read a source cursor";
+        let source_text: String = row.try_get("source").map_err(self.db(OPERATION))?;
+        let corrupt = |reason: String| StoreError::CorruptRow {
+            table: "source_state",
+            key: format!("{}/{source_text}", self.tenant_str()),
+            reason,
+        };
+        let source = source_text.parse::<SourceId>().map_err(|e| corrupt(e.to_string()))?;
+        let hash: Vec<u8> = row.try_get("content_sha256").map_err(self.db(OPERATION))?;
+        let content_sha256 = <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| corrupt(format!("the content hash has {} bytes, not 32", hash.len())))?;
+        let sequence: i64 = row.try_get("stream_sequence").map_err(self.db(OPERATION))?;
+        Ok(SourceState {
+            source,
+            snapshot_id: row.try_get("snapshot_id").map_err(self.db(OPERATION))?,
+            content_sha256,
+            collected_at: row.try_get("collected_at").map_err(self.db(OPERATION))?,
+            stream_sequence: u64::try_from(sequence)
+                .map_err(|_| corrupt(format!("the stream sequence `{sequence}` is negative")))?,
+            applied_at: row.try_get("applied_at").map_err(self.db(OPERATION))?,
+        })
+    }
+}
