@@ -1,0 +1,191 @@
+//! The start-up check of the runtime role, and start-up against a server that is down.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use rollcall_store::{RoleError, Store, StoreError, StoreOptions};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{AssertSqlSafe, PgPool};
+use support::{MIGRATOR, TestDb};
+
+/// A pool of the superuser that switches every connection to `role` with SET ROLE, so the
+/// store sees `role` as `current_user` without the role needing a login.
+async fn pool_switched_to(db: &TestDb, role: &str) -> PgPool {
+    let admin = db.options_as(support::admin_options().get_username());
+    let statement = format!("SET ROLE {role}");
+    PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |connection, _| {
+            let statement = statement.clone();
+            Box::pin(async move {
+                sqlx::query(AssertSqlSafe(statement)).execute(connection).await?;
+                Ok(())
+            })
+        })
+        .connect_with(admin)
+        .await
+        .unwrap()
+}
+
+fn role_error(result: Result<Store, StoreError>) -> RoleError {
+    match result {
+        Err(StoreError::Role(error)) => error,
+        Err(other) => panic!("expected a role error, got {other}"),
+        Ok(_) => panic!("the store accepted a role it must refuse"),
+    }
+}
+
+#[tokio::test]
+async fn runtime_role_accepted() {
+    let db = TestDb::create().await;
+    let pool = db.pool_as(support::APP).await;
+
+    assert!(Store::from_pool(pool).await.is_ok());
+}
+
+#[tokio::test]
+async fn superuser_refused() {
+    let db = TestDb::create().await;
+
+    let error = role_error(Store::from_pool(db.admin_pool().await).await);
+
+    assert!(matches!(&error, RoleError::Superuser { .. }), "{error}");
+    assert!(error.to_string().contains("connect as the runtime role `rollcall_app`"), "{error}");
+}
+
+#[tokio::test]
+async fn owner_refused() {
+    let db = TestDb::create().await;
+
+    let error = role_error(Store::from_pool(db.pool_as(MIGRATOR).await).await);
+
+    match error {
+        RoleError::OwnsTable { role, owner, .. } => {
+            assert_eq!(role, MIGRATOR);
+            assert_eq!(owner, MIGRATOR);
+        }
+        other => panic!("expected an owner error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn member_of_owner_refused() {
+    let mut db = TestDb::create().await;
+    let member = db.create_test_role("NOSUPERUSER NOBYPASSRLS").await;
+    let admin = db.admin_pool().await;
+    sqlx::query(AssertSqlSafe(format!("GRANT {MIGRATOR} TO {member}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let error = role_error(Store::from_pool(pool_switched_to(&db, &member).await).await);
+
+    match error {
+        RoleError::OwnsTable { role, owner, .. } => {
+            assert_eq!(role, member);
+            assert_eq!(owner, MIGRATOR);
+        }
+        other => panic!("expected an owner error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn bypassrls_role_refused() {
+    let mut db = TestDb::create().await;
+    let support_role = db.create_test_role("NOSUPERUSER BYPASSRLS").await;
+
+    let error = role_error(Store::from_pool(pool_switched_to(&db, &support_role).await).await);
+
+    match error {
+        RoleError::BypassRls { role } => assert_eq!(role, support_role),
+        other => panic!("expected a BYPASSRLS error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn unforced_table_refused() {
+    let db = TestDb::create().await;
+    let admin = db.admin_pool().await;
+    sqlx::query("ALTER TABLE rollcall.hr_events NO FORCE ROW LEVEL SECURITY")
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let error = role_error(Store::from_pool(db.pool_as(support::APP).await).await);
+
+    match error {
+        RoleError::RlsOff { table, enabled, forced } => {
+            assert_eq!(table, "hr_events");
+            assert!(enabled);
+            assert!(!forced);
+        }
+        other => panic!("expected an RLS error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn unmigrated_database_refused() {
+    let db = TestDb::create().await;
+    let admin = db.admin_pool().await;
+    sqlx::query("DROP SCHEMA rollcall CASCADE").execute(&admin).await.unwrap();
+
+    let error = role_error(Store::from_pool(db.pool_as(support::APP).await).await);
+
+    assert!(matches!(error, RoleError::NotMigrated), "{error}");
+}
+
+/// A loopback port with no server: bound by this test and closed again.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    port
+}
+
+#[tokio::test]
+async fn unreachable_server_fails_fast() {
+    let port = closed_port();
+    let url = format!("postgres://rollcall_app@127.0.0.1:{port}/rollcall");
+    let options = StoreOptions { max_connections: 1, acquire_timeout: Duration::from_secs(2) };
+
+    let result = tokio::time::timeout(Duration::from_secs(30), Store::connect(&url, &options))
+        .await
+        .expect("connecting must give up within the acquire timeout");
+
+    match result {
+        Err(error @ StoreError::Connect { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains(&format!("`127.0.0.1:{port}/rollcall`")), "{message}");
+        }
+        Err(other) => panic!("expected a connection error, got {other}"),
+        Ok(_) => panic!("connected to a closed port"),
+    }
+}
+
+#[tokio::test]
+async fn test_harness_reports_unreachable_server() {
+    let port = closed_port();
+    let options = support::admin_options().port(port);
+
+    let message = support::connect_admin(&options).await.err().unwrap();
+
+    assert!(message.starts_with(&format!("PostgreSQL is not reachable at 127.0.0.1:{port}")));
+    assert!(message.contains(support::URL_VARIABLE), "{message}");
+}
+
+#[tokio::test]
+async fn invalid_url_rejected() {
+    let result =
+        Store::connect("postgres://127.0.0.1:port/rollcall", &StoreOptions::default()).await;
+
+    assert!(matches!(result, Err(StoreError::InvalidUrl { .. })), "{:?}", result.err());
+}
