@@ -1,5 +1,13 @@
 //! Recording evaluations as diffs of opened, updated and resolved findings.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use rollcall_core::Severity;

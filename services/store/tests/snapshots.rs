@@ -1,5 +1,13 @@
 //! Applying snapshots and rosters, and loading them back.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use rollcall_core::model::{SourceId, SourceSnapshot};
