@@ -13,7 +13,7 @@ pub(crate) struct Cursor {
     pub stream_sequence: i64,
 }
 
-/// What to do with an incoming snapshot.
+/// The action to take on an incoming snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
     /// Newer than the current one: replace it.

@@ -35,7 +35,7 @@ pub enum StoreError {
     /// A statement failed in PostgreSQL.
     #[error("PostgreSQL failed to {operation} for tenant `{tenant}`: {source}")]
     Database {
-        /// What the store was doing, as a verb phrase.
+        /// The operation, as a verb phrase.
         operation: &'static str,
         /// The tenant of the transaction.
         tenant: String,
@@ -91,18 +91,18 @@ pub enum StoreError {
         "finding id `{0}` appears twice in one evaluation: pass each finding once, as the rules return them"
     )]
     DuplicateFinding(String),
-    /// A value holds a NUL character, which PostgreSQL text and jsonb cannot store.
+    /// A value contains a NUL character, which PostgreSQL text and jsonb cannot store.
     #[error(
         "the value at `{path}` contains a NUL character (U+0000), which PostgreSQL cannot store: remove it from the source data"
     )]
     NulCharacter {
-        /// Where the value is, such as `accounts[3].display_name`.
+        /// The value's JSON path, such as `accounts[3].display_name`.
         path: String,
     },
     /// A value could not be serialised to JSON.
     #[error("the value at `{path}` cannot be written as JSON: {reason}")]
     Encode {
-        /// Where the value is.
+        /// The value's path.
         path: String,
         /// The serialiser's message.
         reason: String,
@@ -117,7 +117,7 @@ pub enum StoreError {
         table: &'static str,
         /// The row's key.
         key: String,
-        /// What is wrong with it.
+        /// The defect found in the row.
         reason: String,
     },
 }

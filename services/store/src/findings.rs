@@ -28,13 +28,13 @@ pub struct FindingDiff {
 }
 
 impl FindingDiff {
-    /// Whether the evaluation changed nothing.
+    /// Returns whether the evaluation changed nothing.
     pub fn is_empty(&self) -> bool {
         self.opened.is_empty() && self.updated.is_empty() && self.resolved.is_empty()
     }
 }
 
-/// Which findings [`TenantScope::findings`] returns.
+/// The selection of findings that [`TenantScope::findings`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingStatus {
     /// Only findings not resolved.
@@ -219,7 +219,7 @@ impl TenantScope<'_> {
         Ok(encoded)
     }
 
-    /// Whether the stored open finding differs from the reported one.
+    /// Returns whether the stored open finding differs from the reported one.
     fn changed(&self, row: &PgRow, item: &Encoded<'_>) -> Result<bool, StoreError> {
         const OPERATION: &str = "compare findings";
         let kind: String = row.try_get("kind").map_err(self.db(OPERATION))?;
@@ -249,6 +249,7 @@ impl TenantScope<'_> {
         let summaries: Vec<&str> = encoded.iter().map(|e| e.finding.summary.as_str()).collect();
         let subjects: Vec<&Value> = encoded.iter().map(|e| &e.subject).collect();
         let evidence: Vec<&Value> = encoded.iter().map(|e| &e.evidence).collect();
+
         sqlx::query(
             "INSERT INTO rollcall.findings \
                (tenant_id, finding_id, kind, severity, summary, subject, evidence, first_seen, \
@@ -283,12 +284,14 @@ impl TenantScope<'_> {
         let key = format!("{}/{id}", self.tenant_str());
         let corrupt =
             |reason: String| StoreError::CorruptRow { table: "findings", key: key.clone(), reason };
+
         let kind_text: String = row.try_get("kind").map_err(self.db(OPERATION))?;
         let kind = FindingKind::parse(&kind_text)
             .ok_or_else(|| corrupt(format!("`{kind_text}` is not a finding kind")))?;
         let severity_text: String = row.try_get("severity").map_err(self.db(OPERATION))?;
         let severity = Severity::parse(&severity_text)
             .ok_or_else(|| corrupt(format!("`{severity_text}` is not a severity")))?;
+
         let subject: SubjectJson =
             json::decode(row.try_get("subject").map_err(self.db(OPERATION))?, "findings", &key)?;
         let subject = Subject::try_from(subject).map_err(corrupt)?;
@@ -299,6 +302,7 @@ impl TenantScope<'_> {
             .map(Evidence::try_from)
             .collect::<Result<Vec<_>, _>>()
             .map_err(corrupt)?;
+
         Ok(StoredFinding {
             finding: Finding {
                 id,

@@ -9,7 +9,7 @@
 
 use sqlx::{PgPool, Row};
 
-/// Why the connected role may not serve tenant requests.
+/// The reasons the connected role may not serve tenant requests.
 #[derive(Debug, thiserror::Error)]
 pub enum RoleError {
     /// The role is a superuser.

@@ -17,7 +17,7 @@ use crate::time::to_micros;
 /// Six years, in months, so that the cutoff falls on the same calendar date.
 const RETENTION_MONTHS: u32 = 72;
 
-/// What one retention run removed.
+/// The rows that one retention run removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionReport {
     /// Rows last in effect before this instant were removed.

@@ -24,12 +24,12 @@ impl<'s> TenantScope<'s> {
         Self { pool, tenant }
     }
 
-    /// The tenant of this scope.
+    /// Returns the tenant of this scope.
     pub fn tenant_id(&self) -> &TenantId {
         &self.tenant
     }
 
-    /// The tenant id as bound in queries.
+    /// Returns the tenant id as bound in queries.
     pub(crate) fn tenant_str(&self) -> &str {
         self.tenant.as_str()
     }

@@ -18,7 +18,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// Pool settings for [`Store::connect`].
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// The most connections the pool opens at once.
+    /// The maximum number of open connections.
     pub max_connections: u32,
     /// How long opening the first connection, or waiting for a free one, may take before
     /// the operation fails. It also bounds the start when the server is down.
@@ -41,7 +41,7 @@ pub async fn migrate_as_owner(owner_pool: &PgPool) -> Result<(), StoreError> {
 
 /// The PostgreSQL store of one process, for every tenant.
 ///
-/// It holds a pool of the runtime role and hands out one [`TenantScope`] per tenant. All
+/// It owns a pool of the runtime role and hands out one [`TenantScope`] per tenant. All
 /// reads and writes of tenant rows go through a scope, whose transactions set the
 /// tenant for row-level security. There is no unscoped access to tenant rows.
 #[derive(Debug, Clone)]

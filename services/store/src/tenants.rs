@@ -7,7 +7,7 @@ use crate::error::StoreError;
 use crate::json::check_text;
 use crate::scope::TenantScope;
 
-/// What the store keeps about a tenant besides its data.
+/// Tenant settings that the store keeps besides the tenant's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantProfile {
     /// The practice's name.

@@ -35,7 +35,8 @@ async fn diff_reports_each_change_once() {
     let next_day = scope.record_findings(at("2026-12-02T15:00:00Z"), &all).await.unwrap();
 
     assert_eq!(first.opened, ids(&[&a, &b, &c]));
-    assert!(first.updated.is_empty() && first.resolved.is_empty());
+    assert!(first.updated.is_empty());
+    assert!(first.resolved.is_empty());
     assert_eq!(repeat, FindingDiff::default());
     assert_eq!(next_day, FindingDiff::default());
 
@@ -46,7 +47,8 @@ async fn diff_reports_each_change_once() {
     let later = scope.record_findings(at("2026-12-04T15:00:00Z"), &without_c).await.unwrap();
 
     assert_eq!(resolved.resolved, ids(&[&c]));
-    assert!(resolved.opened.is_empty() && resolved.updated.is_empty());
+    assert!(resolved.opened.is_empty());
+    assert!(resolved.updated.is_empty());
     assert_eq!(resolved_again, FindingDiff::default());
     assert_eq!(later, FindingDiff::default());
 }
@@ -88,7 +90,8 @@ async fn changed_severity_is_updated_once() {
     let unchanged = unchanged.await.unwrap();
 
     assert_eq!(changed.updated, ids(&[&high]));
-    assert!(changed.opened.is_empty() && changed.resolved.is_empty());
+    assert!(changed.opened.is_empty());
+    assert!(changed.resolved.is_empty());
     assert_eq!(unchanged, FindingDiff::default());
     let stored = scope.findings(FindingStatus::All).await.unwrap();
     assert_eq!(stored[0].finding, high);

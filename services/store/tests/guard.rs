@@ -17,8 +17,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, PgPool};
 use support::{MIGRATOR, TestDb};
 
-/// A pool of the superuser that switches every connection to `role` with SET ROLE, so the
-/// store sees `role` as `current_user` without the role needing a login.
+/// Opens a pool of the superuser that switches every connection to `role` with SET ROLE,
+/// so `current_user` is `role` although the role cannot log in.
 async fn pool_switched_to(db: &TestDb, role: &str) -> PgPool {
     let admin = db.options_as(support::admin_options().get_username());
     let statement = format!("SET ROLE {role}");
@@ -143,7 +143,7 @@ async fn unmigrated_database_refused() {
     assert!(matches!(error, RoleError::NotMigrated), "{error}");
 }
 
-/// A loopback port with no server: bound by this test and closed again.
+/// Returns a loopback port with no server, bound by this test and closed again.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -1,5 +1,6 @@
-//! Tenant isolation: tenant A's scope, through every public store function, never reads or
-//! changes tenant B's rows; and the database itself rejects what the API cannot express.
+//! Tenant isolation. Tenant A's scope never reads or changes tenant B's rows through any
+//! public store function, and the database itself rejects cross-tenant SQL that the API
+//! cannot express.
 
 #![allow(
     clippy::unwrap_used,
@@ -109,7 +110,8 @@ async fn scope_never_reaches_other_tenant() {
 
     // Reads through A's scope see none of B's rows.
     let empty = scope.load_tenant_data().await.unwrap();
-    assert!(empty.sources.is_empty() && empty.hr.is_none());
+    assert!(empty.sources.is_empty());
+    assert!(empty.hr.is_none());
     assert!(scope.source_states().await.unwrap().is_empty());
     assert!(scope.findings(FindingStatus::All).await.unwrap().is_empty());
     assert!(scope.audit_entries(0, 1000).await.unwrap().is_empty());
@@ -207,7 +209,7 @@ async fn database_rejects_cross_tenant_sql() {
     );
     drop(tx);
 
-    // With no tenant set, the runtime role sees nothing at all.
+    // With no tenant set, the runtime role reads no rows at all.
     let count: i64 =
         sqlx::query_scalar("SELECT count(*) FROM rollcall.findings").fetch_one(&app).await.unwrap();
     assert_eq!(count, 0);

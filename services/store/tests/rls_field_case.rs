@@ -24,7 +24,7 @@ use support::{APP, MIGRATOR, TestDb, count_as_tenant};
 const A: &str = "oakridge";
 const B: &str = "lakeside";
 
-/// The case's five accounts, as processed message ids: three for A, two for B.
+/// Seeds the case's five accounts as processed message ids, three for A and two for B.
 async fn seed(db: &TestDb) -> (PgPool, PgPool, PgPool) {
     let store = db.store().await;
     let a = add_tenant(&store, A).await;

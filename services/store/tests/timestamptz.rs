@@ -23,8 +23,8 @@ use support::{APP, TestDb};
 /// The campaign close of the field case: 2027-03-31 23:59:59 in Chicago.
 const CLOSE: &str = "2027-04-01T04:59:59Z";
 
-/// A pool of the runtime role whose sessions run in `zone`, like a psql report or a
-/// Grafana panel; sqlx itself starts every session in UTC.
+/// Opens a pool of the runtime role whose sessions run in `zone`, like a psql report or a
+/// Grafana panel. sqlx itself starts every session in UTC.
 async fn pool_in_zone(db: &TestDb, zone: &'static str) -> PgPool {
     PgPoolOptions::new()
         .max_connections(2)

@@ -2,10 +2,11 @@
 //!
 //! Entry hash = SHA-256(previous entry's hash || canonical content). The canonical content
 //! is seven fields, each written as its length in bytes (8 bytes, big-endian) followed by
-//! its UTF-8 bytes: the format tag `rollcall-audit-v1`, the tenant id, the sequence number
-//! in decimal, the recorded instant as RFC 3339 in UTC with six fraction digits and `Z`,
-//! the actor, the action, and the detail JSON text as stored. The length prefixes keep
-//! field boundaries unambiguous, so no two different entries share a canonical form.
+//! its UTF-8 bytes. The fields are the format tag `rollcall-audit-v1`, the tenant id, the
+//! sequence number in decimal, and the recorded instant as RFC 3339 in UTC with six
+//! fraction digits and `Z`. The actor, the action and the detail JSON text as stored
+//! follow. The length prefixes keep field boundaries unambiguous, so no two different
+//! entries share a canonical form.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -13,7 +14,7 @@ use sha2::{Digest, Sha256};
 /// The predecessor hash of the first entry of a chain that retention has never trimmed.
 pub(crate) const GENESIS: [u8; 32] = [0; 32];
 
-/// Tags the canonical form, so a later format can be told apart.
+/// The format tag, so that a later canonical form hashes differently.
 const FORMAT: &str = "rollcall-audit-v1";
 
 /// The fields of an entry that its hash covers.

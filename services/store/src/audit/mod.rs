@@ -25,9 +25,9 @@ pub struct AuditEntry {
     /// When it happened. Kept to the microsecond. Entries need not arrive in time order;
     /// the chain orders them by sequence number.
     pub at: DateTime<Utc>,
-    /// Who did it: a service name, or a person's login for manual actions.
+    /// The actor: a service name, or a person's login for manual actions.
     pub actor: String,
-    /// What happened, as a dotted name such as `review.closed`.
+    /// The event, as a dotted name such as `review.closed`.
     pub action: String,
     /// The facts of the event.
     pub detail: Value,
@@ -40,9 +40,9 @@ pub struct AuditRecord {
     pub seq: u64,
     /// When it happened, to the microsecond.
     pub recorded_at: DateTime<Utc>,
-    /// Who did it.
+    /// The actor.
     pub actor: String,
-    /// What happened.
+    /// The event.
     pub action: String,
     /// The detail as the exact JSON text that was hashed.
     pub detail: String,

@@ -23,16 +23,16 @@ pub enum ChainVerification {
     Broken(ChainBreak),
 }
 
-/// Where and how a chain is broken.
+/// The location and kind of a chain break.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
     /// The sequence number of the first broken entry.
     pub seq: u64,
-    /// What is wrong with it.
+    /// The kind of break.
     pub kind: BreakKind,
 }
 
-/// How an entry breaks the chain.
+/// The ways an entry can break the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakKind {
     /// Its stored hash is not the hash of its content: a field was changed.

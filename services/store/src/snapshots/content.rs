@@ -52,15 +52,15 @@ pub(crate) fn roster_columns(roster: &HrSnapshot) -> Result<ContentColumns, Stor
     })
 }
 
-/// The content hash of a directory snapshot: the wire hash of `rollcall-proto`, so the
-/// stored hash matches the one the snapshot's chunks announced.
+/// Computes the content hash of a directory snapshot as the wire hash of `rollcall-proto`,
+/// so the stored hash matches the one the snapshot's chunks announced.
 pub(crate) fn directory_hash(snapshot: &SourceSnapshot) -> [u8; 32] {
     *ContentHash::of(snapshot).as_bytes()
 }
 
-/// The content hash of an HR roster, which has no wire form: SHA-256 of the JSON text
-/// `{"collected_at":...,"workers":[...]}` with the workers' JSON texts sorted, so the
-/// roster's row order does not change it.
+/// Computes the content hash of an HR roster, which has no wire form. It is SHA-256 of the
+/// JSON text `{"collected_at":...,"workers":[...]}` with the workers' JSON texts sorted,
+/// so the roster's row order does not change it.
 pub(crate) fn roster_hash(roster: &HrSnapshot, workers: &Value) -> [u8; 32] {
     let mut texts: Vec<String> = match workers {
         Value::Array(items) => items.iter().map(Value::to_string).collect(),

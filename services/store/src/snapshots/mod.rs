@@ -15,7 +15,7 @@ use crate::scope::TenantScope;
 use crate::time::to_micros;
 use content::ContentColumns;
 
-/// What the engine knows about a snapshot besides its content.
+/// The facts about a snapshot that travel beside its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotMeta {
     /// The snapshot id the connector gave it.

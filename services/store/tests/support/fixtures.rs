@@ -17,7 +17,7 @@ pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap_or_else(|e| panic!("`{text}`: {e}"))
 }
 
-/// A valid tenant id.
+/// Returns `id` as a tenant id.
 pub fn tenant_id(id: &str) -> TenantId {
     TenantId::new(id).unwrap()
 }
@@ -31,7 +31,7 @@ pub async fn add_tenant(store: &Store, id: &str) -> TenantId {
     tenant
 }
 
-/// An Entra snapshot with one enabled account per id.
+/// Builds an Entra snapshot with one enabled account per id.
 pub fn entra_snapshot(account_ids: &[&str]) -> SourceSnapshot {
     let mut snapshot = SourceSnapshot::new(SourceId::entra());
     for id in account_ids {
@@ -42,7 +42,8 @@ pub fn entra_snapshot(account_ids: &[&str]) -> SourceSnapshot {
     snapshot
 }
 
-/// Snapshot metadata with id `id`, collected at `collected_at`, at stream sequence `seq`.
+/// Builds snapshot metadata with id `id`, collected at `collected_at`, at stream
+/// sequence `seq`.
 pub fn meta(id: u128, collected_at: &str, seq: u64) -> SnapshotMeta {
     SnapshotMeta {
         snapshot_id: Uuid::from_u128(id),
@@ -51,7 +52,7 @@ pub fn meta(id: u128, collected_at: &str, seq: u64) -> SnapshotMeta {
     }
 }
 
-/// A finding of `tenant` about the Entra source, told apart by `detail`.
+/// Builds a finding of `tenant` about the Entra source, distinguished by `detail`.
 pub fn finding(tenant: &str, detail: &str, severity: Severity) -> Finding {
     let subject = Subject { source: Some(SourceId::entra()), ..Subject::default() };
     Finding::new(
@@ -65,7 +66,7 @@ pub fn finding(tenant: &str, detail: &str, severity: Severity) -> Finding {
     )
 }
 
-/// The bundled example practice, read with the real readers.
+/// Reads the bundled example practice with the real readers.
 pub fn harborview() -> (Tenant, TenantData) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview");
     let loaded = rollcall_ingest::layout::load_tenant(&dir, at(EXAMPLE_AS_OF)).unwrap();

@@ -39,7 +39,8 @@ pub struct TestDb {
     extra_roles: Vec<String>,
 }
 
-/// Connects to `options` within [`CONNECT_TIMEOUT`], with a message that says what to do.
+/// Connects to `options` within [`CONNECT_TIMEOUT`]. The error message names the server and
+/// the fix.
 pub async fn connect_admin(options: &PgConnectOptions) -> Result<PgConnection, String> {
     let target =
         format!("{}:{} as `{}`", options.get_host(), options.get_port(), options.get_username());
@@ -56,7 +57,7 @@ pub async fn connect_admin(options: &PgConnectOptions) -> Result<PgConnection, S
     }
 }
 
-/// The server's admin connection options.
+/// Returns the server's admin connection options.
 pub fn admin_options() -> PgConnectOptions {
     let url = std::env::var(URL_VARIABLE).unwrap_or_else(|_| DEFAULT_URL.to_owned());
     PgConnectOptions::from_str(&url)
@@ -95,7 +96,7 @@ impl TestDb {
         self.admin.clone().database(&self.name).username(role)
     }
 
-    /// A small pool of `role` on the scratch database.
+    /// Opens a small pool of `role` on the scratch database.
     pub async fn pool_as(&self, role: &str) -> PgPool {
         PgPoolOptions::new()
             .max_connections(4)
@@ -105,14 +106,14 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("connecting to `{}` as `{role}` failed: {e}", self.name))
     }
 
-    /// A pool of the server's admin user (a superuser) on the scratch database, for
+    /// Opens a pool of the server's admin user (a superuser) on the scratch database, for
     /// seeding and for altering rows the way an intruder would.
     pub async fn admin_pool(&self) -> PgPool {
         let user = self.admin.get_username().to_owned();
         self.pool_as(&user).await
     }
 
-    /// The store, connected as the runtime role.
+    /// Connects the store as the runtime role.
     pub async fn store(&self) -> Store {
         let pool = self.pool_as(APP).await;
         Store::from_pool(pool).await.unwrap_or_else(|e| panic!("{e}"))
