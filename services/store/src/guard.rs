@@ -3,9 +3,11 @@
 //!
 //! PostgreSQL skips row-level security for superusers and BYPASSRLS roles always, and for
 //! a table's owner unless the table has FORCE ROW LEVEL SECURITY. Ownership checks accept
-//! any role that has the owner's privileges, so a member of the owner role counts as the
-//! owner. The migrations force RLS on every table, and this check refuses each of those
-//! roles anyway, so that one forgotten FORCE cannot open every tenant's rows.
+//! any role that inherits the owner's privileges, so a member of the owner role counts as
+//! the owner. The migrations force RLS on every table, and this check refuses each of
+//! those roles anyway, so that one forgotten FORCE cannot open every tenant's rows. It
+//! also refuses members that do not inherit, and members of a superuser or BYPASSRLS role,
+//! because any of them can switch to that role with SET ROLE.
 
 use sqlx::{PgPool, Row};
 
@@ -30,7 +32,7 @@ pub enum RoleError {
     },
     /// The role owns a tenant table, or is a member of the role that owns it.
     #[error(
-        "the store connected as `{role}`, which has the rights of `{owner}`, the owner of `rollcall.{table}`: connect as a role that neither owns the tables nor is a member of their owner, such as `rollcall_app`"
+        "the store connected as `{role}`, which is or is a member of `{owner}`, the owner of `rollcall.{table}`: connect as a role that neither owns the tables nor is a member of their owner, such as `rollcall_app`"
     )]
     OwnsTable {
         /// The connected role.
@@ -39,6 +41,16 @@ pub enum RoleError {
         owner: String,
         /// The table, without the schema.
         table: String,
+    },
+    /// The role is a member of a superuser or BYPASSRLS role, so it can switch to it.
+    #[error(
+        "the store connected as `{role}`, a member of `{privileged}`, which row-level security does not restrict: revoke the membership or connect as the runtime role `rollcall_app`"
+    )]
+    MemberOfPrivileged {
+        /// The connected role.
+        role: String,
+        /// The superuser or BYPASSRLS role it belongs to.
+        privileged: String,
     },
     /// A tenant table does not have row-level security both enabled and forced.
     #[error(
@@ -79,12 +91,24 @@ pub(crate) async fn check_runtime_role(pool: &PgPool) -> Result<(), RoleError> {
     if role.try_get::<bool, _>("rolbypassrls").map_err(RoleError::Catalog)? {
         return Err(RoleError::BypassRls { role: name });
     }
+    let privileged: Option<String> = sqlx::query_scalar(
+        "SELECT rolname::text FROM pg_roles \
+         WHERE (rolsuper OR rolbypassrls) AND rolname <> current_user \
+           AND pg_has_role(current_user, oid, 'MEMBER') \
+         ORDER BY rolname LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(RoleError::Catalog)?;
+    if let Some(privileged) = privileged {
+        return Err(RoleError::MemberOfPrivileged { role: name, privileged });
+    }
 
     // Every ordinary or partitioned table of the schema; the migrations give each one a
     // tenant_id column.
     let tables = sqlx::query(
         "SELECT c.relname::text AS table_name, pg_get_userbyid(c.relowner)::text AS owner, \
-                pg_has_role(current_user, c.relowner, 'USAGE') AS has_owner_rights, \
+                pg_has_role(current_user, c.relowner, 'MEMBER') AS owner_member, \
                 c.relrowsecurity, c.relforcerowsecurity \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = 'rollcall' AND c.relkind IN ('r', 'p') \
@@ -98,7 +122,7 @@ pub(crate) async fn check_runtime_role(pool: &PgPool) -> Result<(), RoleError> {
     }
     for table in tables {
         let table_name: String = table.try_get("table_name").map_err(RoleError::Catalog)?;
-        if table.try_get::<bool, _>("has_owner_rights").map_err(RoleError::Catalog)? {
+        if table.try_get::<bool, _>("owner_member").map_err(RoleError::Catalog)? {
             let owner = table.try_get("owner").map_err(RoleError::Catalog)?;
             return Err(RoleError::OwnsTable { role: name, owner, table: table_name });
         }

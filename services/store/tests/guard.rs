@@ -112,6 +112,50 @@ async fn bypassrls_role_refused() {
 }
 
 #[tokio::test]
+async fn noinherit_member_of_owner_refused() {
+    let mut db = TestDb::create().await;
+    let member = db.create_test_role("NOSUPERUSER NOBYPASSRLS NOINHERIT").await;
+    let admin = db.admin_pool().await;
+    sqlx::query(AssertSqlSafe(format!("GRANT {MIGRATOR} TO {member}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    // Without INHERIT it has no owner rights now, but SET ROLE would give them.
+    let error = role_error(Store::from_pool(pool_switched_to(&db, &member).await).await);
+
+    match error {
+        RoleError::OwnsTable { role, owner, .. } => {
+            assert_eq!(role, member);
+            assert_eq!(owner, MIGRATOR);
+        }
+        other => panic!("expected an owner error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn member_of_bypassrls_role_refused() {
+    let mut db = TestDb::create().await;
+    let support_role = db.create_test_role("NOSUPERUSER BYPASSRLS").await;
+    let member = db.create_test_role("NOSUPERUSER NOBYPASSRLS").await;
+    let admin = db.admin_pool().await;
+    sqlx::query(AssertSqlSafe(format!("GRANT {support_role} TO {member}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let error = role_error(Store::from_pool(pool_switched_to(&db, &member).await).await);
+
+    match error {
+        RoleError::MemberOfPrivileged { role, privileged } => {
+            assert_eq!(role, member);
+            assert_eq!(privileged, support_role);
+        }
+        other => panic!("expected a membership error, got {other}"),
+    }
+}
+
+#[tokio::test]
 async fn unforced_table_refused() {
     let db = TestDb::create().await;
     let admin = db.admin_pool().await;
