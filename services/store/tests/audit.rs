@@ -218,3 +218,34 @@ fn break_message_names_entry() {
     let message = ChainBreak { seq: 7, kind: BreakKind::Altered }.to_string();
     assert_eq!(message, "audit entry `7` was altered after it was written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_stay_chained() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store, "oakridge").await;
+
+    let appends = (0..12).map(|n| {
+        let (store, tenant) = (store.clone(), tenant.clone());
+        tokio::spawn(async move {
+            let entry = AuditEntry {
+                at: at("2026-12-01T15:00:00Z"),
+                actor: format!("worker-{n}"),
+                action: "review.decided".into(),
+                detail: json!({"item": n}),
+            };
+            store.tenant(&tenant).append_audit(&entry).await.unwrap().seq
+        })
+    });
+    let mut seqs = Vec::new();
+    for handle in appends.collect::<Vec<_>>() {
+        seqs.push(handle.await.unwrap());
+    }
+    seqs.sort_unstable();
+
+    assert_eq!(seqs, (1..=12).collect::<Vec<u64>>());
+    assert_eq!(
+        store.tenant(&tenant).verify_audit_chain().await.unwrap(),
+        ChainVerification::Intact { anchor_seq: 0, head_seq: 12 }
+    );
+}

@@ -203,3 +203,29 @@ async fn sequence_above_bigint_rejected() {
 
     assert!(matches!(result, Err(StoreError::SequenceOutOfRange(u64::MAX))), "{result:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_applies_keep_newest() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store, "oakridge").await;
+    let older = entra_snapshot(&["u-1001"]);
+    let newer = entra_snapshot(&["u-1002"]);
+
+    // Both race for the first cursor row of the source, in either order.
+    let apply = |snapshot: SourceSnapshot, id: u128, collected_at: &'static str| {
+        let (store, tenant) = (store.clone(), tenant.clone());
+        tokio::spawn(async move {
+            let snapshot_meta = meta(id, collected_at, 1);
+            store.tenant(&tenant).apply_source_snapshot(&snapshot, &snapshot_meta).await.unwrap()
+        })
+    };
+    let first = apply(older, 1, "2026-12-01T06:00:00Z");
+    let second = apply(newer.clone(), 2, "2026-12-01T07:00:00Z");
+    first.await.unwrap();
+    let newer_outcome = second.await.unwrap();
+
+    assert_eq!(newer_outcome, ApplyOutcome::Applied);
+    let loaded = store.tenant(&tenant).load_tenant_data().await.unwrap();
+    assert_eq!(loaded.sources, vec![newer]);
+}
