@@ -33,6 +33,16 @@ pub enum ConsumerError {
         /// The client's error.
         source: async_nats::jetstream::context::GetStreamError,
     },
+    /// The subscription to the consumer's max-deliveries advisories failed.
+    #[error(
+        "subscribing to the max-deliveries advisories of consumer `{consumer}` failed: {source}; check the connection to the NATS server"
+    )]
+    Advisories {
+        /// The durable consumer name.
+        consumer: String,
+        /// The client's error.
+        source: async_nats::SubscribeError,
+    },
     /// The server rejected the creation or update of the consumer.
     #[error(
         "creating consumer `{consumer}` on stream `{stream}` failed: {source}; a consumer's filter and delivery policy cannot change in place, so delete the consumer or use a new durable name"

@@ -1,6 +1,14 @@
 //! Publishing on the local NATS server: message-id dedupe, snapshots in chunks, the
 //! errors raised before sending, and the metrics.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use std::path::Path;

@@ -5,6 +5,14 @@
 //! The test starts its own `nats-server` on a free loopback port with a temporary store
 //! directory, so that it can stop the server without touching the shared one.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -86,8 +94,9 @@ async fn restart_loses_nothing_acked() {
     let store = tempfile::tempdir().unwrap();
     let port = free_port();
     let server = OwnServer::start(port, store.path());
-    let client = support::try_connect(&format!("127.0.0.1:{port}")).await.unwrap();
-    let bus = TestBus::on(client).await;
+    let url = format!("127.0.0.1:{port}");
+    let client = support::try_connect(&url).await.unwrap();
+    let bus = TestBus::on(&url, client).await;
     let log = Log::default();
     let handler = Scripted { log: log.clone(), work: Duration::ZERO, outcome: Outcome::Ack };
     let spec = ConsumerSpec::new("engine-hr-events", MessageKind::HrEvent)

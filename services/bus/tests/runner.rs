@@ -1,11 +1,20 @@
 //! The consumer runner on the local NATS server: progress acks for slow handlers, naks
 //! with a delay, dead letters and stopping mid-handler.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use rollcall_bus::dead_letter::{
     CAUSE_HEADER, CONSUMER_HEADER, DELIVERED_HEADER, ORIGINAL_SEQUENCE_HEADER,
     ORIGINAL_SUBJECT_HEADER, REASON_HEADER,
@@ -43,11 +52,8 @@ fn consumed(bus: &TestBus, disposition: Disposition) -> u64 {
 async fn slow_handler_gets_message_once() {
     let bus = TestBus::new().await;
     let log = Log::default();
-    let slow = || Scripted {
-        log: log.clone(),
-        work: Duration::from_millis(3500),
-        outcome: Outcome::Ack,
-    };
+    let slow =
+        || Scripted { log: log.clone(), work: Duration::from_millis(3500), outcome: Outcome::Ack };
     let runner = bus.spawn_runner(hr_consumer(1, 5), slow(), LIMIT).await;
     let replica = bus.spawn_runner(hr_consumer(1, 5), slow(), LIMIT).await;
 
@@ -69,7 +75,9 @@ async fn slow_handler_gets_message_once() {
         .get_stream(bus.namespace().stream_name(StreamFamily::Hr))
         .await
         .unwrap()
-        .get_consumer::<rollcall_bus::async_nats::jetstream::consumer::pull::Config>("engine-hr-events")
+        .get_consumer::<rollcall_bus::async_nats::jetstream::consumer::pull::Config>(
+            "engine-hr-events",
+        )
         .await
         .unwrap();
     let info = consumer.info().await.unwrap();
@@ -87,7 +95,10 @@ async fn failing_handler_dead_letters_after_max_deliver() {
     let handler = Scripted {
         log: log.clone(),
         work: Duration::ZERO,
-        outcome: Outcome::nak(Duration::from_millis(100), "database unavailable: connection refused"),
+        outcome: Outcome::nak(
+            Duration::from_millis(100),
+            "database unavailable: connection refused",
+        ),
     };
     let runner = bus.spawn_runner(hr_consumer(5, 3), handler, LIMIT).await;
     let event = hire(TENANT, "E-2002");
@@ -178,11 +189,11 @@ async fn nak_with_delay_redelivers() {
     let runner = bus.spawn_runner(hr_consumer(30, 5), handler, LIMIT).await;
 
     bus.publisher().publish(&hire(TENANT, "E-2004")).await.unwrap();
-    wait_until("the second delivery's ack", LIMIT, || consumed(&bus, Disposition::Ack) == 1)
-        .await;
+    wait_until("the second delivery's ack", LIMIT, || consumed(&bus, Disposition::Ack) == 1).await;
     let report = runner.stop().await;
 
-    let seen: Vec<(u64, u64)> = log.seen().iter().map(|s| (s.stream_sequence, s.delivered)).collect();
+    let seen: Vec<(u64, u64)> =
+        log.seen().iter().map(|s| (s.stream_sequence, s.delivered)).collect();
     assert_eq!(seen, [(1, 1), (1, 2)]);
     assert_eq!(report.handled, 2);
     assert_eq!(consumed(&bus, Disposition::Nak), 1);
@@ -248,5 +259,40 @@ async fn stop_waits_for_handler_within_grace() {
     assert_eq!(report.handled, 1);
     assert_eq!(report.interrupted, 0);
     assert_eq!(consumed(&bus, Disposition::Ack), 1);
+    bus.delete().await;
+}
+
+/// A replica that dies holding the message on its last attempt settles nothing; the
+/// server's max-deliveries advisory still brings the message to the dead-letter stream.
+#[tokio::test]
+async fn unsettled_last_delivery_dead_lettered() {
+    let bus = TestBus::new().await;
+    let spec = hr_consumer(1, 1);
+    let consumer = spec.ensure(&bus.jetstream, bus.namespace()).await.unwrap();
+    bus.publisher().publish(&hire(TENANT, "E-2007")).await.unwrap();
+    // The replica that dies: it pulls the message and never settles it.
+    let mut pulled = consumer.fetch().max_messages(1).messages().await.unwrap();
+    let held = within("the dying replica's pull", LIMIT, pulled.next()).await.unwrap().unwrap();
+    let log = Log::default();
+    let handler = Scripted { log: log.clone(), work: Duration::ZERO, outcome: Outcome::Ack };
+
+    let runner = bus.spawn_runner(spec, handler, LIMIT).await;
+    let labels = rollcall_bus::ConsumerLabels { consumer: "engine-hr-events".to_owned() };
+    wait_until("the dead letter", LIMIT, || {
+        bus.metrics.dead_lettered.get_or_create(&labels).get() == 1
+    })
+    .await;
+    runner.stop().await;
+
+    assert_eq!(log.len(), 0);
+    let dead_letters = bus
+        .jetstream
+        .get_stream(bus.namespace().stream_name(StreamFamily::DeadLetter))
+        .await
+        .unwrap();
+    let stored = dead_letters.get_raw_message(1).await.unwrap();
+    assert_eq!(stored.headers.get(CAUSE_HEADER).map(|v| v.as_str()), Some("max_deliver_unsettled"));
+    assert_eq!(stored.headers.get(DELIVERED_HEADER).map(|v| v.as_str()), Some("1"));
+    assert_eq!(stored.payload, held.payload);
     bus.delete().await;
 }

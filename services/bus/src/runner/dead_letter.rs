@@ -7,7 +7,7 @@
 //! | Header | Value |
 //! | --- | --- |
 //! | `Rollcall-Dead-Letter-Reason` | the handler's reason, at most 1,000 bytes |
-//! | `Rollcall-Dead-Letter-Cause` | `rejected` (handler returned Term) or `max_deliver` |
+//! | `Rollcall-Dead-Letter-Cause` | `rejected` (the handler returned Term), `max_deliver` (it returned Nak on the last attempt) or `max_deliver_unsettled` (the last attempt ended without a result) |
 //! | `Rollcall-Original-Subject` | the subject it was published on |
 //! | `Rollcall-Original-Stream`, `Rollcall-Original-Sequence` | where it is stored |
 //! | `Rollcall-Consumer`, `Rollcall-Delivered` | who gave up, after how many deliveries |
@@ -17,11 +17,14 @@
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::{AckKind, Message};
+use bytes::Bytes;
 
 use super::ConsumerRunner;
 use super::process::DeadLetterCause;
 use crate::handler::{Delivery, Handler};
 use crate::metrics::{BusMetrics, Disposition};
+use crate::publish::{PublishError, Publisher};
+use crate::subject::{MessageKind, Namespace};
 
 /// Header with the handler's reason.
 pub const REASON_HEADER: &str = "Rollcall-Dead-Letter-Reason";
@@ -45,13 +48,55 @@ const MAX_REASON_BYTES: usize = 1000;
 /// matches the dead-letter stream; no tenant id can start with `_`.
 const UNKNOWN_TENANT: &str = "_unknown";
 
+/// The original message of a dead letter and where it was delivered.
+pub(crate) struct Original<'a> {
+    /// The subject it was published on.
+    pub subject: &'a str,
+    /// The tenant token of the subject, if it has one.
+    pub tenant: Option<&'a str>,
+    /// The kind the consumer reads.
+    pub kind: MessageKind,
+    /// The stream that stores it.
+    pub stream: &'a str,
+    /// The durable consumer that gave up.
+    pub consumer: &'a str,
+    /// Its stream sequence.
+    pub stream_sequence: u64,
+    /// Deliveries made.
+    pub delivered: u64,
+    /// Its headers.
+    pub headers: Option<&'a HeaderMap>,
+    /// Its payload.
+    pub payload: Bytes,
+}
+
+/// Publishes the dead letter of `original` and returns its subject.
+pub(crate) async fn store(
+    publisher: &Publisher,
+    namespace: &Namespace,
+    original: &Original<'_>,
+    cause: DeadLetterCause,
+    reason: &str,
+) -> Result<String, PublishError> {
+    let tenant = original.tenant.unwrap_or(UNKNOWN_TENANT);
+    let subject = format!("{}.{tenant}.deadletter.{}", namespace.subject_prefix(), original.kind);
+    let message_id =
+        format!("{}:{}:{}", original.stream, original.consumer, original.stream_sequence);
+    let headers = dead_letter_headers(original, cause, reason, &message_id);
+    publisher
+        .send("deadletter", subject.clone(), message_id, headers, original.payload.clone())
+        .await?;
+    Ok(subject)
+}
+
 impl<H: Handler> ConsumerRunner<H> {
     /// Publishes the dead letter and, once it is stored, terminates the original message.
     ///
     /// When the dead-letter publish fails, a rejected message is nakked with the ack
     /// wait as delay, so that a later delivery tries again. A message on its last
     /// attempt is left unacked: the server stops delivering it and sends its
-    /// `MAX_DELIVERIES` advisory, and the error log names its stream sequence.
+    /// `MAX_DELIVERIES` advisory, which
+    /// [`super::advisory::watch_max_deliveries`] turns into a dead letter.
     pub(super) async fn dead_letter(
         &self,
         message: &Message,
@@ -60,17 +105,19 @@ impl<H: Handler> ConsumerRunner<H> {
         reason: &str,
     ) {
         let consumer = delivery.consumer.as_str();
-        let tenant = delivery.tenant.as_deref().unwrap_or(UNKNOWN_TENANT);
-        let subject =
-            format!("{}.{tenant}.deadletter.{}", self.namespace.subject_prefix(), delivery.kind);
-        let message_id = format!("{}:{consumer}:{}", delivery.stream, delivery.stream_sequence);
-        let headers = dead_letter_headers(delivery, cause, reason, &message_id);
-        let stored = self
-            .dead_letters
-            .send("deadletter", subject.clone(), message_id, headers, delivery.payload.clone())
-            .await;
-        match stored {
-            Ok(_) => {
+        let original = Original {
+            subject: &delivery.subject,
+            tenant: delivery.tenant.as_deref(),
+            kind: delivery.kind,
+            stream: &delivery.stream,
+            consumer,
+            stream_sequence: delivery.stream_sequence,
+            delivered: delivery.delivered,
+            headers: delivery.headers.as_ref(),
+            payload: delivery.payload.clone(),
+        };
+        match store(&self.dead_letters, &self.namespace, &original, cause, reason).await {
+            Ok(subject) => {
                 if let Err(error) = message.double_ack_with(AckKind::Term).await {
                     tracing::warn!(
                         %consumer, stream_sequence = delivery.stream_sequence, error = %error,
@@ -103,14 +150,14 @@ impl<H: Handler> ConsumerRunner<H> {
 }
 
 fn dead_letter_headers(
-    delivery: &Delivery,
+    original: &Original<'_>,
     cause: DeadLetterCause,
     reason: &str,
     message_id: &str,
 ) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    if let Some(original) = &delivery.headers {
-        for (name, values) in original.iter() {
+    if let Some(own) = original.headers {
+        for (name, values) in own.iter() {
             let name: &str = name.as_ref();
             // The original id and any publish expectations belong to the original stream.
             if name.starts_with("Nats-") {
@@ -124,11 +171,11 @@ fn dead_letter_headers(
     headers.insert(async_nats::header::NATS_MESSAGE_ID, message_id);
     headers.insert(REASON_HEADER, header_safe(reason).as_str());
     headers.insert(CAUSE_HEADER, cause.as_str());
-    headers.insert(ORIGINAL_SUBJECT_HEADER, delivery.subject.as_str());
-    headers.insert(ORIGINAL_STREAM_HEADER, delivery.stream.as_str());
-    headers.insert(ORIGINAL_SEQUENCE_HEADER, delivery.stream_sequence.to_string().as_str());
-    headers.insert(CONSUMER_HEADER, delivery.consumer.as_str());
-    headers.insert(DELIVERED_HEADER, delivery.delivered.to_string().as_str());
+    headers.insert(ORIGINAL_SUBJECT_HEADER, original.subject);
+    headers.insert(ORIGINAL_STREAM_HEADER, original.stream);
+    headers.insert(ORIGINAL_SEQUENCE_HEADER, original.stream_sequence.to_string().as_str());
+    headers.insert(CONSUMER_HEADER, original.consumer);
+    headers.insert(DELIVERED_HEADER, original.delivered.to_string().as_str());
     headers
 }
 

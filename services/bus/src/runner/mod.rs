@@ -2,11 +2,13 @@
 //! handler on it, with progress acks, confirmed final acks, dead letters and a graceful
 //! stop.
 
+mod advisory;
 pub(crate) mod dead_letter;
 mod process;
 
 use std::time::Duration;
 
+use async_nats::Subscriber;
 use async_nats::jetstream;
 use async_nats::jetstream::consumer::PullConsumer;
 use futures_util::StreamExt;
@@ -70,6 +72,9 @@ pub struct ConsumerRunner<H> {
     dead_letters: Publisher,
     metrics: BusMetrics,
     config: RunnerConfig,
+    /// The consumer's `MAX_DELIVERIES` advisories, subscribed at start so that none is
+    /// missed before `run`.
+    advisories: Option<Subscriber>,
 }
 
 impl<H: Handler> ConsumerRunner<H> {
@@ -87,8 +92,23 @@ impl<H: Handler> ConsumerRunner<H> {
         config: RunnerConfig,
     ) -> Result<Self, ConsumerError> {
         let consumer = spec.ensure(&jetstream, &namespace).await?;
+        let stream = namespace.stream_name(spec.kind.stream());
+        let subject = advisory::max_deliveries_subject(&stream, &spec.durable_name);
+        let advisories = jetstream.client().subscribe(subject).await.map_err(|source| {
+            ConsumerError::Advisories { consumer: spec.durable_name.clone(), source }
+        })?;
         let dead_letters = Publisher::new(jetstream.clone(), namespace.clone(), metrics.clone());
-        Ok(Self { consumer, jetstream, spec, namespace, handler, dead_letters, metrics, config })
+        Ok(Self {
+            consumer,
+            jetstream,
+            spec,
+            namespace,
+            handler,
+            dead_letters,
+            metrics,
+            config,
+            advisories: Some(advisories),
+        })
     }
 
     /// The consumer's definition.
@@ -103,14 +123,38 @@ impl<H: Handler> ConsumerRunner<H> {
     /// A handler that does not return in time is dropped and its message nakked, never
     /// acked. Errors from the server (a restart, a lost connection) are logged and the
     /// runner pulls again after a growing wait, so it returns only on a stop.
+    ///
+    /// Alongside, it turns the consumer's `MAX_DELIVERIES` advisories into dead letters:
+    /// they report a message whose last delivery ended without a handler result, because
+    /// a process died or a dead-letter publish failed.
     pub async fn run(mut self, stop: CancellationToken) -> RunReport {
+        let watcher = self.advisories.take().map(|subscription| {
+            let watcher = advisory::Watcher {
+                jetstream: self.jetstream.clone(),
+                namespace: self.namespace.clone(),
+                kind: self.spec.kind,
+                publisher: self.dead_letters.clone(),
+                metrics: self.metrics.clone(),
+            };
+            advisory::watch_max_deliveries(watcher, subscription, stop.clone())
+        });
+        let watch = async {
+            if let Some(watcher) = watcher {
+                watcher.await;
+            }
+        };
+        let (report, ()) = tokio::join!(self.pull_loop(&stop), watch);
+        report
+    }
+
+    async fn pull_loop(&mut self, stop: &CancellationToken) -> RunReport {
         let mut report = RunReport::default();
         let mut retry_wait = self.config.max_retry_wait / 10;
         while !stop.is_cancelled() {
-            match self.pull_one(&stop, &mut report).await {
+            match self.pull_one(stop, &mut report).await {
                 Ok(Some(message)) => {
                     retry_wait = self.config.max_retry_wait / 10;
-                    self.process(message, &stop, &mut report).await;
+                    self.process(message, stop, &mut report).await;
                 }
                 Ok(None) => {}
                 Err(error) => {

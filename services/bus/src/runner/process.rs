@@ -18,6 +18,9 @@ pub(crate) enum DeadLetterCause {
     Rejected,
     /// The handler returned `Nak` on the last delivery attempt.
     MaxDeliver,
+    /// The last delivery attempt ended without a result from the handler, and the server
+    /// sent its `MAX_DELIVERIES` advisory.
+    Unsettled,
 }
 
 impl DeadLetterCause {
@@ -25,6 +28,7 @@ impl DeadLetterCause {
         match self {
             DeadLetterCause::Rejected => "rejected",
             DeadLetterCause::MaxDeliver => "max_deliver",
+            DeadLetterCause::Unsettled => "max_deliver_unsettled",
         }
     }
 }

@@ -2,6 +2,13 @@
 //! fast with a clear message, a namespace of random names per test, recording handlers and
 //! a waiting helper.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
 #![allow(dead_code, reason = "each test file uses a different part of the support module")]
 
 use std::future::Future;
@@ -48,30 +55,40 @@ pub async fn connect() -> async_nats::Client {
 }
 
 /// One test's streams: a namespace with a random suffix, so that tests run side by side
-/// and leave nothing behind once [`TestBus::delete`] ran.
+/// and leave nothing behind. [`TestBus::delete`] deletes the streams at the end of a
+/// test; when a test fails before it, dropping the bus deletes them.
 pub struct TestBus {
     pub client: async_nats::Client,
     pub jetstream: jetstream::Context,
     pub topology: Topology,
     pub metrics: BusMetrics,
+    url: String,
+    deleted: bool,
 }
 
 impl TestBus {
     /// Creates the streams of a fresh namespace on the shared server.
     pub async fn new() -> Self {
-        Self::on(connect().await).await
+        Self::on(&nats_url(), connect().await).await
     }
 
-    /// Creates the streams of a fresh namespace through `client`.
-    pub async fn on(client: async_nats::Client) -> Self {
+    /// Creates the streams of a fresh namespace through `client`, connected to `url`.
+    pub async fn on(url: &str, client: async_nats::Client) -> Self {
         let suffix = Uuid::new_v4().simple().to_string();
         let short = suffix.get(..12).unwrap();
         let namespace =
             Namespace::new(&format!("t{short}"), &format!("T{}", short.to_uppercase())).unwrap();
         let jetstream = jetstream::new(client.clone());
         let topology = Topology::new(namespace);
-        topology.ensure(&jetstream).await.unwrap();
-        Self { client, jetstream, topology, metrics: BusMetrics::new() }
+        ensure_streams(&topology, &jetstream).await;
+        Self {
+            client,
+            jetstream,
+            topology,
+            metrics: BusMetrics::new(),
+            url: url.to_owned(),
+            deleted: false,
+        }
     }
 
     pub fn namespace(&self) -> &Namespace {
@@ -115,9 +132,59 @@ impl TestBus {
     }
 
     /// Deletes every stream of the namespace.
-    pub async fn delete(self) {
+    pub async fn delete(mut self) {
         for spec in self.topology.streams() {
             self.jetstream.delete_stream(&spec.name).await.unwrap();
+        }
+        self.deleted = true;
+    }
+}
+
+impl Drop for TestBus {
+    /// Deletes the streams of a test that failed before [`TestBus::delete`], on a thread
+    /// of its own because the test's runtime may be shutting down.
+    fn drop(&mut self) {
+        if self.deleted {
+            return;
+        }
+        let url = self.url.clone();
+        let names: Vec<String> = self.topology.streams().iter().map(|s| s.name.clone()).collect();
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let Ok(client) = try_connect(&url).await else { return };
+                let jetstream = jetstream::new(client);
+                for name in names {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        jetstream.delete_stream(&name),
+                    )
+                    .await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Creates the streams of `topology`, retrying when another test's deletion races the
+/// creation.
+///
+/// NATS 2.9.10 removes an account's store directory when its last stream is deleted, and
+/// a stream created at that moment fails with "error creating store for stream" (the
+/// server logs `mkdir .../jetstream/$G/streams: no such file or directory`). Tests that
+/// run in parallel hit it when they are the only users of the server.
+async fn ensure_streams(topology: &Topology, jetstream: &jetstream::Context) {
+    for attempt in 1..=5 {
+        match topology.ensure(jetstream).await {
+            Ok(_) => return,
+            Err(error) if attempt < 5 && error.to_string().contains("error creating store") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("creating the test streams failed: {error}"),
         }
     }
 }
