@@ -87,17 +87,17 @@ impl ConsumerSpec {
         }
     }
 
-    /// The engine's consumer of snapshot chunks.
+    /// Returns the engine's consumer of snapshot chunks.
     pub fn engine_snapshots() -> Self {
         Self::new("engine-snapshots", MessageKind::Snapshot)
     }
 
-    /// The engine's consumer of snapshot deltas.
+    /// Returns the engine's consumer of snapshot deltas.
     pub fn engine_deltas() -> Self {
         Self::new("engine-deltas", MessageKind::Delta)
     }
 
-    /// The engine's consumer of HR events.
+    /// Returns the engine's consumer of HR events.
     pub fn engine_hr_events() -> Self {
         Self::new("engine-hr-events", MessageKind::HrEvent)
     }

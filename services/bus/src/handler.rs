@@ -13,9 +13,9 @@ use crate::subject::MessageKind;
 ///
 /// JetStream delivers at least once: the same stream sequence can arrive again after an
 /// ack was lost, after `ack_wait` ran out, or on another replica. A handler that applies
-/// state keeps its own cursor per tenant and source (last applied stream sequence or
-/// snapshot time, updated in the same database transaction as the change) and skips a
-/// delivery that is not newer, returning [`Outcome::Ack`] for it.
+/// state therefore keeps its own cursor per tenant and source: the last applied stream
+/// sequence or snapshot time, updated in the same database transaction as the change.
+/// It skips a delivery that is not newer and returns [`Outcome::Ack`] for it.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// The subject the message was published on.
@@ -47,7 +47,7 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Whether the message was delivered before.
+    /// Returns `true` when the message was delivered before.
     pub fn is_redelivery(&self) -> bool {
         self.delivered > 1
     }
@@ -69,7 +69,7 @@ impl Delivery {
     }
 }
 
-/// What a handler decided about a delivery.
+/// A handler's decision about a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The message is handled and its effects are committed. The runner acks it and

@@ -1,6 +1,8 @@
 //! Counters, gauges and a histogram of the bus, for a service's `/metrics`.
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use std::fmt::Write;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -21,8 +23,8 @@ pub struct ConsumerLabels {
     pub consumer: String,
 }
 
-/// What the runner did with a delivered message.
-#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+/// How the runner settled a delivered message.
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 pub enum Disposition {
     /// The handler returned `Ack` and the runner acked.
     Ack,
@@ -36,12 +38,32 @@ pub enum Disposition {
     Interrupted,
 }
 
+impl Disposition {
+    /// Returns the label value: `ack`, `nak`, `dead_letter`, `dead_letter_failed` or
+    /// `interrupted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Ack => "ack",
+            Disposition::Nak => "nak",
+            Disposition::DeadLetter => "dead_letter",
+            Disposition::DeadLetterFailed => "dead_letter_failed",
+            Disposition::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl EncodeLabelValue for Disposition {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
 /// Labels of the consumed-messages counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ConsumedLabels {
     /// The durable consumer name.
     pub consumer: String,
-    /// What the runner did with the message.
+    /// How the runner settled the message.
     pub disposition: Disposition,
 }
 

@@ -75,7 +75,7 @@ pub struct RetryPolicy {
     pub attempts: u32,
     /// Wait before the second attempt; it doubles after each attempt.
     pub first_delay: Duration,
-    /// Longest wait between attempts.
+    /// Maximum wait between attempts.
     pub max_delay: Duration,
 }
 
@@ -91,7 +91,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What JetStream returned for a stored message.
+/// JetStream's ack of a stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
     /// The stream that stored the message.
@@ -151,7 +151,7 @@ impl Publisher {
 
     /// Splits `snapshot` into chunks of at most [`DEFAULT_MAX_CHUNK_BYTES`] and publishes
     /// them in order. `snapshot_id` must be new for each snapshot, because the chunks'
-    /// message ids contain it; publishing the same snapshot again with the same id stores
+    /// message ids contain it. Publishing the same snapshot again with the same id stores
     /// nothing new.
     ///
     /// # Errors
@@ -241,9 +241,9 @@ impl Publisher {
     }
 }
 
-/// Whether a later attempt can succeed: the ack timed out or the connection dropped,
-/// which happens while the client reconnects, or no stream answered, which happens while
-/// a restarted server is still loading its streams.
+/// Returns `true` when a later attempt can succeed. An ack times out or a connection
+/// drops while the client reconnects, and no stream responds while a restarted server is
+/// still loading its streams.
 fn is_transient(error: &ClientPublishError) -> bool {
     matches!(
         error.kind(),

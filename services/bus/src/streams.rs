@@ -68,7 +68,7 @@ pub enum TopologyError {
 /// The definition of one stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamSpec {
-    /// Which of the bus's streams this is.
+    /// The stream's place among the bus's streams.
     pub family: StreamFamily,
     /// The stream name, such as `ROLLCALL_SOURCE`.
     pub name: String,
@@ -113,8 +113,8 @@ impl StreamSpec {
     /// Returns the JetStream configuration of the stream.
     ///
     /// Storage is on file, so that an acknowledged publish survives a server restart.
-    /// Retention is by limits, with no message or byte limit, so that a full disk stops
-    /// publishing rather than silently dropping messages nobody has consumed.
+    /// Retention is by limits, with no message or byte limit, so messages leave only by
+    /// age. When storage runs out, publishing fails instead of dropping unread messages.
     pub fn config(&self) -> Config {
         Config {
             name: self.name.clone(),
@@ -137,8 +137,8 @@ impl StreamSpec {
         }
     }
 
-    /// Whether `existing`, read from the server, already has every setting that this
-    /// definition controls.
+    /// Returns `true` when `existing`, read from the server, already has every setting
+    /// that this definition controls.
     fn matches(&self, existing: &Config) -> bool {
         let wanted = self.config();
         existing.subjects == wanted.subjects
@@ -155,7 +155,7 @@ impl StreamSpec {
     }
 }
 
-/// What [`Topology::ensure`] did to one stream.
+/// The change that [`Topology::ensure`] made to one stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamChange {
     /// The stream did not exist and was created.
@@ -191,12 +191,12 @@ impl Topology {
         self
     }
 
-    /// The namespace of the streams' names and subjects.
+    /// Returns the namespace of the streams' names and subjects.
     pub fn namespace(&self) -> &Namespace {
         &self.namespace
     }
 
-    /// The stream definitions, in creation order.
+    /// Returns the stream definitions, in creation order.
     pub fn streams(&self) -> &[StreamSpec] {
         &self.streams
     }

@@ -12,9 +12,9 @@
 //! | finding event | `rollcall.<tenant>.finding.<opened\|updated\|resolved>` |
 //! | dead letter | `rollcall.<tenant>.deadletter.<snapshot\|delta\|hr\|finding>` |
 //!
-//! The builders validate the tenant id and source id with the rules of `rollcall-core`
-//! (lowercase letters, digits, `-`, `_` and the `:` of `ehr:<vendor>`), so a value taken from
-//! a message can never add a token, a `*` or a `>` to a subject.
+//! The builders validate the tenant id and source id with the rules of `rollcall-core`.
+//! Those rules allow lowercase letters, digits, `-`, `_` and the `:` of `ehr:<vendor>`, so
+//! a value taken from a message can never add a token, a `*` or a `>` to a subject.
 
 use std::fmt;
 use std::str::FromStr;
@@ -45,7 +45,7 @@ pub enum SubjectError {
     /// A namespace prefix is empty or has characters that subjects or stream names reject.
     #[error("invalid {what} `{value}`: use 1 to 32 ASCII letters, digits, `-` and `_`")]
     InvalidPrefix {
-        /// Which prefix: the subject prefix or the stream-name prefix.
+        /// The name of the prefix: the subject prefix or the stream-name prefix.
         what: &'static str,
         /// The rejected prefix.
         value: String,
@@ -66,7 +66,7 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    /// The kind's token in dead-letter subjects and metric labels.
+    /// Returns the kind's token in dead-letter subjects and metric labels.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::Snapshot => "snapshot",
@@ -76,7 +76,7 @@ impl MessageKind {
         }
     }
 
-    /// The stream that stores messages of this kind.
+    /// Returns the stream that stores messages of this kind.
     pub fn stream(self) -> StreamFamily {
         match self {
             MessageKind::Snapshot | MessageKind::Delta => StreamFamily::Source,
@@ -110,8 +110,8 @@ impl StreamFamily {
     pub const ALL: [StreamFamily; 4] =
         [StreamFamily::Source, StreamFamily::Hr, StreamFamily::Finding, StreamFamily::DeadLetter];
 
-    /// The third subject token of the family's subjects, and the suffix of its stream name
-    /// in upper case.
+    /// Returns the third token of the family's subjects, which in upper case is also the
+    /// suffix of its stream name.
     pub fn token(self) -> &'static str {
         match self {
             StreamFamily::Source => "source",
@@ -156,12 +156,12 @@ impl Namespace {
         })
     }
 
-    /// The first token of every subject.
+    /// Returns the first token of every subject.
     pub fn subject_prefix(&self) -> &str {
         &self.subject_prefix
     }
 
-    /// The start of every stream name, before `_` and the family.
+    /// Returns the start of every stream name, before `_` and the family.
     pub fn stream_prefix(&self) -> &str {
         &self.stream_prefix
     }

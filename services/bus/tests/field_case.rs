@@ -77,8 +77,8 @@ struct Practice {
 
 /// Applies a snapshot only when its (taken_at, stream sequence) is newer than the cursor,
 /// updating both together as one transaction would. The first delivery of stream
-/// sequence 1 answers Nak after applying, standing for the ack that never reached the
-/// server while the other replica was already importing.
+/// sequence 1 returns Nak after applying. The Nak stands for the ack that never reached
+/// the server while the other replica was already importing.
 struct Importer {
     state: Arc<Mutex<Practice>>,
 }
@@ -91,6 +91,7 @@ impl Handler for Importer {
         let taken_at = chunk.collected_at.map(|t| t.seconds).unwrap_or_default();
         let version = (taken_at, delivery.stream_sequence);
         let key = (chunk.tenant.clone(), chunk.source.clone());
+
         let mut state = self.state.lock().unwrap();
         if state.cursor.get(&key).is_some_and(|last| *last >= version) {
             let outcome = if state.last_applied_snapshot_id == chunk.snapshot_id {
@@ -101,6 +102,7 @@ impl Handler for Importer {
             state.outcomes.push((delivery.stream_sequence, delivery.delivered, outcome));
             return Outcome::Ack;
         }
+
         state.cursor.insert(key, version);
         state.last_applied_snapshot_id = chunk.snapshot_id.clone();
         state.prescribers = chunk
@@ -113,6 +115,7 @@ impl Handler for Importer {
             .collect();
         *state.applies.entry(delivery.stream_sequence).or_default() += 1;
         state.outcomes.push((delivery.stream_sequence, delivery.delivered, "applied"));
+
         if delivery.stream_sequence == 1 && delivery.delivered == 1 {
             return Outcome::nak(Duration::from_secs(3), "ack lost after commit");
         }

@@ -57,8 +57,8 @@ async fn metrics_count_published_and_duplicates() {
     bus.delete().await;
 }
 
-/// The example practice's Entra snapshot, cut into 4 KiB chunks, goes out chunk by chunk;
-/// a second publish of the same snapshot id stores nothing, and the stored chunks
+/// The example practice's Entra snapshot, cut into 4 KiB chunks, goes out chunk by chunk.
+/// A second publish of the same snapshot id stores nothing, and the stored chunks
 /// reassemble into the snapshot.
 #[tokio::test]
 async fn snapshot_chunks_reassemble() {

@@ -1,6 +1,6 @@
-//! A NATS server restarted while a runner consumes: the client reconnects, the publisher
-//! retries until the server acks, and no message that was acked, by the stream to the
-//! publisher or by the runner to the stream, is lost or handled twice.
+//! A NATS server restarted while a runner consumes. The client reconnects and the
+//! publisher retries until the server acks. No message is lost or handled twice once it
+//! was acked, whether by the stream to the publisher or by the runner to the stream.
 //!
 //! The test starts its own `nats-server` on a free loopback port with a temporary store
 //! directory, so that it can stop the server without touching the shared one.

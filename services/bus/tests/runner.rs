@@ -83,10 +83,22 @@ async fn slow_handler_gets_message_once() {
     let info = consumer.info().await.unwrap();
     assert_eq!(info.num_ack_pending, 0);
     assert_eq!(info.num_redelivered, 0);
+    let mut registry = prometheus_client::registry::Registry::default();
+    bus.metrics.register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains("bus_consumed_total{consumer=\"engine-hr-events\",disposition=\"ack\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bus_handler_duration_seconds_count{consumer=\"engine-hr-events\"} 1"),
+        "{text}"
+    );
     bus.delete().await;
 }
 
-/// A handler that fails on every delivery sees the message max_deliver times, and the
+/// A handler that fails on every delivery receives the message max_deliver times. The
 /// message then sits in the dead-letter stream with the handler's reason.
 #[tokio::test]
 async fn failing_handler_dead_letters_after_max_deliver() {
@@ -200,7 +212,7 @@ async fn nak_with_delay_redelivers() {
     bus.delete().await;
 }
 
-/// Records its delivery, tells the test it started, then never finishes.
+/// Records its delivery, notifies the test that it started, then never finishes.
 struct Hangs {
     log: Log,
     started: Arc<Notify>,
@@ -262,8 +274,8 @@ async fn stop_waits_for_handler_within_grace() {
     bus.delete().await;
 }
 
-/// A replica that dies holding the message on its last attempt settles nothing; the
-/// server's max-deliveries advisory still brings the message to the dead-letter stream.
+/// A replica that dies during the message's last attempt settles nothing. The server's
+/// max-deliveries advisory still brings the message to the dead-letter stream.
 #[tokio::test]
 async fn unsettled_last_delivery_dead_lettered() {
     let bus = TestBus::new().await;

@@ -37,7 +37,7 @@ struct MaxDeliveries {
     deliveries: u64,
 }
 
-/// What the watcher needs from its runner.
+/// Clients and settings the watcher takes from its runner.
 pub(super) struct Watcher {
     pub jetstream: jetstream::Context,
     pub namespace: Namespace,

@@ -41,11 +41,11 @@ pub const CONSUMER_HEADER: &str = "Rollcall-Consumer";
 /// Header with the delivery count when the consumer gave up.
 pub const DELIVERED_HEADER: &str = "Rollcall-Delivered";
 
-/// Longest reason kept in the header, in bytes.
+/// Maximum length of the reason kept in the header, in bytes.
 const MAX_REASON_BYTES: usize = 1000;
 
 /// Tenant token for a message whose subject has none, so that its dead letter still
-/// matches the dead-letter stream; no tenant id can start with `_`.
+/// matches the dead-letter stream. No tenant id can start with `_`.
 const UNKNOWN_TENANT: &str = "_unknown";
 
 /// The original message of a dead letter and where it was delivered.

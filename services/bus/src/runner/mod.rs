@@ -30,7 +30,7 @@ pub struct RunnerConfig {
     /// Time an in-flight handler gets to finish after a stop. After it the runner drops the
     /// handler's future and naks the message, so another replica takes it at once.
     pub stop_grace: Duration,
-    /// Longest wait between pull attempts while the server is unreachable; the wait
+    /// Maximum wait between pull attempts while the server is unreachable. The wait
     /// starts at a tenth of it and doubles.
     pub max_retry_wait: Duration,
 }
@@ -47,7 +47,7 @@ impl Default for RunnerConfig {
     }
 }
 
-/// What a runner did before it stopped.
+/// Counts of a runner's deliveries up to its stop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunReport {
     /// Deliveries whose handler returned a result.
@@ -60,7 +60,7 @@ pub struct RunReport {
 /// Runs a [`Handler`] on the messages of one durable pull consumer.
 ///
 /// Each runner handles one message at a time and pulls the next only when the current
-/// one is settled, so it never holds a message whose `ack_wait` runs out before its
+/// one is settled, so it never keeps a message whose `ack_wait` runs out before its
 /// handler starts. For more throughput run more runners, in this process or in other
 /// replicas, on the same [`ConsumerSpec`].
 pub struct ConsumerRunner<H> {
@@ -111,7 +111,7 @@ impl<H: Handler> ConsumerRunner<H> {
         })
     }
 
-    /// The consumer's definition.
+    /// Returns the consumer's definition.
     pub fn spec(&self) -> &ConsumerSpec {
         &self.spec
     }

@@ -11,7 +11,7 @@ use super::{ConsumerRunner, RunReport};
 use crate::handler::{Delivery, Handler, Outcome};
 use crate::metrics::{BusMetrics, Disposition};
 
-/// Why a message goes to the dead-letter stream.
+/// Cause of a dead letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DeadLetterCause {
     /// The handler returned `Term`.
