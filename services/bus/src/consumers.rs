@@ -45,7 +45,7 @@ pub enum ConsumerError {
     },
     /// The server rejected the creation or update of the consumer.
     #[error(
-        "creating consumer `{consumer}` on stream `{stream}` failed: {source}; a consumer's filter and delivery policy cannot change in place, so delete the consumer or use a new durable name"
+        "creating consumer `{consumer}` on stream `{stream}` failed: {source}; the server rejects some changes to an existing consumer, such as a new delivery policy, so delete the consumer or use a new durable name"
     )]
     Create {
         /// The stream name.
