@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond the Rust toolchain. The offline rules and
-# readers need nothing else yet; the list grows with the services' integration tests.
+# Installs the Debian packages the test suite needs beyond the Rust toolchain and the
+# servers the machine already runs (PostgreSQL, NATS, Redis; see scripts/services.sh).
 set -euo pipefail
-packages=()
+# nats-server: the bus tests start their own server to test a restart mid-stream.
+packages=(nats-server)
 if [ "${#packages[@]}" -gt 0 ]; then
   missing=()
   for package in "${packages[@]}"; do
