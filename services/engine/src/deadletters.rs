@@ -158,6 +158,7 @@ fn source_of(kind: &str, payload: &[u8]) -> String {
             v1::SnapshotChunk::decode(payload).map(|chunk| chunk.source).unwrap_or_default()
         }
         "delta" => v1::SnapshotDelta::decode(payload).map(|delta| delta.source).unwrap_or_default(),
+        "sync" => v1::SyncReport::decode(payload).map(|report| report.source).unwrap_or_default(),
         "hr" => "hr".to_owned(),
         _ => String::new(),
     }

@@ -9,7 +9,7 @@ use prost::Message as _;
 use rollcall_bus::Publisher;
 use rollcall_core::TenantId;
 use rollcall_core::finding::{Finding, FindingKind, Severity};
-use rollcall_core::model::{AccountKind, MfaSummary, SourceSnapshot};
+use rollcall_core::model::{AccountKind, HrSnapshot, MfaSummary, SourceSnapshot};
 use rollcall_proto::v1;
 use rollcall_store::{ApplyOptions, ApplyOutcome, ProblemKind, SnapshotMeta, Store, StoreError};
 use tokio::sync::mpsc;
@@ -317,6 +317,44 @@ impl Engine {
         let outcome = scope.apply_source_snapshot_with(snapshot, &meta, &options).await?;
         self.after_apply(tenant, &snapshot.source.to_string(), &outcome, started).await?;
         Ok(outcome)
+    }
+
+    /// Stores an assembled HR roster, as [`Engine::apply_snapshot`] does for a directory.
+    pub async fn apply_roster(
+        &self,
+        tenant: &TenantId,
+        snapshot_id: uuid::Uuid,
+        roster: &HrSnapshot,
+        stream_sequence: u64,
+        published: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, EngineError> {
+        let started = Instant::now();
+        let scope = self.inner.store.tenant(tenant);
+        let meta = SnapshotMeta {
+            snapshot_id,
+            collected_at: roster.collected_at.unwrap_or(published),
+            stream_sequence,
+        };
+        let options = ApplyOptions { expected_base: None, audit_actor: Some(ACTOR.to_owned()) };
+        let outcome = scope.apply_hr_roster_with(roster, &meta, &options).await?;
+        self.after_apply(tenant, "hr", &outcome, started).await?;
+        Ok(outcome)
+    }
+
+    /// Counts a sync report and records when the source last synced.
+    pub fn record_sync_report(&self, report: &rollcall_proto::SyncReport) {
+        let outcome = match report.outcome {
+            rollcall_proto::SyncOutcome::Ok => "ok",
+            rollcall_proto::SyncOutcome::Failed => "failed",
+        };
+        let labels = metrics::SyncLabels {
+            tenant: report.tenant.to_string(),
+            source: report.source.to_string(),
+            outcome: outcome.to_owned(),
+        };
+        self.inner.metrics.sync_reports.get_or_create(&labels).inc();
+        let finished = report.finished_at.timestamp_millis() as f64 / 1000.0;
+        self.inner.metrics.last_sync.get_or_create(&labels).set(finished);
     }
 
     /// Records metrics and follow-up work of an apply.

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use rollcall_bus::{Delivery, Handler, HeldMessages, Outcome, retry_delay};
 use rollcall_core::TenantId;
 use rollcall_core::model::SourceSnapshot;
-use rollcall_proto::{Assembler, ContentHash, SourceDelta, v1};
-use rollcall_store::{ApplyOutcome, StoreError};
+use rollcall_proto::{
+    Assembler, ContentHash, SnapshotContent, SourceDelta, SyncOutcome, SyncReport, v1,
+};
+use rollcall_store::{ApplyOutcome, PipelineProblem, ProblemKind, StoreError};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -103,17 +105,31 @@ impl Handler for SnapshotHandler {
             Ok(Some(assembled)) => assembled,
         };
 
-        let applied = self
-            .engine
-            .apply_snapshot(
-                &assembled.tenant,
-                assembled.snapshot_id,
-                &assembled.snapshot,
-                delivery.stream_sequence,
-                delivery.published,
-                None,
-            )
-            .await;
+        let applied = match &assembled.content {
+            SnapshotContent::Source(snapshot) => {
+                self.engine
+                    .apply_snapshot(
+                        &assembled.tenant,
+                        assembled.snapshot_id,
+                        snapshot,
+                        delivery.stream_sequence,
+                        delivery.published,
+                        None,
+                    )
+                    .await
+            }
+            SnapshotContent::Roster(roster) => {
+                self.engine
+                    .apply_roster(
+                        &assembled.tenant,
+                        assembled.snapshot_id,
+                        roster,
+                        delivery.stream_sequence,
+                        delivery.published,
+                    )
+                    .await
+            }
+        };
         match applied {
             Ok(_) => {
                 self.held.ack_group(&group).await;
@@ -250,7 +266,6 @@ impl Handler for DeltaHandler {
                 delta.delta_id, delta.base_snapshot_id, delta.content_hash
             ));
         }
-        let started = Instant::now();
         let applied = self
             .engine
             .apply_snapshot(
@@ -262,7 +277,6 @@ impl Handler for DeltaHandler {
                 Some(delta.base_snapshot_id),
             )
             .await;
-        let _ = started;
         match applied {
             Ok(ApplyOutcome::BaseMismatch { current }) => {
                 self.base_missing(delivery, &delta, current)
@@ -321,7 +335,9 @@ impl Handler for HrEventHandler {
         let message = match delivery.decode::<v1::HrEvent>() {
             Ok(message) => message,
             Err(error) => {
-                return Outcome::term(format!("the payload is not a rollcall.v1.HrEvent ({error})"));
+                return Outcome::term(format!(
+                    "the payload is not a rollcall.v1.HrEvent ({error})"
+                ));
             }
         };
         let event = match rollcall_proto::hr_event_from_proto(message) {
@@ -339,6 +355,100 @@ impl Handler for HrEventHandler {
             Ok(false) => Outcome::Ack,
             Err(error @ StoreError::NulCharacter { .. }) => Outcome::term(error.to_string()),
             Err(error) => retry(delivery, &error.into()),
+        }
+    }
+}
+
+/// Turns sync reports into the `source_sync_failed` pipeline finding: opened while the
+/// source's latest report is FAILED, resolved by the next OK.
+pub struct SyncReportHandler {
+    engine: Engine,
+}
+
+impl SyncReportHandler {
+    /// Creates the handler.
+    pub fn new(engine: Engine) -> Self {
+        Self { engine }
+    }
+}
+
+impl Handler for SyncReportHandler {
+    async fn handle(&self, delivery: &Delivery) -> Outcome {
+        let message = match delivery.decode::<v1::SyncReport>() {
+            Ok(message) => message,
+            Err(error) => {
+                return Outcome::term(format!(
+                    "the payload is not a rollcall.v1.SyncReport ({error})"
+                ));
+            }
+        };
+        let report = match rollcall_proto::sync_report_from_proto(message) {
+            Ok(report) => report,
+            Err(error) => return Outcome::term(format!("invalid sync report: {error}")),
+        };
+        if let Err(outcome) = check_tenant(delivery, report.tenant.as_str()) {
+            return outcome;
+        }
+        self.engine.record_sync_report(&report);
+        match self.apply(&report).await {
+            Ok(changed) => {
+                if changed {
+                    self.engine.request_evaluation(&report.tenant);
+                }
+                Outcome::Ack
+            }
+            Err(error @ StoreError::NulCharacter { .. }) => Outcome::term(error.to_string()),
+            Err(error) => retry(delivery, &error.into()),
+        }
+    }
+}
+
+impl SyncReportHandler {
+    /// Opens or resolves the problem. Returns whether the tenant's state changed.
+    async fn apply(&self, report: &SyncReport) -> Result<bool, StoreError> {
+        let scope = self.engine.store().tenant(&report.tenant);
+        let source = report.source.to_string();
+        let open =
+            scope.pipeline_problems().await?.into_iter().find(|problem| {
+                problem.kind == ProblemKind::SyncFailed && problem.source == source
+            });
+        // A report older than the one that opened the problem says nothing new: JetStream
+        // may deliver reports out of order after a redelivery.
+        let opened_by_later = open.as_ref().is_some_and(|problem| {
+            problem
+                .detail
+                .get("finished_at")
+                .and_then(|v| v.as_str())
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|at| at > report.finished_at)
+        });
+        if opened_by_later {
+            return Ok(false);
+        }
+        match report.outcome {
+            SyncOutcome::Ok => {
+                scope.resolve_pipeline_problem(ProblemKind::SyncFailed, &source).await
+            }
+            SyncOutcome::Failed => {
+                let first = report.problems.first();
+                let detail = serde_json::json!({
+                    "report_id": report.report_id.hyphenated().to_string(),
+                    "connector": report.connector,
+                    "finished_at": report.finished_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    "input": first.map(|p| p.input.clone()).unwrap_or_default(),
+                    "location": first.map(|p| p.location.clone()).unwrap_or_default(),
+                    "message": first.map(|p| p.message.clone()).unwrap_or_default(),
+                    "problems": report.problems.len().to_string(),
+                });
+                let problem = PipelineProblem {
+                    kind: ProblemKind::SyncFailed,
+                    source,
+                    detail,
+                    opened_at: open.map_or(report.finished_at, |problem| problem.opened_at),
+                };
+                scope.open_pipeline_problem(&problem).await?;
+                Ok(true)
+            }
         }
     }
 }

@@ -47,6 +47,17 @@ pub struct SourceLabels {
     pub source: String,
 }
 
+/// `tenant`, `source`, `outcome`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SyncLabels {
+    /// The tenant id.
+    pub tenant: String,
+    /// The source id.
+    pub source: String,
+    /// `ok` or `failed`.
+    pub outcome: String,
+}
+
 /// `tenant`, `kind`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeadLetterLabels {
@@ -88,6 +99,10 @@ pub struct EngineMetrics {
     /// Seconds since the source's applied snapshot was collected, as of the last
     /// reconcile.
     pub source_age: Family<SourceLabels, Gauge<f64, AtomicU64>>,
+    /// Sync reports received, by outcome.
+    pub sync_reports: Family<SyncLabels, Counter>,
+    /// Unix time the source's latest sync report of each outcome finished.
+    pub last_sync: Family<SyncLabels, Gauge<f64, AtomicU64>>,
     /// Time to store one assembled snapshot or delta.
     pub snapshot_apply_seconds: Family<TenantLabels, Histogram>,
     /// Snapshots and deltas applied.
@@ -128,6 +143,8 @@ impl EngineMetrics {
             source_collected: Family::default(),
             source_age: Family::default(),
             // 1 ms to about 65 s.
+            sync_reports: Family::default(),
+            last_sync: Family::default(),
             snapshot_apply_seconds: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.001, 2.0, 17))
             }),
@@ -170,6 +187,16 @@ impl EngineMetrics {
             "source_sync_age_seconds",
             "Seconds since the applied snapshot of the source was collected",
             self.source_age.clone(),
+        );
+        registry.register(
+            "sync_reports",
+            "Sync reports received by outcome",
+            self.sync_reports.clone(),
+        );
+        registry.register(
+            "last_sync_timestamp_seconds",
+            "Unix time the latest sync report of each outcome finished",
+            self.last_sync.clone(),
         );
         registry.register(
             "snapshot_apply_seconds",

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::EngineConfig;
 use crate::deadletters;
 use crate::engine::{Clock, Engine};
-use crate::handlers::{self, DeltaHandler, HrEventHandler, SnapshotHandler};
+use crate::handlers::{self, DeltaHandler, HrEventHandler, SnapshotHandler, SyncReportHandler};
 use crate::lock::EvaluationLock;
 use crate::metrics::{ConsumerLagLabels, EngineMetrics};
 
@@ -149,6 +149,15 @@ impl Service {
             runner_config,
         )
         .await?;
+        let sync_reports = ConsumerRunner::start(
+            jetstream.clone(),
+            namespace.clone(),
+            spec(ConsumerSpec::engine_sync_reports()),
+            SyncReportHandler::new(engine.clone()),
+            bus_metrics.clone(),
+            runner_config,
+        )
+        .await?;
         let hr_events = ConsumerRunner::start(
             jetstream.clone(),
             namespace.clone(),
@@ -171,6 +180,7 @@ impl Service {
         workers.spawn("ops", async move { Ok(ops.serve(listener).await?) });
         spawn_runner(&mut workers, "snapshots", snapshots, stop.clone());
         spawn_runner(&mut workers, "deltas", deltas, stop.clone());
+        spawn_runner(&mut workers, "sync-reports", sync_reports, stop.clone());
         spawn_runner(&mut workers, "hr-events", hr_events, stop.clone());
         {
             let (engine, jetstream, namespace, stop) =
@@ -303,6 +313,7 @@ impl LagProbe {
         for spec in [
             ConsumerSpec::engine_snapshots(),
             ConsumerSpec::engine_deltas(),
+            ConsumerSpec::engine_sync_reports(),
             ConsumerSpec::engine_hr_events(),
         ] {
             let stream = self.namespace.stream_name(spec.kind.stream());
