@@ -325,5 +325,5 @@ fn forgotten_snapshot_assembles_again() {
         again.extend(assembler.accept(chunk, now).unwrap());
     }
     assert_eq!(again.len(), 1);
-    assert_eq!(again[0].snapshot, snapshot(60));
+    assert_eq!(again[0].content, SnapshotContent::Source(snapshot(60)));
 }
