@@ -436,7 +436,7 @@ impl SyncReportHandler {
                     "connector": report.connector,
                     "finished_at": report.finished_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     "input": first.map(|p| p.input.clone()).unwrap_or_default(),
-                    "location": first.map(|p| p.location.clone()).unwrap_or_default(),
+                    "location": first.and_then(|p| p.location.clone()).unwrap_or_default(),
                     "message": first.map(|p| p.message.clone()).unwrap_or_default(),
                     "problems": report.problems.len().to_string(),
                 });
