@@ -165,6 +165,8 @@ fn default_retention_seconds() -> u64 {
     86_400
 }
 
+/// Long enough for an evaluation of a large tenant; a lock left by a process that died
+/// blocks the tenant's evaluations this long at most.
 fn default_lock_ttl_seconds() -> u64 {
-    120
+    30
 }

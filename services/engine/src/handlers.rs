@@ -55,6 +55,26 @@ impl SnapshotHandler {
     }
 }
 
+impl SnapshotHandler {
+    /// Returns whether the snapshot `id` of `source` is applied, or older than the
+    /// applied one (its apply would be skipped as stale). A failed read says no: the
+    /// chunk is held and the question comes back with its next redelivery.
+    async fn already_stored(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        id: uuid::Uuid,
+        collected_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> bool {
+        let Ok(states) = self.engine.store().tenant(tenant).source_states().await else {
+            return false;
+        };
+        states.iter().filter(|state| state.source.to_string() == source).any(|state| {
+            state.snapshot_id == id || collected_at.is_some_and(|at| at < state.collected_at)
+        })
+    }
+}
+
 /// The held-message group of a snapshot.
 pub fn snapshot_group(tenant: &str, snapshot_id: &str) -> String {
     format!("{tenant}/{snapshot_id}")
@@ -76,6 +96,10 @@ impl Handler for SnapshotHandler {
         };
         let group = snapshot_group(tenant.as_str(), &chunk.snapshot_id);
         let snapshot_id = uuid::Uuid::parse_str(&chunk.snapshot_id).ok();
+        let source = chunk.source.clone();
+        let collected_at = chunk.collected_at.and_then(|t| {
+            chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+        });
         let now = Instant::now();
         let (accepted, pending) = {
             let mut assembler = self.assembler();
@@ -99,7 +123,19 @@ impl Handler for SnapshotHandler {
                 );
                 return Outcome::term(error.to_string());
             }
-            Ok(None) if pending => return Outcome::Hold { group },
+            Ok(None) if pending => {
+                if delivery.is_redelivery()
+                    && let Some(id) = snapshot_id
+                    && self.already_stored(&tenant, &source, id, collected_at).await
+                {
+                    // The snapshot was committed, and the process that committed it acked
+                    // only part of its chunks: the rest will never come back.
+                    self.assembler().discard(&tenant, id);
+                    self.held.ack_group(&group).await;
+                    return Outcome::Ack;
+                }
+                return Outcome::Hold { group };
+            }
             // A chunk of a snapshot this process already assembled: a redelivery.
             Ok(None) => return Outcome::Ack,
             Ok(Some(assembled)) => assembled,

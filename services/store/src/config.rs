@@ -95,7 +95,6 @@ impl TenantScope<'_> {
         .rows_affected()
             == 1;
         if changed {
-            self.bump_state_in(&mut tx).await?;
             let entry = crate::audit::AuditEntry {
                 at: Utc::now(),
                 actor: actor.to_owned(),
@@ -105,6 +104,8 @@ impl TenantScope<'_> {
                 }),
             };
             self.append_in(&mut tx, &entry).await?;
+            // After the audit append: the chain's row lock comes first everywhere.
+            self.bump_state_in(&mut tx).await?;
         }
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(changed)

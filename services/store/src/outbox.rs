@@ -42,17 +42,23 @@ pub struct OutboxEvent {
 }
 
 /// Returns the id of the event of type `event_type` for `finding_id` from the evaluation at
-/// `at`. The same evaluation recorded again, after a crash before its commit, makes the
-/// same ids, so nothing downstream sees two ids for one change.
+/// `at` of the tenant's state `state_version`. The same evaluation recorded again, after
+/// a crash before its commit, makes the same ids, so nothing downstream sees two ids for
+/// one change; the version tells apart two changes of one finding at one instant (a fixed
+/// evaluation clock).
 pub fn finding_event_id(
     tenant: &str,
     finding_id: &str,
     event_type: FindingEventType,
     at: DateTime<Utc>,
+    state_version: i64,
 ) -> Uuid {
     let mut hasher = Sha256::new();
     let at = to_micros(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    for part in ["rollcall-finding-event-v1", tenant, finding_id, event_type.as_str_name(), &at] {
+    let version = state_version.to_string();
+    for part in
+        ["rollcall-finding-event-v1", tenant, finding_id, event_type.as_str_name(), &at, &version]
+    {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
@@ -111,7 +117,7 @@ impl TenantScope<'_> {
                     reason: "a finding of the diff is missing after the diff was written".into(),
                 });
             };
-            let event_id = finding_event_id(self.tenant_str(), id, event_type, at);
+            let event_id = finding_event_id(self.tenant_str(), id, event_type, at, state_version);
             let event = rollcall_proto::finding_event(
                 event_id,
                 event_type,

@@ -240,7 +240,6 @@ impl TenantScope<'_> {
 
         self.write_content(&mut tx, &source_text, meta.snapshot_id, own_collected_at, columns)
             .await?;
-        self.bump_state_in(&mut tx).await?;
         if let Some(actor) = &options.audit_actor {
             let entry = crate::audit::AuditEntry {
                 at: chrono::Utc::now(),
@@ -256,6 +255,9 @@ impl TenantScope<'_> {
             };
             self.append_in(&mut tx, &entry).await?;
         }
+        // After the audit chain: every transaction that locks both takes the chain's row
+        // first (an evaluation appends, then marks itself evaluated), or they deadlock.
+        self.bump_state_in(&mut tx).await?;
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(ApplyOutcome::Applied)
     }
