@@ -74,7 +74,11 @@ async fn admin_connection(options: &PgConnectOptions) -> PgConnection {
 
 impl TestDb {
     pub async fn create() -> Self {
-        let admin = admin_options();
+        Self::create_on(admin_options()).await
+    }
+
+    /// Creates the roles and a migrated database on the server of `admin`.
+    pub async fn create_on(admin: PgConnectOptions) -> Self {
         let mut connection = admin_connection(&admin).await;
         for role in ["rollcall_migrator", "rollcall_app"] {
             let statement = format!(
