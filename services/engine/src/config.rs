@@ -116,17 +116,17 @@ impl Default for EngineSettings {
 }
 
 impl EngineSettings {
-    /// The partial snapshot expiry as a duration.
+    /// Returns the partial snapshot expiry as a duration.
     pub fn partial_snapshot_expiry(&self) -> Duration {
         Duration::from_secs(self.partial_snapshot_seconds.max(1))
     }
 
-    /// The reconcile interval as a duration.
+    /// Returns the reconcile interval as a duration.
     pub fn reconcile_interval(&self) -> Duration {
         Duration::from_secs(self.reconcile_seconds.max(1))
     }
 
-    /// The retention interval as a duration.
+    /// Returns the retention interval as a duration.
     pub fn retention_interval(&self) -> Duration {
         Duration::from_secs(self.retention_seconds.max(1))
     }

@@ -1,8 +1,9 @@
 //! The dead-letter consumer: each message a consumer gave up on becomes a pipeline
 //! problem of its tenant, hence a `pipeline_dead_letter` finding, and a metric.
 //!
-//! The bus's runner serves the four message kinds; dead letters are read here with a
-//! plain durable pull consumer on the dead-letter stream, acked after the commit.
+//! The bus's runner serves only the message kinds it defines. Dead letters are read
+//! here with a plain durable pull consumer on the dead-letter stream, acked after the
+//! commit.
 
 use std::time::Duration;
 
@@ -88,7 +89,8 @@ pub async fn run(
     }
 }
 
-/// Stores one dead letter as a pipeline problem. `Err` asks for a retry.
+/// Stores one dead letter as a pipeline problem. `Err` means the caller naks it for a
+/// retry.
 async fn handle(
     engine: &Engine,
     namespace: &Namespace,

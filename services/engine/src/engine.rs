@@ -48,7 +48,7 @@ impl Clock {
     }
 }
 
-/// How one evaluation attempt ended.
+/// The result of one evaluation attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EvaluationResult {
     /// Findings recorded; this many events went to the outbox.

@@ -57,8 +57,8 @@ impl SnapshotHandler {
 
 impl SnapshotHandler {
     /// Returns whether the snapshot `id` of `source` is applied, or older than the
-    /// applied one (its apply would be skipped as stale). A failed read says no: the
-    /// chunk is held and the question comes back with its next redelivery.
+    /// applied one (its apply would be skipped as stale). A failed read returns
+    /// `false`, so the chunk is held and checked again at its next redelivery.
     async fn already_stored(
         &self,
         tenant: &TenantId,
@@ -183,8 +183,8 @@ impl Handler for SnapshotHandler {
     }
 }
 
-/// Drops partial snapshots older than `max_age`, with a warning, and naks their held
-/// chunks so that they are delivered again; a snapshot that never completes ends on the
+/// Drops partial snapshots older than `max_age` with a warning, and naks their held
+/// chunks so that they are delivered again. A snapshot that never completes ends on the
 /// dead-letter stream after the consumer's last attempt.
 pub async fn expire_partial_snapshots(
     engine: &Engine,
@@ -224,9 +224,9 @@ impl DeltaHandler {
         Self { engine, max_deliver: u64::try_from(max_deliver).unwrap_or(1) }
     }
 
-    /// A delta whose base is not applied: it may be a snapshot still in flight, so wait;
-    /// on the last attempt skip it, because the connector's next full snapshot carries
-    /// its changes.
+    /// Naks a delta whose base is not applied, because the base may be a snapshot still
+    /// in flight. On the last attempt it skips the delta instead, because the
+    /// connector's next full snapshot carries its changes.
     fn base_missing(
         &self,
         delivery: &Delivery,
@@ -448,8 +448,8 @@ impl SyncReportHandler {
             scope.pipeline_problems().await?.into_iter().find(|problem| {
                 problem.kind == ProblemKind::SyncFailed && problem.source == source
             });
-        // A report older than the one that opened the problem says nothing new: JetStream
-        // may deliver reports out of order after a redelivery.
+        // A report older than the one that opened the problem changes nothing, because
+        // JetStream may deliver reports out of order after a redelivery.
         let opened_by_later = open.as_ref().is_some_and(|problem| {
             problem
                 .detail

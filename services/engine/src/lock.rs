@@ -1,4 +1,4 @@
-//! The per-tenant evaluation lock: in Redis while it answers, otherwise a PostgreSQL
+//! The per-tenant evaluation lock: in Redis while it responds, otherwise a PostgreSQL
 //! advisory lock.
 //!
 //! The lock saves work, it does not make results correct: two evaluations of one tenant
@@ -134,7 +134,7 @@ impl EvaluationLock {
         }
     }
 
-    /// Returns whether Redis answers a PING, for the readiness probe.
+    /// Sends PING to Redis, for the readiness probe.
     pub async fn redis_answers(&self) -> Result<(), String> {
         let Some(mut connection) = self.redis_connection().await else {
             return Err("Redis is not connected".to_owned());

@@ -121,9 +121,9 @@ pub struct EngineMetrics {
     pub finding_events_published: Family<TenantLabels, Counter>,
     /// Messages the consumer has yet to deliver, as of the last reconcile.
     pub consumer_lag: Family<ConsumerLagLabels, Gauge>,
-    /// 1 while Redis does not answer and locks use PostgreSQL.
+    /// 1 while Redis does not respond and locks use PostgreSQL.
     pub redis_degraded: Gauge,
-    /// Lock attempts that used PostgreSQL because Redis did not answer.
+    /// Lock attempts that used PostgreSQL because Redis did not respond.
     pub redis_fallbacks: Counter,
 }
 

@@ -28,13 +28,13 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long connecting to NATS at start may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Why the engine could not start.
+/// An error that stops the engine from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// A subject or stream prefix is invalid.
     #[error("nats.subject_prefix or nats.stream_prefix: {0}")]
     Namespace(#[from] rollcall_bus::SubjectError),
-    /// NATS did not answer.
+    /// NATS did not respond.
     #[error("cannot connect to NATS at `{url}`: {reason}; check nats.url and that the server runs")]
     Nats {
         /// The configured URL.
@@ -48,7 +48,7 @@ pub enum StartError {
     /// A consumer could not be created or updated.
     #[error(transparent)]
     Consumer(#[from] rollcall_bus::ConsumerError),
-    /// PostgreSQL refused or did not answer.
+    /// PostgreSQL rejected the connection or did not respond.
     #[error(transparent)]
     Store(#[from] rollcall_store::StoreError),
     /// `postgres.url` is not UTF-8.

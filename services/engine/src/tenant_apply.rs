@@ -11,7 +11,7 @@ use rollcall_store::{Store, StoreError, TenantConfigText, TenantProfile};
 
 use crate::engine::ACTOR;
 
-/// Why a folder could not be applied.
+/// An error applying a tenant folder.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     /// The folder's `tenant.yaml` or policy is missing or invalid; the message is the
@@ -23,7 +23,7 @@ pub enum ApplyError {
     Store(#[from] StoreError),
 }
 
-/// What applying one folder did.
+/// The result of applying one tenant folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     /// The tenant id from `tenant.yaml`.

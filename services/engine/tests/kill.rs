@@ -69,7 +69,15 @@ impl Drop for Child_ {
 
 fn start(config: &Path, log: &Path) -> Child_ {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_rollcall-engine"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rollcall-engine"));
+    // The engine reads every ROLLCALL_* variable as configuration and rejects unknown
+    // keys, such as this test's own ROLLCALL_TEST_* settings.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("ROLLCALL_") {
+            command.env_remove(name);
+        }
+    }
+    let child = command
         .arg("--config")
         .arg(config)
         .stdout(Stdio::from(log.try_clone().unwrap()))
