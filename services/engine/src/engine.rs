@@ -13,6 +13,7 @@ use rollcall_core::model::{AccountKind, HrSnapshot, MfaSummary, SourceSnapshot};
 use rollcall_proto::v1;
 use rollcall_store::{ApplyOptions, ApplyOutcome, ProblemKind, SnapshotMeta, Store, StoreError};
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use crate::error::EngineError;
 use crate::lock::EvaluationLock;
@@ -190,6 +191,14 @@ impl Engine {
         &self,
         tenant: &TenantId,
     ) -> Result<EvaluationResult, EngineError> {
+        let span = rollcall_runtime::work_span("evaluate", Some(tenant.as_str()), None);
+        self.evaluate_tenant_in_span(tenant).instrument(span).await
+    }
+
+    async fn evaluate_tenant_in_span(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<EvaluationResult, EngineError> {
         let Some(guard) = self.inner.lock.try_acquire(tenant).await? else {
             self.inner.metrics.count_evaluation(tenant.as_str(), "busy");
             return Ok(EvaluationResult::Busy);
@@ -314,7 +323,12 @@ impl Engine {
             stream_sequence,
         };
         let options = ApplyOptions { expected_base, audit_actor: Some(ACTOR.to_owned()) };
-        let outcome = scope.apply_source_snapshot_with(snapshot, &meta, &options).await?;
+        let source = snapshot.source.to_string();
+        let span =
+            rollcall_runtime::work_span("apply_snapshot", Some(tenant.as_str()), Some(&source));
+        span.record("work_id", snapshot_id.hyphenated().to_string());
+        let outcome =
+            scope.apply_source_snapshot_with(snapshot, &meta, &options).instrument(span).await?;
         self.after_apply(tenant, &snapshot.source.to_string(), &outcome, started).await?;
         Ok(outcome)
     }
@@ -336,7 +350,9 @@ impl Engine {
             stream_sequence,
         };
         let options = ApplyOptions { expected_base: None, audit_actor: Some(ACTOR.to_owned()) };
-        let outcome = scope.apply_hr_roster_with(roster, &meta, &options).await?;
+        let span = rollcall_runtime::work_span("apply_snapshot", Some(tenant.as_str()), Some("hr"));
+        span.record("work_id", snapshot_id.hyphenated().to_string());
+        let outcome = scope.apply_hr_roster_with(roster, &meta, &options).instrument(span).await?;
         self.after_apply(tenant, "hr", &outcome, started).await?;
         Ok(outcome)
     }

@@ -220,3 +220,110 @@ async fn redis_down_degrades_to_postgres_locks_and_stays_correct() {
     engine.stop().await;
     bus.delete().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_applies_on_its_base_and_waits_otherwise() {
+    let db = TestDb::create().await;
+    let bus = TestBus::new().await;
+    let (engine, published) = example_through_engine(&db, &bus, RedisMode::Local).await;
+    let golden = golden_findings();
+    let first = settled_events(&bus, golden.len()).await;
+    let store = db.store().await;
+    let loaded = example();
+    let tenant = loaded.config.tenant.id.clone();
+    let entra_id = published
+        .iter()
+        .find(|chunks| chunks[0].source == "entra")
+        .map(|chunks| uuid::Uuid::parse_str(&chunks[0].snapshot_id).unwrap())
+        .unwrap();
+    let base =
+        loaded.data.sources.iter().find(|s| s.source.to_string() == "entra").unwrap().clone();
+
+    // Remove an Entra account that a finding names.
+    let open = stored_findings(&store, &tenant).await;
+    let all = store.tenant(&tenant).findings(rollcall_store::FindingStatus::Open).await.unwrap();
+    let removed = all
+        .iter()
+        .filter_map(|s| s.finding.subject.account.as_ref())
+        .find(|account| account.account.source.to_string() == "entra")
+        .map(|account| account.account.id.clone())
+        .unwrap();
+    let mut after = base.clone();
+    after.accounts.retain(|account| account.id != removed);
+    after.memberships.retain(|membership| match &membership.member {
+        rollcall_core::model::Member::Account(id) => *id != removed,
+        _ => true,
+    });
+    let removed_memberships: Vec<_> =
+        base.memberships.iter().filter(|m| !after.memberships.contains(m)).cloned().collect();
+    let delta = |base_id: uuid::Uuid| rollcall_proto::SourceDelta {
+        delta_id: uuid::Uuid::new_v4(),
+        tenant: tenant.clone(),
+        source: base.source.clone(),
+        base_snapshot_id: base_id,
+        content_hash: rollcall_proto::ContentHash::of(&after),
+        collected_at: None,
+        settings: None,
+        changed_accounts: Vec::new(),
+        removed_account_ids: vec![removed.clone()],
+        changed_entitlements: Vec::new(),
+        removed_entitlement_ids: Vec::new(),
+        added_memberships: Vec::new(),
+        removed_memberships: removed_memberships.clone(),
+    };
+    let publisher = bus.publisher();
+
+    // On another base it is not applied.
+    let stray = delta(uuid::Uuid::new_v4());
+    publisher.publish(&rollcall_proto::source_delta_to_proto(&stray)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let states = store.tenant(&tenant).source_states().await.unwrap();
+    let entra = states.iter().find(|s| s.source.to_string() == "entra").unwrap();
+    assert_eq!(entra.snapshot_id, entra_id);
+    assert_eq!(stored_findings(&store, &tenant).await, open);
+
+    // On the applied snapshot it is.
+    let good = delta(entra_id);
+    publisher.publish(&rollcall_proto::source_delta_to_proto(&good)).await.unwrap();
+    let mut data = loaded.data.clone();
+    for source in &mut data.sources {
+        if source.source == after.source {
+            *source = after.clone();
+        }
+    }
+    let mut expected =
+        rollcall_core::evaluate(&loaded.config.tenant, &data, support::as_of()).findings;
+    expected.sort_by(|a, b| a.id.cmp(&b.id));
+    let found = eventually("the findings after the delta", || async {
+        let found: Vec<_> = store
+            .tenant(&tenant)
+            .findings(rollcall_store::FindingStatus::Open)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.finding)
+            .collect();
+        (found == expected).then_some(found)
+    })
+    .await;
+    assert_ne!(found.len(), 0);
+    let states = store.tenant(&tenant).source_states().await.unwrap();
+    let entra = states.iter().find(|s| s.source.to_string() == "entra").unwrap();
+    assert_eq!(entra.snapshot_id, good.delta_id);
+
+    // Every finding that went away has a resolved event after the first ones.
+    let events = bus.finding_events().await;
+    let later = &events[first.len()..];
+    let expected_ids: BTreeSet<&str> = expected.iter().map(|f| f.id.as_str()).collect();
+    let gone: BTreeSet<&str> =
+        open.keys().map(String::as_str).filter(|id| !expected_ids.contains(id)).collect();
+    assert!(!gone.is_empty(), "removing `{removed}` resolved nothing");
+    let resolved: BTreeSet<&str> = later
+        .iter()
+        .filter(|e| e.r#type == v1::FindingEventType::Resolved as i32)
+        .map(|e| e.finding.as_ref().unwrap().id.as_str())
+        .collect();
+    assert_eq!(resolved, gone);
+    engine.stop().await;
+    bus.delete().await;
+}

@@ -208,7 +208,7 @@ async fn base_checked_apply_and_work_directory() {
     assert_eq!(work[0].tenant, a);
     assert_eq!(work[0].state_version, 2);
     assert!(work[0].needs_evaluation());
-    assert_eq!(store.tenant_ids().await.unwrap(), [a.clone()]);
+    assert_eq!(store.tenant_ids().await.unwrap(), [a]);
 }
 
 #[tokio::test]
