@@ -52,21 +52,30 @@ pub async fn run(
     stop: CancellationToken,
 ) {
     let mut wait = Duration::from_millis(500);
+    let mut current = None;
     while !stop.is_cancelled() {
-        let consumer = match ensure_consumer(&jetstream, &namespace, ack_wait).await {
-            Ok(consumer) => consumer,
-            Err(error) => {
-                tracing::warn!(error = %error, "dead-letter consumer not available, retrying");
-                tokio::select! { () = stop.cancelled() => return, () = tokio::time::sleep(wait) => {} }
-                wait = (wait * 2).min(Duration::from_secs(10));
-                continue;
-            }
+        // Asked for once, and again after a pull error, which recreates a consumer that
+        // a server lost with its store.
+        let consumer = match current.take() {
+            Some(consumer) => consumer,
+            None => match ensure_consumer(&jetstream, &namespace, ack_wait).await {
+                Ok(consumer) => consumer,
+                Err(error) => {
+                    tracing::warn!(error = %error, "dead-letter consumer not available, retrying");
+                    tokio::select! { () = stop.cancelled() => return, () = tokio::time::sleep(wait) => {} }
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            },
         };
         wait = Duration::from_millis(500);
         let batch =
             consumer.fetch().max_messages(16).expires(Duration::from_secs(2)).messages().await;
         let mut messages = match batch {
-            Ok(messages) => messages,
+            Ok(messages) => {
+                current = Some(consumer);
+                messages
+            }
             Err(error) => {
                 tracing::warn!(error = %error, "pulling dead letters failed, retrying");
                 tokio::select! { () = stop.cancelled() => return, () = tokio::time::sleep(wait) => {} }
