@@ -56,6 +56,9 @@ impl SnapshotHandler {
 }
 
 impl SnapshotHandler {
+    /// NOTE: a snapshot without its own `collected_at` that a newer one replaced is not
+    /// recognised here, so its leftover chunks expire and end as a dead letter.
+    ///
     /// Returns whether the snapshot `id` of `source` is applied, or older than the
     /// applied one (its apply would be skipped as stale). A failed read returns
     /// `false`, so the chunk is held and checked again at its next redelivery.

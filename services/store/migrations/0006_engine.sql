@@ -35,7 +35,8 @@ CREATE TABLE rollcall.finding_outbox (
     -- The encoded rollcall.v1.FindingEvent.
     payload bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    -- NULL until the stream acknowledged the publish.
+    -- NULL until the stream acknowledged the publish. TODO: prune published rows; no job
+    -- removes them yet.
     published_at timestamptz,
     PRIMARY KEY (tenant_id, event_id)
 );

@@ -46,6 +46,10 @@ pub struct OutboxEvent {
 /// a crash before its commit, makes the same ids, so nothing downstream sees two ids for
 /// one change; the version tells apart two changes of one finding at one instant (a fixed
 /// evaluation clock).
+///
+/// NOTE: two evaluations of one version that record opposite changes of one finding at
+/// one instant would share an id, and the second event would be dropped. That needs a
+/// fixed clock and two evaluations racing past the evaluation lock.
 pub fn finding_event_id(
     tenant: &str,
     finding_id: &str,
