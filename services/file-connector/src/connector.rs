@@ -1,0 +1,445 @@
+//! The poll loop: list each tenant folder, wait until it settles, read it when it changed,
+//! and publish each source whose content hash differs from the last one published.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rollcall_bus::Publisher;
+use rollcall_core::TenantId;
+use rollcall_core::model::SourceId;
+use rollcall_ingest::Diagnostic;
+use rollcall_ingest::layout::{LoadError, find_tenants};
+use rollcall_proto::{ContentHash, split};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::metrics::{ConnectorMetrics, SourceLabels, Stage, TenantLabels};
+use crate::read::{SourceContent, SourceRead, TenantRead, read_tenant};
+use crate::state::{PublishedRecord, State};
+use crate::watch::{Fingerprint, Listing, Settling, list};
+
+/// How the connector finds and publishes exports.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The drop folder: one folder per tenant, each with a `tenant.yaml`, or one tenant
+    /// folder itself.
+    pub drop_root: PathBuf,
+    /// How long a tenant folder's files must stay unchanged before it is read.
+    pub settle: Duration,
+    /// Maximum encoded size of one snapshot chunk, in bytes.
+    pub max_chunk_bytes: usize,
+}
+
+/// What one poll did with one tenant folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FolderReport {
+    /// The tenant folder.
+    pub folder: PathBuf,
+    /// The tenant id, once a `tenant.yaml` of the folder was read.
+    pub tenant: Option<TenantId>,
+    /// What happened.
+    pub status: FolderStatus,
+}
+
+/// What one poll did with one tenant folder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FolderStatus {
+    /// A file changed within the settle time, so the folder was not read.
+    Settling,
+    /// Nothing changed since the last read, and nothing is waiting to be published again.
+    Unchanged,
+    /// A file changed while the folder was read; the read was discarded and the settle
+    /// time starts again.
+    ChangedDuringRead,
+    /// `tenant.yaml` is missing or invalid, or its tenant id is taken by another folder.
+    /// No source of the tenant was read.
+    TenantFailed {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The folder was read.
+    Read {
+        /// Each source and what became of it.
+        sources: Vec<SourceReport>,
+    },
+}
+
+/// What became of one source in a read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceReport {
+    /// The source.
+    pub source: SourceId,
+    /// What happened.
+    pub outcome: SourceOutcome,
+}
+
+/// What became of one source in a read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceOutcome {
+    /// Published and acknowledged.
+    Published {
+        /// The snapshot id of the chunks.
+        snapshot_id: Uuid,
+        /// The content hash.
+        content_hash: ContentHash,
+        /// Number of chunks.
+        chunks: usize,
+    },
+    /// The content hash equals the last one published, so nothing was sent.
+    Unchanged {
+        /// The content hash.
+        content_hash: ContentHash,
+    },
+    /// A file of the source could not be read. Nothing was published, so the last good
+    /// snapshot stays in effect.
+    Failed {
+        /// The problems, errors first.
+        problems: Vec<Diagnostic>,
+    },
+    /// Publishing failed. No hash was recorded, so the next poll tries again with the same
+    /// snapshot id.
+    PublishFailed {
+        /// The error.
+        error: String,
+    },
+    /// The source is read but not published by this version of the connector.
+    NotPublished {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What the connector remembers about one tenant folder between polls.
+#[derive(Debug)]
+struct Folder {
+    settling: Settling,
+    /// The listing of the last read that completed, publications included.
+    read: Option<BTreeMap<PathBuf, Fingerprint>>,
+    /// The tenant id of the last successful `tenant.yaml` read.
+    tenant: Option<TenantId>,
+}
+
+/// The file connector: call [`FileConnector::poll`] on an interval, or [`FileConnector::run`].
+#[derive(Debug)]
+pub struct FileConnector {
+    settings: Settings,
+    publisher: Publisher,
+    state: State,
+    metrics: ConnectorMetrics,
+    folders: BTreeMap<PathBuf, Folder>,
+    /// Snapshot ids of publications that failed, by tenant and source, with the content
+    /// hash they were for. A retry of the same content reuses the id, so JetStream drops
+    /// the chunks it already stored within its duplicate window.
+    unacknowledged: HashMap<(String, String), (ContentHash, Uuid)>,
+}
+
+impl FileConnector {
+    /// Creates a connector that publishes through `publisher` and remembers what it
+    /// published in `state`.
+    pub fn new(
+        settings: Settings,
+        publisher: Publisher,
+        state: State,
+        metrics: ConnectorMetrics,
+    ) -> Self {
+        Self {
+            settings,
+            publisher,
+            state,
+            metrics,
+            folders: BTreeMap::new(),
+            unacknowledged: HashMap::new(),
+        }
+    }
+
+    /// Returns the published-hash state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Polls every `interval` until `stop` is cancelled. A poll that is running when
+    /// `stop` is cancelled finishes the folder it is in and returns.
+    pub async fn run(mut self, interval: Duration, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            self.poll_until(&stop).await;
+        }
+    }
+
+    /// Polls every tenant folder once.
+    pub async fn poll(&mut self) -> Vec<FolderReport> {
+        self.poll_until(&CancellationToken::new()).await
+    }
+
+    async fn poll_until(&mut self, stop: &CancellationToken) -> Vec<FolderReport> {
+        let root = self.settings.drop_root.clone();
+        let found = tokio::task::spawn_blocking(move || find_tenants(&[root])).await;
+        let dirs = match found {
+            Ok(Ok(dirs)) => dirs,
+            Ok(Err(error)) => {
+                tracing::error!(drop_root = %self.settings.drop_root.display(), %error, "cannot list the drop folder");
+                self.metrics.error("", "", Stage::List);
+                return Vec::new();
+            }
+            Err(error) => {
+                tracing::error!(%error, "listing the drop folder stopped unexpectedly");
+                self.metrics.error("", "", Stage::List);
+                return Vec::new();
+            }
+        };
+        // A folder that was removed is forgotten. Its tenant's last snapshots stay in
+        // effect in the engine until a folder publishes that tenant again.
+        self.folders.retain(|path, _| dirs.contains(path));
+
+        let mut reports = Vec::with_capacity(dirs.len());
+        // Tenant ids that folders hold, so that a second folder with the same id is
+        // rejected instead of publishing over the first one's snapshots.
+        let mut claimed: BTreeMap<TenantId, PathBuf> = BTreeMap::new();
+        for (path, folder) in &self.folders {
+            if let Some(tenant) = &folder.tenant {
+                claimed.entry(tenant.clone()).or_insert_with(|| path.clone());
+            }
+        }
+        for dir in dirs {
+            if stop.is_cancelled() {
+                break;
+            }
+            let status = self.poll_folder(&dir, &mut claimed).await;
+            let tenant = self.folders.get(&dir).and_then(|f| f.tenant.clone());
+            reports.push(FolderReport { folder: dir, tenant, status });
+        }
+        reports
+    }
+
+    async fn poll_folder(
+        &mut self,
+        dir: &Path,
+        claimed: &mut BTreeMap<TenantId, PathBuf>,
+    ) -> FolderStatus {
+        let listing = list_blocking(dir).await;
+        let label = self.tenant_label(dir);
+        self.metrics
+            .files_seen
+            .get_or_create(&TenantLabels { tenant: label.clone() })
+            .set(i64::try_from(listing.files.len()).unwrap_or(i64::MAX));
+        self.metrics
+            .temporary_files
+            .get_or_create(&TenantLabels { tenant: label.clone() })
+            .set(i64::try_from(listing.temporary).unwrap_or(i64::MAX));
+        for problem in &listing.problems {
+            tracing::warn!(tenant = %label, folder = %dir.display(), %problem, "cannot list part of the tenant folder");
+            self.metrics.error(&label, "", Stage::List);
+        }
+
+        let now = Instant::now();
+        let settle = self.settings.settle;
+        let folder = self.folders.entry(dir.to_path_buf()).or_insert_with(|| Folder {
+            settling: Settling::new(listing.files.clone(), now),
+            read: None,
+            tenant: None,
+        });
+        if !folder.settling.observe(&listing.files, now, settle) {
+            tracing::debug!(tenant = %label, folder = %dir.display(), "waiting for the folder to settle");
+            return FolderStatus::Settling;
+        }
+        let retry_pending = folder
+            .tenant
+            .as_ref()
+            .is_some_and(|tenant| self.unacknowledged.keys().any(|(t, _)| t == tenant.as_str()));
+        if folder.read.as_ref() == Some(&listing.files) && !retry_pending {
+            return FolderStatus::Unchanged;
+        }
+
+        self.metrics.reads.get_or_create(&TenantLabels { tenant: label.clone() }).inc();
+        let read = read_blocking(dir).await;
+        let after = list_blocking(dir).await;
+        if after.files != listing.files {
+            tracing::info!(tenant = %label, folder = %dir.display(), "a file changed while the folder was read; reading it again once it settles");
+            if let Some(folder) = self.folders.get_mut(dir) {
+                folder.settling.restart(after.files, Instant::now());
+            }
+            return FolderStatus::ChangedDuringRead;
+        }
+
+        let status = match read {
+            Err(error) => self.tenant_failed(dir, &label, error.to_string(), Stage::TenantFile),
+            Ok(read) => match claimed.get(&read.tenant).filter(|other| *other != dir) {
+                Some(other) => {
+                    let message = format!(
+                        "`{}` has the tenant id `{}`, which `{}` already uses; give each tenant folder its own `tenant.id`",
+                        dir.join("tenant.yaml").display(),
+                        read.tenant,
+                        other.join("tenant.yaml").display()
+                    );
+                    self.tenant_failed(dir, &label, message, Stage::TenantFile)
+                }
+                None => {
+                    claimed.insert(read.tenant.clone(), dir.to_path_buf());
+                    self.publish_read(dir, read).await
+                }
+            },
+        };
+        if let Some(folder) = self.folders.get_mut(dir) {
+            folder.read = Some(listing.files);
+        }
+        status
+    }
+
+    /// The `tenant` label of a folder: its tenant id once known, else its name.
+    fn tenant_label(&self, dir: &Path) -> String {
+        match self.folders.get(dir).and_then(|f| f.tenant.as_ref()) {
+            Some(tenant) => tenant.to_string(),
+            None => dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |name| name.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+
+    fn tenant_failed(
+        &self,
+        dir: &Path,
+        label: &str,
+        message: String,
+        stage: Stage,
+    ) -> FolderStatus {
+        // TODO: publish a FAILED sync report for the tenant's sources once sync reports
+        // exist on the bus, so that the problem becomes a finding.
+        tracing::error!(tenant = %label, folder = %dir.display(), error = %message, "tenant folder not read");
+        self.metrics.error(label, "", stage);
+        FolderStatus::TenantFailed { message }
+    }
+
+    async fn publish_read(&mut self, dir: &Path, read: TenantRead) -> FolderStatus {
+        let tenant = read.tenant.clone();
+        if let Some(folder) = self.folders.get_mut(dir) {
+            folder.tenant = Some(tenant.clone());
+        }
+        for note in &read.unassigned {
+            tracing::warn!(tenant = %tenant, file = %note.file.display(), problem = %note, "file belongs to no source");
+        }
+        let mut sources = Vec::with_capacity(read.sources.len());
+        for source in read.sources {
+            let id = source.source.clone();
+            let outcome = self.publish_source(&tenant, source).await;
+            sources.push(SourceReport { source: id, outcome });
+        }
+        FolderStatus::Read { sources }
+    }
+
+    async fn publish_source(&mut self, tenant: &TenantId, read: SourceRead) -> SourceOutcome {
+        let source = read.source.to_string();
+        let labels = SourceLabels { tenant: tenant.to_string(), source: source.clone() };
+        for problem in read.problems.iter().filter(|d| d.level < rollcall_ingest::Level::Error) {
+            tracing::warn!(tenant = %tenant, source = %source, file = %problem.file.display(), problem = %problem, "part of an export was skipped");
+        }
+        let Some(content) = read.content else {
+            // TODO: publish a FAILED sync report naming these problems once sync reports
+            // exist on the bus, so that the bad file becomes a finding for the tenant.
+            for problem in &read.problems {
+                tracing::error!(tenant = %tenant, source = %source, file = %problem.file.display(), problem = %problem, "export not read; the last published snapshot stays in effect");
+            }
+            self.metrics.error(tenant.as_str(), &source, Stage::Read);
+            let mut problems = read.problems;
+            problems.sort_by_key(|d| std::cmp::Reverse(d.level));
+            return SourceOutcome::Failed { problems };
+        };
+        let snapshot = match content {
+            SourceContent::Snapshot(snapshot) => snapshot,
+            SourceContent::Roster(_) => {
+                // TODO: publish the roster as source `hr` once `split_roster` exists.
+                return SourceOutcome::NotPublished {
+                    reason: "HR rosters are not published over the bus yet".to_owned(),
+                };
+            }
+        };
+
+        let content_hash = ContentHash::of(&snapshot);
+        if self.state.last_hash(tenant.as_str(), &source) == Some(content_hash) {
+            self.unacknowledged.remove(&(tenant.to_string(), source.clone()));
+            self.metrics.unchanged.get_or_create(&labels).inc();
+            tracing::debug!(tenant = %tenant, source = %source, %content_hash, "unchanged since the last publication");
+            return SourceOutcome::Unchanged { content_hash };
+        }
+
+        let key = (tenant.to_string(), source.clone());
+        let snapshot_id = match self.unacknowledged.get(&key) {
+            Some((hash, id)) if *hash == content_hash => *id,
+            _ => Uuid::new_v4(),
+        };
+        let chunks = match split(&snapshot, tenant, snapshot_id, self.settings.max_chunk_bytes) {
+            Ok(chunks) => chunks,
+            Err(error) => {
+                tracing::error!(tenant = %tenant, source = %source, %error, "snapshot cannot be split into chunks");
+                self.metrics.error(tenant.as_str(), &source, Stage::Split);
+                return SourceOutcome::PublishFailed { error: error.to_string() };
+            }
+        };
+        let bytes: usize = chunks.iter().map(prost_len).sum();
+        if let Err(error) = self.publisher.publish_chunks(&chunks).await {
+            tracing::error!(tenant = %tenant, source = %source, %snapshot_id, %error, "publishing the snapshot failed; retrying on the next poll");
+            self.metrics.error(tenant.as_str(), &source, Stage::Publish);
+            self.unacknowledged.insert(key, (content_hash, snapshot_id));
+            return SourceOutcome::PublishFailed { error: error.to_string() };
+        }
+        self.unacknowledged.remove(&key);
+
+        let now = Utc::now();
+        self.metrics.snapshots_published.get_or_create(&labels).inc();
+        self.metrics.published_bytes.get_or_create(&labels).inc_by(bytes as u64);
+        self.metrics.last_publish_seconds.get_or_create(&labels).set(now.timestamp());
+        tracing::info!(tenant = %tenant, source = %source, %snapshot_id, %content_hash, chunks = chunks.len(), bytes, "snapshot published");
+        let record = PublishedRecord {
+            content_sha256: content_hash.to_string(),
+            snapshot_id: snapshot_id.hyphenated().to_string(),
+            published_at: now,
+        };
+        if let Err(error) = self.state.record(tenant.as_str(), &source, record) {
+            tracing::error!(tenant = %tenant, source = %source, %error, "recording the published hash failed; a restart publishes this snapshot again");
+            self.metrics.error(tenant.as_str(), &source, Stage::State);
+        }
+        SourceOutcome::Published { snapshot_id, content_hash, chunks: chunks.len() }
+    }
+}
+
+fn prost_len(chunk: &rollcall_proto::v1::SnapshotChunk) -> usize {
+    prost::Message::encoded_len(chunk)
+}
+
+/// Lists `dir` on the blocking thread pool, because a network volume can be slow.
+async fn list_blocking(dir: &Path) -> Listing {
+    let owned = dir.to_path_buf();
+    match tokio::task::spawn_blocking(move || list(&owned)).await {
+        Ok(listing) => listing,
+        Err(error) => Listing {
+            problems: vec![format!("listing `{}` stopped unexpectedly: {error}", dir.display())],
+            ..Listing::default()
+        },
+    }
+}
+
+/// Reads the tenant folder on the blocking thread pool.
+async fn read_blocking(dir: &Path) -> Result<TenantRead, ReadFailure> {
+    let owned = dir.to_path_buf();
+    match tokio::task::spawn_blocking(move || read_tenant(&owned, Utc::now())).await {
+        Ok(Ok(read)) => Ok(read),
+        Ok(Err(error)) => Err(ReadFailure::Load(error)),
+        Err(error) => Err(ReadFailure::Panicked(error.to_string())),
+    }
+}
+
+/// Why a tenant folder could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ReadFailure {
+    #[error("{0}")]
+    Load(LoadError),
+    #[error("reading the folder stopped unexpectedly: {0}")]
+    Panicked(String),
+}

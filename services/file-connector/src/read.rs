@@ -1,0 +1,92 @@
+//! Reading one tenant folder with `rollcall-ingest`, as `rollcall scan` does, and sorting
+//! the result and its problems by source.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rollcall_core::TenantId;
+use rollcall_core::model::{HrSnapshot, SourceId, SourceKind, SourceSnapshot};
+use rollcall_ingest::layout::{self, LoadError};
+use rollcall_ingest::{Diagnostic, Level};
+
+use crate::names::is_temporary;
+
+/// What one source of a tenant holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceContent {
+    /// An Entra, LDAP or EHR snapshot.
+    Snapshot(SourceSnapshot),
+    /// The HR roster, the content of source `hr`.
+    Roster(HrSnapshot),
+}
+
+/// One source of a tenant, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRead {
+    /// The source.
+    pub source: SourceId,
+    /// The content, or `None` when a file of the source could not be read: publishing
+    /// the rest would replace the last good snapshot with a partial one.
+    pub content: Option<SourceContent>,
+    /// Errors and warnings in the source's files, with paths relative to the folder.
+    pub problems: Vec<Diagnostic>,
+}
+
+impl SourceRead {
+    /// Checks whether a file of the source could not be read.
+    pub fn failed(&self) -> bool {
+        self.content.is_none()
+    }
+}
+
+/// One tenant folder, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantRead {
+    /// The tenant id from `tenant.yaml`.
+    pub tenant: TenantId,
+    /// Every source `tenant.yaml` names or the folder holds at its conventional place.
+    pub sources: Vec<SourceRead>,
+    /// Errors and warnings about files that belong to no source, such as an export that
+    /// no entry of `tenant.yaml` names.
+    pub unassigned: Vec<Diagnostic>,
+}
+
+/// Reads the tenant folder `dir`. `as_of` is the instant that time-dependent readers use,
+/// as in `rollcall scan --as-of`.
+///
+/// # Errors
+///
+/// The [`LoadError`] of a missing or invalid `tenant.yaml`, which stops the whole tenant.
+pub fn read_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<TenantRead, LoadError> {
+    let loaded = layout::load_tenant(dir, as_of)?;
+    let inputs = layout::source_inputs(dir, &loaded.config);
+    // Info notes say what was not checked, which matters to a report but not to a sync.
+    // Temporary uploads are not exports, so the warnings the readers give about them are
+    // dropped.
+    let mut diagnostics: Vec<Diagnostic> = loaded
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.level >= Level::Warning && !is_temporary(&d.file))
+        .collect();
+    let mut snapshots = loaded.data.sources;
+    let mut roster = loaded.data.hr;
+
+    let mut sources = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let (problems, rest): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diagnostics.into_iter().partition(|d| input.contains(&d.file));
+        diagnostics = rest;
+        let failed = problems.iter().any(|d| d.level == Level::Error);
+        let content = if input.source.kind() == SourceKind::Hr {
+            roster.take().map(SourceContent::Roster)
+        } else {
+            snapshots
+                .iter()
+                .position(|s| s.source == input.source)
+                .map(|index| SourceContent::Snapshot(snapshots.swap_remove(index)))
+        };
+        let content = if failed { None } else { content };
+        sources.push(SourceRead { source: input.source, content, problems });
+    }
+    Ok(TenantRead { tenant: loaded.config.tenant.id, sources, unassigned: diagnostics })
+}

@@ -1,0 +1,100 @@
+//! Bad input: a malformed export fails its own source only, and a broken `tenant.yaml`
+//! fails its own tenant only. The connector keeps polling.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rollcall_file_connector::{FolderStatus, SourceOutcome};
+use rollcall_ingest::Level;
+use support::{TestBus, add_example_tenant, connector, outcomes, published, status};
+
+#[tokio::test]
+async fn malformed_export_fails_its_source() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let harborview = add_example_tenant(drop_root.path(), "harborview");
+    add_example_tenant(drop_root.path(), "bayside");
+    std::fs::write(harborview.join("entra/users.json"), "{\"value\": [").unwrap();
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+
+    let reports = connector.poll().await;
+    let next = connector.poll().await;
+
+    let harborview_outcomes = outcomes(&reports, "harborview");
+    assert_eq!(published(&harborview_outcomes), ["ehr:athenahealth", "ldap"]);
+    let entra = harborview_outcomes.iter().find(|(s, _)| s == "entra").unwrap();
+    let SourceOutcome::Failed { problems } = &entra.1 else {
+        panic!("entra should fail: {:?}", entra.1);
+    };
+    let error = problems.first().unwrap();
+    assert_eq!(error.level, Level::Error);
+    assert_eq!(error.file, Path::new("entra/users.json"));
+    assert!(error.message.contains("JSON"), "{}", error.message);
+    assert_eq!(published(&outcomes(&reports, "bayside")), ["ehr:athenahealth", "entra", "ldap"]);
+    let entra_subject = bus.namespace().snapshot_subject("harborview", "entra").unwrap();
+    let snapshots = bus.snapshots().await;
+    assert!(snapshots.iter().all(|(subject, _)| *subject != entra_subject));
+    assert_eq!(snapshots.len(), 5);
+    assert_eq!(status(&next, "harborview"), FolderStatus::Unchanged);
+    assert!(connector.state().last("harborview", "entra").is_none());
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn broken_tenant_file_fails_its_tenant() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let broken = add_example_tenant(drop_root.path(), "harborview");
+    add_example_tenant(drop_root.path(), "bayside");
+    let yaml = std::fs::read_to_string(broken.join("tenant.yaml")).unwrap();
+    std::fs::write(broken.join("tenant.yaml"), yaml.replacen("slas:", "slaz:", 1)).unwrap();
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+
+    let reports = connector.poll().await;
+
+    let FolderStatus::TenantFailed { message } = status(&reports, "harborview") else {
+        panic!("harborview should fail: {reports:#?}");
+    };
+    assert!(message.contains("slaz"), "{message}");
+    assert!(message.contains("tenant.yaml"), "{message}");
+    assert_eq!(published(&outcomes(&reports, "bayside")), ["ehr:athenahealth", "entra", "ldap"]);
+    assert_eq!(bus.snapshots().await.len(), 3);
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn duplicate_tenant_id_is_rejected() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    add_example_tenant(drop_root.path(), "harborview");
+    let copy = add_example_tenant(drop_root.path(), "harborview-copy");
+    let yaml = std::fs::read_to_string(copy.join("tenant.yaml")).unwrap();
+    std::fs::write(
+        copy.join("tenant.yaml"),
+        yaml.replacen("id: harborview-copy", "id: harborview", 1),
+    )
+    .unwrap();
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+
+    let reports = connector.poll().await;
+
+    assert_eq!(published(&outcomes(&reports, "harborview")).len(), 3);
+    let FolderStatus::TenantFailed { message } = status(&reports, "harborview-copy") else {
+        panic!("the copy should fail: {reports:#?}");
+    };
+    assert!(message.contains("already uses"), "{message}");
+    bus.delete().await;
+}

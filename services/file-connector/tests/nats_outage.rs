@@ -1,0 +1,151 @@
+//! A NATS server that goes away: the publish fails cleanly, no hash is recorded for the
+//! snapshot that was not acknowledged, and the next poll after the server is back
+//! publishes it.
+//!
+//! The test starts its own `nats-server` on a free loopback port with a temporary store,
+//! so that it can stop that server by its pid without touching the shared one.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
+mod support;
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rollcall_bus::async_nats;
+use rollcall_file_connector::SourceOutcome;
+use support::{TestBus, add_example_tenant, connector, outcomes, published, try_connect};
+
+/// The server binary of the Debian `nats-server` package.
+const NATS_SERVER: &str = "/usr/sbin/nats-server";
+
+/// A `nats-server` process of the test's own, stopped by its pid when dropped.
+struct OwnServer {
+    child: Child,
+}
+
+impl OwnServer {
+    /// Starts the server with JetStream on `port`, storing in `store`, and waits until it
+    /// accepts connections.
+    fn start(port: u16, store: &Path) -> Self {
+        let child = Command::new(NATS_SERVER)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("starting `{NATS_SERVER}` failed ({error}): install it with `apt-get install nats-server`")
+            });
+        let server = Self { child };
+        let started = Instant::now();
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nats-server did not listen on port {port} within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "sending SIGTERM to nats-server {pid} failed");
+        let started = Instant::now();
+        while self.child.try_wait().ok().flatten().is_none() {
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn outage_retried_on_next_poll() {
+    let store = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = OwnServer::start(port, store.path());
+    let client = try_connect(&format!("127.0.0.1:{port}")).await.unwrap();
+    let bus = TestBus::on(client.clone()).await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let dir = add_example_tenant(drop_root.path(), "harborview");
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    assert_eq!(published(&outcomes(&connector.poll().await, "harborview")).len(), 3);
+    let first_hash = connector.state().last_hash("harborview", "ehr:athenahealth").unwrap();
+
+    server.stop();
+    let export = dir.join("ehr/athena-users.csv");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&export, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    connector.poll().await;
+    let during_outage = connector.poll().await;
+
+    let ehr = outcomes(&during_outage, "harborview")
+        .into_iter()
+        .find(|(source, _)| source == "ehr:athenahealth")
+        .unwrap();
+    assert!(matches!(ehr.1, SourceOutcome::PublishFailed { .. }), "{:?}", ehr.1);
+    assert_eq!(
+        connector.state().last_hash("harborview", "ehr:athenahealth"),
+        Some(first_hash),
+        "no hash is recorded for a snapshot that was not acknowledged"
+    );
+
+    let _server = OwnServer::start(port, store.path());
+    let reconnect = Instant::now();
+    while client.connection_state() != async_nats::connection::State::Connected {
+        assert!(reconnect.elapsed() < Duration::from_secs(30), "the client did not reconnect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after_outage = connector.poll().await;
+
+    assert_eq!(published(&outcomes(&after_outage, "harborview")), ["ehr:athenahealth"]);
+    let new_hash = connector.state().last_hash("harborview", "ehr:athenahealth").unwrap();
+    assert_ne!(new_hash, first_hash);
+    let expected = rollcall_ingest::layout::load_tenant(&dir, Utc::now()).unwrap();
+    let ehr_expected =
+        expected.data.sources.iter().find(|s| s.source.to_string() == "ehr:athenahealth").unwrap();
+    let snapshots = bus.snapshots().await;
+    let subject = bus.namespace().snapshot_subject("harborview", "ehr:athenahealth").unwrap();
+    let ehr_snapshots: Vec<_> = snapshots.iter().filter(|(s, _)| *s == subject).collect();
+    // The retry reuses the failed attempt's snapshot id, so chunks that the client sent
+    // after reconnecting and the retry's copies make one snapshot, not two.
+    assert_eq!(ehr_snapshots.len(), 2);
+    assert_eq!(ehr_snapshots[1].1.snapshot, *ehr_expected);
+    assert_eq!(ehr_snapshots[1].1.content_hash, new_hash);
+    bus.delete().await;
+}

@@ -1,0 +1,105 @@
+//! The connector against the shared NATS server: the example practice published source
+//! by source, and nothing published again while nothing changed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use rollcall_file_connector::{FolderStatus, SourceOutcome};
+use support::{TestBus, add_example_tenant, connector, outcomes, published, status};
+
+#[tokio::test]
+async fn example_tenant_matches_ingest() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let dir = add_example_tenant(drop_root.path(), "harborview");
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+
+    let reports = connector.poll().await;
+
+    let outcomes = outcomes(&reports, "harborview");
+    assert_eq!(published(&outcomes), ["ehr:athenahealth", "entra", "ldap"]);
+    let expected = rollcall_ingest::layout::load_tenant(&dir, Utc::now()).unwrap();
+    let snapshots = bus.snapshots().await;
+    assert_eq!(snapshots.len(), expected.data.sources.len());
+    for source in &expected.data.sources {
+        let subject =
+            bus.namespace().snapshot_subject("harborview", &source.source.to_string()).unwrap();
+        let found: Vec<_> = snapshots.iter().filter(|(s, _)| *s == subject).collect();
+        assert_eq!(found.len(), 1, "one snapshot on `{subject}`");
+        assert_eq!(found[0].1.tenant.as_str(), "harborview");
+        assert_eq!(found[0].1.snapshot, *source, "snapshot of `{}`", source.source);
+    }
+    let entra_chunks = outcomes.iter().find_map(|(source, outcome)| match outcome {
+        SourceOutcome::Published { chunks, .. } if source == "entra" => Some(*chunks),
+        _ => None,
+    });
+    assert!(entra_chunks.unwrap() > 1, "the Entra snapshot spans several chunks");
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn unchanged_files_not_republished() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    add_example_tenant(drop_root.path(), "harborview");
+    let mut first = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    first.poll().await;
+    let stored = bus.source_messages().await;
+
+    let again = first.poll().await;
+    drop(first);
+    let mut restarted = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    let after_restart = restarted.poll().await;
+
+    assert_eq!(status(&again, "harborview"), FolderStatus::Unchanged);
+    let outcomes = outcomes(&after_restart, "harborview");
+    assert!(published(&outcomes).is_empty(), "{outcomes:#?}");
+    let unchanged: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, SourceOutcome::Unchanged { .. }))
+        .map(|(s, _)| s.as_str())
+        .collect();
+    assert_eq!(unchanged, ["entra", "ldap", "ehr:athenahealth"]);
+    assert_eq!(bus.source_messages().await, stored);
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn changed_file_republishes_its_source() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let dir = add_example_tenant(drop_root.path(), "harborview");
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    connector.poll().await;
+    let before = bus.snapshots().await.len();
+
+    // Drop the export's last user: a real change of the EHR source's content.
+    let export = dir.join("ehr/athena-users.csv");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let kept: Vec<&str> = text.lines().collect();
+    std::fs::write(&export, kept[..kept.len() - 1].join("\n") + "\n").unwrap();
+    let noticed = connector.poll().await;
+    let reread = connector.poll().await;
+
+    assert_eq!(status(&noticed, "harborview"), FolderStatus::Settling);
+    assert_eq!(published(&outcomes(&reread, "harborview")), ["ehr:athenahealth"]);
+    let snapshots = bus.snapshots().await;
+    assert_eq!(snapshots.len(), before + 1);
+    let expected = rollcall_ingest::layout::load_tenant(&dir, Utc::now()).unwrap();
+    let ehr = expected.data.sources.iter().find(|s| s.source.to_string() == "ehr:athenahealth");
+    assert_eq!(snapshots.last().map(|(_, s)| &s.snapshot), ehr);
+    bus.delete().await;
+}

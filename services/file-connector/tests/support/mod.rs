@@ -1,0 +1,210 @@
+//! Shared set-up of the connector tests: a namespace of random stream names per test on a
+//! real NATS server, drop folders in temporary folders, a connector wired to both, and
+//! readers of what the streams hold.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+#![allow(dead_code, reason = "each test file uses a different part of the support module")]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rollcall_bus::async_nats::{self, jetstream};
+use rollcall_bus::{BusMetrics, Namespace, Publisher, RetryPolicy, StreamFamily, Topology};
+use rollcall_file_connector::{
+    ConnectorMetrics, FileConnector, FolderReport, FolderStatus, Settings, SourceOutcome, State,
+};
+use rollcall_proto::{AssembledSnapshot, Assembler};
+use uuid::Uuid;
+
+/// The server the tests use unless `ROLLCALL_TEST_NATS_URL` names another.
+pub const DEFAULT_NATS_URL: &str = "127.0.0.1:4222";
+
+/// Returns the URL of the shared test server.
+pub fn nats_url() -> String {
+    std::env::var("ROLLCALL_TEST_NATS_URL").unwrap_or_else(|_| DEFAULT_NATS_URL.to_owned())
+}
+
+/// Connects to `url`, giving up after 3 seconds instead of retrying forever.
+pub async fn try_connect(url: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
+    async_nats::ConnectOptions::new()
+        .name("rollcall-file-connector-tests")
+        .connection_timeout(Duration::from_secs(3))
+        .connect(url)
+        .await
+}
+
+/// One test's streams under a random prefix, deleted when the bus is dropped.
+pub struct TestBus {
+    pub client: async_nats::Client,
+    pub jetstream: jetstream::Context,
+    pub topology: Topology,
+    pub metrics: BusMetrics,
+}
+
+impl TestBus {
+    /// Creates the streams of a fresh namespace on the shared server.
+    pub async fn new() -> Self {
+        let url = nats_url();
+        let client = try_connect(&url).await.unwrap_or_else(|error| {
+            panic!(
+                "NATS is not reachable at `{url}` ({error}): start a server with JetStream, \
+                 for example `nats-server -js -a 127.0.0.1 -p 4222`, or set ROLLCALL_TEST_NATS_URL"
+            )
+        });
+        Self::on(client).await
+    }
+
+    /// Creates the streams of a fresh namespace through `client`.
+    pub async fn on(client: async_nats::Client) -> Self {
+        let suffix = Uuid::new_v4().simple().to_string();
+        let short = &suffix[..12];
+        let namespace =
+            Namespace::new(&format!("f{short}"), &format!("F{}", short.to_uppercase())).unwrap();
+        // A short ack timeout makes a publish to a stopped server fail within seconds.
+        let jetstream =
+            jetstream::ContextBuilder::new().timeout(Duration::from_secs(2)).build(client.clone());
+        let topology = Topology::new(namespace);
+        // NATS 2.9.10 removes an account's store folder when its last stream is deleted,
+        // and a stream created at that moment fails with "error creating store".
+        for attempt in 1..=5 {
+            match topology.ensure(&jetstream).await {
+                Ok(_) => break,
+                Err(error) if attempt < 5 && error.to_string().contains("error creating store") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("creating the test streams failed: {error}"),
+            }
+        }
+        Self { client, jetstream, topology, metrics: BusMetrics::new() }
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        self.topology.namespace()
+    }
+
+    /// A publisher that gives up after two quick attempts, so a stopped server fails a
+    /// poll within seconds.
+    pub fn publisher(&self) -> Publisher {
+        Publisher::new(self.jetstream.clone(), self.namespace().clone(), self.metrics.clone())
+            .with_retry(RetryPolicy {
+                attempts: 2,
+                first_delay: Duration::from_millis(100),
+                max_delay: Duration::from_millis(100),
+            })
+    }
+
+    /// Returns every snapshot the source stream holds, in the order their last chunk was
+    /// stored, with the subject it came on.
+    pub async fn snapshots(&self) -> Vec<(String, AssembledSnapshot)> {
+        let name = self.namespace().stream_name(StreamFamily::Source);
+        let mut stream = self.jetstream.get_stream(&name).await.unwrap();
+        let last = stream.info().await.unwrap().state.last_sequence;
+        let mut assembler = Assembler::new();
+        let mut snapshots = Vec::new();
+        for sequence in 1..=last {
+            let stored = stream.get_raw_message(sequence).await.unwrap();
+            if let Some(snapshot) = assembler.accept_bytes(&stored.payload, Instant::now()).unwrap()
+            {
+                snapshots.push((stored.subject.to_string(), snapshot));
+            }
+        }
+        snapshots
+    }
+
+    /// Returns the number of messages in the source stream.
+    pub async fn source_messages(&self) -> u64 {
+        let name = self.namespace().stream_name(StreamFamily::Source);
+        let mut stream = self.jetstream.get_stream(&name).await.unwrap();
+        stream.info().await.unwrap().state.messages
+    }
+
+    /// Deletes the streams.
+    pub async fn delete(self) {
+        for spec in self.topology.streams() {
+            let _ = self.jetstream.delete_stream(&spec.name).await;
+        }
+    }
+}
+
+/// The example practice, `examples/harborview`.
+pub fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview")
+}
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Copies the example practice into `drop_root` as tenant `tenant`.
+pub fn add_example_tenant(drop_root: &Path, tenant: &str) -> PathBuf {
+    let dir = drop_root.join(tenant);
+    copy_dir(&example_dir(), &dir);
+    let yaml = std::fs::read_to_string(dir.join("tenant.yaml")).unwrap();
+    let yaml = yaml.replacen("id: harborview", &format!("id: {tenant}"), 1);
+    std::fs::write(dir.join("tenant.yaml"), yaml).unwrap();
+    dir
+}
+
+/// Creates a connector on `drop_root` with its state in `state_dir`. Chunks are at most
+/// 4 KiB, so the example's Entra snapshot takes several.
+pub fn connector(
+    bus: &TestBus,
+    drop_root: &Path,
+    state_dir: &Path,
+    settle: Duration,
+) -> FileConnector {
+    let settings = Settings { drop_root: drop_root.to_path_buf(), settle, max_chunk_bytes: 4096 };
+    let opened = State::open(state_dir).unwrap();
+    FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new())
+}
+
+/// Returns the outcome of each source of the folder of `tenant`, as `(source, outcome)`,
+/// or panics when the folder was not read.
+pub fn outcomes(reports: &[FolderReport], tenant: &str) -> Vec<(String, SourceOutcome)> {
+    let report = reports
+        .iter()
+        .find(|r| r.folder.file_name().is_some_and(|n| n == tenant))
+        .unwrap_or_else(|| panic!("no report for `{tenant}` in {reports:#?}"));
+    match &report.status {
+        FolderStatus::Read { sources } => {
+            sources.iter().map(|s| (s.source.to_string(), s.outcome.clone())).collect()
+        }
+        other => panic!("`{tenant}` was not read: {other:?}"),
+    }
+}
+
+/// Returns the status of the folder of `tenant`.
+pub fn status(reports: &[FolderReport], tenant: &str) -> FolderStatus {
+    reports
+        .iter()
+        .find(|r| r.folder.file_name().is_some_and(|n| n == tenant))
+        .map(|r| r.status.clone())
+        .unwrap_or_else(|| panic!("no report for `{tenant}` in {reports:#?}"))
+}
+
+/// Returns the sources whose outcome is `Published`, sorted.
+pub fn published(outcomes: &[(String, SourceOutcome)]) -> Vec<String> {
+    let mut names: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, SourceOutcome::Published { .. }))
+        .map(|(s, _)| s.clone())
+        .collect();
+    names.sort();
+    names
+}
