@@ -140,11 +140,12 @@ fn ldifde_extension_is_read() {
 
 #[test]
 fn source_inputs_name_each_source_paths() {
-    let folder = Folder::new(
-        "tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\n\
-sources:\n  ehr:\n    - files: [ehr/a.csv]\n      profile: eclinicalworks\n\
-    - files: [ehr/b.csv]\n      profile: eclinicalworks\n",
-    );
+    let folder = Folder::new(concat!(
+        "tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\n",
+        "sources:\n  ehr:\n",
+        "    - files: [ehr/a.csv]\n      profile: eclinicalworks\n",
+        "    - files: [ehr/b.csv]\n      profile: eclinicalworks\n",
+    ));
     folder.write("entra/users.json", "{}");
     folder.write("hr/roster.csv", "employee_id\n");
     let text = std::fs::read_to_string(folder.0.join("tenant.yaml")).unwrap();
