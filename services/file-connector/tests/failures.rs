@@ -14,9 +14,12 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use rollcall_file_connector::{FolderStatus, SourceOutcome};
+use rollcall_file_connector::metrics::{ErrorLabels, SourceLabels};
+use rollcall_file_connector::{ConnectorMetrics, FolderStatus, SourceOutcome};
 use rollcall_ingest::Level;
-use support::{TestBus, add_example_tenant, connector, outcomes, published, status};
+use support::{
+    TestBus, add_example_tenant, connector, connector_with_metrics, outcomes, published, status,
+};
 
 #[tokio::test]
 async fn malformed_export_fails_its_source() {
@@ -26,7 +29,14 @@ async fn malformed_export_fails_its_source() {
     let harborview = add_example_tenant(drop_root.path(), "harborview");
     add_example_tenant(drop_root.path(), "bayside");
     std::fs::write(harborview.join("entra/users.json"), "{\"value\": [").unwrap();
-    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    let metrics = ConnectorMetrics::new();
+    let mut connector = connector_with_metrics(
+        &bus,
+        drop_root.path(),
+        state_dir.path(),
+        Duration::ZERO,
+        metrics.clone(),
+    );
 
     let reports = connector.poll().await;
     let next = connector.poll().await;
@@ -48,6 +58,16 @@ async fn malformed_export_fails_its_source() {
     assert_eq!(snapshots.len(), 5);
     assert_eq!(status(&next, "harborview"), FolderStatus::Unchanged);
     assert!(connector.state().last("harborview", "entra").is_none());
+    let read_errors = ErrorLabels {
+        tenant: "harborview".to_owned(),
+        source: "entra".to_owned(),
+        stage: "read".to_owned(),
+    };
+    assert_eq!(metrics.errors.get_or_create(&read_errors).get(), 1);
+    let ldap = SourceLabels { tenant: "harborview".to_owned(), source: "ldap".to_owned() };
+    assert_eq!(metrics.snapshots_published.get_or_create(&ldap).get(), 1);
+    assert!(metrics.published_bytes.get_or_create(&ldap).get() > 0);
+    assert!(metrics.last_publish_seconds.get_or_create(&ldap).get() > 0);
     bus.delete().await;
 }
 

@@ -169,9 +169,20 @@ pub fn connector(
     state_dir: &Path,
     settle: Duration,
 ) -> FileConnector {
+    connector_with_metrics(bus, drop_root, state_dir, settle, ConnectorMetrics::new())
+}
+
+/// Creates a connector as [`connector`] does, counting into `metrics`.
+pub fn connector_with_metrics(
+    bus: &TestBus,
+    drop_root: &Path,
+    state_dir: &Path,
+    settle: Duration,
+    metrics: ConnectorMetrics,
+) -> FileConnector {
     let settings = Settings { drop_root: drop_root.to_path_buf(), settle, max_chunk_bytes: 4096 };
     let opened = State::open(state_dir).unwrap();
-    FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new())
+    FileConnector::new(settings, bus.publisher(), opened.state, metrics)
 }
 
 /// Returns the outcome of each source of the folder of `tenant`, as `(source, outcome)`,
