@@ -4,8 +4,8 @@
 use std::path::Path;
 
 /// Name endings of files that are still being written, compared without letter case:
-/// `.tmp` and `.part` (curl, wget, many scripts), `.partial` (Firefox, some SFTP
-/// servers), `.crdownload` (Chrome and Edge), `.filepart` (WinSCP) and `.swp` (vim).
+/// `.tmp`, `.part` and `.partial`, common in scripts and download tools (Firefox writes
+/// `.part`), `.crdownload` (Chrome and Edge), `.filepart` (WinSCP) and `.swp` (vim).
 pub const TEMPORARY_SUFFIXES: [&str; 6] =
     [".tmp", ".part", ".partial", ".crdownload", ".filepart", ".swp"];
 

@@ -6,10 +6,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rollcall_core::TenantId;
 use rollcall_core::model::{HrSnapshot, SourceId, SourceKind, SourceSnapshot};
-use rollcall_ingest::layout::{self, LoadError};
+use rollcall_ingest::layout::{self, LoadError, SourceInputs};
 use rollcall_ingest::{Diagnostic, Level};
 
 use crate::names::is_temporary;
+use crate::watch::{Listing, list};
 
 /// What one source of a tenant holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +69,7 @@ pub fn read_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<TenantRead, LoadE
         .into_iter()
         .filter(|d| d.level >= Level::Warning && !is_temporary(&d.file))
         .collect();
+    let listing = list(dir);
     let mut snapshots = loaded.data.sources;
     let mut roster = loaded.data.hr;
 
@@ -86,7 +88,40 @@ pub fn read_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<TenantRead, LoadE
                 .map(|index| SourceContent::Snapshot(snapshots.swap_remove(index)))
         };
         let content = if failed { None } else { content };
+        let content = content.map(|content| stamp_collected_at(content, &input, &listing));
         sources.push(SourceRead { source: input.source, content, problems });
     }
     Ok(TenantRead { tenant: loaded.config.tenant.id, sources, unassigned: diagnostics })
+}
+
+/// Sets the collection instant of content whose export carries none to the newest
+/// modification time of the source's files: when the export was written.
+///
+/// The engine's store orders snapshots of one source by this instant, and treats a
+/// snapshot with the instant and content hash it already applied as a duplicate. So a
+/// republication after a lost state file changes nothing, and an export older than the
+/// one in effect does not replace it. The rules do not read the instant, so findings are
+/// those of `rollcall scan` on the same files.
+fn stamp_collected_at(
+    content: SourceContent,
+    input: &SourceInputs,
+    listing: &Listing,
+) -> SourceContent {
+    let newest = listing
+        .files
+        .iter()
+        .filter(|(file, _)| input.contains(file))
+        .filter_map(|(_, fingerprint)| fingerprint.modified)
+        .max()
+        .map(DateTime::<Utc>::from);
+    match content {
+        SourceContent::Snapshot(mut snapshot) => {
+            snapshot.collected_at = snapshot.collected_at.or(newest);
+            SourceContent::Snapshot(snapshot)
+        }
+        SourceContent::Roster(mut roster) => {
+            roster.collected_at = roster.collected_at.or(newest);
+            SourceContent::Roster(roster)
+        }
+    }
 }

@@ -20,10 +20,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use rollcall_bus::async_nats;
 use rollcall_file_connector::SourceOutcome;
-use support::{TestBus, add_example_tenant, connector, outcomes, published, try_connect};
+use support::{
+    TestBus, add_example_tenant, connector, expected_snapshot, outcomes, published, try_connect,
+};
 
 /// The server binary of the Debian `nats-server` package.
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
@@ -136,16 +137,14 @@ async fn outage_retried_on_next_poll() {
     assert_eq!(published(&outcomes(&after_outage, "harborview")), ["ehr:athenahealth"]);
     let new_hash = connector.state().last_hash("harborview", "ehr:athenahealth").unwrap();
     assert_ne!(new_hash, first_hash);
-    let expected = rollcall_ingest::layout::load_tenant(&dir, Utc::now()).unwrap();
-    let ehr_expected =
-        expected.data.sources.iter().find(|s| s.source.to_string() == "ehr:athenahealth").unwrap();
+    let ehr_expected = expected_snapshot(&dir, "ehr:athenahealth");
     let snapshots = bus.snapshots().await;
     let subject = bus.namespace().snapshot_subject("harborview", "ehr:athenahealth").unwrap();
     let ehr_snapshots: Vec<_> = snapshots.iter().filter(|(s, _)| *s == subject).collect();
     // The retry reuses the failed attempt's snapshot id, so chunks that the client sent
     // after reconnecting and the retry's copies make one snapshot, not two.
     assert_eq!(ehr_snapshots.len(), 2);
-    assert_eq!(ehr_snapshots[1].1.snapshot, *ehr_expected);
+    assert_eq!(ehr_snapshots[1].1.snapshot, ehr_expected);
     assert_eq!(ehr_snapshots[1].1.content_hash, new_hash);
     bus.delete().await;
 }

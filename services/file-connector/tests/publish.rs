@@ -13,9 +13,11 @@ mod support;
 
 use std::time::Duration;
 
-use chrono::Utc;
 use rollcall_file_connector::{FolderStatus, SourceOutcome};
-use support::{TestBus, add_example_tenant, connector, outcomes, published, status};
+use support::{
+    TestBus, add_example_tenant, connector, expected_snapshot, expected_snapshots, outcomes,
+    published, status,
+};
 
 #[tokio::test]
 async fn example_tenant_matches_ingest() {
@@ -29,10 +31,10 @@ async fn example_tenant_matches_ingest() {
 
     let outcomes = outcomes(&reports, "harborview");
     assert_eq!(published(&outcomes), ["ehr:athenahealth", "entra", "ldap"]);
-    let expected = rollcall_ingest::layout::load_tenant(&dir, Utc::now()).unwrap();
+    let expected = expected_snapshots(&dir);
     let snapshots = bus.snapshots().await;
-    assert_eq!(snapshots.len(), expected.data.sources.len());
-    for source in &expected.data.sources {
+    assert_eq!(snapshots.len(), expected.len());
+    for source in &expected {
         let subject =
             bus.namespace().snapshot_subject("harborview", &source.source.to_string()).unwrap();
         let found: Vec<_> = snapshots.iter().filter(|(s, _)| *s == subject).collect();
@@ -98,8 +100,36 @@ async fn changed_file_republishes_its_source() {
     assert_eq!(published(&outcomes(&reread, "harborview")), ["ehr:athenahealth"]);
     let snapshots = bus.snapshots().await;
     assert_eq!(snapshots.len(), before + 1);
-    let expected = rollcall_ingest::layout::load_tenant(&dir, Utc::now()).unwrap();
-    let ehr = expected.data.sources.iter().find(|s| s.source.to_string() == "ehr:athenahealth");
-    assert_eq!(snapshots.last().map(|(_, s)| &s.snapshot), ehr);
+    let ehr = expected_snapshot(&dir, "ehr:athenahealth");
+    assert_eq!(snapshots.last().map(|(_, s)| &s.snapshot), Some(&ehr));
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn lost_state_republishes_same_content() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    add_example_tenant(drop_root.path(), "harborview");
+    let mut first = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    first.poll().await;
+    drop(first);
+
+    std::fs::remove_file(state_dir.path().join(rollcall_file_connector::state::STATE_FILE))
+        .unwrap();
+    let mut restarted = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    let reports = restarted.poll().await;
+
+    assert_eq!(published(&outcomes(&reports, "harborview")).len(), 3);
+    // Same content hash and collection instant, so the engine's store skips each second
+    // copy as a duplicate.
+    let snapshots = bus.snapshots().await;
+    assert_eq!(snapshots.len(), 6);
+    for (subject, snapshot) in &snapshots[3..] {
+        let earlier = snapshots[..3].iter().find(|(s, _)| s == subject).unwrap();
+        assert_eq!(earlier.1.content_hash, snapshot.content_hash, "{subject}");
+        assert_eq!(earlier.1.snapshot.collected_at, snapshot.snapshot.collected_at, "{subject}");
+        assert_ne!(earlier.1.snapshot_id, snapshot.snapshot_id, "{subject}");
+    }
     bus.delete().await;
 }

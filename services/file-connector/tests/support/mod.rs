@@ -14,8 +14,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use rollcall_bus::async_nats::{self, jetstream};
 use rollcall_bus::{BusMetrics, Namespace, Publisher, RetryPolicy, StreamFamily, Topology};
+use rollcall_core::model::SourceSnapshot;
 use rollcall_file_connector::{
     ConnectorMetrics, FileConnector, FolderReport, FolderStatus, Settings, SourceOutcome, State,
 };
@@ -218,4 +220,43 @@ pub fn published(outcomes: &[(String, SourceOutcome)]) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Returns the snapshots `rollcall-ingest` reads from the tenant folder `dir`, each with
+/// the collection instant the connector gives an export without one: the newest
+/// modification time of the source's files.
+pub fn expected_snapshots(dir: &Path) -> Vec<SourceSnapshot> {
+    let loaded = rollcall_ingest::layout::load_tenant(dir, Utc::now()).unwrap();
+    let inputs = rollcall_ingest::layout::source_inputs(dir, &loaded.config);
+    let mut snapshots = loaded.data.sources;
+    for snapshot in &mut snapshots {
+        let input = inputs.iter().find(|i| i.source == snapshot.source).unwrap();
+        let newest = input
+            .paths
+            .iter()
+            .flat_map(|path| files_under(&dir.join(path)))
+            .map(|file| std::fs::metadata(file).unwrap().modified().unwrap())
+            .max()
+            .unwrap();
+        assert!(snapshot.collected_at.is_none(), "the example's exports carry no time");
+        snapshot.collected_at = Some(DateTime::<Utc>::from(newest));
+    }
+    snapshots
+}
+
+/// Returns `path` when it is a file, or every file under it.
+fn files_under(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).unwrap() {
+        files.extend(files_under(&entry.unwrap().path()));
+    }
+    files
+}
+
+/// Returns the expected snapshot of `source` in the tenant folder `dir`.
+pub fn expected_snapshot(dir: &Path, source: &str) -> SourceSnapshot {
+    expected_snapshots(dir).into_iter().find(|s| s.source.to_string() == source).unwrap()
 }
