@@ -9,8 +9,12 @@ use std::path::PathBuf;
 use prost::Message;
 
 /// The `.proto` files to compile, relative to the proto root.
-const FILES: [&str; 3] =
-    ["rollcall/v1/finding.proto", "rollcall/v1/snapshot.proto", "rollcall/v1/hr.proto"];
+const FILES: [&str; 4] = [
+    "rollcall/v1/finding.proto",
+    "rollcall/v1/snapshot.proto",
+    "rollcall/v1/hr.proto",
+    "rollcall/v1/sync.proto",
+];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);

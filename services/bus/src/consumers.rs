@@ -97,6 +97,11 @@ impl ConsumerSpec {
         Self::new("engine-deltas", MessageKind::Delta)
     }
 
+    /// Returns the engine's consumer of sync reports.
+    pub fn engine_sync_reports() -> Self {
+        Self::new("engine-sync-reports", MessageKind::SyncReport)
+    }
+
     /// Returns the engine's consumer of HR events.
     pub fn engine_hr_events() -> Self {
         Self::new("engine-hr-events", MessageKind::HrEvent)

@@ -8,6 +8,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for rollcall_proto::v1::SnapshotChunk {}
     impl Sealed for rollcall_proto::v1::SnapshotDelta {}
+    impl Sealed for rollcall_proto::v1::SyncReport {}
     impl Sealed for rollcall_proto::v1::HrEvent {}
     impl Sealed for rollcall_proto::v1::FindingEvent {}
 }
@@ -49,6 +50,18 @@ impl BusMessage for v1::SnapshotDelta {
 
     fn subject(&self, namespace: &Namespace) -> Result<String, SubjectError> {
         namespace.delta_subject(&self.tenant, &self.source)
+    }
+
+    fn message_id(&self) -> String {
+        self.nats_msg_id().to_owned()
+    }
+}
+
+impl BusMessage for v1::SyncReport {
+    const KIND: MessageKind = MessageKind::SyncReport;
+
+    fn subject(&self, namespace: &Namespace) -> Result<String, SubjectError> {
+        namespace.sync_report_subject(&self.tenant, &self.source)
     }
 
     fn message_id(&self) -> String {

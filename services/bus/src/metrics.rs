@@ -12,7 +12,7 @@ use prometheus_client::registry::Registry;
 /// Labels of the publishing metrics.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabels {
-    /// The message kind: `snapshot`, `delta`, `hr`, `finding` or `deadletter`.
+    /// The message kind: `snapshot`, `delta`, `sync`, `hr`, `finding` or `deadletter`.
     pub kind: String,
 }
 

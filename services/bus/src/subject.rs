@@ -8,9 +8,10 @@
 //! | --- | --- |
 //! | snapshot chunk | `rollcall.<tenant>.source.<source>.snapshot` |
 //! | snapshot delta | `rollcall.<tenant>.source.<source>.delta` |
+//! | sync report | `rollcall.<tenant>.source.<source>.sync` |
 //! | HR event | `rollcall.<tenant>.hr.event` |
 //! | finding event | `rollcall.<tenant>.finding.<opened\|updated\|resolved>` |
-//! | dead letter | `rollcall.<tenant>.deadletter.<snapshot\|delta\|hr\|finding>` |
+//! | dead letter | `rollcall.<tenant>.deadletter.<snapshot\|delta\|sync\|hr\|finding>` |
 //!
 //! The builders validate the tenant id and source id with the rules of `rollcall-core`.
 //! Those rules allow lowercase letters, digits, `-`, `_` and the `:` of `ehr:<vendor>`, so
@@ -59,6 +60,8 @@ pub enum MessageKind {
     Snapshot,
     /// A `SnapshotDelta`.
     Delta,
+    /// A `SyncReport`, the outcome of one connector's sync attempt.
+    SyncReport,
     /// An `HrEvent`.
     HrEvent,
     /// A `FindingEvent`.
@@ -71,6 +74,7 @@ impl MessageKind {
         match self {
             MessageKind::Snapshot => "snapshot",
             MessageKind::Delta => "delta",
+            MessageKind::SyncReport => "sync",
             MessageKind::HrEvent => "hr",
             MessageKind::Finding => "finding",
         }
@@ -79,7 +83,9 @@ impl MessageKind {
     /// Returns the stream that stores messages of this kind.
     pub fn stream(self) -> StreamFamily {
         match self {
-            MessageKind::Snapshot | MessageKind::Delta => StreamFamily::Source,
+            MessageKind::Snapshot | MessageKind::Delta | MessageKind::SyncReport => {
+                StreamFamily::Source
+            }
             MessageKind::HrEvent => StreamFamily::Hr,
             MessageKind::Finding => StreamFamily::Finding,
         }
@@ -95,7 +101,7 @@ impl fmt::Display for MessageKind {
 /// One of the bus's streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamFamily {
-    /// Snapshot chunks and deltas from the connectors: `<prefix>.*.source.>`.
+    /// Snapshot chunks, deltas and sync reports from the connectors: `<prefix>.*.source.>`.
     Source,
     /// HR events: `<prefix>.*.hr.>`.
     Hr,
@@ -184,6 +190,7 @@ impl Namespace {
         match kind {
             MessageKind::Snapshot => format!("{prefix}.*.source.*.snapshot"),
             MessageKind::Delta => format!("{prefix}.*.source.*.delta"),
+            MessageKind::SyncReport => format!("{prefix}.*.source.*.sync"),
             MessageKind::HrEvent => format!("{prefix}.*.hr.event"),
             MessageKind::Finding => format!("{prefix}.*.finding.*"),
         }
@@ -209,6 +216,17 @@ impl Namespace {
         let tenant = valid_tenant(tenant)?;
         let source = valid_source(source)?;
         Ok(format!("{}.{tenant}.source.{source}.delta", self.subject_prefix))
+    }
+
+    /// Returns `<prefix>.<tenant>.source.<source>.sync`.
+    ///
+    /// # Errors
+    ///
+    /// [`SubjectError::InvalidTenant`] or [`SubjectError::InvalidSource`].
+    pub fn sync_report_subject(&self, tenant: &str, source: &str) -> Result<String, SubjectError> {
+        let tenant = valid_tenant(tenant)?;
+        let source = valid_source(source)?;
+        Ok(format!("{}.{tenant}.source.{source}.sync", self.subject_prefix))
     }
 
     /// Returns `<prefix>.<tenant>.hr.event`.

@@ -16,8 +16,13 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use prometheus_client::registry::Registry;
+use prost::Message;
 use rollcall_bus::{MessageKind, PublishError, StreamFamily};
-use rollcall_proto::{Assembler, split, v1};
+use rollcall_core::model::SourceId;
+use rollcall_proto::{
+    Assembler, ContentHash, SnapshotContent, SyncOutcome, SyncReport, split, split_roster,
+    sync_report_from_proto, sync_report_to_proto, v1,
+};
 use support::{TestBus, hire, stream_messages};
 use uuid::Uuid;
 
@@ -90,7 +95,56 @@ async fn snapshot_chunks_reassemble() {
         assembled.extend(assembler.accept_bytes(&stored.payload, Instant::now()).unwrap());
     }
     assert_eq!(assembled.len(), 1);
-    assert_eq!(assembled[0].snapshot, snapshot);
+    assert_eq!(assembled[0].content, SnapshotContent::Source(snapshot));
+    bus.delete().await;
+}
+
+/// The example practice's HR roster goes out as the snapshot of source `hr`, and its sync
+/// report on the source's `sync` subject; both come back intact.
+#[tokio::test]
+async fn roster_and_sync_report_go_out_on_source_subjects() {
+    let bus = TestBus::new().await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview");
+    let as_of: DateTime<Utc> = "2026-12-01T15:00:00Z".parse().unwrap();
+    let loaded = rollcall_ingest::layout::load_tenant(&dir, as_of).unwrap();
+    let tenant = loaded.config.tenant.id.clone();
+    let roster = loaded.data.hr.clone().unwrap();
+    let chunks = split_roster(&roster, &tenant, Uuid::from_u128(8), 2048).unwrap();
+    assert!(chunks.len() > 1, "the roster fits in {} chunk", chunks.len());
+    let report = SyncReport {
+        report_id: Uuid::from_u128(9),
+        tenant: tenant.clone(),
+        source: SourceId::hr(),
+        started_at: as_of,
+        finished_at: as_of,
+        outcome: SyncOutcome::Ok,
+        snapshot_id: Some(Uuid::from_u128(8)),
+        content_hash: Some(ContentHash::of_roster(&roster)),
+        problems: Vec::new(),
+        connector: "file-connector".to_owned(),
+    };
+    let publisher = bus.publisher();
+
+    publisher.publish_chunks(&chunks).await.unwrap();
+    publisher.publish(&sync_report_to_proto(&report)).await.unwrap();
+
+    let stream_name = bus.namespace().stream_name(StreamFamily::Source);
+    let stream = bus.jetstream.get_stream(&stream_name).await.unwrap();
+    let snapshot_subject = bus.namespace().snapshot_subject(tenant.as_str(), "hr").unwrap();
+    let mut assembler = Assembler::new();
+    let mut assembled = Vec::new();
+    for sequence in 1..=chunks.len() as u64 {
+        let stored = stream.get_raw_message(sequence).await.unwrap();
+        assert_eq!(stored.subject.as_str(), snapshot_subject);
+        assembled.extend(assembler.accept_bytes(&stored.payload, Instant::now()).unwrap());
+    }
+    assert_eq!(assembled.len(), 1);
+    assert_eq!(assembled[0].content, SnapshotContent::Roster(roster));
+    let stored = stream.get_raw_message(chunks.len() as u64 + 1).await.unwrap();
+    let sync_subject = bus.namespace().sync_report_subject(tenant.as_str(), "hr").unwrap();
+    assert_eq!(stored.subject.as_str(), sync_subject);
+    let decoded = sync_report_from_proto(v1::SyncReport::decode(stored.payload).unwrap());
+    assert_eq!(decoded.unwrap(), report);
     bus.delete().await;
 }
 

@@ -25,6 +25,10 @@ fn subjects_of_each_kind() {
         ns.delta_subject("harborview", "ehr:athenahealth").unwrap(),
         "rollcall.harborview.source.ehr:athenahealth.delta"
     );
+    assert_eq!(
+        ns.sync_report_subject("harborview", "ehr:athenahealth").unwrap(),
+        "rollcall.harborview.source.ehr:athenahealth.sync"
+    );
     assert_eq!(ns.hr_event_subject("harborview").unwrap(), "rollcall.harborview.hr.event");
     assert_eq!(
         ns.finding_subject("harborview", FindingEventType::Resolved as i32).unwrap(),
@@ -46,6 +50,8 @@ fn stream_names_and_filters() {
     assert_eq!(ns.stream_subjects(StreamFamily::Finding), "rollcall.*.finding.>");
     assert_eq!(ns.kind_filter(MessageKind::Snapshot), "rollcall.*.source.*.snapshot");
     assert_eq!(ns.kind_filter(MessageKind::Finding), "rollcall.*.finding.*");
+    assert_eq!(ns.kind_filter(MessageKind::SyncReport), "rollcall.*.source.*.sync");
+    assert_eq!(MessageKind::SyncReport.stream(), StreamFamily::Source);
 }
 
 #[test]

@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 use rollcall_core::TenantId;
-use rollcall_core::model::SourceSnapshot;
 use uuid::Uuid;
 
-use crate::chunk_content::{ChunkContent, ChunkHeader, chunk_from_proto};
+use crate::chunk_content::{ChunkContent, ChunkHeader, SnapshotContent, chunk_from_proto};
 use crate::error::ConvertError;
 use crate::hash::ContentHash;
 use crate::v1;
@@ -103,8 +102,9 @@ pub struct AssembledSnapshot {
     pub snapshot_id: Uuid,
     /// Content hash, checked against the content.
     pub content_hash: ContentHash,
-    /// The snapshot, with every list in the publisher's order.
-    pub snapshot: SourceSnapshot,
+    /// The snapshot, or the HR roster for source `hr`, with every list in the
+    /// publisher's order.
+    pub content: SnapshotContent,
 }
 
 /// A snapshot still waiting for chunks, as listed by [`Assembler::pending`].
@@ -229,8 +229,8 @@ impl Assembler {
 
         let Some(complete) = self.pending.remove(&key) else { return Ok(None) };
         let expected = complete.header.content_hash;
-        let snapshot = complete.header.into_snapshot(complete.chunks.into_values());
-        let actual = ContentHash::of(&snapshot);
+        let content = complete.header.into_content(complete.chunks.into_values());
+        let actual = content.content_hash();
         if actual != expected {
             return Err(AssembleError::HashMismatch {
                 tenant: key.tenant,
@@ -244,7 +244,7 @@ impl Assembler {
             tenant: key.tenant,
             snapshot_id: key.snapshot_id,
             content_hash: actual,
-            snapshot,
+            content,
         }))
     }
 

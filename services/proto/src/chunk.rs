@@ -4,12 +4,13 @@
 use prost::Message;
 use prost::encoding::message::encoded_len;
 use rollcall_core::TenantId;
-use rollcall_core::model::SourceSnapshot;
+use rollcall_core::model::{HrSnapshot, SourceId, SourceKind, SourceSettings, SourceSnapshot};
 use uuid::Uuid;
 
 use crate::account::account_to_proto;
 use crate::entitlement::{entitlement_to_proto, membership_to_proto};
 use crate::hash::ContentHash;
+use crate::hr::worker_to_proto;
 use crate::snapshot::source_settings_to_proto;
 use crate::v1;
 use crate::wire::optional_timestamp_to_proto;
@@ -26,6 +27,7 @@ const SETTINGS_FIELD: u32 = 8;
 const ACCOUNTS_FIELD: u32 = 9;
 const ENTITLEMENTS_FIELD: u32 = 10;
 const MEMBERSHIPS_FIELD: u32 = 11;
+const WORKERS_FIELD: u32 = 12;
 
 /// A snapshot that cannot be split under the requested chunk size.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +55,14 @@ pub enum SplitError {
         /// Requested limit, in bytes.
         max: usize,
     },
+    /// The snapshot is of source `hr`, whose chunks carry the HR roster.
+    #[error(
+        "a directory snapshot of source `{source_id}` cannot be split: the `hr` source carries the HR roster, so publish the roster with split_roster"
+    )]
+    HrSource {
+        /// The source id.
+        source_id: String,
+    },
     /// The snapshot needs more chunks than `chunk_count` (32 bits) can count.
     #[error("the snapshot needs `{chunks}` chunks, more than 4294967295: raise the limit")]
     TooManyChunks {
@@ -73,38 +83,25 @@ pub enum SplitError {
 ///
 /// [`SplitError::LimitTooSmall`] when the header and settings alone exceed the limit,
 /// [`SplitError::RecordTooLarge`] when one account, entitlement or membership does not fit
-/// in a chunk of its own, and [`SplitError::TooManyChunks`] past `u32::MAX` chunks.
+/// in a chunk of its own, [`SplitError::TooManyChunks`] past `u32::MAX` chunks, and
+/// [`SplitError::HrSource`] for source `hr`, whose chunks carry the roster.
 pub fn split(
     snapshot: &SourceSnapshot,
     tenant: &TenantId,
     snapshot_id: Uuid,
     max_chunk_bytes: usize,
 ) -> Result<Vec<v1::SnapshotChunk>, SplitError> {
-    let header = v1::SnapshotChunk {
-        tenant: tenant.as_str().to_owned(),
-        source: snapshot.source.to_string(),
-        snapshot_id: snapshot_id.hyphenated().to_string(),
-        // The largest index and count, so that the header size is an upper bound for
-        // every chunk whatever its index.
-        chunk_index: u32::MAX,
-        chunk_count: u32::MAX,
-        content_sha256: ContentHash::of(snapshot).to_string(),
-        collected_at: optional_timestamp_to_proto(snapshot.collected_at),
-        ..v1::SnapshotChunk::default()
-    };
-    let mut packer = Packer::new(header, max_chunk_bytes);
-
-    let settings = source_settings_to_proto(&snapshot.settings);
-    let settings_len = encoded_len(SETTINGS_FIELD, &settings);
-    if packer.header_len + settings_len > max_chunk_bytes {
-        return Err(SplitError::LimitTooSmall {
-            max: max_chunk_bytes,
-            needed: packer.header_len + settings_len,
-        });
+    if snapshot.source.kind() == SourceKind::Hr {
+        return Err(SplitError::HrSource { source_id: snapshot.source.to_string() });
     }
-    packer.current.settings = Some(settings);
-    packer.used += settings_len;
-
+    let header = chunk_header(
+        tenant,
+        &snapshot.source,
+        snapshot_id,
+        ContentHash::of(snapshot),
+        snapshot.collected_at,
+    );
+    let mut packer = Packer::start(header, &snapshot.settings, max_chunk_bytes)?;
     for account in &snapshot.accounts {
         let message = account_to_proto(account);
         let len = encoded_len(ACCOUNTS_FIELD, &message);
@@ -126,6 +123,60 @@ pub fn split(
     packer.finish()
 }
 
+/// Splits an HR roster into chunks of source `hr`, for publishing on
+/// `rollcall.<tenant>.source.hr.snapshot`, as [`split`] does for a directory snapshot.
+///
+/// The chunks carry the workers in the roster's order and default settings in chunk 0,
+/// and their `content_sha256` is [`ContentHash::of_roster`].
+///
+/// # Errors
+///
+/// As [`split`], with [`SplitError::RecordTooLarge`] naming the worker.
+pub fn split_roster(
+    roster: &HrSnapshot,
+    tenant: &TenantId,
+    snapshot_id: Uuid,
+    max_chunk_bytes: usize,
+) -> Result<Vec<v1::SnapshotChunk>, SplitError> {
+    let header = chunk_header(
+        tenant,
+        &SourceId::hr(),
+        snapshot_id,
+        ContentHash::of_roster(roster),
+        roster.collected_at,
+    );
+    let mut packer = Packer::start(header, &SourceSettings::default(), max_chunk_bytes)?;
+    for worker in &roster.workers {
+        let message = worker_to_proto(worker);
+        let len = encoded_len(WORKERS_FIELD, &message);
+        packer.make_room(len, || format!("worker `{}`", worker.employee_id))?;
+        packer.current.workers.push(message);
+    }
+    packer.finish()
+}
+
+/// The header fields every chunk of a snapshot repeats.
+fn chunk_header(
+    tenant: &TenantId,
+    source: &SourceId,
+    snapshot_id: Uuid,
+    hash: ContentHash,
+    collected_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> v1::SnapshotChunk {
+    v1::SnapshotChunk {
+        tenant: tenant.as_str().to_owned(),
+        source: source.to_string(),
+        snapshot_id: snapshot_id.hyphenated().to_string(),
+        // The largest index and count, so that the header size is an upper bound for
+        // every chunk whatever its index.
+        chunk_index: u32::MAX,
+        chunk_count: u32::MAX,
+        content_sha256: hash.to_string(),
+        collected_at: optional_timestamp_to_proto(collected_at),
+        ..v1::SnapshotChunk::default()
+    }
+}
+
 /// Fills chunks one after another, starting a new chunk when the next record would take
 /// the current one past the limit.
 struct Packer {
@@ -140,16 +191,29 @@ struct Packer {
 }
 
 impl Packer {
-    fn new(header: v1::SnapshotChunk, max: usize) -> Self {
+    /// Starts the first chunk with the header and the settings, which only chunk 0 carries.
+    fn start(
+        header: v1::SnapshotChunk,
+        settings: &SourceSettings,
+        max: usize,
+    ) -> Result<Self, SplitError> {
         let header_len = header.encoded_len();
-        Self {
+        let mut packer = Self {
             current: header.clone(),
             header,
             header_len,
             max,
             done: Vec::new(),
             used: header_len,
+        };
+        let settings = source_settings_to_proto(settings);
+        let settings_len = encoded_len(SETTINGS_FIELD, &settings);
+        if header_len + settings_len > max {
+            return Err(SplitError::LimitTooSmall { max, needed: header_len + settings_len });
         }
+        packer.current.settings = Some(settings);
+        packer.used += settings_len;
+        Ok(packer)
     }
 
     /// Starts a new chunk when a record of `len` encoded bytes does not fit in the current

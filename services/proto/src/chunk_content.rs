@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use rollcall_core::TenantId;
 use rollcall_core::model::{
-    Account, Entitlement, Membership, SourceId, SourceSettings, SourceSnapshot,
+    Account, Entitlement, HrSnapshot, Membership, SourceId, SourceKind, SourceSettings,
+    SourceSnapshot, Worker,
 };
 use uuid::Uuid;
 
@@ -12,7 +13,10 @@ use crate::account::account_from_proto;
 use crate::entitlement::{entitlement_from_proto, membership_from_proto};
 use crate::error::ConvertError;
 use crate::hash::{ContentHash, hash_from_proto};
-use crate::snapshot::{convert_list, source_settings_from_proto};
+use crate::hr::worker_from_proto;
+use crate::snapshot::{
+    convert_list, reject_directory_records, reject_workers, source_settings_from_proto,
+};
 use crate::v1;
 use crate::wire::{
     optional_timestamp_from_proto, source_from_proto, tenant_from_proto, uuid_from_proto,
@@ -39,6 +43,36 @@ pub(crate) struct ChunkContent {
     pub(crate) accounts: Vec<Account>,
     pub(crate) entitlements: Vec<Entitlement>,
     pub(crate) memberships: Vec<Membership>,
+    /// Set for source `hr` only.
+    pub(crate) workers: Vec<Worker>,
+}
+
+/// What a complete snapshot holds: a source's directory records, or the HR roster for
+/// source `hr`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotContent {
+    /// The snapshot of a directory or EHR source.
+    Source(SourceSnapshot),
+    /// The snapshot of source `hr`: the HR roster.
+    Roster(HrSnapshot),
+}
+
+impl SnapshotContent {
+    /// Returns the content hash of the content.
+    pub fn content_hash(&self) -> ContentHash {
+        match self {
+            SnapshotContent::Source(snapshot) => ContentHash::of(snapshot),
+            SnapshotContent::Roster(roster) => ContentHash::of_roster(roster),
+        }
+    }
+
+    /// Returns the time the data was read from the source, when known.
+    pub fn collected_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            SnapshotContent::Source(snapshot) => snapshot.collected_at,
+            SnapshotContent::Roster(roster) => roster.collected_at,
+        }
+    }
 }
 
 /// Checks and converts a chunk. The index is not compared with the count here, because
@@ -71,8 +105,18 @@ pub(crate) fn chunk_from_proto(
         content_hash: hash_from_proto(&message.content_sha256, "content_sha256")?,
         collected_at: optional_timestamp_from_proto(message.collected_at, "collected_at")?,
     };
+    if header.source.kind() == SourceKind::Hr {
+        reject_directory_records(
+            !message.accounts.is_empty(),
+            !message.entitlements.is_empty(),
+            !message.memberships.is_empty(),
+        )?;
+    } else {
+        reject_workers(!message.workers.is_empty())?;
+    }
     let content = ChunkContent {
         settings,
+        workers: convert_list(message.workers, "workers", worker_from_proto)?,
         accounts: convert_list(message.accounts, "accounts", account_from_proto)?,
         entitlements: convert_list(message.entitlements, "entitlements", entitlement_from_proto)?,
         memberships: convert_list(message.memberships, "memberships", membership_from_proto)?,
@@ -81,11 +125,19 @@ pub(crate) fn chunk_from_proto(
 }
 
 impl ChunkHeader {
-    /// Joins the contents of every chunk, given in index order, into the snapshot.
-    pub(crate) fn into_snapshot(
+    /// Joins the contents of every chunk, given in index order, into the snapshot: the
+    /// HR roster for source `hr`, the source snapshot otherwise.
+    pub(crate) fn into_content(
         self,
         chunks: impl IntoIterator<Item = ChunkContent>,
-    ) -> SourceSnapshot {
+    ) -> SnapshotContent {
+        if self.source.kind() == SourceKind::Hr {
+            let mut roster = HrSnapshot { collected_at: self.collected_at, workers: Vec::new() };
+            for chunk in chunks {
+                roster.workers.extend(chunk.workers);
+            }
+            return SnapshotContent::Roster(roster);
+        }
         let mut snapshot = SourceSnapshot::new(self.source);
         snapshot.collected_at = self.collected_at;
         for chunk in chunks {
@@ -96,6 +148,6 @@ impl ChunkHeader {
             snapshot.entitlements.extend(chunk.entitlements);
             snapshot.memberships.extend(chunk.memberships);
         }
-        snapshot
+        SnapshotContent::Source(snapshot)
     }
 }

@@ -97,6 +97,30 @@ pub enum ConvertError {
         /// Reason the field must be unset, as a clause such as `the method kind is FIDO2`.
         reason: &'static str,
     },
+    /// A snapshot of one source was read as the snapshot of another, such as a directory
+    /// snapshot given to the HR roster conversion.
+    #[error(
+        "`{field}` is `{value}`, but an HR roster is the snapshot of source `hr`: convert other sources with source_snapshot_from_proto"
+    )]
+    NotHrRoster {
+        /// Path of the field.
+        field: String,
+        /// Source id on the wire.
+        value: String,
+    },
+    /// An instant lies before another instant that it must not precede, such as the end
+    /// of a sync before its start.
+    #[error("`{field}` is `{value}`, before `{other}` at `{other_value}`: it must not be earlier")]
+    Before {
+        /// Path of the field.
+        field: String,
+        /// Its value, in RFC 3339.
+        value: String,
+        /// Path of the field it must not precede.
+        other: String,
+        /// Value of that field, in RFC 3339.
+        other_value: String,
+    },
     /// A field differs from another field that must have the same value.
     #[error("`{field}` is `{value}` but must equal `{expected}`, the value of `{other}`")]
     Mismatch {
@@ -124,6 +148,8 @@ impl ConvertError {
             | ConvertError::InvalidTimestamp { field, .. }
             | ConvertError::InvalidTimeZone { field, .. }
             | ConvertError::Unexpected { field, .. }
+            | ConvertError::NotHrRoster { field, .. }
+            | ConvertError::Before { field, .. }
             | ConvertError::Mismatch { field, .. } => field,
         }
     }
@@ -141,10 +167,13 @@ impl ConvertError {
             | ConvertError::InvalidTimestamp { field, .. }
             | ConvertError::InvalidTimeZone { field, .. }
             | ConvertError::Unexpected { field, .. }
+            | ConvertError::NotHrRoster { field, .. }
+            | ConvertError::Before { field, .. }
             | ConvertError::Mismatch { field, .. } => field,
         };
         *field = format!("{parent}.{field}");
-        if let ConvertError::Mismatch { other, .. } = &mut self {
+        if let ConvertError::Mismatch { other, .. } | ConvertError::Before { other, .. } = &mut self
+        {
             *other = format!("{parent}.{other}");
         }
         self

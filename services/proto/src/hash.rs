@@ -4,7 +4,8 @@
 //! The canonical encoding is the protobuf encoding of the snapshot's `rollcall.v1`
 //! `SourceSnapshot` message with these lists sorted by the bytes of each element's own
 //! encoding: `accounts`, `entitlements`, `memberships`, each account's
-//! `auth_methods.methods` and `markers`, and `settings.weak_methods_enabled.names`.
+//! `auth_methods.methods` and `markers`, and `settings.weak_methods_enabled.names`. An HR
+//! roster is hashed as the snapshot of source `hr` with its `workers` sorted the same way.
 //! prost writes fields in field number order, leaves out fields at their default value and,
 //! with the `BTreeMap` map fields the build script selects, writes map entries sorted by
 //! key. Another implementation that follows these rules computes the same hash.
@@ -17,13 +18,14 @@ use std::fmt;
 
 use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
-use rollcall_core::model::SourceSnapshot;
+use rollcall_core::model::{HrSnapshot, SourceSnapshot};
 use sha2::{Digest, Sha256};
 
 use crate::account::account_to_proto;
 use crate::entitlement::{entitlement_to_proto, membership_to_proto};
 use crate::error::ConvertError;
-use crate::snapshot::source_settings_to_proto;
+use crate::hr::worker_to_proto;
+use crate::snapshot::{hr_roster_to_proto, source_settings_to_proto};
 use crate::v1;
 use crate::wire::optional_timestamp_to_proto;
 
@@ -31,6 +33,7 @@ use crate::wire::optional_timestamp_to_proto;
 const ACCOUNTS_FIELD: u32 = 4;
 const ENTITLEMENTS_FIELD: u32 = 5;
 const MEMBERSHIPS_FIELD: u32 = 6;
+const WORKERS_FIELD: u32 = 7;
 
 /// The SHA-256 of a snapshot's canonical encoding, written as 64 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,6 +44,13 @@ impl ContentHash {
     pub fn of(snapshot: &SourceSnapshot) -> Self {
         let mut hasher = Sha256::new();
         write_canonical(snapshot, &mut |bytes| hasher.update(bytes));
+        Self(hasher.finalize().into())
+    }
+
+    /// Computes the content hash of an HR roster, the snapshot of source `hr`.
+    pub fn of_roster(roster: &HrSnapshot) -> Self {
+        let mut hasher = Sha256::new();
+        write_canonical_roster(roster, &mut |bytes| hasher.update(bytes));
         Self(hasher.finalize().into())
     }
 
@@ -114,6 +124,7 @@ fn write_canonical(snapshot: &SourceSnapshot, sink: &mut dyn FnMut(&[u8])) {
         accounts: Vec::new(),
         entitlements: Vec::new(),
         memberships: Vec::new(),
+        workers: Vec::new(),
     };
     sink(&header.encode_to_vec());
 
@@ -134,6 +145,16 @@ fn write_canonical(snapshot: &SourceSnapshot, sink: &mut dyn FnMut(&[u8])) {
     let memberships =
         snapshot.memberships.iter().map(|m| membership_to_proto(m).encode_to_vec()).collect();
     write_sorted(MEMBERSHIPS_FIELD, memberships, sink);
+}
+
+/// Writes the canonical encoding of a roster: the header fields of its `SourceSnapshot`
+/// message, then the sorted workers.
+fn write_canonical_roster(roster: &HrSnapshot, sink: &mut dyn FnMut(&[u8])) {
+    let header =
+        hr_roster_to_proto(&HrSnapshot { collected_at: roster.collected_at, workers: Vec::new() });
+    sink(&header.encode_to_vec());
+    let workers = roster.workers.iter().map(|w| worker_to_proto(w).encode_to_vec()).collect();
+    write_sorted(WORKERS_FIELD, workers, sink);
 }
 
 /// Writes each element as the repeated message field `field`, in byte order.

@@ -1,5 +1,6 @@
 //! Rollcall's protobuf messages and their conversions from and to the `rollcall-core`
-//! domain types: finding events, source snapshots in chunks, snapshot deltas and HR events.
+//! domain types: finding events, source snapshots and HR rosters in chunks, snapshot deltas,
+//! HR events and sync reports.
 //!
 //! The schemas are the files under `proto/rollcall/v1/` at the repository root. The build
 //! script compiles them with protox and prost-build, so no `protoc` is needed. The
@@ -23,12 +24,14 @@ mod hash;
 mod hr;
 mod msg_id;
 mod snapshot;
+mod sync;
 mod wire;
 
 pub use account::{account_from_proto, account_to_proto};
 pub use assemble::{AssembleError, AssembledSnapshot, Assembler, PendingSnapshot};
 pub use auth::{auth_method_from_proto, auth_method_to_proto};
-pub use chunk::{DEFAULT_MAX_CHUNK_BYTES, SplitError, split};
+pub use chunk::{DEFAULT_MAX_CHUNK_BYTES, SplitError, split, split_roster};
+pub use chunk_content::SnapshotContent;
 pub use convert::{SeverityError, finding_to_proto, severity_from_proto, severity_to_proto};
 pub use delta::{SourceDelta, source_delta_from_proto, source_delta_to_proto};
 pub use entitlement::{
@@ -41,8 +44,11 @@ pub use hr::{
     worker_to_proto,
 };
 pub use snapshot::{
-    source_settings_from_proto, source_settings_to_proto, source_snapshot_from_proto,
-    source_snapshot_to_proto,
+    hr_roster_from_proto, hr_roster_to_proto, source_settings_from_proto, source_settings_to_proto,
+    source_snapshot_from_proto, source_snapshot_to_proto,
+};
+pub use sync::{
+    InputProblem, SyncOutcome, SyncReport, sync_report_from_proto, sync_report_to_proto,
 };
 
 /// Types generated from the `rollcall.v1` protobuf package.

@@ -34,3 +34,10 @@ impl v1::FindingEvent {
         &self.event_id
     }
 }
+
+impl v1::SyncReport {
+    /// Returns the report's NATS message id, its `report_id`.
+    pub fn nats_msg_id(&self) -> &str {
+        &self.report_id
+    }
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rollcall_core::TenantId;
 use rollcall_core::model::{Account, SourceId, SourceSnapshot};
-use rollcall_proto::{AssembleError, Assembler, ConvertError, split, v1};
+use rollcall_proto::{AssembleError, Assembler, ConvertError, SnapshotContent, split, v1};
 use uuid::Uuid;
 
 fn tenant(name: &str) -> TenantId {
@@ -43,7 +43,7 @@ fn interleaved_snapshots_assemble() {
     assert_eq!(done.len(), 2);
     assert_eq!(done[0].tenant.as_str(), "lakeside");
     assert_eq!(done[1].tenant.as_str(), "harborview");
-    assert_eq!(done[1].snapshot, snapshot(60));
+    assert_eq!(done[1].content, SnapshotContent::Source(snapshot(60)));
 }
 
 #[test]
@@ -247,7 +247,7 @@ fn resent_after_mismatch_assembles() {
         done = done.or(assembler.accept(chunk, now).unwrap());
     }
 
-    assert_eq!(done.unwrap().snapshot, snapshot(60));
+    assert_eq!(done.unwrap().content, SnapshotContent::Source(snapshot(60)));
 }
 
 #[test]

@@ -12,8 +12,8 @@ use prost::Message;
 use rollcall_core::TenantId;
 use rollcall_core::model::{Account, AuthMethod, MethodKind, SourceId, SourceSnapshot};
 use rollcall_proto::{
-    AssembleError, Assembler, ContentHash, DEFAULT_MAX_CHUNK_BYTES, SplitError, canonical_encoding,
-    source_snapshot_from_proto, split, v1,
+    AssembleError, Assembler, ContentHash, DEFAULT_MAX_CHUNK_BYTES, SnapshotContent, SplitError,
+    canonical_encoding, source_snapshot_from_proto, split, v1,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -100,7 +100,7 @@ proptest! {
 
         prop_assert_eq!(assembled.len(), 1);
         let done = assembled.pop().unwrap();
-        prop_assert_eq!(&done.snapshot, &snapshot);
+        prop_assert_eq!(&done.content, &SnapshotContent::Source(snapshot.clone()));
         prop_assert_eq!(done.snapshot_id, id);
         prop_assert_eq!(done.content_hash, ContentHash::of(&snapshot));
         prop_assert!(assembler.pending(now).is_empty());
@@ -153,8 +153,8 @@ proptest! {
         let now = Instant::now();
         for bytes in &encoded {
             if let Ok(Some(done)) = assembler.accept_bytes(bytes, now) {
-                prop_assert_eq!(&done.snapshot, &snapshot);
-                prop_assert_eq!(done.content_hash, ContentHash::of(&done.snapshot));
+                prop_assert_eq!(&done.content, &SnapshotContent::Source(snapshot.clone()));
+                prop_assert_eq!(done.content_hash, done.content.content_hash());
             }
         }
     }

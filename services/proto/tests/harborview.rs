@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use prost::Message;
 use rollcall_core::TenantData;
 use rollcall_proto::{
-    Assembler, ContentHash, source_snapshot_from_proto, source_snapshot_to_proto, split, v1,
-    worker_from_proto, worker_to_proto,
+    Assembler, ContentHash, SnapshotContent, source_snapshot_from_proto, source_snapshot_to_proto,
+    split, v1, worker_from_proto, worker_to_proto,
 };
 use uuid::Uuid;
 
@@ -75,7 +75,7 @@ fn example_snapshots_survive_chunking() {
         }
 
         assert_eq!(done.len(), 1, "{}", snapshot.source);
-        assert_eq!(done[0].snapshot, *snapshot);
+        assert_eq!(done[0].content, SnapshotContent::Source(snapshot.clone()));
         assert_eq!(done[0].content_hash, ContentHash::of(snapshot));
         assert_eq!(done[0].tenant, tenant);
     }

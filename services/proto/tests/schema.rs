@@ -25,8 +25,12 @@ const MESSAGE_ONEOF: i32 = 8;
 const ENUM_VALUE: i32 = 2;
 
 /// The schema files of this crate, without the imported well-known types.
-const FILES: [&str; 3] =
-    ["rollcall/v1/finding.proto", "rollcall/v1/snapshot.proto", "rollcall/v1/hr.proto"];
+const FILES: [&str; 4] = [
+    "rollcall/v1/finding.proto",
+    "rollcall/v1/snapshot.proto",
+    "rollcall/v1/hr.proto",
+    "rollcall/v1/sync.proto",
+];
 
 fn schema_file(name: &str) -> FileDescriptorProto {
     let set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).unwrap();
@@ -128,7 +132,7 @@ fn schema_files_have_expected_elements() {
         .map(|file| (file.message_type.len(), file.enum_type.len()))
         .collect();
 
-    assert_eq!(counts, [(8, 2), (13, 10), (2, 3)]);
+    assert_eq!(counts, [(8, 2), (13, 10), (2, 3), (2, 1)]);
 }
 
 #[test]
