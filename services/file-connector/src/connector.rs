@@ -5,18 +5,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rollcall_bus::Publisher;
 use rollcall_core::TenantId;
 use rollcall_core::model::SourceId;
-use rollcall_ingest::Diagnostic;
-use rollcall_ingest::layout::{LoadError, find_tenants};
-use rollcall_proto::{ContentHash, split};
+use rollcall_ingest::layout::{LoadError, TENANT_FILE, find_tenants};
+use rollcall_ingest::{Diagnostic, Level};
+use rollcall_proto::{
+    ContentHash, InputProblem, SnapshotContent, SyncOutcome, split, split_roster,
+};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::metrics::{ConnectorMetrics, SourceLabels, Stage, TenantLabels};
-use crate::read::{SourceContent, SourceRead, TenantRead, read_tenant};
+use crate::read::{SourceRead, TenantRead, read_tenant};
+use crate::report::{Attempt, Outbox, problem_from_diagnostic};
 use crate::state::{PublishedRecord, State};
 use crate::watch::{Fingerprint, Listing, Settling, list};
 
@@ -98,16 +101,16 @@ pub enum SourceOutcome {
         /// The problems, errors first.
         problems: Vec<Diagnostic>,
     },
+    /// A record is too large for a chunk of its own, so the source cannot be published.
+    TooLarge {
+        /// The error, naming the record.
+        error: String,
+    },
     /// Publishing failed. No hash was recorded, so the next poll tries again with the same
     /// snapshot id.
     PublishFailed {
         /// The error.
         error: String,
-    },
-    /// The source is read but not published by this version of the connector.
-    NotPublished {
-        /// Why.
-        reason: String,
     },
 }
 
@@ -119,6 +122,8 @@ struct Folder {
     read: Option<BTreeMap<PathBuf, Fingerprint>>,
     /// The tenant id of the last successful `tenant.yaml` read.
     tenant: Option<TenantId>,
+    /// The sources of the last successful `tenant.yaml` read.
+    sources: Vec<SourceId>,
 }
 
 /// The file connector: call [`FileConnector::poll`] on an interval, or [`FileConnector::run`].
@@ -133,6 +138,8 @@ pub struct FileConnector {
     /// hash they were for. A retry of the same content reuses the id, so JetStream drops
     /// the chunks it already stored within its duplicate window.
     unacknowledged: HashMap<(String, String), (ContentHash, Uuid)>,
+    /// Sync reports that JetStream did not acknowledge yet.
+    outbox: Outbox,
 }
 
 impl FileConnector {
@@ -151,6 +158,7 @@ impl FileConnector {
             metrics,
             folders: BTreeMap::new(),
             unacknowledged: HashMap::new(),
+            outbox: Outbox::default(),
         }
     }
 
@@ -179,6 +187,7 @@ impl FileConnector {
     }
 
     async fn poll_until(&mut self, stop: &CancellationToken) -> Vec<FolderReport> {
+        self.outbox.retry(&self.publisher, &self.metrics).await;
         let root = self.settings.drop_root.clone();
         let found = tokio::task::spawn_blocking(move || find_tenants(&[root])).await;
         let dirs = match found {
@@ -244,6 +253,7 @@ impl FileConnector {
             settling: Settling::new(listing.files.clone(), now),
             read: None,
             tenant: None,
+            sources: Vec::new(),
         });
         if !folder.settling.observe(&listing.files, now, settle) {
             tracing::debug!(tenant = %label, folder = %dir.display(), "waiting for the folder to settle");
@@ -258,6 +268,7 @@ impl FileConnector {
         }
 
         self.metrics.reads.get_or_create(&TenantLabels { tenant: label.clone() }).inc();
+        let started_at = Utc::now();
         let read = read_blocking(dir).await;
         let after = list_blocking(dir).await;
         if after.files != listing.files {
@@ -269,7 +280,11 @@ impl FileConnector {
         }
 
         let status = match read {
-            Err(error) => self.tenant_failed(dir, &label, error.to_string(), Stage::TenantFile),
+            Err(error) => {
+                let message = error.to_string();
+                self.report_tenant_failure(dir, started_at, &message).await;
+                self.tenant_failed(dir, &label, message)
+            }
             Ok(read) => match claimed.get(&read.tenant).filter(|other| *other != dir) {
                 Some(other) => {
                     let message = format!(
@@ -278,11 +293,12 @@ impl FileConnector {
                         read.tenant,
                         other.join("tenant.yaml").display()
                     );
-                    self.tenant_failed(dir, &label, message, Stage::TenantFile)
+                    // No sync report: it would fail the other folder's tenant.
+                    self.tenant_failed(dir, &label, message)
                 }
                 None => {
                     claimed.insert(read.tenant.clone(), dir.to_path_buf());
-                    self.publish_read(dir, read).await
+                    self.publish_read(dir, read, started_at).await
                 }
             },
         };
@@ -303,24 +319,59 @@ impl FileConnector {
         }
     }
 
-    fn tenant_failed(
-        &self,
-        dir: &Path,
-        label: &str,
-        message: String,
-        stage: Stage,
-    ) -> FolderStatus {
-        // TODO: publish a FAILED sync report for the tenant's sources once sync reports
-        // exist on the bus, so that the problem becomes a finding.
+    fn tenant_failed(&self, dir: &Path, label: &str, message: String) -> FolderStatus {
         tracing::error!(tenant = %label, folder = %dir.display(), error = %message, "tenant folder not read");
-        self.metrics.error(label, "", stage);
+        self.metrics.error(label, "", Stage::TenantFile);
         FolderStatus::TenantFailed { message }
     }
 
-    async fn publish_read(&mut self, dir: &Path, read: TenantRead) -> FolderStatus {
+    /// Publishes a failed sync report, naming `tenant.yaml`, for every source the folder's
+    /// tenant had. A folder whose `tenant.yaml` was never read has no tenant id to report
+    /// under, so its problem is only logged and counted.
+    async fn report_tenant_failure(
+        &mut self,
+        dir: &Path,
+        started_at: DateTime<Utc>,
+        message: &str,
+    ) {
+        let Some(folder) = self.folders.get(dir) else { return };
+        let Some(tenant) = folder.tenant.clone() else { return };
+        let mut sources = folder.sources.clone();
+        for name in self.state.sources(tenant.as_str()) {
+            if let Ok(source) = name.parse::<SourceId>()
+                && !sources.contains(&source)
+            {
+                sources.push(source);
+            }
+        }
+        for source in sources {
+            let problem = InputProblem {
+                input: TENANT_FILE.to_owned(),
+                location: None,
+                message: message.to_owned(),
+                fatal: true,
+            };
+            let attempt = Attempt {
+                started_at,
+                outcome: SyncOutcome::Failed,
+                snapshot_id: None,
+                content_hash: None,
+                problems: vec![problem],
+            };
+            self.outbox.send(&self.publisher, &self.metrics, &tenant, &source, attempt).await;
+        }
+    }
+
+    async fn publish_read(
+        &mut self,
+        dir: &Path,
+        read: TenantRead,
+        started_at: DateTime<Utc>,
+    ) -> FolderStatus {
         let tenant = read.tenant.clone();
         if let Some(folder) = self.folders.get_mut(dir) {
             folder.tenant = Some(tenant.clone());
+            folder.sources = read.sources.iter().map(|s| s.source.clone()).collect();
         }
         for note in &read.unassigned {
             tracing::warn!(tenant = %tenant, file = %note.file.display(), problem = %note, "file belongs to no source");
@@ -328,7 +379,7 @@ impl FileConnector {
         let mut sources = Vec::with_capacity(read.sources.len());
         for source in read.sources {
             let id = source.source.clone();
-            let outcome = self.publish_source(&tenant, source).await;
+            let outcome = self.publish_source(&tenant, source, started_at).await;
             sources.push(SourceReport { source: id, outcome });
         }
         // A retry is owed only for sources the folder still has; otherwise a source
@@ -339,59 +390,103 @@ impl FileConnector {
         FolderStatus::Read { sources }
     }
 
-    async fn publish_source(&mut self, tenant: &TenantId, read: SourceRead) -> SourceOutcome {
-        let source = read.source.to_string();
+    async fn publish_source(
+        &mut self,
+        tenant: &TenantId,
+        read: SourceRead,
+        started_at: DateTime<Utc>,
+    ) -> SourceOutcome {
+        let source_id = read.source.clone();
+        let source = source_id.to_string();
         let labels = SourceLabels { tenant: tenant.to_string(), source: source.clone() };
-        for problem in read.problems.iter().filter(|d| d.level < rollcall_ingest::Level::Error) {
+        let key = (tenant.to_string(), source.clone());
+        for problem in read.problems.iter().filter(|d| d.level < Level::Error) {
             tracing::warn!(tenant = %tenant, source = %source, file = %problem.file.display(), problem = %problem, "part of an export was skipped");
         }
+        let warnings: Vec<InputProblem> = read
+            .problems
+            .iter()
+            .filter(|d| d.level < Level::Error)
+            .map(problem_from_diagnostic)
+            .collect();
+        let failed = |problems: Vec<InputProblem>| Attempt {
+            started_at,
+            outcome: SyncOutcome::Failed,
+            snapshot_id: None,
+            content_hash: None,
+            problems,
+        };
+
         let Some(content) = read.content else {
-            // TODO: publish a FAILED sync report naming these problems once sync reports
-            // exist on the bus, so that the bad file becomes a finding for the tenant.
-            for problem in &read.problems {
+            for problem in read.problems.iter().filter(|d| d.level == Level::Error) {
                 tracing::error!(tenant = %tenant, source = %source, file = %problem.file.display(), problem = %problem, "export not read; the last published snapshot stays in effect");
             }
             self.metrics.error(tenant.as_str(), &source, Stage::Read);
             // The content that failed to publish earlier is no longer the folder's, so
             // it is not retried.
-            self.unacknowledged.remove(&(tenant.to_string(), source.clone()));
+            self.unacknowledged.remove(&key);
             let mut problems = read.problems;
             problems.sort_by_key(|d| std::cmp::Reverse(d.level));
+            let mut reported: Vec<InputProblem> =
+                problems.iter().map(problem_from_diagnostic).collect();
+            if !reported.iter().any(|p| p.fatal) {
+                reported.insert(
+                    0,
+                    whole_source_problem(
+                        &read.paths,
+                        "the export could not be read; the connector's log has the details",
+                    ),
+                );
+            }
+            self.outbox
+                .send(&self.publisher, &self.metrics, tenant, &source_id, failed(reported))
+                .await;
             return SourceOutcome::Failed { problems };
         };
-        let snapshot = match content {
-            SourceContent::Snapshot(snapshot) => snapshot,
-            SourceContent::Roster(_) => {
-                // TODO: publish the roster as source `hr` once `split_roster` exists.
-                return SourceOutcome::NotPublished {
-                    reason: "HR rosters are not published over the bus yet".to_owned(),
-                };
-            }
-        };
 
-        let content_hash = ContentHash::of(&snapshot);
+        let content_hash = content.content_hash();
+        let ok = |snapshot_id: Option<Uuid>, problems: Vec<InputProblem>| Attempt {
+            started_at,
+            outcome: SyncOutcome::Ok,
+            snapshot_id,
+            content_hash: Some(content_hash),
+            problems,
+        };
         if self.state.last_hash(tenant.as_str(), &source) == Some(content_hash) {
-            self.unacknowledged.remove(&(tenant.to_string(), source.clone()));
+            self.unacknowledged.remove(&key);
             self.metrics.unchanged.get_or_create(&labels).inc();
             tracing::debug!(tenant = %tenant, source = %source, %content_hash, "unchanged since the last publication");
+            self.outbox
+                .send(&self.publisher, &self.metrics, tenant, &source_id, ok(None, warnings))
+                .await;
             return SourceOutcome::Unchanged { content_hash };
         }
 
-        let key = (tenant.to_string(), source.clone());
         let snapshot_id = match self.unacknowledged.get(&key) {
             Some((hash, id)) if *hash == content_hash => *id,
             _ => Uuid::new_v4(),
         };
-        let chunks = match split(&snapshot, tenant, snapshot_id, self.settings.max_chunk_bytes) {
+        let max = self.settings.max_chunk_bytes;
+        let chunks = match &content {
+            SnapshotContent::Source(snapshot) => split(snapshot, tenant, snapshot_id, max),
+            SnapshotContent::Roster(roster) => split_roster(roster, tenant, snapshot_id, max),
+        };
+        let chunks = match chunks {
             Ok(chunks) => chunks,
             Err(error) => {
                 tracing::error!(tenant = %tenant, source = %source, %error, "snapshot cannot be split into chunks");
                 self.metrics.error(tenant.as_str(), &source, Stage::Split);
-                return SourceOutcome::PublishFailed { error: error.to_string() };
+                let problem = whole_source_problem(&read.paths, &error.to_string());
+                self.outbox
+                    .send(&self.publisher, &self.metrics, tenant, &source_id, failed(vec![problem]))
+                    .await;
+                return SourceOutcome::TooLarge { error: error.to_string() };
             }
         };
-        let bytes: usize = chunks.iter().map(prost_len).sum();
+        let bytes: usize = chunks.iter().map(prost::Message::encoded_len).sum();
         if let Err(error) = self.publisher.publish_chunks(&chunks).await {
+            // No sync report: the bus is what failed, and the retry on the next poll
+            // sends one.
             tracing::error!(tenant = %tenant, source = %source, %snapshot_id, %error, "publishing the snapshot failed; retrying on the next poll");
             self.metrics.error(tenant.as_str(), &source, Stage::Publish);
             self.unacknowledged.insert(key, (content_hash, snapshot_id));
@@ -413,12 +508,28 @@ impl FileConnector {
             tracing::error!(tenant = %tenant, source = %source, %error, "recording the published hash failed; a restart publishes this snapshot again");
             self.metrics.error(tenant.as_str(), &source, Stage::State);
         }
+        self.outbox
+            .send(
+                &self.publisher,
+                &self.metrics,
+                tenant,
+                &source_id,
+                ok(Some(snapshot_id), warnings),
+            )
+            .await;
         SourceOutcome::Published { snapshot_id, content_hash, chunks: chunks.len() }
     }
 }
 
-fn prost_len(chunk: &rollcall_proto::v1::SnapshotChunk) -> usize {
-    prost::Message::encoded_len(chunk)
+/// A fatal problem of a whole source, named by its paths.
+fn whole_source_problem(paths: &[PathBuf], message: &str) -> InputProblem {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    InputProblem {
+        input: if names.is_empty() { "tenant folder".to_owned() } else { names.join(", ") },
+        location: None,
+        message: message.to_owned(),
+        fatal: true,
+    }
 }
 
 /// Lists `dir` on the blocking thread pool, because a network volume can be slow.

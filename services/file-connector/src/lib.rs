@@ -18,6 +18,7 @@ pub mod connector;
 pub mod metrics;
 pub mod names;
 pub mod read;
+pub mod report;
 pub mod state;
 pub mod watch;
 

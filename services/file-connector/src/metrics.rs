@@ -30,7 +30,8 @@ pub struct ErrorLabels {
     pub tenant: String,
     /// Source id; empty for an error of the whole folder.
     pub source: String,
-    /// Where it happened: `list`, `tenant_file`, `read`, `split`, `publish` or `state`.
+    /// Where it happened: `list`, `tenant_file`, `read`, `split`, `publish`, `state` or
+    /// `report`.
     pub stage: String,
 }
 
@@ -49,6 +50,8 @@ pub enum Stage {
     Publish,
     /// Writing the state file.
     State,
+    /// Publishing a sync report.
+    Report,
 }
 
 impl Stage {
@@ -61,6 +64,7 @@ impl Stage {
             Stage::Split => "split",
             Stage::Publish => "publish",
             Stage::State => "state",
+            Stage::Report => "report",
         }
     }
 }

@@ -1,25 +1,17 @@
 //! Reading one tenant folder with `rollcall-ingest`, as `rollcall scan` does, and sorting
 //! the result and its problems by source.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rollcall_core::TenantId;
-use rollcall_core::model::{HrSnapshot, SourceId, SourceKind, SourceSnapshot};
+use rollcall_core::model::{SourceId, SourceKind};
 use rollcall_ingest::layout::{self, LoadError, SourceInputs};
 use rollcall_ingest::{Diagnostic, Level};
+use rollcall_proto::SnapshotContent;
 
 use crate::names::is_temporary;
 use crate::watch::{Listing, list};
-
-/// What one source of a tenant holds.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SourceContent {
-    /// An Entra, LDAP or EHR snapshot.
-    Snapshot(SourceSnapshot),
-    /// The HR roster, the content of source `hr`.
-    Roster(HrSnapshot),
-}
 
 /// One source of a tenant, read.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,9 +20,11 @@ pub struct SourceRead {
     pub source: SourceId,
     /// The content, or `None` when a file of the source could not be read: publishing
     /// the rest would replace the last good snapshot with a partial one.
-    pub content: Option<SourceContent>,
+    pub content: Option<SnapshotContent>,
     /// Errors and warnings in the source's files, with paths relative to the folder.
     pub problems: Vec<Diagnostic>,
+    /// The folders and files the source is read from, relative to the tenant folder.
+    pub paths: Vec<PathBuf>,
 }
 
 impl SourceRead {
@@ -80,16 +74,16 @@ pub fn read_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<TenantRead, LoadE
         diagnostics = rest;
         let failed = problems.iter().any(|d| d.level == Level::Error);
         let content = if input.source.kind() == SourceKind::Hr {
-            roster.take().map(SourceContent::Roster)
+            roster.take().map(SnapshotContent::Roster)
         } else {
             snapshots
                 .iter()
                 .position(|s| s.source == input.source)
-                .map(|index| SourceContent::Snapshot(snapshots.swap_remove(index)))
+                .map(|index| SnapshotContent::Source(snapshots.swap_remove(index)))
         };
         let content = if failed { None } else { content };
         let content = content.map(|content| stamp_collected_at(content, &input, &listing));
-        sources.push(SourceRead { source: input.source, content, problems });
+        sources.push(SourceRead { source: input.source, content, problems, paths: input.paths });
     }
     Ok(TenantRead { tenant: loaded.config.tenant.id, sources, unassigned: diagnostics })
 }
@@ -103,10 +97,10 @@ pub fn read_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<TenantRead, LoadE
 /// one in effect does not replace it. The rules do not read the instant, so findings are
 /// those of `rollcall scan` on the same files.
 fn stamp_collected_at(
-    content: SourceContent,
+    content: SnapshotContent,
     input: &SourceInputs,
     listing: &Listing,
-) -> SourceContent {
+) -> SnapshotContent {
     let newest = listing
         .files
         .iter()
@@ -115,13 +109,13 @@ fn stamp_collected_at(
         .max()
         .map(DateTime::<Utc>::from);
     match content {
-        SourceContent::Snapshot(mut snapshot) => {
+        SnapshotContent::Source(mut snapshot) => {
             snapshot.collected_at = snapshot.collected_at.or(newest);
-            SourceContent::Snapshot(snapshot)
+            SnapshotContent::Source(snapshot)
         }
-        SourceContent::Roster(mut roster) => {
+        SnapshotContent::Roster(mut roster) => {
             roster.collected_at = roster.collected_at.or(newest);
-            SourceContent::Roster(roster)
+            SnapshotContent::Roster(roster)
         }
     }
 }

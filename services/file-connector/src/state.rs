@@ -148,6 +148,15 @@ impl State {
         ContentHash::from_hex(&self.last(tenant, source)?.content_sha256)
     }
 
+    /// Returns the sources published for `tenant`.
+    pub fn sources(&self, tenant: &str) -> Vec<String> {
+        self.file
+            .tenants
+            .get(tenant)
+            .map(|sources| sources.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Records a publication acknowledged by JetStream and writes the file.
     ///
     /// # Errors

@@ -42,7 +42,7 @@ async fn malformed_export_fails_its_source() {
     let next = connector.poll().await;
 
     let harborview_outcomes = outcomes(&reports, "harborview");
-    assert_eq!(published(&harborview_outcomes), ["ehr:athenahealth", "ldap"]);
+    assert_eq!(published(&harborview_outcomes), ["ehr:athenahealth", "hr", "ldap"]);
     let entra = harborview_outcomes.iter().find(|(s, _)| s == "entra").unwrap();
     let SourceOutcome::Failed { problems } = &entra.1 else {
         panic!("entra should fail: {:?}", entra.1);
@@ -51,11 +51,14 @@ async fn malformed_export_fails_its_source() {
     assert_eq!(error.level, Level::Error);
     assert_eq!(error.file, Path::new("entra/users.json"));
     assert!(error.message.contains("JSON"), "{}", error.message);
-    assert_eq!(published(&outcomes(&reports, "bayside")), ["ehr:athenahealth", "entra", "ldap"]);
+    assert_eq!(
+        published(&outcomes(&reports, "bayside")),
+        ["ehr:athenahealth", "entra", "hr", "ldap"]
+    );
     let entra_subject = bus.namespace().snapshot_subject("harborview", "entra").unwrap();
     let snapshots = bus.snapshots().await;
     assert!(snapshots.iter().all(|(subject, _)| *subject != entra_subject));
-    assert_eq!(snapshots.len(), 5);
+    assert_eq!(snapshots.len(), 7);
     assert_eq!(status(&next, "harborview"), FolderStatus::Unchanged);
     assert!(connector.state().last("harborview", "entra").is_none());
     let read_errors = ErrorLabels {
@@ -89,8 +92,11 @@ async fn broken_tenant_file_fails_its_tenant() {
     };
     assert!(message.contains("slaz"), "{message}");
     assert!(message.contains("tenant.yaml"), "{message}");
-    assert_eq!(published(&outcomes(&reports, "bayside")), ["ehr:athenahealth", "entra", "ldap"]);
-    assert_eq!(bus.snapshots().await.len(), 3);
+    assert_eq!(
+        published(&outcomes(&reports, "bayside")),
+        ["ehr:athenahealth", "entra", "hr", "ldap"]
+    );
+    assert_eq!(bus.snapshots().await.len(), 4);
     bus.delete().await;
 }
 
@@ -111,7 +117,7 @@ async fn duplicate_tenant_id_is_rejected() {
 
     let reports = connector.poll().await;
 
-    assert_eq!(published(&outcomes(&reports, "harborview")).len(), 3);
+    assert_eq!(published(&outcomes(&reports, "harborview")).len(), 4);
     let FolderStatus::TenantFailed { message } = status(&reports, "harborview-copy") else {
         panic!("the copy should fail: {reports:#?}");
     };

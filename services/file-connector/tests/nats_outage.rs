@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use rollcall_bus::async_nats;
 use rollcall_file_connector::SourceOutcome;
 use support::{
-    TestBus, add_example_tenant, connector, expected_snapshot, outcomes, published, try_connect,
+    TestBus, add_example_tenant, connector, expected_content, outcomes, published, try_connect,
 };
 
 /// The server binary of the Debian `nats-server` package.
@@ -104,7 +104,7 @@ async fn outage_retried_on_next_poll() {
     let state_dir = tempfile::tempdir().unwrap();
     let dir = add_example_tenant(drop_root.path(), "harborview");
     let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
-    assert_eq!(published(&outcomes(&connector.poll().await, "harborview")).len(), 3);
+    assert_eq!(published(&outcomes(&connector.poll().await, "harborview")).len(), 4);
     let first_hash = connector.state().last_hash("harborview", "ehr:athenahealth").unwrap();
 
     server.stop();
@@ -137,14 +137,14 @@ async fn outage_retried_on_next_poll() {
     assert_eq!(published(&outcomes(&after_outage, "harborview")), ["ehr:athenahealth"]);
     let new_hash = connector.state().last_hash("harborview", "ehr:athenahealth").unwrap();
     assert_ne!(new_hash, first_hash);
-    let ehr_expected = expected_snapshot(&dir, "ehr:athenahealth");
+    let ehr_expected = expected_content(&dir, "ehr:athenahealth");
     let snapshots = bus.snapshots().await;
     let subject = bus.namespace().snapshot_subject("harborview", "ehr:athenahealth").unwrap();
     let ehr_snapshots: Vec<_> = snapshots.iter().filter(|(s, _)| *s == subject).collect();
     // The retry reuses the failed attempt's snapshot id, so chunks that the client sent
     // after reconnecting and the retry's copies make one snapshot, not two.
     assert_eq!(ehr_snapshots.len(), 2);
-    assert_eq!(ehr_snapshots[1].1.snapshot, ehr_expected);
+    assert_eq!(ehr_snapshots[1].1.content, ehr_expected);
     assert_eq!(ehr_snapshots[1].1.content_hash, new_hash);
     bus.delete().await;
 }

@@ -14,8 +14,9 @@ mod support;
 use std::time::Duration;
 
 use rollcall_file_connector::{FolderStatus, SourceOutcome};
+use rollcall_proto::SyncOutcome;
 use support::{
-    TestBus, add_example_tenant, connector, expected_snapshot, expected_snapshots, outcomes,
+    TestBus, add_example_tenant, connector, expected_content, expected_contents, outcomes,
     published, status,
 };
 
@@ -30,17 +31,29 @@ async fn example_tenant_matches_ingest() {
     let reports = connector.poll().await;
 
     let outcomes = outcomes(&reports, "harborview");
-    assert_eq!(published(&outcomes), ["ehr:athenahealth", "entra", "ldap"]);
-    let expected = expected_snapshots(&dir);
+    assert_eq!(published(&outcomes), ["ehr:athenahealth", "entra", "hr", "ldap"]);
+    let expected = expected_contents(&dir);
     let snapshots = bus.snapshots().await;
     assert_eq!(snapshots.len(), expected.len());
-    for source in &expected {
-        let subject =
-            bus.namespace().snapshot_subject("harborview", &source.source.to_string()).unwrap();
+    for (source, content) in &expected {
+        let subject = bus.namespace().snapshot_subject("harborview", source).unwrap();
         let found: Vec<_> = snapshots.iter().filter(|(s, _)| *s == subject).collect();
         assert_eq!(found.len(), 1, "one snapshot on `{subject}`");
         assert_eq!(found[0].1.tenant.as_str(), "harborview");
-        assert_eq!(found[0].1.snapshot, *source, "snapshot of `{}`", source.source);
+        assert_eq!(found[0].1.content, *content, "content of `{source}`");
+    }
+    let reports = bus.sync_reports().await;
+    let mut reported: Vec<String> = reports.iter().map(|r| r.source.to_string()).collect();
+    reported.sort();
+    assert_eq!(reported, ["ehr:athenahealth", "entra", "hr", "ldap"]);
+    for report in &reports {
+        let snapshot = snapshots
+            .iter()
+            .find(|(_, s)| Some(s.snapshot_id) == report.snapshot_id)
+            .unwrap_or_else(|| panic!("no snapshot for the report of `{}`", report.source));
+        assert_eq!(report.outcome, SyncOutcome::Ok);
+        assert_eq!(report.content_hash, Some(snapshot.1.content_hash));
+        assert_eq!(report.connector, "file-connector");
     }
     let entra_chunks = outcomes.iter().find_map(|(source, outcome)| match outcome {
         SourceOutcome::Published { chunks, .. } if source == "entra" => Some(*chunks),
@@ -58,7 +71,7 @@ async fn unchanged_files_not_republished() {
     add_example_tenant(drop_root.path(), "harborview");
     let mut first = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
     first.poll().await;
-    let stored = bus.source_messages().await;
+    let stored = bus.snapshot_chunks().await;
 
     let again = first.poll().await;
     drop(first);
@@ -73,8 +86,8 @@ async fn unchanged_files_not_republished() {
         .filter(|(_, o)| matches!(o, SourceOutcome::Unchanged { .. }))
         .map(|(s, _)| s.as_str())
         .collect();
-    assert_eq!(unchanged, ["entra", "ldap", "ehr:athenahealth"]);
-    assert_eq!(bus.source_messages().await, stored);
+    assert_eq!(unchanged, ["entra", "ldap", "ehr:athenahealth", "hr"]);
+    assert_eq!(bus.snapshot_chunks().await, stored);
     bus.delete().await;
 }
 
@@ -100,8 +113,8 @@ async fn changed_file_republishes_its_source() {
     assert_eq!(published(&outcomes(&reread, "harborview")), ["ehr:athenahealth"]);
     let snapshots = bus.snapshots().await;
     assert_eq!(snapshots.len(), before + 1);
-    let ehr = expected_snapshot(&dir, "ehr:athenahealth");
-    assert_eq!(snapshots.last().map(|(_, s)| &s.snapshot), Some(&ehr));
+    let ehr = expected_content(&dir, "ehr:athenahealth");
+    assert_eq!(snapshots.last().map(|(_, s)| &s.content), Some(&ehr));
     bus.delete().await;
 }
 
@@ -120,15 +133,15 @@ async fn lost_state_republishes_same_content() {
     let mut restarted = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
     let reports = restarted.poll().await;
 
-    assert_eq!(published(&outcomes(&reports, "harborview")).len(), 3);
+    assert_eq!(published(&outcomes(&reports, "harborview")).len(), 4);
     // Same content hash and collection instant, so the engine's store skips each second
     // copy as a duplicate.
     let snapshots = bus.snapshots().await;
-    assert_eq!(snapshots.len(), 6);
-    for (subject, snapshot) in &snapshots[3..] {
-        let earlier = snapshots[..3].iter().find(|(s, _)| s == subject).unwrap();
+    assert_eq!(snapshots.len(), 8);
+    for (subject, snapshot) in &snapshots[4..] {
+        let earlier = snapshots[..4].iter().find(|(s, _)| s == subject).unwrap();
         assert_eq!(earlier.1.content_hash, snapshot.content_hash, "{subject}");
-        assert_eq!(earlier.1.snapshot.collected_at, snapshot.snapshot.collected_at, "{subject}");
+        assert_eq!(earlier.1.content.collected_at(), snapshot.content.collected_at(), "{subject}");
         assert_ne!(earlier.1.snapshot_id, snapshot.snapshot_id, "{subject}");
     }
     bus.delete().await;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rollcall_file_connector::FolderStatus;
 use support::{
-    TestBus, add_example_tenant, connector, expected_snapshot, outcomes, published, status,
+    TestBus, add_example_tenant, connector, expected_content, outcomes, published, status,
 };
 
 /// The example's EHR export without its last user, and the full export.
@@ -36,7 +36,7 @@ async fn slow_write_read_after_settle() {
     let mut connector = connector(&bus, drop_root.path(), state_dir.path(), settle);
     assert_eq!(status(&connector.poll().await, "harborview"), FolderStatus::Settling);
     tokio::time::sleep(settle).await;
-    assert_eq!(published(&outcomes(&connector.poll().await, "harborview")).len(), 3);
+    assert_eq!(published(&outcomes(&connector.poll().await, "harborview")).len(), 4);
     let before = bus.snapshots().await.len();
 
     // Rewrite the export in four steps, 300 ms apart, polling between steps.
@@ -60,8 +60,8 @@ async fn slow_write_read_after_settle() {
     assert_eq!(published(&outcomes(&settled, "harborview")), ["ehr:athenahealth"]);
     let snapshots = bus.snapshots().await;
     assert_eq!(snapshots.len(), before + 1, "one snapshot for the whole write");
-    let ehr = expected_snapshot(&dir, "ehr:athenahealth");
-    assert_eq!(snapshots.last().map(|(_, s)| &s.snapshot), Some(&ehr));
+    let ehr = expected_content(&dir, "ehr:athenahealth");
+    assert_eq!(snapshots.last().map(|(_, s)| &s.content), Some(&ehr));
     bus.delete().await;
 }
 

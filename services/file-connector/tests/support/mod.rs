@@ -17,11 +17,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rollcall_bus::async_nats::{self, jetstream};
 use rollcall_bus::{BusMetrics, Namespace, Publisher, RetryPolicy, StreamFamily, Topology};
-use rollcall_core::model::SourceSnapshot;
+use rollcall_core::model::SourceId;
 use rollcall_file_connector::{
     ConnectorMetrics, FileConnector, FolderReport, FolderStatus, Settings, SourceOutcome, State,
 };
-use rollcall_proto::{AssembledSnapshot, Assembler};
+use rollcall_proto::{
+    AssembledSnapshot, Assembler, SnapshotContent, SyncReport, sync_report_from_proto, v1,
+};
 use uuid::Uuid;
 
 /// The server the tests use unless `ROLLCALL_TEST_NATS_URL` names another.
@@ -101,29 +103,52 @@ impl TestBus {
             })
     }
 
-    /// Returns every snapshot the source stream holds, in the order their last chunk was
-    /// stored, with the subject it came on.
-    pub async fn snapshots(&self) -> Vec<(String, AssembledSnapshot)> {
+    /// Returns every message of the source stream, as `(subject, payload)`, in order.
+    pub async fn source_stream(&self) -> Vec<(String, Vec<u8>)> {
         let name = self.namespace().stream_name(StreamFamily::Source);
         let mut stream = self.jetstream.get_stream(&name).await.unwrap();
         let last = stream.info().await.unwrap().state.last_sequence;
-        let mut assembler = Assembler::new();
-        let mut snapshots = Vec::new();
+        let mut messages = Vec::new();
         for sequence in 1..=last {
             let stored = stream.get_raw_message(sequence).await.unwrap();
-            if let Some(snapshot) = assembler.accept_bytes(&stored.payload, Instant::now()).unwrap()
-            {
-                snapshots.push((stored.subject.to_string(), snapshot));
+            messages.push((stored.subject.to_string(), stored.payload.to_vec()));
+        }
+        messages
+    }
+
+    /// Returns every snapshot the source stream holds, in the order their last chunk was
+    /// stored, with the subject it came on.
+    pub async fn snapshots(&self) -> Vec<(String, AssembledSnapshot)> {
+        let mut assembler = Assembler::new();
+        let mut snapshots = Vec::new();
+        for (subject, payload) in self.source_stream().await {
+            if !subject.ends_with(".snapshot") {
+                continue;
+            }
+            if let Some(snapshot) = assembler.accept_bytes(&payload, Instant::now()).unwrap() {
+                snapshots.push((subject, snapshot));
             }
         }
         snapshots
     }
 
-    /// Returns the number of messages in the source stream.
-    pub async fn source_messages(&self) -> u64 {
-        let name = self.namespace().stream_name(StreamFamily::Source);
-        let mut stream = self.jetstream.get_stream(&name).await.unwrap();
-        stream.info().await.unwrap().state.messages
+    /// Returns the number of snapshot chunks in the source stream.
+    pub async fn snapshot_chunks(&self) -> usize {
+        self.source_stream().await.iter().filter(|(s, _)| s.ends_with(".snapshot")).count()
+    }
+
+    /// Returns every sync report in the source stream, in order.
+    pub async fn sync_reports(&self) -> Vec<SyncReport> {
+        self.source_stream()
+            .await
+            .into_iter()
+            .filter(|(subject, _)| subject.ends_with(".sync"))
+            .map(|(_, payload)| {
+                let message =
+                    <v1::SyncReport as prost::Message>::decode(payload.as_slice()).unwrap();
+                sync_report_from_proto(message).unwrap()
+            })
+            .collect()
     }
 
     /// Deletes the streams.
@@ -222,15 +247,14 @@ pub fn published(outcomes: &[(String, SourceOutcome)]) -> Vec<String> {
     names
 }
 
-/// Returns the snapshots `rollcall-ingest` reads from the tenant folder `dir`, each with
-/// the collection instant the connector gives an export without one: the newest
-/// modification time of the source's files.
-pub fn expected_snapshots(dir: &Path) -> Vec<SourceSnapshot> {
+/// Returns the content of each source that `rollcall-ingest` reads from the tenant
+/// folder `dir`, by source id, each with the collection instant the connector gives an
+/// export without one: the newest modification time of the source's files.
+pub fn expected_contents(dir: &Path) -> Vec<(String, SnapshotContent)> {
     let loaded = rollcall_ingest::layout::load_tenant(dir, Utc::now()).unwrap();
     let inputs = rollcall_ingest::layout::source_inputs(dir, &loaded.config);
-    let mut snapshots = loaded.data.sources;
-    for snapshot in &mut snapshots {
-        let input = inputs.iter().find(|i| i.source == snapshot.source).unwrap();
+    let newest = |source: &SourceId| {
+        let input = inputs.iter().find(|i| i.source == *source).unwrap();
         let newest = input
             .paths
             .iter()
@@ -238,10 +262,19 @@ pub fn expected_snapshots(dir: &Path) -> Vec<SourceSnapshot> {
             .map(|file| std::fs::metadata(file).unwrap().modified().unwrap())
             .max()
             .unwrap();
+        Some(DateTime::<Utc>::from(newest))
+    };
+    let mut contents = Vec::new();
+    for mut snapshot in loaded.data.sources {
         assert!(snapshot.collected_at.is_none(), "the example's exports carry no time");
-        snapshot.collected_at = Some(DateTime::<Utc>::from(newest));
+        snapshot.collected_at = newest(&snapshot.source);
+        contents.push((snapshot.source.to_string(), SnapshotContent::Source(snapshot)));
     }
-    snapshots
+    if let Some(mut roster) = loaded.data.hr {
+        roster.collected_at = newest(&SourceId::hr());
+        contents.push(("hr".to_owned(), SnapshotContent::Roster(roster)));
+    }
+    contents
 }
 
 /// Returns `path` when it is a file, or every file under it.
@@ -256,7 +289,7 @@ fn files_under(path: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Returns the expected snapshot of `source` in the tenant folder `dir`.
-pub fn expected_snapshot(dir: &Path, source: &str) -> SourceSnapshot {
-    expected_snapshots(dir).into_iter().find(|s| s.source.to_string() == source).unwrap()
+/// Returns the expected content of `source` in the tenant folder `dir`.
+pub fn expected_content(dir: &Path, source: &str) -> SnapshotContent {
+    expected_contents(dir).into_iter().find(|(s, _)| s == source).unwrap().1
 }
