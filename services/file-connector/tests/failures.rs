@@ -17,6 +17,7 @@ use std::time::Duration;
 use rollcall_file_connector::metrics::{ErrorLabels, SourceLabels};
 use rollcall_file_connector::{ConnectorMetrics, FolderStatus, SourceOutcome};
 use rollcall_ingest::Level;
+use rollcall_proto::SyncOutcome;
 use support::{
     TestBus, add_example_tenant, connector, connector_with_metrics, outcomes, published, status,
 };
@@ -71,6 +72,19 @@ async fn malformed_export_fails_its_source() {
     assert_eq!(metrics.snapshots_published.get_or_create(&ldap).get(), 1);
     assert!(metrics.published_bytes.get_or_create(&ldap).get() > 0);
     assert!(metrics.last_publish_seconds.get_or_create(&ldap).get() > 0);
+
+    let reports = bus.sync_reports().await;
+    let failed: Vec<_> = reports.iter().filter(|r| r.outcome == SyncOutcome::Failed).collect();
+    assert_eq!(failed.len(), 1, "{reports:#?}");
+    assert_eq!(failed[0].tenant.as_str(), "harborview");
+    assert_eq!(failed[0].source.to_string(), "entra");
+    assert!(failed[0].snapshot_id.is_none());
+    let problem = failed[0].problems.first().unwrap();
+    assert_eq!(problem.input, "entra/users.json");
+    assert!(problem.fatal);
+    assert_eq!(problem.message, error.message);
+    let ok = reports.iter().filter(|r| r.outcome == SyncOutcome::Ok).count();
+    assert_eq!(ok, 7, "three other sources of harborview and four of bayside");
     bus.delete().await;
 }
 
@@ -97,6 +111,43 @@ async fn broken_tenant_file_fails_its_tenant() {
         ["ehr:athenahealth", "entra", "hr", "ldap"]
     );
     assert_eq!(bus.snapshots().await.len(), 4);
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn tenant_file_broken_later_fails_sources() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let dir = add_example_tenant(drop_root.path(), "harborview");
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    connector.poll().await;
+    let snapshots = bus.snapshots().await.len();
+
+    let yaml = std::fs::read_to_string(dir.join("tenant.yaml")).unwrap();
+    std::fs::write(
+        dir.join("tenant.yaml"),
+        yaml.replacen("time_zone: America/Chicago", "time_zone: Mars/Olympus", 1),
+    )
+    .unwrap();
+    connector.poll().await;
+    let reports = connector.poll().await;
+
+    let FolderStatus::TenantFailed { message } = status(&reports, "harborview") else {
+        panic!("harborview should fail: {reports:#?}");
+    };
+    assert!(message.contains("Mars/Olympus"), "{message}");
+    assert_eq!(bus.snapshots().await.len(), snapshots, "nothing published");
+    let failed: Vec<_> =
+        bus.sync_reports().await.into_iter().filter(|r| r.outcome == SyncOutcome::Failed).collect();
+    let mut sources: Vec<String> = failed.iter().map(|r| r.source.to_string()).collect();
+    sources.sort();
+    assert_eq!(sources, ["ehr:athenahealth", "entra", "hr", "ldap"]);
+    for report in &failed {
+        assert_eq!(report.problems.len(), 1);
+        assert_eq!(report.problems[0].input, "tenant.yaml");
+        assert_eq!(report.problems[0].message, message);
+    }
     bus.delete().await;
 }
 

@@ -146,5 +146,14 @@ async fn outage_retried_on_next_poll() {
     assert_eq!(ehr_snapshots.len(), 2);
     assert_eq!(ehr_snapshots[1].1.content, ehr_expected);
     assert_eq!(ehr_snapshots[1].1.content_hash, new_hash);
+    // A report goes out for every read of a source. The read during the outage gave no
+    // report for the EHR source, whose snapshot was not stored, and reports for the other
+    // three that were kept and sent once the server was back. The read after the outage
+    // gave one for each source.
+    let reports = bus.sync_reports().await;
+    for (source, expected) in [("entra", 3), ("ldap", 3), ("hr", 3), ("ehr:athenahealth", 2)] {
+        let count = reports.iter().filter(|r| r.source.to_string() == source).count();
+        assert_eq!(count, expected, "sync reports of `{source}`");
+    }
     bus.delete().await;
 }
