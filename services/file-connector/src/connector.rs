@@ -187,6 +187,7 @@ impl FileConnector {
     }
 
     async fn poll_until(&mut self, stop: &CancellationToken) -> Vec<FolderReport> {
+        self.outbox.begin_poll();
         self.outbox.retry(&self.publisher, &self.metrics).await;
         let root = self.settings.drop_root.clone();
         let found = tokio::task::spawn_blocking(move || find_tenants(&[root])).await;
@@ -484,11 +485,19 @@ impl FileConnector {
             }
         };
         let bytes: usize = chunks.iter().map(prost::Message::encoded_len).sum();
+        // No sync report when the publish fails: the bus is what failed, and the retry on
+        // the next poll sends one.
+        if self.outbox.bus_failed() {
+            tracing::warn!(tenant = %tenant, source = %source, %snapshot_id, "snapshot not published because the bus failed earlier in this poll; retrying on the next poll");
+            self.unacknowledged.insert(key, (content_hash, snapshot_id));
+            return SourceOutcome::PublishFailed {
+                error: "not attempted, because a publish failed earlier in this poll".to_owned(),
+            };
+        }
         if let Err(error) = self.publisher.publish_chunks(&chunks).await {
-            // No sync report: the bus is what failed, and the retry on the next poll
-            // sends one.
             tracing::error!(tenant = %tenant, source = %source, %snapshot_id, %error, "publishing the snapshot failed; retrying on the next poll");
             self.metrics.error(tenant.as_str(), &source, Stage::Publish);
+            self.outbox.mark_bus_failed();
             self.unacknowledged.insert(key, (content_hash, snapshot_id));
             return SourceOutcome::PublishFailed { error: error.to_string() };
         }

@@ -50,13 +50,32 @@ pub struct Attempt {
     pub problems: Vec<InputProblem>,
 }
 
-/// Reports waiting to be published.
+/// Reports waiting to be published, and whether the bus failed during the current poll.
 #[derive(Debug, Default)]
 pub struct Outbox {
     unsent: BTreeMap<(String, String), v1::SyncReport>,
+    /// Set by the first publish of a poll that JetStream did not acknowledge. Later
+    /// publishes of the same poll are not attempted, because each would wait through the
+    /// publisher's retries for a server that is most likely still unreachable.
+    bus_failed: bool,
 }
 
 impl Outbox {
+    /// Starts a poll: the bus is tried again.
+    pub fn begin_poll(&mut self) {
+        self.bus_failed = false;
+    }
+
+    /// Checks whether a publish failed earlier in this poll.
+    pub fn bus_failed(&self) -> bool {
+        self.bus_failed
+    }
+
+    /// Records that a publish failed in this poll.
+    pub fn mark_bus_failed(&mut self) {
+        self.bus_failed = true;
+    }
+
     /// Returns the number of reports waiting.
     pub fn len(&self) -> usize {
         self.unsent.len()
@@ -67,9 +86,9 @@ impl Outbox {
         self.unsent.is_empty()
     }
 
-    /// Builds the report of `attempt` and publishes it. A report that is not acknowledged
-    /// replaces any earlier unsent one of the same source and is sent again by
-    /// [`Outbox::retry`].
+    /// Builds the report of `attempt` and publishes it, unless the bus failed earlier in
+    /// this poll. The report replaces any earlier unsent one of the same source, and one
+    /// that is not acknowledged is sent again by [`Outbox::retry`].
     pub async fn send(
         &mut self,
         publisher: &Publisher,
@@ -93,7 +112,12 @@ impl Outbox {
         let message = sync_report_to_proto(&report);
         let key = (tenant.to_string(), source.to_string());
         self.unsent.remove(&key);
+        if self.bus_failed {
+            self.unsent.insert(key, message);
+            return;
+        }
         if !publish(publisher, metrics, &message).await {
+            self.bus_failed = true;
             self.unsent.insert(key, message);
         }
     }
@@ -102,7 +126,8 @@ impl Outbox {
     pub async fn retry(&mut self, publisher: &Publisher, metrics: &ConnectorMetrics) {
         let waiting = std::mem::take(&mut self.unsent);
         for (key, message) in waiting {
-            if !publish(publisher, metrics, &message).await {
+            if self.bus_failed || !publish(publisher, metrics, &message).await {
+                self.bus_failed = true;
                 self.unsent.insert(key, message);
             }
         }

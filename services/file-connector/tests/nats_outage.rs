@@ -21,9 +21,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rollcall_bus::async_nats;
-use rollcall_file_connector::SourceOutcome;
+use rollcall_file_connector::metrics::ErrorLabels;
+use rollcall_file_connector::{ConnectorMetrics, SourceOutcome};
+use rollcall_proto::SyncOutcome;
 use support::{
-    TestBus, add_example_tenant, connector, expected_content, outcomes, published, try_connect,
+    TestBus, add_example_tenant, connector_with_metrics, expected_content, outcomes, published,
+    try_connect,
 };
 
 /// The server binary of the Debian `nats-server` package.
@@ -103,8 +106,26 @@ async fn outage_retried_on_next_poll() {
     let drop_root = tempfile::tempdir().unwrap();
     let state_dir = tempfile::tempdir().unwrap();
     let dir = add_example_tenant(drop_root.path(), "harborview");
-    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
-    assert_eq!(published(&outcomes(&connector.poll().await, "harborview")).len(), 4);
+    // The EHR export alone, so that its snapshot is the first publish of a poll.
+    let yaml = std::fs::read_to_string(dir.join("tenant.yaml")).unwrap();
+    let yaml = yaml.replacen("  entra: entra\n  ldap: ldap\n  hr: hr/roster.csv\n", "", 1);
+    std::fs::write(dir.join("tenant.yaml"), yaml).unwrap();
+    for folder in ["entra", "ldap", "hr"] {
+        std::fs::remove_dir_all(dir.join(folder)).unwrap();
+    }
+    // A second tenant, read after the first, whose Entra file breaks during the outage.
+    let zephyr = add_example_tenant(drop_root.path(), "zephyr");
+    let metrics = ConnectorMetrics::new();
+    let mut connector = connector_with_metrics(
+        &bus,
+        drop_root.path(),
+        state_dir.path(),
+        Duration::ZERO,
+        metrics.clone(),
+    );
+    let first = connector.poll().await;
+    assert_eq!(published(&outcomes(&first, "harborview")), ["ehr:athenahealth"]);
+    assert_eq!(published(&outcomes(&first, "zephyr")).len(), 4);
     let first_hash = connector.state().last_hash("harborview", "ehr:athenahealth").unwrap();
 
     server.stop();
@@ -112,6 +133,7 @@ async fn outage_retried_on_next_poll() {
     let text = std::fs::read_to_string(&export).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&export, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    std::fs::write(zephyr.join("entra/users.json"), "{\"value\": [").unwrap();
     connector.poll().await;
     let during_outage = connector.poll().await;
 
@@ -119,7 +141,16 @@ async fn outage_retried_on_next_poll() {
         .into_iter()
         .find(|(source, _)| source == "ehr:athenahealth")
         .unwrap();
-    assert!(matches!(ehr.1, SourceOutcome::PublishFailed { .. }), "{:?}", ehr.1);
+    let SourceOutcome::PublishFailed { error } = &ehr.1 else {
+        panic!("the publish should fail: {:?}", ehr.1);
+    };
+    assert!(error.contains("failed after 2 attempts"), "{error}");
+    let publish_errors = ErrorLabels {
+        tenant: "harborview".to_owned(),
+        source: "ehr:athenahealth".to_owned(),
+        stage: "publish".to_owned(),
+    };
+    assert_eq!(metrics.errors.get_or_create(&publish_errors).get(), 1);
     assert_eq!(
         connector.state().last_hash("harborview", "ehr:athenahealth"),
         Some(first_hash),
@@ -146,14 +177,17 @@ async fn outage_retried_on_next_poll() {
     assert_eq!(ehr_snapshots.len(), 2);
     assert_eq!(ehr_snapshots[1].1.content, ehr_expected);
     assert_eq!(ehr_snapshots[1].1.content_hash, new_hash);
-    // A report goes out for every read of a source. The read during the outage gave no
-    // report for the EHR source, whose snapshot was not stored, and reports for the other
-    // three that were kept and sent once the server was back. The read after the outage
-    // gave one for each source.
+    // The read during the outage sent no report for harborview, because its snapshot was
+    // not stored. Zephyr's reports of that read were kept and sent after the restart.
     let reports = bus.sync_reports().await;
-    for (source, expected) in [("entra", 3), ("ldap", 3), ("hr", 3), ("ehr:athenahealth", 2)] {
-        let count = reports.iter().filter(|r| r.source.to_string() == source).count();
-        assert_eq!(count, expected, "sync reports of `{source}`");
-    }
+    let harborview: Vec<_> = reports.iter().filter(|r| r.tenant.as_str() == "harborview").collect();
+    assert_eq!(harborview.len(), 2, "{harborview:#?}");
+    assert_eq!(harborview[1].snapshot_id, Some(ehr_snapshots[1].1.snapshot_id));
+    let zephyr_failed: Vec<_> = reports
+        .iter()
+        .filter(|r| r.tenant.as_str() == "zephyr" && r.outcome == SyncOutcome::Failed)
+        .collect();
+    assert_eq!(zephyr_failed.len(), 1, "{reports:#?}");
+    assert_eq!(zephyr_failed[0].problems[0].input, "entra/users.json");
     bus.delete().await;
 }
