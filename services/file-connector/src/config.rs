@@ -22,7 +22,7 @@ pub struct ConnectorConfig {
     pub shutdown: ShutdownConfig,
     /// The drop folder: one folder per tenant in the `rollcall scan` layout.
     pub drop_root: PathBuf,
-    /// Where the state file with the last published hashes is kept. It must survive
+    /// The folder of the state file, which contains the last published hashes. It must survive
     /// restarts (a persistent volume), or every source is published once again at start.
     pub state_dir: PathBuf,
     /// Seconds between two polls of the drop folder.

@@ -23,7 +23,8 @@ use crate::report::{Attempt, Outbox, problem_from_diagnostic};
 use crate::state::{PublishedRecord, State};
 use crate::watch::{Fingerprint, Listing, Settling, list};
 
-/// How the connector finds and publishes exports.
+/// Settings of a connector: where the exports are, how long they must settle and how
+/// large a chunk may be.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The drop folder: one folder per tenant, each with a `tenant.yaml`, or one tenant
@@ -35,7 +36,7 @@ pub struct Settings {
     pub max_chunk_bytes: usize,
 }
 
-/// What one poll did with one tenant folder.
+/// The result of one poll for one tenant folder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FolderReport {
     /// The tenant folder.
@@ -46,20 +47,20 @@ pub struct FolderReport {
     pub status: FolderStatus,
 }
 
-/// What one poll did with one tenant folder.
+/// The state of one tenant folder after one poll.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FolderStatus {
     /// A file changed within the settle time, so the folder was not read.
     Settling,
     /// Nothing changed since the last read, and nothing is waiting to be published again.
     Unchanged,
-    /// A file changed while the folder was read; the read was discarded and the settle
+    /// A file changed while the folder was read. The read was discarded and the settle
     /// time starts again.
     ChangedDuringRead,
     /// `tenant.yaml` is missing or invalid, or its tenant id is taken by another folder.
     /// No source of the tenant was read.
     TenantFailed {
-        /// What is wrong and how to fix it.
+        /// The problem and its fix.
         message: String,
     },
     /// The folder was read.
@@ -69,7 +70,7 @@ pub enum FolderStatus {
     },
 }
 
-/// What became of one source in a read.
+/// The result of one read for one source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceReport {
     /// The source.
@@ -78,7 +79,7 @@ pub struct SourceReport {
     pub outcome: SourceOutcome,
 }
 
-/// What became of one source in a read.
+/// The outcome of one source in a read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceOutcome {
     /// Published and acknowledged.
@@ -114,7 +115,7 @@ pub enum SourceOutcome {
     },
 }
 
-/// What the connector remembers about one tenant folder between polls.
+/// The connector's record of one tenant folder between polls.
 #[derive(Debug)]
 struct Folder {
     settling: Settling,
@@ -309,7 +310,7 @@ impl FileConnector {
         status
     }
 
-    /// The `tenant` label of a folder: its tenant id once known, else its name.
+    /// Returns the `tenant` label of a folder: its tenant id once known, else its name.
     fn tenant_label(&self, dir: &Path) -> String {
         match self.folders.get(dir).and_then(|f| f.tenant.as_ref()) {
             Some(tenant) => tenant.to_string(),
@@ -383,7 +384,7 @@ impl FileConnector {
             let outcome = self.publish_source(&tenant, source, started_at).await;
             sources.push(SourceReport { source: id, outcome });
         }
-        // A retry is owed only for sources the folder still has; otherwise a source
+        // A retry is owed only for sources the folder still has. Otherwise a source
         // removed from tenant.yaml would make every poll read the folder again.
         self.unacknowledged.retain(|(owner, source), _| {
             owner != tenant.as_str() || sources.iter().any(|s| s.source.to_string() == *source)
@@ -530,7 +531,7 @@ impl FileConnector {
     }
 }
 
-/// A fatal problem of a whole source, named by its paths.
+/// Builds a fatal problem of a whole source, named by its paths.
 fn whole_source_problem(paths: &[PathBuf], message: &str) -> InputProblem {
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     InputProblem {
@@ -567,7 +568,7 @@ async fn read_blocking(dir: &Path) -> Result<TenantRead, ReadFailure> {
     }
 }
 
-/// Why a tenant folder could not be read.
+/// A failure to read a tenant folder.
 #[derive(Debug, thiserror::Error)]
 enum ReadFailure {
     #[error("{0}")]

@@ -6,8 +6,9 @@
 //! uploads aside ([`names`]), kept their size and modification time for the settle time
 //! ([`watch`]). It is read with `rollcall-ingest` exactly as `rollcall scan` reads it
 //! ([`read`]). Each source whose content hash differs from the last one published is cut
-//! into chunks and published; the hash is recorded in a state file only after JetStream
-//! acknowledged every chunk ([`state`]). A source with a file that cannot be read is not
+//! into chunks and published. The hash is recorded in a state file only after JetStream
+//! acknowledged every chunk ([`state`]), and a sync report follows every read
+//! ([`report`]). A source with a file that cannot be read is not
 //! published, so the last good snapshot stays in effect.
 //!
 //! `docs/services/file-connector.md` documents the layout, the settle rules and the

@@ -30,12 +30,12 @@ pub struct ErrorLabels {
     pub tenant: String,
     /// Source id; empty for an error of the whole folder.
     pub source: String,
-    /// Where it happened: `list`, `tenant_file`, `read`, `split`, `publish`, `state` or
-    /// `report`.
+    /// The step that failed: `list`, `tenant_file`, `read`, `split`, `publish`, `state`
+    /// or `report`.
     pub stage: String,
 }
 
-/// Where in a poll an error happened, the `stage` label of `errors_total`.
+/// The step of a poll in which an error happened: the `stage` label of `errors_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     /// Listing the folder's files.

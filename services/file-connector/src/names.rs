@@ -9,10 +9,10 @@ use std::path::Path;
 pub const TEMPORARY_SUFFIXES: [&str; 6] =
     [".tmp", ".part", ".partial", ".crdownload", ".filepart", ".swp"];
 
-/// Checks whether `relative`, a path inside a tenant folder, is a temporary upload:
-/// a hidden name (starting with `.`, which rsync and many scripts use for the file they
-/// write before renaming it) or a Microsoft Office lock file (starting with `~$`) in any
-/// component, or a last component ending in one of [`TEMPORARY_SUFFIXES`].
+/// Checks whether `relative`, a path inside a tenant folder, is a temporary upload.
+/// That is a path with a hidden component (starting with `.`, as rsync and many scripts
+/// name the file they write before renaming it) or a Microsoft Office lock file (starting
+/// with `~$`), or a name ending in one of [`TEMPORARY_SUFFIXES`].
 pub fn is_temporary(relative: &Path) -> bool {
     let hidden = relative.components().any(|component| {
         let name = component.as_os_str().to_string_lossy();

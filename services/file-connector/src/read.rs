@@ -39,7 +39,7 @@ impl SourceRead {
 pub struct TenantRead {
     /// The tenant id from `tenant.yaml`.
     pub tenant: TenantId,
-    /// Every source `tenant.yaml` names or the folder holds at its conventional place.
+    /// Every source that `tenant.yaml` names or that has files at its conventional place.
     pub sources: Vec<SourceRead>,
     /// Errors and warnings about files that belong to no source, such as an export that
     /// no entry of `tenant.yaml` names.

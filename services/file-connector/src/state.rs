@@ -56,7 +56,7 @@ pub enum StateError {
     },
 }
 
-/// What was last published for one source.
+/// The last publication of one source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedRecord {
     /// Content hash, 64 lowercase hex digits.
@@ -88,7 +88,7 @@ pub struct State {
 pub struct Opened {
     /// The state.
     pub state: State,
-    /// Why the file on disk was not used, when it was not.
+    /// The reason the file on disk was not used, if it was not.
     pub warning: Option<String>,
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::names::is_temporary;
 
-/// What a file looked like when it was listed. Two listings with the same fingerprint for
+/// The size and modification time of a file when it was listed. Two listings with the same fingerprint for
 /// every file mean that nothing was written in between, as far as the file system shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fingerprint {
@@ -60,8 +60,8 @@ pub fn list(dir: &Path) -> Listing {
                             Fingerprint { len: metadata.len(), modified: metadata.modified().ok() };
                         listing.files.insert(relative, fingerprint);
                     }
-                    // Removed between listing and reading its metadata: the next poll
-                    // sees the folder without it.
+                    // The file was removed between listing and reading its metadata, so
+                    // the next poll lists the folder without it.
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
                     Err(error) => listing
                         .problems

@@ -19,7 +19,7 @@ use support::{
     TestBus, add_example_tenant, connector, expected_content, outcomes, published, status,
 };
 
-/// The example's EHR export without its last user, and the full export.
+/// Returns the example's EHR export without its last user, and the full export.
 fn shortened_export(dir: &std::path::Path) -> (String, String) {
     let full = std::fs::read_to_string(dir.join("ehr/athena-users.csv")).unwrap();
     let lines: Vec<&str> = full.lines().collect();

@@ -92,7 +92,7 @@ impl TestBus {
         self.topology.namespace()
     }
 
-    /// A publisher that gives up after two quick attempts, so a stopped server fails a
+    /// Returns a publisher that gives up after two quick attempts, so a stopped server fails a
     /// poll within seconds.
     pub fn publisher(&self) -> Publisher {
         Publisher::new(self.jetstream.clone(), self.namespace().clone(), self.metrics.clone())
@@ -159,7 +159,7 @@ impl TestBus {
     }
 }
 
-/// The example practice, `examples/harborview`.
+/// Returns the folder of the example practice, `examples/harborview`.
 pub fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview")
 }

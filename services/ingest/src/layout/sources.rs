@@ -67,7 +67,7 @@ pub fn read_all(
     data
 }
 
-/// The path `tenant.yaml` gives, or else `default` when it exists in `dir`.
+/// Returns the path `tenant.yaml` gives, or else `default` when it exists in `dir`.
 fn conventional(dir: &Path, given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
     given.clone().or_else(|| dir.join(default).exists().then(|| PathBuf::from(default)))
 }
