@@ -285,6 +285,11 @@ impl FileConnector {
             Err(error) => {
                 let message = error.to_string();
                 self.report_tenant_failure(dir, started_at, &message).await;
+                // Content that failed to publish before is no longer what the folder
+                // contains, and retrying it would make every poll read the folder again.
+                if let Some(tenant) = self.folders.get(dir).and_then(|f| f.tenant.as_ref()) {
+                    self.unacknowledged.retain(|(owner, _), _| owner != tenant.as_str());
+                }
                 self.tenant_failed(dir, &label, message)
             }
             Ok(read) => match claimed.get(&read.tenant).filter(|other| *other != dir) {
