@@ -53,8 +53,8 @@ pub struct NatsConfig {
     /// Authentication token, best read from a file with `token_file`.
     #[serde(default)]
     pub token: Option<Secret>,
-    /// First token of every subject; `rollcall` unless several installations share one
-    /// NATS account.
+    /// First token of every subject. Change the default `rollcall` only when several
+    /// installations share one NATS account.
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
     /// First part of every stream name.

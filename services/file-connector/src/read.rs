@@ -55,7 +55,7 @@ pub struct TenantRead {
 pub fn read_tenant(dir: &Path, as_of: DateTime<Utc>) -> Result<TenantRead, LoadError> {
     let loaded = layout::load_tenant(dir, as_of)?;
     let inputs = layout::source_inputs(dir, &loaded.config);
-    // Info notes say what was not checked, which matters to a report but not to a sync.
+    // Info notes list what was not checked, which matters to a report but not to a sync.
     // Temporary uploads are not exports, so the warnings the readers give about them are
     // dropped.
     let mut diagnostics: Vec<Diagnostic> = loaded

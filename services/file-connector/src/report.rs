@@ -46,7 +46,7 @@ pub struct Attempt {
     pub snapshot_id: Option<Uuid>,
     /// The content hash, for an `Ok` outcome.
     pub content_hash: Option<ContentHash>,
-    /// Problems; a failed attempt has at least one fatal one.
+    /// Problems. A failed attempt has at least one fatal one.
     pub problems: Vec<InputProblem>,
 }
 
