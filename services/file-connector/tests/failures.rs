@@ -152,6 +152,31 @@ async fn tenant_file_broken_later_fails_sources() {
 }
 
 #[tokio::test]
+async fn utf16_tenant_file_fails_its_tenant() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let dir = add_example_tenant(drop_root.path(), "harborview");
+    let yaml = std::fs::read_to_string(dir.join("tenant.yaml")).unwrap();
+    // UTF-16LE with a byte order mark, as Windows Notepad could save it.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(yaml.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(dir.join("tenant.yaml"), utf16).unwrap();
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+
+    let reports = connector.poll().await;
+    let again = connector.poll().await;
+
+    let FolderStatus::TenantFailed { message } = status(&reports, "harborview") else {
+        panic!("harborview should fail: {reports:#?}");
+    };
+    assert!(message.contains("UTF-8"), "{message}");
+    assert_eq!(status(&again, "harborview"), FolderStatus::Unchanged);
+    assert!(bus.snapshots().await.is_empty());
+    bus.delete().await;
+}
+
+#[tokio::test]
 async fn duplicate_tenant_id_is_rejected() {
     let bus = TestBus::new().await;
     let drop_root = tempfile::tempdir().unwrap();

@@ -146,3 +146,24 @@ async fn lost_state_republishes_same_content() {
     }
     bus.delete().await;
 }
+
+#[tokio::test]
+async fn new_tenant_folder_picked_up() {
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    add_example_tenant(drop_root.path(), "harborview");
+    let mut connector = connector(&bus, drop_root.path(), state_dir.path(), Duration::ZERO);
+    let before = connector.poll().await;
+
+    add_example_tenant(drop_root.path(), "bayside");
+    let after = connector.poll().await;
+
+    assert_eq!(before.len(), 1);
+    assert_eq!(
+        published(&outcomes(&after, "bayside")),
+        ["ehr:athenahealth", "entra", "hr", "ldap"]
+    );
+    assert_eq!(status(&after, "harborview"), FolderStatus::Unchanged);
+    bus.delete().await;
+}
