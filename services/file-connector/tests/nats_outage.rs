@@ -15,9 +15,6 @@
 
 mod support;
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rollcall_bus::async_nats;
@@ -25,76 +22,9 @@ use rollcall_file_connector::metrics::ErrorLabels;
 use rollcall_file_connector::{ConnectorMetrics, SourceOutcome};
 use rollcall_proto::SyncOutcome;
 use support::{
-    TestBus, add_example_tenant, connector_with_metrics, expected_content, outcomes, published,
-    try_connect,
+    OwnServer, TestBus, add_example_tenant, connector_with_metrics, expected_content, free_port,
+    outcomes, published, try_connect,
 };
-
-/// The server binary of the Debian `nats-server` package.
-const NATS_SERVER: &str = "/usr/sbin/nats-server";
-
-/// A `nats-server` process of the test's own, stopped by its pid when dropped.
-struct OwnServer {
-    child: Child,
-}
-
-impl OwnServer {
-    /// Starts the server with JetStream on `port`, storing in `store`, and waits until it
-    /// accepts connections.
-    fn start(port: u16, store: &Path) -> Self {
-        let child = Command::new(NATS_SERVER)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("starting `{NATS_SERVER}` failed ({error}): install it with `apt-get install nats-server`")
-            });
-        let server = Self { child };
-        let started = Instant::now();
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "nats-server did not listen on port {port} within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// Stops the server with SIGTERM and waits for it to exit.
-    fn stop(mut self) {
-        self.terminate();
-    }
-
-    fn terminate(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "sending SIGTERM to nats-server {pid} failed");
-        let started = Instant::now();
-        while self.child.try_wait().ok().flatten().is_none() {
-            if started.elapsed() > Duration::from_secs(10) {
-                let _ = self.child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        self.terminate();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
-}
 
 #[tokio::test]
 async fn outage_retried_on_next_poll() {
