@@ -31,8 +31,9 @@ async fn outage_retried_on_next_poll() {
     let store = tempfile::tempdir().unwrap();
     let port = free_port();
     let server = OwnServer::start(port, store.path());
-    let client = try_connect(&format!("127.0.0.1:{port}")).await.unwrap();
-    let bus = TestBus::on(client.clone()).await;
+    let url = format!("127.0.0.1:{port}");
+    let client = try_connect(&url).await.unwrap();
+    let bus = TestBus::on(&url, client.clone()).await;
     let drop_root = tempfile::tempdir().unwrap();
     let state_dir = tempfile::tempdir().unwrap();
     let dir = add_example_tenant(drop_root.path(), "harborview");

@@ -45,12 +45,15 @@ pub async fn try_connect(url: &str) -> Result<async_nats::Client, async_nats::Co
         .await
 }
 
-/// One test's streams under a random prefix, deleted when the bus is dropped.
+/// One test's streams under a random prefix. [`TestBus::delete`] deletes them at the end
+/// of a test; when a test fails before it, dropping the bus deletes them.
 pub struct TestBus {
     pub client: async_nats::Client,
     pub jetstream: jetstream::Context,
     pub topology: Topology,
     pub metrics: BusMetrics,
+    url: String,
+    deleted: bool,
 }
 
 impl TestBus {
@@ -63,11 +66,11 @@ impl TestBus {
                  for example `nats-server -js -a 127.0.0.1 -p 4222`, or set ROLLCALL_TEST_NATS_URL"
             )
         });
-        Self::on(client).await
+        Self::on(&url, client).await
     }
 
-    /// Creates the streams of a fresh namespace through `client`.
-    pub async fn on(client: async_nats::Client) -> Self {
+    /// Creates the streams of a fresh namespace through `client`, connected to `url`.
+    pub async fn on(url: &str, client: async_nats::Client) -> Self {
         let suffix = Uuid::new_v4().simple().to_string();
         let short = &suffix[..12];
         let namespace =
@@ -87,7 +90,14 @@ impl TestBus {
                 Err(error) => panic!("creating the test streams failed: {error}"),
             }
         }
-        Self { client, jetstream, topology, metrics: BusMetrics::new() }
+        Self {
+            client,
+            jetstream,
+            topology,
+            metrics: BusMetrics::new(),
+            url: url.to_owned(),
+            deleted: false,
+        }
     }
 
     pub fn namespace(&self) -> &Namespace {
@@ -154,10 +164,43 @@ impl TestBus {
     }
 
     /// Deletes the streams.
-    pub async fn delete(self) {
+    pub async fn delete(mut self) {
         for spec in self.topology.streams() {
             let _ = self.jetstream.delete_stream(&spec.name).await;
         }
+        self.deleted = true;
+    }
+}
+
+impl Drop for TestBus {
+    /// Deletes the streams of a test that failed before [`TestBus::delete`], on a thread
+    /// of its own with a connection of its own, because the test's runtime may be shutting
+    /// down. A test on its own server that is already stopped leaves nothing to delete, so
+    /// errors are ignored.
+    fn drop(&mut self) {
+        if self.deleted {
+            return;
+        }
+        let url = self.url.clone();
+        let names: Vec<String> = self.topology.streams().iter().map(|s| s.name.clone()).collect();
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let Ok(client) = try_connect(&url).await else { return };
+                let jetstream = jetstream::new(client);
+                for name in names {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        jetstream.delete_stream(&name),
+                    )
+                    .await;
+                }
+            });
+        });
+        let _ = cleanup.join();
     }
 }
 
