@@ -91,6 +91,15 @@ pub enum Outcome {
         /// Why, for the log and the dead letter.
         reason: String,
     },
+    /// The handler took the message, but its effect is committed only with later
+    /// messages of `group` (the other chunks of a snapshot). The runner keeps it
+    /// unsettled in the runner's [`HeldMessages`](crate::HeldMessages), alive with
+    /// progress acks, until the handler acks or naks the group there. A runner without
+    /// held messages naks it with the ack wait as delay.
+    Hold {
+        /// The group the message belongs to.
+        group: String,
+    },
 }
 
 impl Outcome {

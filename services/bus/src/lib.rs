@@ -70,7 +70,7 @@ pub use handler::{Delivery, Handler, Outcome, retry_delay};
 pub use message::BusMessage;
 pub use metrics::{BusMetrics, ConsumedLabels, ConsumerLabels, Disposition, KindLabels};
 pub use publish::{PublishError, Published, Publisher, RetryPolicy};
-pub use runner::{ConsumerRunner, RunReport, RunnerConfig};
+pub use runner::{ConsumerRunner, HeldMessages, RunReport, RunnerConfig};
 pub use streams::{
     DUPLICATE_WINDOW, MAX_DEAD_LETTER_BYTES, MAX_MESSAGE_BYTES, StreamChange, StreamSpec, Topology,
     TopologyError,

@@ -36,11 +36,13 @@ pub enum Disposition {
     DeadLetterFailed,
     /// The runner stopped before the handler returned, and nakked the message.
     Interrupted,
+    /// The handler returned `Hold`: the message waits unsettled for its group.
+    Held,
 }
 
 impl Disposition {
-    /// Returns the label value: `ack`, `nak`, `dead_letter`, `dead_letter_failed` or
-    /// `interrupted`.
+    /// Returns the label value: `ack`, `nak`, `dead_letter`, `dead_letter_failed`,
+    /// `interrupted` or `held`.
     pub fn as_str(self) -> &'static str {
         match self {
             Disposition::Ack => "ack",
@@ -48,6 +50,7 @@ impl Disposition {
             Disposition::DeadLetter => "dead_letter",
             Disposition::DeadLetterFailed => "dead_letter_failed",
             Disposition::Interrupted => "interrupted",
+            Disposition::Held => "held",
         }
     }
 }

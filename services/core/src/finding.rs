@@ -120,11 +120,17 @@ pub enum FindingKind {
     DeprovisionOverdue,
     /// A source provides no sign-in times, so dormancy cannot be checked there.
     SigninDataMissing,
+    /// Pipeline kind: a message for the tenant could not be processed and went to the
+    /// dead-letter stream, so the stored data may miss a change.
+    PipelineDeadLetter,
+    /// Pipeline kind: the latest sync of a source failed, so the stored data of that
+    /// source may be out of date.
+    SourceSyncFailed,
 }
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 21] = [
+    pub const ALL: [FindingKind; 23] = [
         FindingKind::IdentityAmbiguous,
         FindingKind::MfaPrivilegedPhone,
         FindingKind::MfaPrivilegedNotPhishingResistant,
@@ -146,7 +152,16 @@ impl FindingKind {
         FindingKind::TerminatedActive,
         FindingKind::DeprovisionOverdue,
         FindingKind::SigninDataMissing,
+        FindingKind::PipelineDeadLetter,
+        FindingKind::SourceSyncFailed,
     ];
+
+    /// Returns whether the engine raises this kind about its own pipeline rather than a
+    /// rule about the tenant's data. `evaluate` never produces a pipeline kind, so a scan
+    /// of exported files never reports one.
+    pub fn is_pipeline(self) -> bool {
+        matches!(self, FindingKind::PipelineDeadLetter | FindingKind::SourceSyncFailed)
+    }
 
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
@@ -174,6 +189,8 @@ impl FindingKind {
             FindingKind::TerminatedActive => "terminated_active",
             FindingKind::DeprovisionOverdue => "deprovision_overdue",
             FindingKind::SigninDataMissing => "signin_data_missing",
+            FindingKind::PipelineDeadLetter => "pipeline_dead_letter",
+            FindingKind::SourceSyncFailed => "source_sync_failed",
         }
     }
 
@@ -203,7 +220,9 @@ impl FindingKind {
             | FindingKind::StatusMismatch
             | FindingKind::DisabledWithGrants => ACCESS_MODIFICATION,
             FindingKind::TerminatedActive | FindingKind::DeprovisionOverdue => TERMINATION,
-            FindingKind::SigninDataMissing => ACTIVITY_REVIEW,
+            FindingKind::SigninDataMissing
+            | FindingKind::PipelineDeadLetter
+            | FindingKind::SourceSyncFailed => ACTIVITY_REVIEW,
         }
     }
 
@@ -270,6 +289,12 @@ impl FindingKind {
             }
             FindingKind::SigninDataMissing => {
                 "Export sign-in times (Entra signInActivity needs a P1 or P2 licence; add the last-login column to EHR exports)."
+            }
+            FindingKind::PipelineDeadLetter => {
+                "Read the dead letter's reason, fix the connector or the export, and publish the source again."
+            }
+            FindingKind::SourceSyncFailed => {
+                "Read the sync report's problems, fix the file or the connection it names, and sync again."
             }
         }
     }

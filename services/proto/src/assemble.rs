@@ -282,6 +282,16 @@ impl Assembler {
         expired
     }
 
+    /// Forgets that snapshot `snapshot_id` of `tenant` was completed, so that its chunks
+    /// delivered again are assembled again. A consumer calls it when storing the
+    /// assembled snapshot failed and it will take the chunks again. Returns whether the
+    /// snapshot was remembered.
+    pub fn forget_completed(&mut self, tenant: &TenantId, snapshot_id: Uuid) -> bool {
+        let key = SnapshotKey { tenant: tenant.clone(), snapshot_id };
+        self.completed_order.retain(|remembered| *remembered != key);
+        self.completed.remove(&key)
+    }
+
     fn remember_completed(&mut self, key: SnapshotKey) {
         if self.completed_order.len() >= REMEMBERED_COMPLETED
             && let Some(oldest) = self.completed_order.pop_front()

@@ -122,3 +122,27 @@ fn citation_to_proto(citation: Citation) -> v1::Citation {
         title: citation.title.to_owned(),
     }
 }
+
+/// Builds the `rollcall.v1.FindingEvent` for one change of a finding.
+///
+/// `occurred_at` is the instant of the evaluation that made the change; `first_seen` and
+/// `last_seen` are the finding's lifecycle as the store holds it after that evaluation.
+pub fn finding_event(
+    event_id: uuid::Uuid,
+    event_type: v1::FindingEventType,
+    finding: &Finding,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    first_seen: chrono::DateTime<chrono::Utc>,
+    last_seen: chrono::DateTime<chrono::Utc>,
+) -> v1::FindingEvent {
+    use crate::wire::timestamp_to_proto;
+    v1::FindingEvent {
+        event_id: event_id.hyphenated().to_string(),
+        tenant: finding.tenant.clone(),
+        r#type: event_type.into(),
+        finding: Some(finding_to_proto(finding)),
+        occurred_at: Some(timestamp_to_proto(occurred_at)),
+        first_seen: Some(timestamp_to_proto(first_seen)),
+        last_seen: Some(timestamp_to_proto(last_seen)),
+    }
+}

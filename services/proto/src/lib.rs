@@ -32,7 +32,9 @@ pub use assemble::{AssembleError, AssembledSnapshot, Assembler, PendingSnapshot}
 pub use auth::{auth_method_from_proto, auth_method_to_proto};
 pub use chunk::{DEFAULT_MAX_CHUNK_BYTES, SplitError, split, split_roster};
 pub use chunk_content::SnapshotContent;
-pub use convert::{SeverityError, finding_to_proto, severity_from_proto, severity_to_proto};
+pub use convert::{
+    SeverityError, finding_event, finding_to_proto, severity_from_proto, severity_to_proto,
+};
 pub use delta::{SourceDelta, source_delta_from_proto, source_delta_to_proto};
 pub use entitlement::{
     entitlement_from_proto, entitlement_to_proto, membership_from_proto, membership_to_proto,

@@ -302,3 +302,28 @@ fn discard_drops_one_snapshot() {
     assert!(!assembler.discard(&tenant("harborview"), Uuid::from_u128(19)));
     assert!(assembler.pending(now).is_empty());
 }
+
+#[test]
+fn forgotten_snapshot_assembles_again() {
+    let parts = chunks("harborview", 7);
+    let mut assembler = Assembler::new();
+    let now = Instant::now();
+    let mut done = Vec::new();
+    for chunk in parts.clone() {
+        done.extend(assembler.accept(chunk, now).unwrap());
+    }
+    assert_eq!(done.len(), 1);
+    // A completed snapshot's chunks delivered again are ignored...
+    for chunk in parts.clone() {
+        assert!(assembler.accept(chunk, now).unwrap().is_none());
+    }
+    // ...until the consumer says storing it failed.
+    assert!(assembler.forget_completed(&tenant("harborview"), Uuid::from_u128(7)));
+    assert!(!assembler.forget_completed(&tenant("harborview"), Uuid::from_u128(7)));
+    let mut again = Vec::new();
+    for chunk in parts {
+        again.extend(assembler.accept(chunk, now).unwrap());
+    }
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].content, SnapshotContent::Source(snapshot(60)));
+}

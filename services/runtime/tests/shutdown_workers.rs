@@ -158,6 +158,29 @@ async fn early_exit_triggers_shutdown() {
     assert_eq!(report.finished, vec!["server".to_owned()]);
 }
 
+/// Workers that return the moment the shutdown begins end at the same instant as the
+/// trigger; they must count as finished, never as ending early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_stopping_at_the_trigger_do_not_end_early() {
+    for _ in 0..100 {
+        let shutdown = Shutdown::new();
+        let mut workers = Workers::new(&shutdown);
+        for _ in 0..4 {
+            let token = shutdown.token();
+            workers.spawn("watcher", async move {
+                token.cancelled().await;
+                Ok(())
+            });
+        }
+        let trigger = shutdown.clone();
+        tokio::spawn(async move { trigger.trigger() });
+        let report = workers.run(GRACE).await;
+        assert_eq!(report.ended_early, None);
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(report.finished.len(), 4);
+    }
+}
+
 #[tokio::test]
 async fn no_workers_waits_for_trigger() {
     let shutdown = Shutdown::new();

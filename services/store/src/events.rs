@@ -91,6 +91,9 @@ impl TenantScope<'_> {
         .map_err(self.db(OPERATION))?
         .rows_affected()
             == 1;
+        if inserted {
+            self.bump_state_in(&mut tx).await?;
+        }
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(inserted)
     }

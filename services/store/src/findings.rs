@@ -78,11 +78,25 @@ impl TenantScope<'_> {
         findings: &[Finding],
     ) -> Result<FindingDiff, StoreError> {
         const OPERATION: &str = "record findings";
+        let mut tx = self.begin(OPERATION).await?;
+        let diff = self.record_findings_in(&mut tx, at, findings).await?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(diff)
+    }
+
+    /// The body of [`TenantScope::record_findings`] inside an open transaction, so that
+    /// the engine can write its outbox in the same transaction.
+    pub(crate) async fn record_findings_in(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        at: DateTime<Utc>,
+        findings: &[Finding],
+    ) -> Result<FindingDiff, StoreError> {
+        const OPERATION: &str = "record findings";
         let at = to_micros(at);
         let encoded = self.encode_findings(findings)?;
         let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
 
-        let mut tx = self.begin(OPERATION).await?;
         // Locking the tenant row puts evaluations of one tenant in a line.
         let last: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
             "SELECT findings_evaluated_at FROM rollcall.tenants WHERE tenant_id = $1 FOR UPDATE",
@@ -128,7 +142,7 @@ impl TenantScope<'_> {
             }
         }
 
-        self.upsert_findings(&mut tx, at, &encoded).await?;
+        self.upsert_findings(&mut *tx, at, &encoded).await?;
         diff.resolved = sqlx::query_scalar(
             "UPDATE rollcall.findings SET resolved_at = $2, last_in_effect = $2 \
              WHERE tenant_id = $1 AND resolved_at IS NULL AND NOT (finding_id = ANY($3)) \
@@ -161,9 +175,8 @@ impl TenantScope<'_> {
                     "resolved": diff.resolved,
                 }),
             };
-            self.append_in(&mut tx, &entry).await?;
+            self.append_in(&mut *tx, &entry).await?;
         }
-        tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(diff)
     }
 
@@ -278,7 +291,7 @@ impl TenantScope<'_> {
         Ok(())
     }
 
-    fn stored_finding(&self, row: &PgRow) -> Result<StoredFinding, StoreError> {
+    pub(crate) fn stored_finding(&self, row: &PgRow) -> Result<StoredFinding, StoreError> {
         const OPERATION: &str = "read a finding";
         let id: String = row.try_get("finding_id").map_err(self.db(OPERATION))?;
         let key = format!("{}/{id}", self.tenant_str());

@@ -24,26 +24,36 @@
 //!
 //! `docs/services/store.md` describes the schema, the roles and the audit hash format.
 
+mod advisory;
 mod audit;
+mod config;
 mod cursor;
 mod error;
 mod events;
 mod findings;
 mod guard;
 mod json;
+mod outbox;
+mod problems;
 mod retention;
 mod scope;
 mod snapshots;
 mod store;
 mod tenants;
 mod time;
+mod work;
 
+pub use advisory::AdvisoryLock;
 pub use audit::{AuditEntry, AuditRecord, BreakKind, ChainBreak, ChainVerification, STORE_ACTOR};
+pub use config::{StoredTenantConfig, TenantConfigText};
 pub use error::StoreError;
 pub use findings::{FindingDiff, FindingStatus, StoredFinding};
 pub use guard::RoleError;
+pub use outbox::{OutboxEvent, RecordedEvaluation, finding_event_id};
+pub use problems::{PipelineProblem, ProblemKind};
 pub use retention::RetentionReport;
 pub use scope::TenantScope;
-pub use snapshots::{ApplyOutcome, SnapshotMeta, SourceState};
+pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};
 pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};
 pub use tenants::TenantProfile;
+pub use work::TenantWork;

@@ -29,6 +29,11 @@ impl<'s> TenantScope<'s> {
         &self.tenant
     }
 
+    /// Returns the pool, for queries on the work directory, which has no tenant policy.
+    pub(crate) fn pool(&self) -> &'s PgPool {
+        self.pool
+    }
+
     /// Returns the tenant id as bound in queries.
     pub(crate) fn tenant_str(&self) -> &str {
         self.tenant.as_str()

@@ -83,6 +83,11 @@ impl Store {
         TenantScope::new(&self.pool, tenant.clone())
     }
 
+    /// Returns the pool, for the few queries that are not about one tenant's rows.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;

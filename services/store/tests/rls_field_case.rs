@@ -134,11 +134,14 @@ async fn every_tenant_table_forces_rls() {
         [
             "audit_chain",
             "audit_log",
+            "finding_outbox",
             "findings",
             "hr_events",
+            "pipeline_problems",
             "processed_messages",
             "source_snapshots",
             "source_state",
+            "tenant_config",
             "tenants"
         ]
     );

@@ -4,7 +4,10 @@
 
 mod advisory;
 pub(crate) mod dead_letter;
+mod held;
 mod process;
+
+pub use held::HeldMessages;
 
 use std::time::Duration;
 
@@ -75,6 +78,8 @@ pub struct ConsumerRunner<H> {
     /// The consumer's `MAX_DELIVERIES` advisories, subscribed at start so that none is
     /// missed before `run`.
     advisories: Option<Subscriber>,
+    /// Where `Outcome::Hold` puts messages; `None` naks them.
+    held: Option<HeldMessages>,
 }
 
 impl<H: Handler> ConsumerRunner<H> {
@@ -108,7 +113,16 @@ impl<H: Handler> ConsumerRunner<H> {
             metrics,
             config,
             advisories: Some(advisories),
+            held: None,
         })
+    }
+
+    /// Keeps messages for which the handler returns `Outcome::Hold` in `held`, which the
+    /// handler shares to settle them later. Several runners may share one set.
+    #[must_use]
+    pub fn with_held(mut self, held: HeldMessages) -> Self {
+        self.held = Some(held);
+        self
     }
 
     /// Returns the consumer's definition.
@@ -143,7 +157,28 @@ impl<H: Handler> ConsumerRunner<H> {
                 watcher.await;
             }
         };
-        let (report, ()) = tokio::join!(self.pull_loop(&stop), watch);
+        let held = self.held.clone();
+        let period = self.spec.ack_wait / 3;
+        let keep_alive = async {
+            let Some(held) = &held else { return };
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = ticks.tick() => held.progress_all().await,
+                }
+            }
+        };
+        let (report, (), ()) = tokio::join!(self.pull_loop(&stop), watch, keep_alive);
+        if let Some(held) = &held {
+            let nakked = held.nak_all().await;
+            if nakked > 0 {
+                tracing::info!(
+                    consumer = %self.spec.durable_name, nakked,
+                    "held messages nakked on stop, so another replica takes them"
+                );
+            }
+        }
         report
     }
 

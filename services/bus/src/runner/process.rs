@@ -154,6 +154,20 @@ impl<H: Handler> ConsumerRunner<H> {
             Outcome::Term { reason } => {
                 self.dead_letter(message, delivery, DeadLetterCause::Rejected, &reason).await;
             }
+            Outcome::Hold { group } => match &self.held {
+                Some(held) => {
+                    held.hold(group, message.clone());
+                    self.metrics.count_consumed(consumer, Disposition::Held);
+                }
+                None => {
+                    tracing::warn!(
+                        %consumer, stream_sequence = sequence, %group,
+                        "handler held a message but the runner has no held messages; nakked"
+                    );
+                    self.nak(message, delivery, self.spec.ack_wait).await;
+                    self.metrics.count_consumed(consumer, Disposition::Nak);
+                }
+            },
         }
     }
 

@@ -111,6 +111,17 @@ impl TestBus {
         handler: H,
         stop_grace: Duration,
     ) -> RunningConsumer {
+        self.spawn_runner_holding(spec, handler, stop_grace, None).await
+    }
+
+    /// [`TestBus::spawn_runner`] with a set of held messages.
+    pub async fn spawn_runner_holding<H: Handler + 'static>(
+        &self,
+        spec: ConsumerSpec,
+        handler: H,
+        stop_grace: Duration,
+        held: Option<rollcall_bus::HeldMessages>,
+    ) -> RunningConsumer {
         let config = RunnerConfig {
             pull_wait: Duration::from_secs(1),
             stop_grace,
@@ -126,6 +137,10 @@ impl TestBus {
         )
         .await
         .unwrap();
+        let runner = match held {
+            Some(held) => runner.with_held(held),
+            None => runner,
+        };
         let stop = CancellationToken::new();
         let task = tokio::spawn(runner.run(stop.clone()));
         RunningConsumer { stop, task }

@@ -131,10 +131,36 @@ fn account_ref(field: &str, value: &str) -> Result<AccountRef, TenantFileError> 
 /// policy file. An error about one value carries the value's line and column.
 pub fn parse(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
     guard::check(text)?;
-    parse_checked(text, dir).map_err(|error| locate::with_position(text, error))
+    parse_checked(text, &PolicySource::Folder(dir))
+        .map_err(|error| locate::with_position(text, error))
 }
 
-fn parse_checked(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError> {
+/// Parses `tenant.yaml` as [`parse`] does, but takes the text of the file that its
+/// `policy_file` names from `policy_text` instead of reading it from a folder. The engine
+/// keeps both texts in PostgreSQL and rebuilds the tenant from them, so it evaluates the
+/// same tenant that `rollcall scan` reads from the folder. A `policy_file` without
+/// `policy_text` is [`TenantFileError::PolicyFile`].
+pub fn parse_stored(
+    text: &str,
+    policy_text: Option<&str>,
+) -> Result<TenantConfig, TenantFileError> {
+    guard::check(text)?;
+    parse_checked(text, &PolicySource::Text(policy_text))
+        .map_err(|error| locate::with_position(text, error))
+}
+
+/// Where the file named by `policy_file` comes from.
+enum PolicySource<'a> {
+    /// Read it relative to the tenant folder.
+    Folder(&'a Path),
+    /// Its text, kept elsewhere (`None` when it was not kept).
+    Text(Option<&'a str>),
+}
+
+fn parse_checked(
+    text: &str,
+    policy_source: &PolicySource<'_>,
+) -> Result<TenantConfig, TenantFileError> {
     let file: TenantFile = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e))?;
     let id = TenantId::new(file.tenant.id.trim())?;
     let zone = time_zone("tenant.time_zone", &file.tenant.time_zone)?;
@@ -143,7 +169,10 @@ fn parse_checked(text: &str, dir: &Path) -> Result<TenantConfig, TenantFileError
     let spec = match (file.policy, file.policy_file) {
         (Some(_), Some(_)) => return Err(TenantFileError::TwoPolicies),
         (Some(spec), None) => spec,
-        (None, Some(path)) => read_policy_file(dir, &path)?,
+        (None, Some(path)) => match policy_source {
+            PolicySource::Folder(dir) => read_policy_file(dir, &path)?,
+            PolicySource::Text(policy_text) => policy_from_text(&path, *policy_text)?,
+        },
         (None, None) => PolicySpec::default(),
     };
     // An error in a shared policy file names that file, not the tenant.yaml that points at it.
@@ -186,6 +215,15 @@ fn read_policy_file(dir: &Path, path: &str) -> Result<PolicySpec, TenantFileErro
     let error = |reason: String| TenantFileError::PolicyFile { path: path.to_owned(), reason };
     let text = std::fs::read_to_string(dir.join(relative)).map_err(|e| error(e.to_string()))?;
     serde_yaml_ng::from_str(&text).map_err(|e| error(yaml_error(&e).to_string()))
+}
+
+fn policy_from_text(path: &str, text: Option<&str>) -> Result<PolicySpec, TenantFileError> {
+    relative_path("policy_file", path)?;
+    let error = |reason: String| TenantFileError::PolicyFile { path: path.to_owned(), reason };
+    let text = text.ok_or_else(|| {
+        error("its text was not stored with tenant.yaml; apply the tenant folder again".into())
+    })?;
+    serde_yaml_ng::from_str(text).map_err(|e| error(yaml_error(&e).to_string()))
 }
 
 fn identity(

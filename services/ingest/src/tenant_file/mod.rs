@@ -8,7 +8,9 @@ mod spec;
 
 pub use error::TenantFileError;
 pub use guard::{MAX_EXPANDED_BYTES, MAX_EXPANDED_VALUES, MAX_FLOW_DEPTH, MAX_TENANT_FILE_BYTES};
-pub use load::{EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, parse, parse_sla};
+pub use load::{
+    EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, parse, parse_sla, parse_stored,
+};
 pub use spec::{EhrFormat, TenantFile};
 
 #[cfg(test)]

@@ -577,3 +577,39 @@ proptest! {
         }
     }
 }
+
+/// `BASE` with its inline policy moved to a file named `policy.yaml`.
+fn with_policy_file() -> (String, &'static str) {
+    let start = BASE.find("policy:\n").unwrap_or(BASE.len());
+    let end = BASE.find("identity:\n").unwrap_or(BASE.len());
+    let text = format!("{}policy_file: policy.yaml\n{}", &BASE[..start], &BASE[end..]);
+    let policy = "job_roles:\n  nurse:\n    match: { titles: [\"Registered Nurse\"] }\n";
+    (text, policy)
+}
+
+#[test]
+fn stored_policy_text_gives_the_tenant_the_folder_gives() {
+    let (text, policy) = with_policy_file();
+    let dir = std::env::temp_dir().join(format!("rollcall-stored-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("policy.yaml"), policy).unwrap();
+    let from_folder = parse(&text, &dir).unwrap();
+    let stored = parse_stored(&text, Some(policy)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(format!("{:?}", stored.tenant.policy), format!("{:?}", from_folder.tenant.policy));
+    assert_eq!(stored.tenant.identity, from_folder.tenant.identity);
+    assert_eq!(stored.tenant.deprovision_sla, TimeDelta::hours(24));
+}
+
+#[test]
+fn stored_tenant_without_its_policy_text_names_the_file() {
+    let (text, _) = with_policy_file();
+    let error = parse_stored(&text, None).unwrap_err();
+    assert!(
+        matches!(error.kind(), TenantFileError::PolicyFile { path, .. } if path == "policy.yaml"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("apply the tenant folder again"), "{error}");
+    let inline = parse_stored(BASE, None).unwrap();
+    assert_eq!(inline.tenant.id.as_str(), "clinic-one");
+}

@@ -83,6 +83,11 @@ impl Workers {
                         break;
                     };
                     let name = self.record(joined, &mut report);
+                    // A worker that returned because the shutdown began races this
+                    // select's other branch; it did not end early.
+                    if self.shutdown.is_triggered() {
+                        break;
+                    }
                     tracing::error!(worker = %name, "worker ended before shutdown; shutting down");
                     report.ended_early = Some(name);
                     self.shutdown.trigger();

@@ -57,6 +57,24 @@ pub enum ApplyOutcome {
         /// The cursor that made it stale.
         current: SourceState,
     },
+    /// The snapshot was built from a delta on top of another snapshot than the applied
+    /// one ([`ApplyOptions::expected_base`]). Nothing changed.
+    BaseMismatch {
+        /// The snapshot id applied now, or `None` when the source has none.
+        current: Option<Uuid>,
+    },
+}
+
+/// Options of [`TenantScope::apply_source_snapshot_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Apply only when this is the snapshot id applied now. A delta is applied as the
+    /// snapshot it yields, on the base it was computed from; the check runs under the
+    /// cursor lock, so a snapshot applied meanwhile wins.
+    pub expected_base: Option<Uuid>,
+    /// Append a `snapshot.applied` entry with this actor to the audit chain, in the
+    /// transaction of the apply.
+    pub audit_actor: Option<String>,
 }
 
 impl TenantScope<'_> {
@@ -71,9 +89,22 @@ impl TenantScope<'_> {
         if snapshot.source.kind() == SourceKind::Hr {
             return Err(StoreError::HrAsDirectory { source_id: snapshot.source.to_string() });
         }
+        self.apply_source_snapshot_with(snapshot, meta, &ApplyOptions::default()).await
+    }
+
+    /// [`TenantScope::apply_source_snapshot`] with a base check and an audit entry.
+    pub async fn apply_source_snapshot_with(
+        &self,
+        snapshot: &SourceSnapshot,
+        meta: &SnapshotMeta,
+        options: &ApplyOptions,
+    ) -> Result<ApplyOutcome, StoreError> {
+        if snapshot.source.kind() == SourceKind::Hr {
+            return Err(StoreError::HrAsDirectory { source_id: snapshot.source.to_string() });
+        }
         let columns = content::directory_columns(snapshot)?;
         let hash = content::directory_hash(snapshot);
-        self.apply(&snapshot.source, snapshot.collected_at, meta, hash, columns).await
+        self.apply(&snapshot.source, snapshot.collected_at, meta, hash, columns, options).await
     }
 
     /// Replaces the stored HR roster, with the same cursor check as a source snapshot.
@@ -86,7 +117,28 @@ impl TenantScope<'_> {
         let columns = content::roster_columns(roster)?;
         let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
         let hash = content::roster_hash(roster, workers);
-        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns).await
+        self.apply(
+            &SourceId::hr(),
+            roster.collected_at,
+            meta,
+            hash,
+            columns,
+            &ApplyOptions::default(),
+        )
+        .await
+    }
+
+    /// [`TenantScope::apply_hr_roster`] with an audit entry ([`ApplyOptions::audit_actor`]).
+    pub async fn apply_hr_roster_with(
+        &self,
+        roster: &HrSnapshot,
+        meta: &SnapshotMeta,
+        options: &ApplyOptions,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let columns = content::roster_columns(roster)?;
+        let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
+        let hash = content::roster_hash(roster, workers);
+        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns, options).await
     }
 
     async fn apply(
@@ -96,6 +148,7 @@ impl TenantScope<'_> {
         meta: &SnapshotMeta,
         content_sha256: [u8; 32],
         columns: ContentColumns,
+        options: &ApplyOptions,
     ) -> Result<ApplyOutcome, StoreError> {
         const OPERATION: &str = "apply a snapshot";
         let incoming = Cursor {
@@ -107,6 +160,22 @@ impl TenantScope<'_> {
         };
         let source_text = source.to_string();
         let mut tx = self.begin(OPERATION).await?;
+
+        if let Some(base) = options.expected_base {
+            // A delta needs its base applied; lock the cursor and compare.
+            let current: Option<Uuid> = sqlx::query_scalar(
+                "SELECT snapshot_id FROM rollcall.source_state \
+                 WHERE tenant_id = $1 AND source = $2 FOR UPDATE",
+            )
+            .bind(self.tenant_str())
+            .bind(&source_text)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?;
+            if current != Some(base) {
+                return Ok(ApplyOutcome::BaseMismatch { current });
+            }
+        }
 
         // The first snapshot of a source inserts its cursor. Otherwise the existing row is
         // locked, so concurrent applies of one source are decided one after the other.
@@ -171,6 +240,24 @@ impl TenantScope<'_> {
 
         self.write_content(&mut tx, &source_text, meta.snapshot_id, own_collected_at, columns)
             .await?;
+        if let Some(actor) = &options.audit_actor {
+            let entry = crate::audit::AuditEntry {
+                at: chrono::Utc::now(),
+                actor: actor.clone(),
+                action: "snapshot.applied".to_owned(),
+                detail: serde_json::json!({
+                    "source": source_text,
+                    "snapshot_id": meta.snapshot_id.hyphenated().to_string(),
+                    "collected_at": incoming.collected_at,
+                    "stream_sequence": meta.stream_sequence,
+                    "content_sha256": hex(&incoming.content_sha256),
+                }),
+            };
+            self.append_in(&mut tx, &entry).await?;
+        }
+        // After the audit chain: every transaction that locks both takes the chain's row
+        // first (an evaluation appends, then marks itself evaluated), or they deadlock.
+        self.bump_state_in(&mut tx).await?;
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(ApplyOutcome::Applied)
     }
@@ -235,4 +322,9 @@ impl TenantScope<'_> {
             applied_at: row.try_get("applied_at").map_err(self.db(OPERATION))?,
         })
     }
+}
+
+/// Lowercase hexadecimal of `bytes`, for audit details.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

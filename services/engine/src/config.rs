@@ -1,0 +1,172 @@
+//! The engine's configuration, loaded through `rollcall-runtime` (file, then
+//! `ROLLCALL_*` variables, then `--set` flags). `docs/services/engine.md` lists every key.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rollcall_runtime::shutdown::ShutdownConfig;
+use rollcall_runtime::{OpsConfig, Secret, TelemetryConfig};
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Logs and traces.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    /// The ops server.
+    #[serde(default)]
+    pub ops: OpsConfig,
+    /// The grace period after SIGTERM.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+    /// NATS JetStream.
+    pub nats: NatsConfig,
+    /// PostgreSQL, the system of record.
+    pub postgres: PostgresConfig,
+    /// Redis, for rebuildable state only.
+    #[serde(default)]
+    pub redis: RedisConfig,
+    /// The engine's own settings.
+    #[serde(default)]
+    pub engine: EngineSettings,
+}
+
+/// `nats.*`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConfig {
+    /// Server URL, such as `nats://nats:4222`.
+    pub url: String,
+    /// Token for the server, when it requires one (`nats.token_file` for a mounted secret).
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// First token of every subject; `rollcall` in production, unique per test.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    /// Prefix of every stream name; `ROLLCALL` in production.
+    #[serde(default = "default_stream_prefix")]
+    pub stream_prefix: String,
+    /// Ack wait of the engine's consumers, in seconds. Progress acks go out every third.
+    #[serde(default = "default_ack_wait_seconds")]
+    pub ack_wait_seconds: u64,
+    /// Delivery attempts before a message goes to the dead-letter stream.
+    #[serde(default = "default_max_deliver")]
+    pub max_deliver: i64,
+}
+
+/// `postgres.*`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// URL of the runtime role, such as `postgres://rollcall_app@db/rollcall`. A secret,
+    /// because it may hold a password (`postgres.url_file`).
+    pub url: Secret,
+    /// Pool size.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+/// `redis.*`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// URL such as `redis://redis:6379/0`; without it the engine uses PostgreSQL advisory
+    /// locks only. A secret, because it may hold a password (`redis.url_file`).
+    #[serde(default)]
+    pub url: Option<Secret>,
+}
+
+/// `engine.*`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Seconds a partial snapshot may wait for its missing chunks before it is dropped
+    /// with a warning and its chunks are nakked.
+    #[serde(default = "default_partial_snapshot_seconds")]
+    pub partial_snapshot_seconds: u64,
+    /// Seconds between reconciles from the store.
+    #[serde(default = "default_reconcile_seconds")]
+    pub reconcile_seconds: u64,
+    /// Seconds between runs of the retention job.
+    #[serde(default = "default_retention_seconds")]
+    pub retention_seconds: u64,
+    /// Seconds an evaluation lock lives in Redis before it expires on its own, should
+    /// the engine holding it die.
+    #[serde(default = "default_lock_ttl_seconds")]
+    pub lock_ttl_seconds: u64,
+    /// Evaluate every tenant at this instant instead of the clock (RFC 3339). For tests
+    /// and for reproducing a report; never set it in production, because time-based
+    /// findings would stop changing.
+    #[serde(default)]
+    pub fixed_as_of: Option<DateTime<Utc>>,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            partial_snapshot_seconds: default_partial_snapshot_seconds(),
+            reconcile_seconds: default_reconcile_seconds(),
+            retention_seconds: default_retention_seconds(),
+            lock_ttl_seconds: default_lock_ttl_seconds(),
+            fixed_as_of: None,
+        }
+    }
+}
+
+impl EngineSettings {
+    /// Returns the partial snapshot expiry as a duration.
+    pub fn partial_snapshot_expiry(&self) -> Duration {
+        Duration::from_secs(self.partial_snapshot_seconds.max(1))
+    }
+
+    /// Returns the reconcile interval as a duration.
+    pub fn reconcile_interval(&self) -> Duration {
+        Duration::from_secs(self.reconcile_seconds.max(1))
+    }
+
+    /// Returns the retention interval as a duration.
+    pub fn retention_interval(&self) -> Duration {
+        Duration::from_secs(self.retention_seconds.max(1))
+    }
+}
+
+fn default_subject_prefix() -> String {
+    "rollcall".to_owned()
+}
+
+fn default_stream_prefix() -> String {
+    "ROLLCALL".to_owned()
+}
+
+fn default_ack_wait_seconds() -> u64 {
+    30
+}
+
+fn default_max_deliver() -> i64 {
+    5
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_partial_snapshot_seconds() -> u64 {
+    600
+}
+
+fn default_reconcile_seconds() -> u64 {
+    30
+}
+
+/// Once a day: retention counts in years, so a day's delay changes nothing.
+fn default_retention_seconds() -> u64 {
+    86_400
+}
+
+/// Long enough for an evaluation of a large tenant; a lock left by a process that died
+/// blocks the tenant's evaluations this long at most.
+fn default_lock_ttl_seconds() -> u64 {
+    30
+}

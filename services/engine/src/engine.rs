@@ -1,0 +1,541 @@
+//! The engine's work on one tenant: apply a change, evaluate, publish the outbox.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use prost::Message as _;
+use rollcall_bus::Publisher;
+use rollcall_core::TenantId;
+use rollcall_core::finding::{Finding, FindingKind, Severity};
+use rollcall_core::model::{AccountKind, HrSnapshot, MfaSummary, SourceSnapshot};
+use rollcall_proto::v1;
+use rollcall_store::{ApplyOptions, ApplyOutcome, ProblemKind, SnapshotMeta, Store, StoreError};
+use tokio::sync::mpsc;
+use tracing::Instrument as _;
+
+use crate::error::EngineError;
+use crate::lock::EvaluationLock;
+use crate::metrics::{
+    self, EngineMetrics, FindingLabels, GaugeMemory, SourceLabels, StrengthLabels,
+};
+use crate::pipeline;
+
+/// The actor of the engine's audit entries.
+pub const ACTOR: &str = "rollcall-engine";
+
+/// Outbox events read per query while publishing.
+const OUTBOX_BATCH: i64 = 256;
+/// Wait before evaluating again a tenant whose lock another evaluation held.
+const BUSY_RETRY: Duration = Duration::from_millis(500);
+
+/// The instant evaluations use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    System,
+    /// A fixed instant, for tests and reproduced reports.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    /// Returns the instant now.
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => at,
+        }
+    }
+}
+
+/// The result of one evaluation attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvaluationResult {
+    /// Findings recorded; this many events went to the outbox.
+    Recorded {
+        /// Events added to the outbox.
+        events: usize,
+    },
+    /// Another evaluation held the tenant's lock; this one is queued again.
+    Busy,
+    /// A newer evaluation was recorded first.
+    Stale,
+    /// The tenant has no stored configuration yet.
+    NoConfig,
+    /// The stored configuration does not parse; the error is logged.
+    InvalidConfig,
+}
+
+impl EvaluationResult {
+    fn label(&self) -> &'static str {
+        match self {
+            EvaluationResult::Recorded { .. } => "recorded",
+            EvaluationResult::Busy => "busy",
+            EvaluationResult::Stale => "stale",
+            EvaluationResult::NoConfig => "no_config",
+            EvaluationResult::InvalidConfig => "invalid_config",
+        }
+    }
+}
+
+/// The engine's shared state. Clones share it.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    publisher: Publisher,
+    clock: Clock,
+    lock: EvaluationLock,
+    metrics: EngineMetrics,
+    gauges: GaugeMemory,
+    queue: mpsc::UnboundedSender<TenantId>,
+}
+
+impl Engine {
+    /// Creates the engine and the receiving end of its evaluation queue, which
+    /// [`Engine::run_evaluations`] drains.
+    pub fn new(
+        store: Store,
+        publisher: Publisher,
+        clock: Clock,
+        lock: EvaluationLock,
+        metrics: EngineMetrics,
+    ) -> (Self, mpsc::UnboundedReceiver<TenantId>) {
+        let (queue, requests) = mpsc::unbounded_channel();
+        let inner =
+            Inner { store, publisher, clock, lock, metrics, gauges: GaugeMemory::default(), queue };
+        (Self { inner: Arc::new(inner) }, requests)
+    }
+
+    /// Returns the store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Returns the metrics.
+    pub fn metrics(&self) -> &EngineMetrics {
+        &self.inner.metrics
+    }
+
+    /// Returns the evaluation lock.
+    pub fn lock(&self) -> &EvaluationLock {
+        &self.inner.lock
+    }
+
+    /// Returns the clock.
+    pub fn clock(&self) -> Clock {
+        self.inner.clock
+    }
+
+    /// Queues an evaluation of `tenant`. A lost request is found by the next reconcile,
+    /// because the change that asked for it raised the tenant's state version.
+    pub fn request_evaluation(&self, tenant: &TenantId) {
+        if self.inner.queue.send(tenant.clone()).is_err() {
+            tracing::debug!(tenant = %tenant, "evaluation queue closed; the reconcile will evaluate");
+        }
+    }
+
+    /// Evaluates queued tenants until `stop` fires. Requests that arrive while one
+    /// evaluation runs are merged, so a burst of snapshots for one tenant costs one or two
+    /// evaluations.
+    pub async fn run_evaluations(
+        &self,
+        mut requests: mpsc::UnboundedReceiver<TenantId>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        loop {
+            let first = tokio::select! {
+                () = stop.cancelled() => return,
+                next = requests.recv() => match next { Some(tenant) => tenant, None => return },
+            };
+            let mut batch = BTreeSet::from([first]);
+            while let Ok(tenant) = requests.try_recv() {
+                batch.insert(tenant);
+            }
+            for tenant in batch {
+                if stop.is_cancelled() {
+                    return;
+                }
+                self.evaluate_logged(&tenant).await;
+            }
+        }
+    }
+
+    /// [`Engine::evaluate_tenant`], logging a failure instead of returning it: the
+    /// reconcile tries again.
+    pub async fn evaluate_logged(&self, tenant: &TenantId) {
+        match self.evaluate_tenant(tenant).await {
+            Ok(EvaluationResult::Busy) => {
+                let engine = self.clone();
+                let tenant = tenant.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(BUSY_RETRY).await;
+                    engine.request_evaluation(&tenant);
+                });
+            }
+            Ok(_) => {}
+            Err(error) => {
+                self.inner.metrics.count_evaluation(tenant.as_str(), "failed");
+                tracing::warn!(tenant = %tenant, error = %error, "evaluation failed; the reconcile retries");
+            }
+        }
+    }
+
+    /// Evaluates `tenant` under its evaluation lock, records the findings with their
+    /// outbox events, and publishes the outbox.
+    pub async fn evaluate_tenant(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<EvaluationResult, EngineError> {
+        let span = rollcall_runtime::work_span("evaluate", Some(tenant.as_str()), None);
+        self.evaluate_tenant_in_span(tenant).instrument(span).await
+    }
+
+    async fn evaluate_tenant_in_span(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<EvaluationResult, EngineError> {
+        let Some(guard) = self.inner.lock.try_acquire(tenant).await? else {
+            self.inner.metrics.count_evaluation(tenant.as_str(), "busy");
+            return Ok(EvaluationResult::Busy);
+        };
+        let result = async {
+            let result = self.evaluate_locked(tenant).await?;
+            self.publish_outbox(tenant).await?;
+            Ok::<_, EngineError>(result)
+        }
+        .await;
+        self.inner.lock.release(guard).await;
+        let result = result?;
+        self.inner.metrics.count_evaluation(tenant.as_str(), result.label());
+        Ok(result)
+    }
+
+    async fn evaluate_locked(&self, tenant: &TenantId) -> Result<EvaluationResult, EngineError> {
+        let started = Instant::now();
+        let scope = self.inner.store.tenant(tenant);
+        // Read before the data: a change committed after this read raises the version
+        // again, so the tenant stays due for evaluation.
+        let version = scope.work().await?.map_or(0, |work| work.state_version);
+        let Some(config) = scope.tenant_config().await? else {
+            tracing::warn!(
+                tenant = %tenant,
+                "tenant has data but no configuration; run `rollcall-engine tenant apply` on its folder"
+            );
+            return Ok(EvaluationResult::NoConfig);
+        };
+        let parsed = rollcall_ingest::tenant_file::parse_stored(
+            &config.text.tenant_yaml,
+            config.text.policy_yaml.as_deref(),
+        );
+        let tenant_config = match parsed {
+            Ok(parsed) if parsed.tenant.id == *tenant => parsed,
+            Ok(parsed) => {
+                tracing::error!(
+                    tenant = %tenant, found = %parsed.tenant.id,
+                    "the stored tenant.yaml names another tenant; apply the right folder"
+                );
+                return Ok(EvaluationResult::InvalidConfig);
+            }
+            Err(error) => {
+                tracing::error!(
+                    tenant = %tenant, error = %error,
+                    "the stored tenant.yaml is invalid; fix it and apply the folder again"
+                );
+                return Ok(EvaluationResult::InvalidConfig);
+            }
+        };
+        let data = scope.load_tenant_data().await?;
+        let problems = scope.pipeline_problems().await?;
+        let as_of = self.inner.clock.now();
+        let evaluation = rollcall_core::evaluate(&tenant_config.tenant, &data, as_of);
+        let mut findings = evaluation.findings;
+        findings.extend(pipeline::findings(tenant, &problems));
+
+        let recorded = match scope.record_evaluation(as_of, &findings, version).await {
+            Ok(recorded) => recorded,
+            Err(StoreError::StaleEvaluation { .. }) => return Ok(EvaluationResult::Stale),
+            Err(error) => return Err(error.into()),
+        };
+        self.inner.metrics.evaluation_seconds.observe(started.elapsed().as_secs_f64());
+        self.update_gauges(tenant, &findings, &data.sources);
+        tracing::info!(
+            tenant = %tenant, as_of = %as_of, findings = findings.len(),
+            opened = recorded.diff.opened.len(), updated = recorded.diff.updated.len(),
+            resolved = recorded.diff.resolved.len(), "tenant evaluated"
+        );
+        Ok(EvaluationResult::Recorded { events: recorded.events })
+    }
+
+    /// Publishes the tenant's unpublished finding events in order, marking each after
+    /// the stream's ack. Stops at the first failure; the reconcile publishes the rest.
+    pub async fn publish_outbox(&self, tenant: &TenantId) -> Result<usize, EngineError> {
+        let scope = self.inner.store.tenant(tenant);
+        let mut published = 0;
+        loop {
+            let events = scope.unpublished_events(OUTBOX_BATCH).await?;
+            if events.is_empty() {
+                return Ok(published);
+            }
+            for event in events {
+                let message =
+                    v1::FindingEvent::decode(event.payload.as_slice()).map_err(|source| {
+                        EngineError::CorruptOutbox {
+                            tenant: tenant.clone(),
+                            event_id: event.event_id,
+                            source,
+                        }
+                    })?;
+                self.inner.publisher.publish(&message).await?;
+                scope.mark_published(event.event_id).await?;
+                self.inner
+                    .metrics
+                    .finding_events_published
+                    .get_or_create(&metrics::tenant(tenant.as_str()))
+                    .inc();
+                published += 1;
+            }
+        }
+    }
+
+    /// Stores an assembled directory snapshot with its audit entry. On `Applied` it
+    /// resolves the source's dead-letter problem and queues an evaluation.
+    pub async fn apply_snapshot(
+        &self,
+        tenant: &TenantId,
+        snapshot_id: uuid::Uuid,
+        snapshot: &SourceSnapshot,
+        stream_sequence: u64,
+        published: DateTime<Utc>,
+        expected_base: Option<uuid::Uuid>,
+    ) -> Result<ApplyOutcome, EngineError> {
+        let started = Instant::now();
+        let scope = self.inner.store.tenant(tenant);
+        let meta = SnapshotMeta {
+            snapshot_id,
+            // A snapshot without its own collection time is dated by the stream, which
+            // gives every redelivery the same instant.
+            collected_at: snapshot.collected_at.unwrap_or(published),
+            stream_sequence,
+        };
+        let options = ApplyOptions { expected_base, audit_actor: Some(ACTOR.to_owned()) };
+        let source = snapshot.source.to_string();
+        let span =
+            rollcall_runtime::work_span("apply_snapshot", Some(tenant.as_str()), Some(&source));
+        span.record("work_id", snapshot_id.hyphenated().to_string());
+        let outcome =
+            scope.apply_source_snapshot_with(snapshot, &meta, &options).instrument(span).await?;
+        self.after_apply(tenant, &snapshot.source.to_string(), &outcome, started).await?;
+        Ok(outcome)
+    }
+
+    /// Stores an assembled HR roster, as [`Engine::apply_snapshot`] does for a directory.
+    pub async fn apply_roster(
+        &self,
+        tenant: &TenantId,
+        snapshot_id: uuid::Uuid,
+        roster: &HrSnapshot,
+        stream_sequence: u64,
+        published: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, EngineError> {
+        let started = Instant::now();
+        let scope = self.inner.store.tenant(tenant);
+        let meta = SnapshotMeta {
+            snapshot_id,
+            collected_at: roster.collected_at.unwrap_or(published),
+            stream_sequence,
+        };
+        let options = ApplyOptions { expected_base: None, audit_actor: Some(ACTOR.to_owned()) };
+        let span = rollcall_runtime::work_span("apply_snapshot", Some(tenant.as_str()), Some("hr"));
+        span.record("work_id", snapshot_id.hyphenated().to_string());
+        let outcome = scope.apply_hr_roster_with(roster, &meta, &options).instrument(span).await?;
+        self.after_apply(tenant, "hr", &outcome, started).await?;
+        Ok(outcome)
+    }
+
+    /// Counts a sync report and records when the source last synced.
+    pub fn record_sync_report(&self, report: &rollcall_proto::SyncReport) {
+        let outcome = match report.outcome {
+            rollcall_proto::SyncOutcome::Ok => "ok",
+            rollcall_proto::SyncOutcome::Failed => "failed",
+        };
+        let labels = metrics::SyncLabels {
+            tenant: report.tenant.to_string(),
+            source: report.source.to_string(),
+            outcome: outcome.to_owned(),
+        };
+        self.inner.metrics.sync_reports.get_or_create(&labels).inc();
+        let finished = report.finished_at.timestamp_millis() as f64 / 1000.0;
+        self.inner.metrics.last_sync.get_or_create(&labels).set(finished);
+    }
+
+    /// Records metrics and follow-up work of an apply.
+    pub(crate) async fn after_apply(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        outcome: &ApplyOutcome,
+        started: Instant,
+    ) -> Result<(), EngineError> {
+        let labels = metrics::tenant(tenant.as_str());
+        self.inner
+            .metrics
+            .snapshot_apply_seconds
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+        match outcome {
+            ApplyOutcome::Applied => {
+                self.inner.metrics.snapshots_applied.get_or_create(&labels).inc();
+                let scope = self.inner.store.tenant(tenant);
+                scope.resolve_pipeline_problem(ProblemKind::DeadLetter, source).await?;
+                tracing::info!(tenant = %tenant, source, "snapshot applied");
+                self.request_evaluation(tenant);
+            }
+            ApplyOutcome::Duplicate => {
+                tracing::info!(tenant = %tenant, source, "snapshot already applied; skipped");
+            }
+            ApplyOutcome::Stale { current } => tracing::info!(
+                tenant = %tenant, source, applied = %current.snapshot_id,
+                "snapshot older than the applied one; skipped"
+            ),
+            ApplyOutcome::BaseMismatch { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Evaluates every tenant with state newer than its last evaluation or with
+    /// unpublished events, and refreshes the per-source freshness gauges. Returns the
+    /// number of tenants evaluated.
+    pub async fn reconcile(&self) -> Result<usize, EngineError> {
+        let pending = self.inner.store.pending_work().await?;
+        for work in &pending {
+            tracing::info!(
+                tenant = %work.tenant, state_version = work.state_version,
+                evaluated_version = work.evaluated_version, outbox_pending = work.outbox_pending,
+                "reconcile found pending work"
+            );
+            self.evaluate_logged(&work.tenant).await;
+        }
+        let now = Utc::now();
+        for tenant in self.inner.store.tenant_ids().await? {
+            for state in self.inner.store.tenant(&tenant).source_states().await? {
+                let labels =
+                    SourceLabels { tenant: tenant.to_string(), source: state.source.to_string() };
+                let collected = state.collected_at.timestamp_millis() as f64 / 1000.0;
+                self.inner.metrics.source_collected.get_or_create(&labels).set(collected);
+                let age = (now - state.collected_at).num_milliseconds().max(0) as f64 / 1000.0;
+                self.inner.metrics.source_age.get_or_create(&labels).set(age);
+            }
+        }
+        Ok(pending.len())
+    }
+
+    /// Runs the store's retention job for every tenant.
+    pub async fn apply_retention(&self) -> Result<(), EngineError> {
+        let as_of = self.inner.clock.now();
+        for tenant in self.inner.store.tenant_ids().await? {
+            let report = self.inner.store.tenant(&tenant).apply_retention(as_of).await;
+            match report {
+                Ok(report)
+                    if !report.findings_removed.is_empty() || report.audit_removed.is_some() =>
+                {
+                    tracing::info!(
+                        tenant = %tenant, findings_removed = report.findings_removed.len(),
+                        cutoff = %report.cutoff, "retention removed expired records"
+                    );
+                }
+                Ok(_) => {}
+                // A tenant in the directory whose tenant row is not written yet.
+                Err(StoreError::UnknownTenant { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the tenant's finding and MFA gauges, and zeroes those of the previous
+    /// evaluation that no longer apply.
+    fn update_gauges(&self, tenant: &TenantId, findings: &[Finding], sources: &[SourceSnapshot]) {
+        let metrics = &self.inner.metrics;
+        let mut counts = std::collections::BTreeMap::<(FindingKind, Severity), i64>::new();
+        for finding in findings {
+            *counts.entry((finding.kind, finding.severity)).or_default() += 1;
+        }
+        let finding_labels: Vec<(FindingLabels, i64)> = counts
+            .iter()
+            .map(|((kind, severity), count)| {
+                let labels = FindingLabels {
+                    tenant: tenant.to_string(),
+                    kind: kind.as_str().to_owned(),
+                    severity: severity.as_str().to_owned(),
+                };
+                (labels, *count)
+            })
+            .collect();
+
+        let mut strengths = std::collections::BTreeMap::<&'static str, i64>::new();
+        for source in sources {
+            for account in &source.accounts {
+                let strength = match &account.auth_methods {
+                    Some(methods) => MfaSummary::of(methods, account.kind == AccountKind::Guest)
+                        .strongest
+                        .as_str(),
+                    None => "unknown",
+                };
+                *strengths.entry(strength).or_default() += 1;
+            }
+        }
+        let strength_labels: Vec<(StrengthLabels, i64)> = strengths
+            .iter()
+            .map(|(strength, count)| {
+                (
+                    StrengthLabels { tenant: tenant.to_string(), strength: (*strength).to_owned() },
+                    *count,
+                )
+            })
+            .collect();
+
+        let weak: BTreeSet<String> = findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    FindingKind::MfaPrivilegedPhone
+                        | FindingKind::MfaPrivilegedNotPhishingResistant
+                )
+            })
+            .map(|f| f.subject.key())
+            .collect();
+        metrics
+            .privileged_weak_mfa
+            .get_or_create(&metrics::tenant(tenant.as_str()))
+            .set(i64::try_from(weak.len()).unwrap_or(i64::MAX));
+
+        let mut memory =
+            self.inner.gauges.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = memory.remove(tenant.as_str()).unwrap_or_default();
+        for labels in previous.findings {
+            metrics.findings.get_or_create(&labels).set(0);
+        }
+        for labels in previous.strengths {
+            metrics.mfa_strength.get_or_create(&labels).set(0);
+        }
+        for (labels, count) in &finding_labels {
+            metrics.findings.get_or_create(labels).set(*count);
+        }
+        for (labels, count) in &strength_labels {
+            metrics.mfa_strength.get_or_create(labels).set(*count);
+        }
+        memory.insert(
+            tenant.to_string(),
+            metrics::SetGauges {
+                findings: finding_labels.into_iter().map(|(labels, _)| labels).collect(),
+                strengths: strength_labels.into_iter().map(|(labels, _)| labels).collect(),
+            },
+        );
+    }
+}
