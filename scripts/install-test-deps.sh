@@ -3,7 +3,9 @@
 # servers the machine already runs (PostgreSQL, NATS, Redis; see scripts/services.sh).
 set -euo pipefail
 # nats-server: the bus tests start their own server to test a restart mid-stream.
-packages=(nats-server)
+# slapd, ldap-utils: the LDAP connector tests start their own OpenLDAP server and export it
+# with slapcat.
+packages=(nats-server slapd ldap-utils)
 if [ "${#packages[@]}" -gt 0 ]; then
   missing=()
   for package in "${packages[@]}"; do
@@ -11,6 +13,9 @@ if [ "${#packages[@]}" -gt 0 ]; then
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
+    # Without this answer the slapd package builds a database of its own for the host's
+    # domain; the tests need only the binaries.
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
 fi

@@ -1,0 +1,149 @@
+//! Syncs against a real slapd: TLS modes, the equality with a scan of an ldapsearch
+//! export, nested and outside-base groups, and the faults each sync must report.
+
+mod support;
+
+use rollcall_core::model::{AccountStatus, Member};
+use rollcall_ingest::ldap::LdapImport;
+use rollcall_ldap_connector::config::OPENLDAP_ATTRIBUTES;
+use rollcall_ldap_connector::{SyncError, TlsMode, read_directory};
+use support::seed::{self, CLINIC};
+use support::slapd::{SUFFIX, ServerCert, Slapd, SlapdOptions};
+use support::{check, directory, within};
+
+fn start() -> Slapd {
+    Slapd::start(&seed::harborview(), SlapdOptions::default())
+}
+
+#[tokio::test]
+async fn a_live_sync_equals_a_scan_of_an_ldapsearch_export() {
+    let slapd = start();
+    let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    let collected_at = chrono::Utc::now();
+    let live = within(60, read_directory(&check(config), collected_at)).await.unwrap();
+
+    let export = slapd.ldapsearch_export(SUFFIX, OPENLDAP_ATTRIBUTES);
+    let mut import = LdapImport::new();
+    import.add_ldif("ldap/directory.ldif", &export).unwrap();
+    let (mut scanned, _) = import.finish();
+    scanned.collected_at = Some(collected_at);
+
+    // 49 example users and the two additions; 9 groups with Partner Billing.
+    assert_eq!(live.snapshot.accounts.len(), 51, "{:?}", live.diagnostics);
+    assert_eq!(live.snapshot.entitlements.len(), 9);
+    assert!(live.stats.pages > 1, "page size 20 needs several pages");
+    assert_eq!(live.snapshot, scanned);
+}
+
+#[tokio::test]
+async fn the_mapping_keeps_special_names_locks_and_nesting() {
+    let slapd = start();
+    let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    let read = within(60, read_directory(&check(config), chrono::Utc::now())).await.unwrap();
+    let snapshot = &read.snapshot;
+
+    let display_names: Vec<&str> =
+        snapshot.accounts.iter().filter_map(|a| a.display_name.as_deref()).collect();
+    assert!(display_names.contains(&"Reyes, Ana (Locum)"), "{display_names:?}");
+    assert!(display_names.contains(&"Zoë Ångström-Núñez"), "{display_names:?}");
+    let disabled = snapshot.accounts.iter().filter(|a| a.status == AccountStatus::Disabled).count();
+    assert_eq!(disabled, 4, "the example has four accounts with ACCOUNTDISABLE");
+
+    let id_of = |name: &str| {
+        snapshot.entitlements.iter().find(|e| e.name == name).map(|e| e.id.clone()).unwrap()
+    };
+    let (clinical, nursing) = (id_of("Clinical Staff"), id_of("Nursing"));
+    let nested = |parent: &_, child: &_| {
+        snapshot.memberships.iter().any(|m| {
+            m.entitlement == *parent && matches!(&m.member, Member::Entitlement(id) if id == child)
+        })
+    };
+    assert!(nested(&clinical, &nursing), "Nursing is nested in Clinical Staff");
+    assert!(nested(&nursing, &clinical), "and the seed closes the cycle");
+}
+
+#[tokio::test]
+async fn starttls_and_insecure_read_the_same_snapshot_as_ldaps() {
+    let slapd = start();
+    let at = chrono::Utc::now();
+    let ldaps = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    let starttls = directory(&slapd.ldap_url, TlsMode::Starttls, Some(&slapd.ca_file));
+    let insecure = directory(&slapd.ldap_url, TlsMode::Insecure, None);
+    let ldaps = within(60, read_directory(&check(ldaps), at)).await.unwrap();
+    let starttls = within(60, read_directory(&check(starttls), at)).await.unwrap();
+    let insecure = within(60, read_directory(&check(insecure), at)).await.unwrap();
+    assert_eq!(ldaps.snapshot, starttls.snapshot);
+    assert_eq!(ldaps.snapshot, insecure.snapshot);
+}
+
+#[tokio::test]
+async fn groups_outside_the_base_are_read_once_even_in_a_cycle() {
+    let slapd = start();
+    let mut config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    config.base_dn = CLINIC.to_owned();
+    let read =
+        within(60, read_directory(&check(config.clone()), chrono::Utc::now())).await.unwrap();
+    assert_eq!(read.stats.outside_groups, 1);
+    assert!(read.snapshot.entitlements.iter().any(|e| e.name == "Partner Billing"));
+
+    config.follow_groups_outside_base = false;
+    let read = within(60, read_directory(&check(config), chrono::Utc::now())).await.unwrap();
+    assert_eq!(read.stats.outside_groups, 0);
+    assert!(!read.snapshot.entitlements.iter().any(|e| e.name == "Partner Billing"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_a_bind_error_with_the_fix() {
+    let slapd = start();
+    let mut config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    config.password = rollcall_runtime::Secret::new("not-the-password");
+    let error = within(30, read_directory(&check(config), chrono::Utc::now())).await.unwrap_err();
+    assert!(matches!(error, SyncError::Bind { rc: 49, .. }), "{error}");
+    assert!(error.to_string().contains("password file"), "{error}");
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_for_ldaps_and_starttls() {
+    let slapd = start();
+    for (url, mode) in [(&slapd.ldaps_url, TlsMode::Ldaps), (&slapd.ldap_url, TlsMode::Starttls)] {
+        let config = directory(url, mode, Some(&slapd.other_ca_file));
+        let error =
+            within(30, read_directory(&check(config), chrono::Utc::now())).await.unwrap_err();
+        assert!(matches!(error, SyncError::Connect { .. }), "{mode:?}: {error}");
+        assert!(error.to_string().contains("UnknownIssuer"), "{mode:?}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused() {
+    let slapd = Slapd::start(
+        &seed::harborview(),
+        SlapdOptions { cert: ServerCert::Expired, ..SlapdOptions::default() },
+    );
+    let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    let error = within(30, read_directory(&check(config), chrono::Utc::now())).await.unwrap_err();
+    assert!(matches!(error, SyncError::Connect { .. }), "{error}");
+    assert!(error.to_string().contains("certificate expired"), "{error}");
+}
+
+#[tokio::test]
+async fn a_size_limit_below_the_directory_fails_the_sync() {
+    let slapd = Slapd::start(
+        &seed::harborview(),
+        SlapdOptions { size_limit: Some(10), ..SlapdOptions::default() },
+    );
+    let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    let error = within(30, read_directory(&check(config), chrono::Utc::now())).await.unwrap_err();
+    assert!(matches!(error, SyncError::SearchResult { rc: 4, .. }), "{error}");
+    assert!(error.to_string().contains("size limit"), "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_ca_file_is_a_tls_error_naming_the_file() {
+    let slapd = start();
+    let missing = slapd.dir.path().join("no-such-ca.pem");
+    let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&missing));
+    let error = within(30, read_directory(&check(config), chrono::Utc::now())).await.unwrap_err();
+    assert!(matches!(error, SyncError::CaFile { .. }), "{error}");
+    assert!(error.to_string().contains("no-such-ca.pem"), "{error}");
+}
