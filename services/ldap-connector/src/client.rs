@@ -94,7 +94,7 @@ impl Session {
             .map_err(|error| SyncError::Operation {
                 url: session.url.clone(),
                 operation: "bind".to_owned(),
-                reason: error.to_string(),
+                reason: describe(&error, session.operation_timeout),
             })?;
         if result.rc != 0 {
             return Err(SyncError::Bind {
@@ -141,7 +141,7 @@ impl Session {
                 .map_err(|error| SyncError::Operation {
                     url: self.url.clone(),
                     operation: format!("search page {}", stats.pages),
-                    reason: error.to_string(),
+                    reason: describe(&error, self.operation_timeout),
                 })?;
             if result.rc != 0 {
                 return Err(SyncError::SearchResult {
@@ -254,7 +254,7 @@ impl Session {
             .map_err(|error| SyncError::Operation {
                 url: self.url.clone(),
                 operation: format!("read of `{dn}`"),
-                reason: error.to_string(),
+                reason: describe(&error, self.operation_timeout),
             })?;
         // 32: no such object, a member DN that points nowhere.
         if result.rc == 32 {
@@ -295,6 +295,25 @@ impl Drop for Session {
     fn drop(&mut self) {
         // A session dropped on an error path must not leave its connection task behind.
         self.driver.abort();
+    }
+}
+
+/// Says what an ldap3 error means for the operator: ldap3's own text names its internal
+/// channels ("op send error: channel closed") rather than the lost connection.
+fn describe(error: &ldap3::LdapError, timeout: Duration) -> String {
+    use ldap3::LdapError;
+    match error {
+        LdapError::OpSend { .. }
+        | LdapError::ResultRecv { .. }
+        | LdapError::IdScrubSend { .. }
+        | LdapError::MiscSend { .. }
+        | LdapError::EndOfStream => {
+            format!("the connection to the server was lost ({error})")
+        }
+        LdapError::Timeout { .. } => {
+            format!("no answer within {} s (`operation_timeout_seconds`)", timeout.as_secs())
+        }
+        other => other.to_string(),
     }
 }
 

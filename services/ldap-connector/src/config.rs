@@ -6,8 +6,36 @@ use std::time::Duration;
 
 use rollcall_core::TenantId;
 use rollcall_core::model::{SourceId, SourceKind};
-use rollcall_runtime::Secret;
+use rollcall_runtime::shutdown::ShutdownConfig;
+use rollcall_runtime::{OpsConfig, Secret, TelemetryConfig};
 use serde::Deserialize;
+
+/// The connector's configuration file (`rollcall-ldap-connector --config PATH`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorConfig {
+    /// Logs and traces.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    /// The ops server (`/metrics`, `/healthz`, `/readyz`).
+    #[serde(default)]
+    pub ops: OpsConfig,
+    /// Grace period after SIGTERM.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+    /// The NATS server.
+    pub nats: NatsConfig,
+    /// The directories to sync.
+    pub directories: Vec<DirectoryConfig>,
+}
+
+/// The NATS server the snapshots go to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConfig {
+    /// Server URL, such as `nats://127.0.0.1:4222`.
+    pub url: String,
+}
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -213,6 +241,14 @@ pub enum ConfigError {
         /// The URL given.
         url: String,
     },
+    /// The filter is not an RFC 4515 filter.
+    #[error(
+        "directory `{url}`: `filter` is not an RFC 4515 search filter; check the parentheses and escape `*`, `(`, `)` and `\\` in values as `\\2a`, `\\28`, `\\29` and `\\5c`"
+    )]
+    Filter {
+        /// The URL given.
+        url: String,
+    },
     /// Two directories of one tenant publish the same source.
     #[error(
         "tenant `{tenant}` has two directories with source `{source_id}`; give the second one `source: ldap:<instance>`"
@@ -317,6 +353,9 @@ impl DirectoryConfig {
             }
             .to_owned()
         });
+        if ldap3::parse_filter(&filter).is_err() {
+            return Err(ConfigError::Filter { url });
+        }
         let attributes = self.attributes.unwrap_or_else(|| {
             let defaults = match self.flavor {
                 Flavor::ActiveDirectory => AD_ATTRIBUTES,
@@ -368,3 +407,6 @@ pub fn check_all(configs: Vec<DirectoryConfig>) -> Result<Vec<Directory>, Config
     }
     Ok(checked)
 }
+
+#[cfg(test)]
+mod tests;

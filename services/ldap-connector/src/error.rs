@@ -151,7 +151,7 @@ pub(crate) fn search_hint(rc: u32) -> &'static str {
         12 => "the server does not support the paged results control, which the connector requires",
         32 => "the base DN does not exist; check `base_dn`",
         50 => "the service account may not read this part of the directory; grant it read access",
-        51 | 52 | 53 => "the server is busy or unavailable; the next sync will try again",
+        51..=53 => "the server is busy or unavailable; the next sync will try again",
         _ => "see the server's log for the cause",
     }
 }

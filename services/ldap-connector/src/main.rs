@@ -4,14 +4,10 @@ use anyhow::Context;
 use clap::Parser;
 use prometheus_client::registry::Registry;
 use rollcall_bus::{BusMetrics, Namespace, Publisher, Topology, async_nats};
-use rollcall_ldap_connector::config::check_all;
+use rollcall_ldap_connector::config::{ConnectorConfig, check_all};
 use rollcall_ldap_connector::schedule::{TenantLocks, run_directory};
-use rollcall_ldap_connector::{DirectoryConfig, SyncMetrics, TlsMode};
-use rollcall_runtime::shutdown::ShutdownConfig;
-use rollcall_runtime::{
-    ConfigArgs, ConfigLoader, OpsConfig, OpsServer, Readiness, Shutdown, TelemetryConfig, Workers,
-};
-use serde::Deserialize;
+use rollcall_ldap_connector::{SyncMetrics, TlsMode};
+use rollcall_runtime::{ConfigArgs, ConfigLoader, OpsServer, Readiness, Shutdown, Workers};
 
 #[derive(Parser)]
 #[command(
@@ -21,27 +17,6 @@ use serde::Deserialize;
 struct Cli {
     #[command(flatten)]
     config: ConfigArgs,
-}
-
-/// The NATS server.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NatsConfig {
-    /// Server URL, such as `nats://127.0.0.1:4222`.
-    url: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConnectorConfig {
-    #[serde(default)]
-    telemetry: TelemetryConfig,
-    #[serde(default)]
-    ops: OpsConfig,
-    #[serde(default)]
-    shutdown: ShutdownConfig,
-    nats: NatsConfig,
-    directories: Vec<DirectoryConfig>,
 }
 
 #[tokio::main]

@@ -1,6 +1,14 @@
 //! Syncs against a real slapd: TLS modes, the equality with a scan of an ldapsearch
 //! export, nested and outside-base groups, and the faults each sync must report.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use rollcall_core::model::{AccountStatus, Member};
