@@ -155,3 +155,31 @@ async fn a_missing_ca_file_is_a_tls_error_naming_the_file() {
     assert!(matches!(error, SyncError::CaFile { .. }), "{error}");
     assert!(error.to_string().contains("no-such-ca.pem"), "{error}");
 }
+
+#[tokio::test]
+async fn five_thousand_users_and_a_group_of_three_thousand_match_the_export() {
+    let slapd = Slapd::start(&seed::generated(5000, 3000), SlapdOptions::default());
+    let mut config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    config.page_size = 500;
+    let collected_at = chrono::Utc::now();
+    let live = within(120, read_directory(&check(config), collected_at)).await.unwrap();
+
+    let export = slapd.ldapsearch_export(SUFFIX, OPENLDAP_ATTRIBUTES);
+    let mut import = LdapImport::new();
+    import.add_ldif("ldap/directory.ldif", &export).unwrap();
+    let (mut scanned, _) = import.finish();
+    scanned.collected_at = Some(collected_at);
+
+    assert_eq!(live.snapshot.accounts.len(), 5000);
+    // All Staff, ten departments and their parent.
+    assert_eq!(live.snapshot.entitlements.len(), 12);
+    assert_eq!(live.stats.pages, 11, "5,012 entries in pages of 500");
+    let all_staff = live.snapshot.entitlements.iter().find(|e| e.name == "All Staff").unwrap();
+    let members =
+        live.snapshot.memberships.iter().filter(|m| m.entitlement == all_staff.id).count();
+    assert_eq!(members, 3000);
+    let disabled =
+        live.snapshot.accounts.iter().filter(|a| a.status == AccountStatus::Disabled).count();
+    assert_eq!(disabled, 500);
+    assert_eq!(live.snapshot, scanned);
+}

@@ -135,6 +135,11 @@ access to attrs=userPassword by anonymous auth by * none
 access to dn.subtree=\"{SUFFIX}\" by dn.exact=\"{SERVICE_DN}\" read by * none
 "
     );
+    // slapd's default size limit is 500 entries, also for paged searches in total, so the
+    // service account gets no limit unless the test sets one.
+    if options.size_limit.is_none() {
+        let _ = writeln!(text, "limits dn.exact=\"{SERVICE_DN}\" size=unlimited");
+    }
     text
 }
 
