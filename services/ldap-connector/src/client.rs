@@ -425,6 +425,10 @@ fn collectors_of(entry: &LdapEntry) -> Vec<(String, RangeCollector)> {
 
 /// Whether `entry` has a ranged attribute that is not complete yet.
 pub fn needs_ranges(entry: &LdapEntry) -> bool {
+    // Only a description with an option can carry a range, and most entries have none.
+    if !entry.attributes.iter().any(|(description, _)| description.contains(';')) {
+        return false;
+    }
     collectors_of(entry).iter().any(|(_, collector)| collector.status() != RangeStatus::Complete)
 }
 

@@ -139,11 +139,24 @@ async fn read_outside_groups(
     directory: &Directory,
     entries: &[LdapEntry],
 ) -> Result<Vec<LdapEntry>, SyncError> {
-    let base =
-        normalize_dn(&directory.base_dn).unwrap_or_else(|_| directory.base_dn.to_lowercase());
+    // Most member DNs spell the base the way the configuration does, so a plain suffix test
+    // sorts them out before any DN is parsed. The rest are compared in normal form below.
+    let base_suffix = format!(",{}", directory.base_dn.trim().to_lowercase());
+    let spelled_under_base = |dn: &str| {
+        let dn = dn.trim().to_lowercase();
+        dn.ends_with(&base_suffix) || format!(",{dn}") == base_suffix
+    };
+    let mut queue: VecDeque<String> = entries
+        .iter()
+        .filter(|entry| is_group(entry))
+        .flat_map(member_dns)
+        .filter(|dn| !spelled_under_base(dn))
+        .collect();
+    if queue.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = dn_key(&directory.base_dn);
     let mut seen: HashSet<String> = entries.iter().map(|entry| dn_key(&entry.dn)).collect();
-    let mut queue: VecDeque<String> =
-        entries.iter().filter(|entry| is_group(entry)).flat_map(member_dns).collect();
     let mut found = Vec::new();
     while let Some(dn) = queue.pop_front() {
         let key = dn_key(&dn);
