@@ -3,9 +3,10 @@
 # servers the machine already runs (PostgreSQL, NATS, Redis; see scripts/services.sh).
 set -euo pipefail
 # nats-server: the bus tests start their own server to test a restart mid-stream.
-# slapd, ldap-utils: the LDAP connector tests start their own OpenLDAP server and export it
-# with slapcat.
-packages=(nats-server slapd ldap-utils)
+# slapd, ldap-utils: the LDAP connector tests start their own OpenLDAP server and export
+# it with ldapsearch. samba-ad-dc: they also provision a Samba Active Directory domain
+# controller on loopback (samba-ad-provision holds the AD schema it needs).
+packages=(nats-server slapd ldap-utils samba-ad-dc samba-ad-provision)
 if [ "${#packages[@]}" -gt 0 ]; then
   missing=()
   for package in "${packages[@]}"; do

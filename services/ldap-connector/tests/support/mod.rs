@@ -10,6 +10,7 @@
 #![allow(dead_code, reason = "each test file uses a different part of the support module")]
 
 pub mod bus;
+pub mod samba;
 pub mod seed;
 pub mod slapd;
 

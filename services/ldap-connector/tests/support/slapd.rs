@@ -71,7 +71,9 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-fn write_certificates(dir: &Path, cert: ServerCert) -> (PathBuf, PathBuf) {
+/// Writes `ca.pem`, `other-ca.pem`, `server.pem` and `server.key` (mode 0600) into `dir`
+/// and returns the paths of the two CA files.
+pub fn write_certificates(dir: &Path, cert: ServerCert) -> (PathBuf, PathBuf) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.distinguished_name.push(DnType::CommonName, "Rollcall test CA");
@@ -98,6 +100,12 @@ fn write_certificates(dir: &Path, cert: ServerCert) -> (PathBuf, PathBuf) {
     std::fs::write(dir.join("other-ca.pem"), other.pem()).expect("write other CA");
     std::fs::write(dir.join("server.pem"), server.pem()).expect("write server certificate");
     std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write server key");
+    // Samba refuses a key file that others can read.
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("restrict the key file");
     (dir.join("ca.pem"), dir.join("other-ca.pem"))
 }
 
