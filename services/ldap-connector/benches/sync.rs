@@ -3,9 +3,9 @@
 //! docs/benchmarks.md.
 //!
 //! Both clients read the same entries over LDAPS with pages of 500, bound as the service
-//! account. `ldapsearch` writes LDIF to a pipe that is drained and dropped; the connector
-//! also maps the entries to a snapshot, and a second row times it with the mapping, so the
-//! protocol cost and the mapping cost can be told apart.
+//! account. `ldapsearch` writes LDIF to a pipe that is drained and dropped. The connector
+//! is timed twice, with and without the mapping to a snapshot, which separates the
+//! protocol cost from the mapping cost.
 
 #![allow(
     clippy::unwrap_used,

@@ -2,7 +2,7 @@
 //!
 //! Responses are decoded here from their BER structure instead of with ldap3's
 //! `SearchEntry::construct` and `ControlParser`, because those panic on a malformed
-//! response and this connector must turn any server answer into an error.
+//! response and this connector must turn any server response into an error.
 
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ impl Session {
     /// # Errors
     ///
     /// [`SyncError::CaFile`], [`SyncError::Connect`], [`SyncError::ConnectTimeout`],
-    /// [`SyncError::Bind`] or [`SyncError::Operation`] for a bind that got no answer.
+    /// [`SyncError::Bind`] or [`SyncError::Operation`] for a bind that got no response.
     pub async fn open(directory: &Directory) -> Result<Session, SyncError> {
         let url = directory.url.clone();
         let mut settings = LdapConnSettings::new().set_conn_timeout(directory.connect_timeout);
@@ -71,6 +71,7 @@ impl Session {
             Ok(Err(error)) => return Err(SyncError::Connect { url, reason: error.to_string() }),
             Ok(Ok(pair)) => pair,
         };
+
         let driver = tokio::spawn(async move {
             if let Err(error) = connection.drive().await {
                 tracing::debug!(%error, "LDAP connection ended with an error");
@@ -78,6 +79,7 @@ impl Session {
         });
         let mut session =
             Session { ldap, driver, url, operation_timeout: directory.operation_timeout };
+
         let Some(password) = directory.password.expose_str() else {
             return Err(SyncError::Bind {
                 url: session.url.clone(),
@@ -173,11 +175,11 @@ impl Session {
                 .iter()
                 .find(|control| control.1.ctype == PAGED_RESULTS_OID)
                 .map(|control| control.1.val.as_deref().unwrap_or_default());
-            // No control in the answer: the server returned everything at once.
+            // No control in the response: the server returned everything at once.
             let Some(value) = control else { break };
             cookie = paged_cookie(value).ok_or_else(|| SyncError::Malformed {
                 url: self.url.clone(),
-                what: operation_what_paged(),
+                what: "paged results control",
             })?;
             if cookie.is_empty() {
                 break;
@@ -317,10 +319,6 @@ fn describe(error: &ldap3::LdapError, timeout: Duration) -> String {
     }
 }
 
-fn operation_what_paged() -> &'static str {
-    "paged results control"
-}
-
 /// One message of a search answer.
 enum Response {
     Entry(LdapEntry),
@@ -404,7 +402,8 @@ fn ranged_attributes(
         .collect()
 }
 
-/// A collector per ranged attribute of `entry`, with the entry's chunks and plain values.
+/// Builds a collector per ranged attribute of `entry`, with the entry's chunks and plain
+/// values.
 fn collectors_of(entry: &LdapEntry) -> Vec<(String, RangeCollector)> {
     let mut collectors: Vec<(String, RangeCollector)> = Vec::new();
     for (key, range, values) in ranged_attributes(entry) {
@@ -423,7 +422,7 @@ fn collectors_of(entry: &LdapEntry) -> Vec<(String, RangeCollector)> {
     collectors
 }
 
-/// Whether `entry` has a ranged attribute that is not complete yet.
+/// Returns whether `entry` has a ranged attribute that is not complete yet.
 pub fn needs_ranges(entry: &LdapEntry) -> bool {
     // Only a description with an option can carry a range, and most entries have none.
     if !entry.attributes.iter().any(|(description, _)| description.contains(';')) {

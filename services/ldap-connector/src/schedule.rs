@@ -20,8 +20,8 @@ use crate::sync::sync_once;
 /// directory's interval.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 
-/// A random duration from zero to `max`, from the operating system's random source (a
-/// version 4 UUID holds 122 random bits).
+/// Returns a random duration from zero to `max`, from the operating system's random source
+/// (a version 4 UUID contains 122 random bits).
 pub fn jitter(max: Duration) -> Duration {
     let millis = max.as_millis();
     if millis == 0 {
@@ -32,7 +32,7 @@ pub fn jitter(max: Duration) -> Duration {
     Duration::from_millis(offset)
 }
 
-/// The wait after a sync: the interval after a success, otherwise the backoff for the
+/// Returns the wait after a sync: the interval after a success, otherwise the backoff for the
 /// number of failures in a row, never longer than the interval. Jitter comes on top.
 pub fn next_wait(interval: Duration, failures: u32) -> Duration {
     if failures == 0 {
@@ -58,7 +58,7 @@ impl TenantLocks {
         Self { locks }
     }
 
-    /// The lock of `tenant`, shared by its directories.
+    /// Returns the lock of `tenant`, shared by its directories.
     pub fn get(&self, tenant: &TenantId) -> Arc<Mutex<()>> {
         self.locks.get(tenant).cloned().unwrap_or_else(|| Arc::new(Mutex::new(())))
     }
@@ -115,7 +115,7 @@ mod tests {
     use super::{FIRST_BACKOFF, jitter, next_wait};
 
     #[test]
-    fn backoff_doubles_after_each_failure_up_to_the_interval() {
+    fn backoff_doubles_up_to_interval() {
         let hour = Duration::from_secs(3600);
         assert_eq!(next_wait(hour, 0), hour);
         assert_eq!(next_wait(hour, 1), FIRST_BACKOFF);
@@ -126,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn jitter_stays_within_its_bound_and_varies() {
+    fn jitter_stays_within_bound() {
         let max = Duration::from_secs(300);
         let draws: Vec<Duration> = (0..200).map(|_| jitter(max)).collect();
         assert!(draws.iter().all(|draw| *draw <= max));

@@ -89,7 +89,8 @@ pub async fn read_directory(
     Ok(DirectoryRead { snapshot, diagnostics, stats })
 }
 
-/// The paged search, the rest of ranged attributes, and groups outside the base.
+/// Runs the paged search, then reads the rest of ranged attributes and the groups outside
+/// the base.
 async fn read_entries(
     session: &mut Session,
     directory: &Directory,
@@ -184,18 +185,18 @@ async fn read_outside_groups(
     Ok(found)
 }
 
-/// The comparison key of a DN: its RFC 4514 normal form, or the lowercased text when it
-/// does not parse.
+/// Returns the comparison key of a DN: its RFC 4514 normal form, or the lowercased text
+/// when it does not parse.
 fn dn_key(dn: &str) -> String {
     normalize_dn(dn).unwrap_or_else(|_| dn.trim().to_lowercase())
 }
 
-/// Whether the normalised `dn` is `base` or below it.
+/// Returns whether the normalised `dn` is `base` or below it.
 fn under_base(dn: &str, base: &str) -> bool {
     dn == base || dn.strip_suffix(base).is_some_and(|rest| rest.ends_with(','))
 }
 
-/// Whether the entry has one of the group object classes the mapping reads.
+/// Returns whether the entry has one of the group object classes the mapping reads.
 fn is_group(entry: &LdapEntry) -> bool {
     entry.values("objectClass").iter().any(|class| {
         let class = String::from_utf8_lossy(class).to_ascii_lowercase();
@@ -203,7 +204,7 @@ fn is_group(entry: &LdapEntry) -> bool {
     })
 }
 
-/// The member DNs of a group entry, plain and ranged.
+/// Returns the member DNs of a group entry, plain and ranged.
 fn member_dns(entry: &LdapEntry) -> Vec<String> {
     entry
         .attributes
@@ -308,7 +309,7 @@ pub async fn sync_once(
     report
 }
 
-/// The report of a failed attempt: one fatal problem, no snapshot, no hash.
+/// Builds the report of a failed attempt: one fatal problem, no snapshot, no hash.
 pub fn failed_report(
     directory: &Directory,
     started_at: DateTime<Utc>,
@@ -339,7 +340,7 @@ mod tests {
     use super::{dn_key, under_base};
 
     #[test]
-    fn a_dn_is_under_its_base_only_at_an_rdn_boundary() {
+    fn under_base_needs_rdn_boundary() {
         let base = dn_key("DC=clinic,DC=example");
         assert!(under_base(&dn_key("CN=A,OU=Staff,DC=Clinic,DC=Example"), &base));
         assert!(under_base(&base, &base));

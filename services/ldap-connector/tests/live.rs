@@ -24,7 +24,7 @@ fn start() -> Slapd {
 }
 
 #[tokio::test]
-async fn a_live_sync_equals_a_scan_of_an_ldapsearch_export() {
+async fn live_sync_equals_export_scan() {
     let slapd = start();
     let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
     let collected_at = chrono::Utc::now();
@@ -44,7 +44,7 @@ async fn a_live_sync_equals_a_scan_of_an_ldapsearch_export() {
 }
 
 #[tokio::test]
-async fn the_mapping_keeps_special_names_locks_and_nesting() {
+async fn mapping_keeps_names_locks_nesting() {
     let slapd = start();
     let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
     let read = within(60, read_directory(&check(config), chrono::Utc::now())).await.unwrap();
@@ -71,7 +71,7 @@ async fn the_mapping_keeps_special_names_locks_and_nesting() {
 }
 
 #[tokio::test]
-async fn starttls_and_insecure_read_the_same_snapshot_as_ldaps() {
+async fn starttls_insecure_match_ldaps() {
     let slapd = start();
     let at = chrono::Utc::now();
     let ldaps = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
@@ -85,7 +85,7 @@ async fn starttls_and_insecure_read_the_same_snapshot_as_ldaps() {
 }
 
 #[tokio::test]
-async fn groups_outside_the_base_are_read_once_even_in_a_cycle() {
+async fn outside_groups_read_once_in_cycle() {
     let slapd = start();
     let mut config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
     config.base_dn = CLINIC.to_owned();
@@ -101,7 +101,7 @@ async fn groups_outside_the_base_are_read_once_even_in_a_cycle() {
 }
 
 #[tokio::test]
-async fn a_wrong_password_is_a_bind_error_with_the_fix() {
+async fn wrong_password_fails_bind() {
     let slapd = start();
     let mut config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
     config.password = rollcall_runtime::Secret::new("not-the-password");
@@ -111,7 +111,7 @@ async fn a_wrong_password_is_a_bind_error_with_the_fix() {
 }
 
 #[tokio::test]
-async fn an_untrusted_certificate_is_refused_for_ldaps_and_starttls() {
+async fn untrusted_certificate_is_rejected() {
     let slapd = start();
     for (url, mode) in [(&slapd.ldaps_url, TlsMode::Ldaps), (&slapd.ldap_url, TlsMode::Starttls)] {
         let config = directory(url, mode, Some(&slapd.other_ca_file));
@@ -123,7 +123,7 @@ async fn an_untrusted_certificate_is_refused_for_ldaps_and_starttls() {
 }
 
 #[tokio::test]
-async fn an_expired_certificate_is_refused() {
+async fn expired_certificate_is_rejected() {
     let slapd = Slapd::start(
         &seed::harborview(),
         SlapdOptions { cert: ServerCert::Expired, ..SlapdOptions::default() },
@@ -135,7 +135,7 @@ async fn an_expired_certificate_is_refused() {
 }
 
 #[tokio::test]
-async fn a_size_limit_below_the_directory_fails_the_sync() {
+async fn size_limit_fails_sync() {
     let slapd = Slapd::start(
         &seed::harborview(),
         SlapdOptions { size_limit: Some(10), ..SlapdOptions::default() },
@@ -147,7 +147,7 @@ async fn a_size_limit_below_the_directory_fails_the_sync() {
 }
 
 #[tokio::test]
-async fn a_missing_ca_file_is_a_tls_error_naming_the_file() {
+async fn missing_ca_file_fails_tls() {
     let slapd = start();
     let missing = slapd.dir.path().join("no-such-ca.pem");
     let config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&missing));
@@ -157,7 +157,7 @@ async fn a_missing_ca_file_is_a_tls_error_naming_the_file() {
 }
 
 #[tokio::test]
-async fn five_thousand_users_and_a_group_of_three_thousand_match_the_export() {
+async fn five_thousand_users_match_export() {
     let slapd = Slapd::start(&seed::generated(5000, 3000), SlapdOptions::default());
     let mut config = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
     config.page_size = 500;

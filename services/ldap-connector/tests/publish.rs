@@ -25,7 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 #[tokio::test]
-async fn a_sync_publishes_chunks_that_assemble_and_an_ok_report() {
+async fn sync_publishes_assembled_snapshot() {
     let slapd = Slapd::start(&seed::harborview(), SlapdOptions::default());
     let bus = TestBus::new().await;
     let directory = check(directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file)));
@@ -62,7 +62,7 @@ async fn a_sync_publishes_chunks_that_assemble_and_an_ok_report() {
 }
 
 /// Forwards one connection to `target` and kills the server (by pid) once `after` bytes
-/// of its answers went through, so the search stops in the middle of a page.
+/// of its responses went through, so the search stops in the middle of a page.
 async fn killing_proxy(target: String, pid: u32, after: u64) -> (String, Arc<AtomicBool>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ldap://{}", listener.local_addr().unwrap());
@@ -100,7 +100,7 @@ async fn killing_proxy(target: String, pid: u32, after: u64) -> (String, Arc<Ato
 }
 
 #[tokio::test]
-async fn a_server_killed_mid_search_fails_the_sync_and_publishes_no_snapshot() {
+async fn killed_server_publishes_no_snapshot() {
     let mut slapd = Slapd::start(&seed::generated(2000, 1500), SlapdOptions::default());
     let bus = TestBus::new().await;
     let target = slapd.ldap_url.trim_start_matches("ldap://").to_owned();
@@ -132,5 +132,66 @@ async fn a_server_killed_mid_search_fails_the_sync_and_publishes_no_snapshot() {
         stage: "search".to_owned(),
     };
     assert_eq!(metrics.errors.get_or_create(&labels).get(), 1);
+    bus.delete().await;
+}
+
+#[tokio::test]
+async fn one_tenant_never_syncs_twice_at_once() {
+    use rollcall_ldap_connector::schedule::{TenantLocks, run_directory};
+    use std::time::Duration;
+
+    let slapd = Slapd::start(&seed::generated(1500, 500), SlapdOptions::default());
+    let bus = TestBus::new().await;
+    let mut north = directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    north.source = "ldap:north".to_owned();
+    let directories = vec![
+        check(directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file))),
+        check(north),
+    ];
+    let directories: Vec<_> = directories
+        .into_iter()
+        .map(|mut d| {
+            d.interval = Duration::from_millis(1);
+            d
+        })
+        .collect();
+    let locks = TenantLocks::new(&directories);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let tasks: Vec<_> = directories
+        .into_iter()
+        .map(|d| {
+            let lock = locks.get(&d.tenant);
+            tokio::spawn(run_directory(d, bus.publisher(), SyncMetrics::new(), lock, stop.clone()))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.cancel();
+    for task in tasks {
+        within(60, task).await.unwrap();
+    }
+
+    let mut reports: Vec<(i64, i64, String)> = bus
+        .published()
+        .await
+        .reports
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.outcome, v1::SyncOutcome::Ok as i32, "{:?}", r.problems);
+            let started = r.started_at.unwrap();
+            let finished = r.finished_at.unwrap();
+            (
+                started.seconds * 1_000_000_000 + i64::from(started.nanos),
+                finished.seconds * 1_000_000_000 + i64::from(finished.nanos),
+                r.source,
+            )
+        })
+        .collect();
+    reports.sort();
+    let sources: std::collections::BTreeSet<&str> =
+        reports.iter().map(|(_, _, source)| source.as_str()).collect();
+    assert_eq!(sources.len(), 2, "both directories synced: {reports:?}");
+    for pair in reports.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "two syncs of one tenant overlapped: {pair:?}");
+    }
     bus.delete().await;
 }

@@ -114,7 +114,7 @@ member: CN=Imogen Thackeray,{clinic}
 }
 
 #[tokio::test]
-async fn samba_ad_sync_matches_export_and_in_chain() {
+async fn samba_sync_matches_export_in_chain() {
     let dc = SambaDc::start();
     dc.add(&seed());
     let mut config = directory(&dc.ldaps_url, TlsMode::Ldaps, Some(&dc.ca_file));
@@ -148,7 +148,7 @@ async fn samba_ad_sync_matches_export_and_in_chain() {
     assert_eq!(status_of("Harriet Nwachukwu"), AccountStatus::Disabled);
     assert_eq!(status_of("Zoë Ångström-Núñez"), AccountStatus::Enabled);
 
-    // Domain Admins is found by its RID, and holds Imogen.
+    // Domain Admins is found by its RID, and contains Imogen.
     let admins = snapshot.entitlements.iter().find(|e| e.name == "Domain Admins").unwrap();
     assert!(admins.sid.as_deref().unwrap().ends_with("-512"), "{:?}", admins.sid);
     let imogen = snapshot
@@ -160,10 +160,10 @@ async fn samba_ad_sync_matches_export_and_in_chain() {
         m.entitlement == admins.id && matches!(&m.member, Member::Account(id) if *id == imogen.id)
     }));
 
-    // The groups reached from Reyes through the snapshot's nesting are the groups AD's
-    // in-chain rule (1.2.840.113556.1.4.1941) returns for her, across the cycle, plus her
-    // primary group (`primaryGroupID` 513, Domain Users), which `member` does not list,
-    // and the groups that contain it.
+    // The groups reached from Reyes through the snapshot's nesting must be the groups AD's
+    // in-chain rule (1.2.840.113556.1.4.1941) returns for her, across the cycle. Her
+    // primary group (`primaryGroupID` 513, Domain Users) and its parents come on top,
+    // because `member` does not list a primary group.
     let in_chain = |dn: &str| -> BTreeSet<String> {
         let filter = format!(
             "(member:1.2.840.113556.1.4.1941:={})",

@@ -1,6 +1,6 @@
-//! Decoding of search answers and the ranged-retrieval bookkeeping, on responses shaped as
-//! Active Directory sends them ([MS-ADTS] 3.1.1.3.1.3.3, range retrieval): the first
-//! answer carries `member;range=0-1499` and an empty `member`, later ones
+//! Decoding of search responses and the ranged-retrieval bookkeeping, on responses shaped
+//! as Active Directory sends them for a group above its MaxValRange: the first response
+//! carries `member;range=0-1499` and an empty `member`, later ones
 //! `member;range=1500-2999` and finally `member;range=3000-*`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -20,7 +20,7 @@ fn constructed(id: u64, class: TagClass, inner: Vec<StructureTag>) -> StructureT
     StructureTag { class, id, payload: PL::C(inner) }
 }
 
-/// A `SearchResultEntry` (application 4) with the given attributes.
+/// Builds a `SearchResultEntry` (application 4) with the given attributes.
 fn entry_message(dn: &str, attributes: &[(&str, Vec<Vec<u8>>)]) -> StructureTag {
     let attributes = attributes
         .iter()
@@ -62,7 +62,7 @@ fn decode_entry(message: StructureTag) -> LdapEntry {
 }
 
 #[test]
-fn an_entry_keeps_binary_values_order_and_skips_empty_attributes() {
+fn entry_keeps_binary_values_and_order() {
     let guid = vec![0x00, 0xff, 0x10, 0x80];
     let message = entry_message(
         GROUP,
@@ -83,7 +83,7 @@ fn an_entry_keeps_binary_values_order_and_skips_empty_attributes() {
 }
 
 #[test]
-fn malformed_entries_are_rejected_not_panicked_on() {
+fn malformed_entries_are_rejected() {
     let no_attributes = constructed(4, TagClass::Application, vec![primitive(b"CN=x")]);
     assert!(decode_response(no_attributes).is_none());
     let bad_dn = entry_message("", &[]);
@@ -133,7 +133,7 @@ fn references_are_collected_as_urls() {
 }
 
 #[test]
-fn the_paged_cookie_round_trips_through_ldap3s_encoder() {
+fn paged_cookie_round_trips() {
     let cookie = vec![7u8, 0, 1, 255, 42];
     let raw = RawControl::from(PagedResults { size: 0, cookie: cookie.clone() });
     assert_eq!(raw.ctype, super::PAGED_RESULTS_OID);
@@ -145,7 +145,7 @@ fn the_paged_cookie_round_trips_through_ldap3s_encoder() {
 }
 
 #[test]
-fn ranged_members_ask_for_the_next_chunk_until_the_last() {
+fn ranged_members_request_next_chunk() {
     let first = decode_entry(entry_message(
         GROUP,
         &[("member", vec![]), ("member;range=0-1499", members(0, 1499))],

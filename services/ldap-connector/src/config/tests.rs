@@ -32,7 +32,7 @@ fn config(url: &str, tls: TlsMode) -> DirectoryConfig {
 }
 
 #[test]
-fn the_url_scheme_must_match_the_tls_mode() {
+fn url_scheme_matches_tls_mode() {
     let error = config("ldap://dc01:389", TlsMode::Ldaps).check().unwrap_err();
     assert!(matches!(error, ConfigError::Scheme { scheme: "ldaps://", .. }), "{error}");
     let error = config("ldaps://dc01:636", TlsMode::Starttls).check().unwrap_err();
@@ -43,7 +43,7 @@ fn the_url_scheme_must_match_the_tls_mode() {
 }
 
 #[test]
-fn tls_needs_a_ca_file_and_insecure_drops_it() {
+fn tls_requires_ca_file() {
     let mut without = config("ldaps://dc01", TlsMode::Ldaps);
     without.ca_file = None;
     assert!(matches!(without.check().unwrap_err(), ConfigError::MissingCa { .. }));
@@ -52,7 +52,7 @@ fn tls_needs_a_ca_file_and_insecure_drops_it() {
 }
 
 #[test]
-fn defaults_follow_the_flavor_and_a_bad_filter_is_refused() {
+fn flavor_defaults_and_filter_check() {
     let mut ad = config("ldaps://dc01", TlsMode::Ldaps);
     ad.flavor = Flavor::ActiveDirectory;
     let ad = ad.check().unwrap();
@@ -86,7 +86,7 @@ fn sources_tenants_and_numbers_are_checked() {
 }
 
 #[test]
-fn one_tenant_cannot_publish_one_source_twice() {
+fn duplicate_source_is_rejected() {
     let error = check_all(vec![
         config("ldaps://dc01", TlsMode::Ldaps),
         config("ldaps://dc02", TlsMode::Ldaps),
@@ -99,7 +99,7 @@ fn one_tenant_cannot_publish_one_source_twice() {
 }
 
 #[test]
-fn the_file_gives_the_password_as_a_file_and_rejects_unknown_keys() {
+fn file_config_reads_password_file() {
     let dir = tempfile::tempdir().unwrap();
     let password = dir.path().join("bind-password");
     std::fs::write(&password, "from-a-file\n").unwrap();

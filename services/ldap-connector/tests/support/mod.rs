@@ -23,7 +23,7 @@ use rollcall_runtime::Secret;
 
 use slapd::{SERVICE_DN, SERVICE_PASSWORD, SUFFIX};
 
-/// A directory configuration for the test server, with short timeouts.
+/// Builds a directory configuration for the test server, with short timeouts.
 pub fn directory(url: &str, tls: TlsMode, ca_file: Option<&Path>) -> DirectoryConfig {
     DirectoryConfig {
         tenant: "harborview".to_owned(),

@@ -178,7 +178,7 @@ impl Slapd {
         let ldaps_port = free_port();
         let ldap_url = format!("ldap://127.0.0.1:{ldap_port}");
         let ldaps_url = format!("ldaps://127.0.0.1:{ldaps_port}");
-        // `-d 0` keeps slapd in the foreground, so the test holds its process and its pid.
+        // `-d 0` keeps slapd in the foreground, so the test owns its process and its pid.
         let child = Command::new("/usr/sbin/slapd")
             .arg("-f")
             .arg(&conf)
@@ -219,7 +219,7 @@ impl Slapd {
         std::fs::read_to_string(self.dir.path().join("slapd.log")).unwrap_or_default()
     }
 
-    /// The server's pid.
+    /// Returns the server's pid.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
