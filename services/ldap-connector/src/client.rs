@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ldap3::asn1::{PL, StructureTag, parse_tag};
 use ldap3::controls::{PagedResults, RawControl};
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchResult};
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope};
 use rollcall_ingest::ldap::LdapEntry;
 use rollcall_ingest::ldap::range::{RangeCollector, RangeStatus, parse_description};
 use tokio::task::JoinHandle;
@@ -63,6 +63,13 @@ impl Session {
             .await
         {
             Err(_) => {
+                return Err(SyncError::ConnectTimeout {
+                    url,
+                    seconds: directory.connect_timeout.as_secs(),
+                });
+            }
+            // ldap3 applies its connect timeout to the TLS handshake too.
+            Ok(Err(ldap3::LdapError::Timeout { .. })) => {
                 return Err(SyncError::ConnectTimeout {
                     url,
                     seconds: directory.connect_timeout.as_secs(),
@@ -134,17 +141,10 @@ impl Session {
             stats.pages += 1;
             let mut control = RawControl::from(PagedResults { size: page_size, cookie });
             control.crit = true;
-            let SearchResult(entries, result) = self
-                .ldap
-                .with_controls(control)
-                .with_timeout(self.operation_timeout)
-                .search(base, Scope::Subtree, filter, attributes)
-                .await
-                .map_err(|error| SyncError::Operation {
-                    url: self.url.clone(),
-                    operation: format!("search page {}", stats.pages),
-                    reason: describe(&error, self.operation_timeout),
-                })?;
+            let operation = format!("search page {}", stats.pages);
+            let (entries, result) = self
+                .search_once(base, Scope::Subtree, filter, attributes, Some(control), &operation)
+                .await?;
             if result.rc != 0 {
                 return Err(SyncError::SearchResult {
                     url: self.url.clone(),
@@ -154,8 +154,8 @@ impl Session {
                     hint: search_hint(result.rc),
                 });
             }
-            for entry in entries {
-                match decode_response(entry.0) {
+            for message in entries {
+                match decode_response(message) {
                     Some(Response::Entry(entry)) => {
                         stats.entries += 1;
                         on_entry(entry);
@@ -248,16 +248,10 @@ impl Session {
         dn: &str,
         attributes: &[String],
     ) -> Result<Option<LdapEntry>, SyncError> {
-        let SearchResult(entries, result) = self
-            .ldap
-            .with_timeout(self.operation_timeout)
-            .search(dn, Scope::Base, "(objectClass=*)", attributes)
-            .await
-            .map_err(|error| SyncError::Operation {
-                url: self.url.clone(),
-                operation: format!("read of `{dn}`"),
-                reason: describe(&error, self.operation_timeout),
-            })?;
+        let operation = format!("read of `{dn}`");
+        let (entries, result) = self
+            .search_once(dn, Scope::Base, "(objectClass=*)", attributes, None, &operation)
+            .await?;
         // 32: no such object, a member DN that points nowhere.
         if result.rc == 32 {
             return Ok(None);
@@ -271,8 +265,8 @@ impl Session {
                 hint: search_hint(result.rc),
             });
         }
-        for entry in entries {
-            match decode_response(entry.0) {
+        for message in entries {
+            match decode_response(message) {
                 Some(Response::Entry(entry)) => return Ok(Some(entry)),
                 Some(_) => {}
                 None => {
@@ -284,6 +278,56 @@ impl Session {
             }
         }
         Ok(None)
+    }
+
+    /// Runs one search request and collects every message of its answer: entries, search
+    /// result references and intermediate responses, undecoded.
+    ///
+    /// ldap3's `search` is not used because its adapter decodes references with a parser
+    /// that panics on a malformed one. The whole request must finish within the operation
+    /// timeout, not only each message.
+    async fn search_once(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attributes: &[String],
+        control: Option<RawControl>,
+        operation: &str,
+    ) -> Result<(Vec<StructureTag>, ldap3::LdapResult), SyncError> {
+        let timeout = self.operation_timeout;
+        let failure = |error: ldap3::LdapError| SyncError::Operation {
+            url: self.url.clone(),
+            operation: operation.to_owned(),
+            reason: describe(&error, timeout),
+        };
+        let ldap = &mut self.ldap;
+        let search = async move {
+            if let Some(control) = control {
+                ldap.with_controls(control);
+            }
+            let mut stream = ldap
+                .with_timeout(timeout)
+                .streaming_search(base, scope, filter, attributes)
+                .await?;
+            let mut messages = Vec::new();
+            while let Some(message) = stream.next().await? {
+                messages.push(message.0);
+            }
+            Ok::<_, ldap3::LdapError>((messages, stream.finish().await))
+        };
+        match tokio::time::timeout(timeout, search).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(failure(error)),
+            Err(_) => Err(SyncError::Operation {
+                url: self.url.clone(),
+                operation: operation.to_owned(),
+                reason: format!(
+                    "no answer within {} s (`operation_timeout_seconds`)",
+                    timeout.as_secs()
+                ),
+            }),
+        }
     }
 
     /// Unbinds and closes the connection, waiting at most one operation timeout.

@@ -68,6 +68,15 @@ async fn mapping_keeps_names_locks_nesting() {
     };
     assert!(nested(&clinical, &nursing), "Nursing is nested in Clinical Staff");
     assert!(nested(&nursing, &clinical), "and the seed closes the cycle");
+
+    // The referral is reported as a warning, not followed. slapd appends the scope.
+    assert_eq!(read.stats.referrals, [format!("{}??sub", seed::BRANCH_REFERRAL)]);
+    let warning = read
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains(seed::BRANCH_REFERRAL))
+        .expect("a warning about the referral");
+    assert_eq!(warning.level, rollcall_ingest::Level::Warning);
 }
 
 #[tokio::test]
@@ -182,4 +191,42 @@ async fn five_thousand_users_match_export() {
         live.snapshot.accounts.iter().filter(|a| a.status == AccountStatus::Disabled).count();
     assert_eq!(disabled, 500);
     assert_eq!(live.snapshot, scanned);
+}
+
+/// Accepts connections on loopback and never writes a byte.
+async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (address, task)
+}
+
+#[tokio::test]
+async fn silent_server_times_out() {
+    let (address, server) = silent_server().await;
+    let certificates = tempfile::tempdir().unwrap();
+    let (ca_file, _) = support::slapd::write_certificates(certificates.path(), ServerCert::Valid);
+
+    let mut plain = directory(&format!("ldap://{address}"), TlsMode::Insecure, None);
+    plain.operation_timeout_seconds = 1;
+    let error = within(30, read_directory(&check(plain), chrono::Utc::now())).await.unwrap_err();
+    assert_eq!(error.stage(), rollcall_ldap_connector::Stage::Bind, "{error}");
+    assert!(error.to_string().contains("no answer within 1 s"), "{error}");
+
+    for (url, mode) in [
+        (format!("ldaps://{address}"), TlsMode::Ldaps),
+        (format!("ldap://{address}"), TlsMode::Starttls),
+    ] {
+        let mut config = directory(&url, mode, Some(&ca_file));
+        config.connect_timeout_seconds = 1;
+        let error =
+            within(30, read_directory(&check(config), chrono::Utc::now())).await.unwrap_err();
+        assert!(matches!(error, SyncError::ConnectTimeout { seconds: 1, .. }), "{mode:?}: {error}");
+    }
+    server.abort();
 }

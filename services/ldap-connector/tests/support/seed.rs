@@ -5,8 +5,8 @@
 //! `inetOrgPerson` (`sAMAccountName` as `uid`, `employeeID` as `employeeNumber`), each
 //! group a `groupOfNames`, and disabled accounts (`ACCOUNTDISABLE`) get the ppolicy lock
 //! `pwdAccountLockedTime`. Additions exercise what the export lacks: names with commas,
-//! parentheses and non-ASCII letters, a cycle of nested groups, and a group outside
-//! `ou=Clinic` whose members link back into it.
+//! parentheses and non-ASCII letters, a cycle of nested groups, a group outside
+//! `ou=Clinic` whose members link back into it, and a referral to a branch server.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,6 +15,10 @@ use base64::Engine as _;
 use rollcall_ingest::ldap::LdapEntry;
 
 use super::slapd::{SERVICE_DN, SERVICE_PASSWORD, SUFFIX};
+
+/// The URL of the referral entry `ou=Branch` in [`harborview`].
+pub const BRANCH_REFERRAL: &str =
+    "ldap://branch.harborview.example/ou=Branch,dc=harborview,dc=example";
 
 /// The base of the practice's users and groups.
 pub const CLINIC: &str = "ou=Clinic,dc=harborview,dc=example";
@@ -246,6 +250,11 @@ pub fn harborview() -> String {
     for group in &groups {
         group.write(&mut out);
     }
+    // A subtree held by another server: searches return it as a search result reference.
+    let _ = write!(
+        out,
+        "dn: ou=Branch,{SUFFIX}\nobjectClass: referral\nobjectClass: extensibleObject\nou: Branch\nref: {BRANCH_REFERRAL}\n\n"
+    );
     out
 }
 
