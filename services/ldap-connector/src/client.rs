@@ -56,8 +56,8 @@ impl Session {
                 .set_config(tls::client_config(ca_file)?)
                 .set_starttls(directory.tls == TlsMode::Starttls);
         }
-        // ldap3's own timeout covers the TCP connect only; this one covers the TLS
-        // handshake and StartTLS too.
+        // This timeout bounds the TCP connect, the TLS handshake and StartTLS together,
+        // whichever of them ldap3's own timeout also covers.
         let connecting = LdapConnAsync::with_settings(settings, &url);
         let (connection, ldap) = match tokio::time::timeout(directory.connect_timeout, connecting)
             .await
@@ -192,8 +192,8 @@ impl Session {
     /// Active Directory) with base-scope searches, and returns the extra records for the
     /// same DN, to be merged into the entry like the extra LDIF records of an export.
     ///
-    /// `max_reads` bounds the reads for one entry, against a server that keeps answering
-    /// with the same chunk.
+    /// `max_reads` bounds the reads for one entry, against a server that keeps returning
+    /// the same chunk.
     ///
     /// # Errors
     ///
@@ -230,7 +230,7 @@ impl Session {
             extra.push(record);
             let after = collectors.iter().map(|(_, c)| c.status()).collect::<Vec<_>>();
             if before == after {
-                // The answer added nothing new; the import reports the attribute as
+                // The response added nothing new; the import reports the attribute as
                 // incomplete.
                 break;
             }
@@ -280,7 +280,7 @@ impl Session {
         Ok(None)
     }
 
-    /// Runs one search request and collects every message of its answer: entries, search
+    /// Runs one search request and collects every message of the response: entries, search
     /// result references and intermediate responses, undecoded.
     ///
     /// ldap3's `search` is not used because its adapter decodes references with a parser
@@ -363,14 +363,14 @@ fn describe(error: &ldap3::LdapError, timeout: Duration) -> String {
     }
 }
 
-/// One message of a search answer.
+/// One message of a search response.
 enum Response {
     Entry(LdapEntry),
     Reference(Vec<String>),
     Intermediate,
 }
 
-/// Decodes a search answer message: `SearchResultEntry` (application tag 4),
+/// Decodes a search response message: `SearchResultEntry` (application tag 4),
 /// `SearchResultReference` (19) or an intermediate response (25), as RFC 4511
 /// section 4.5.2 defines them. `None` for anything malformed.
 fn decode_response(tag: StructureTag) -> Option<Response> {
