@@ -35,6 +35,20 @@ pub struct ConnectorConfig {
 pub struct NatsConfig {
     /// Server URL, such as `nats://127.0.0.1:4222`.
     pub url: String,
+    /// First token of every subject, `rollcall` unless a test or a second installation on
+    /// the same server needs its own.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    /// Prefix of the stream names, `ROLLCALL` by default.
+    #[serde(default = "default_stream_prefix")]
+    pub stream_prefix: String,
+}
+
+fn default_subject_prefix() -> String {
+    "rollcall".to_owned()
+}
+fn default_stream_prefix() -> String {
+    "ROLLCALL".to_owned()
 }
 
 /// How the connection is protected.
