@@ -336,6 +336,7 @@ impl DirectoryConfig {
                 url: url.clone(),
                 source_id: self.source.clone(),
             })?;
+
         let lower = url.to_ascii_lowercase();
         let (mode, scheme) = match self.tls {
             TlsMode::Ldaps => ("ldaps", "ldaps://"),
@@ -345,9 +346,11 @@ impl DirectoryConfig {
         if !lower.starts_with(scheme) {
             return Err(ConfigError::Scheme { url, mode, scheme });
         }
+
         if self.tls != TlsMode::Insecure && self.ca_file.is_none() {
             return Err(ConfigError::MissingCa { url, mode });
         }
+
         for (key, value) in [
             ("page_size", u64::from(self.page_size)),
             ("connect_timeout_seconds", self.connect_timeout_seconds),
@@ -360,6 +363,7 @@ impl DirectoryConfig {
         }
         let page_size = i32::try_from(self.page_size)
             .map_err(|_| ConfigError::PageSize { url: url.clone() })?;
+
         let filter = self.filter.unwrap_or_else(|| {
             match self.flavor {
                 Flavor::ActiveDirectory => AD_FILTER,
@@ -370,6 +374,7 @@ impl DirectoryConfig {
         if ldap3::parse_filter(&filter).is_err() {
             return Err(ConfigError::Filter { url });
         }
+
         let attributes = self.attributes.unwrap_or_else(|| {
             let defaults = match self.flavor {
                 Flavor::ActiveDirectory => AD_ATTRIBUTES,
@@ -377,6 +382,7 @@ impl DirectoryConfig {
             };
             defaults.iter().map(|name| (*name).to_owned()).collect()
         });
+
         Ok(Directory {
             tenant,
             source,
