@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite needs beyond the Rust toolchain and the
 # servers the machine already runs (PostgreSQL, NATS, Redis; see scripts/services.sh).
 set -euo pipefail
-# nats-server: the bus tests start their own server to test a restart mid-stream.
+# nats-server: the bus tests and the file connector's outage test start their own
+# server, to stop it mid-stream.
 # slapd, ldap-utils: the LDAP connector tests start their own OpenLDAP server and export
 # it with ldapsearch. samba-ad-dc: they also provision a Samba Active Directory domain
 # controller on loopback (samba-ad-provision contains the AD schema it needs).

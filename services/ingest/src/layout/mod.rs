@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use rollcall_core::TenantData;
 
+pub use sources::{SourceInputs, source_inputs};
+
 use crate::diagnostic::Diagnostic;
 use crate::tenant_file::{self, MAX_TENANT_FILE_BYTES, TenantConfig, TenantFileError};
 

@@ -37,13 +37,10 @@ pub fn read_all(
     let mut data = TenantData::default();
 
     let plan = &config.sources;
-    let conventional = |given: &Option<PathBuf>, default: &str| -> Option<PathBuf> {
-        given.clone().or_else(|| dir.join(default).exists().then(|| PathBuf::from(default)))
-    };
-    if let Some(folder) = conventional(&plan.entra, ENTRA_DIR) {
+    if let Some(folder) = conventional(dir, &plan.entra, ENTRA_DIR) {
         data.sources.push(read_entra(dir, &folder, &mut claimed, diagnostics));
     }
-    if let Some(path) = conventional(&plan.ldap, LDAP_DIR) {
+    if let Some(path) = conventional(dir, &plan.ldap, LDAP_DIR) {
         data.sources.push(read_ldap(dir, &path, &mut claimed, diagnostics));
     }
     let zone = config.tenant.time_zone;
@@ -54,7 +51,7 @@ pub fn read_all(
             None => data.sources.push(snapshot),
         }
     }
-    if let Some(path) = conventional(&plan.hr, HR_FILE) {
+    if let Some(path) = conventional(dir, &plan.hr, HR_FILE) {
         claimed.insert(path.clone());
         if let Some(bytes) = read(dir, &path, diagnostics) {
             match read_hr_roster(&bytes, &path, &HrOptions::new(zone)) {
@@ -68,6 +65,53 @@ pub fn read_all(
     }
     report_unclaimed(dir, &claimed, diagnostics);
     data
+}
+
+/// Returns the path `tenant.yaml` gives, or else `default` when it exists in `dir`.
+fn conventional(dir: &Path, given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
+    given.clone().or_else(|| dir.join(default).exists().then(|| PathBuf::from(default)))
+}
+
+/// One source of a tenant and the paths it is read from, relative to the tenant folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInputs {
+    /// The source: `entra`, `ldap`, `ehr:<vendor>` or `hr`.
+    pub source: SourceId,
+    /// Folders, read with every file under them, and files.
+    pub paths: Vec<PathBuf>,
+}
+
+impl SourceInputs {
+    /// Checks whether `file`, relative to the tenant folder, is one of the paths or lies
+    /// under one of them.
+    pub fn contains(&self, file: &Path) -> bool {
+        self.paths.iter().any(|path| file.starts_with(path))
+    }
+}
+
+/// Lists the sources that [`super::load_tenant`] reads for `config` and the paths of each,
+/// in the order it reads them. Several `sources.ehr` entries of one vendor make one
+/// source. A connector uses it to tell which source a diagnostic's file belongs to.
+pub fn source_inputs(dir: &Path, config: &TenantConfig) -> Vec<SourceInputs> {
+    let plan = &config.sources;
+    let mut inputs = Vec::new();
+    if let Some(folder) = conventional(dir, &plan.entra, ENTRA_DIR) {
+        inputs.push(SourceInputs { source: SourceId::entra(), paths: vec![folder] });
+    }
+    if let Some(path) = conventional(dir, &plan.ldap, LDAP_DIR) {
+        inputs.push(SourceInputs { source: SourceId::ldap(), paths: vec![path] });
+    }
+    for input in &plan.ehr {
+        match inputs.iter_mut().find(|i: &&mut SourceInputs| i.source == input.source) {
+            Some(existing) => existing.paths.extend(input.files.iter().cloned()),
+            None => inputs
+                .push(SourceInputs { source: input.source.clone(), paths: input.files.clone() }),
+        }
+    }
+    if let Some(path) = conventional(dir, &plan.hr, HR_FILE) {
+        inputs.push(SourceInputs { source: SourceId::hr(), paths: vec![path] });
+    }
+    inputs
 }
 
 fn read_entra(

@@ -137,3 +137,26 @@ fn ldifde_extension_is_read() {
         tenant.diagnostics
     );
 }
+
+#[test]
+fn source_inputs_name_each_source_paths() {
+    let folder = Folder::new(concat!(
+        "tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\n",
+        "sources:\n  ehr:\n",
+        "    - files: [ehr/a.csv]\n      profile: eclinicalworks\n",
+        "    - files: [ehr/b.csv]\n      profile: eclinicalworks\n",
+    ));
+    folder.write("entra/users.json", "{}");
+    folder.write("hr/roster.csv", "employee_id\n");
+    let text = std::fs::read_to_string(folder.0.join("tenant.yaml")).unwrap();
+    let config = crate::tenant_file::parse(&text, &folder.0).unwrap();
+
+    let inputs = super::source_inputs(&folder.0, &config);
+
+    let names: Vec<String> = inputs.iter().map(|i| i.source.to_string()).collect();
+    assert_eq!(names, ["entra", "ehr:eclinicalworks", "hr"]);
+    assert_eq!(inputs[1].paths, [PathBuf::from("ehr/a.csv"), PathBuf::from("ehr/b.csv")]);
+    assert!(inputs[0].contains(Path::new("entra/groups/g1/transitiveMembers.json")));
+    assert!(!inputs[0].contains(Path::new("entra-old/users.json")));
+    assert!(inputs[2].contains(Path::new("hr/roster.csv")));
+}
