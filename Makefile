@@ -27,6 +27,7 @@ example-data:
 ## Benchmarks; results go in docs/benchmarks.md.
 bench:
 	$(CARGO) bench --locked -p rollcall-cli
+	$(CARGO) bench --locked -p rollcall-ldap-connector --bench sync
 
 fmt:
 	$(CARGO) fmt --all

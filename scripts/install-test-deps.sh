@@ -4,7 +4,10 @@
 set -euo pipefail
 # nats-server: the bus tests and the file connector's outage test start their own
 # server, to stop it mid-stream.
-packages=(nats-server)
+# slapd, ldap-utils: the LDAP connector tests start their own OpenLDAP server and export
+# it with ldapsearch. samba-ad-dc: they also provision a Samba Active Directory domain
+# controller on loopback (samba-ad-provision contains the AD schema it needs).
+packages=(nats-server slapd ldap-utils samba-ad-dc samba-ad-provision)
 if [ "${#packages[@]}" -gt 0 ]; then
   missing=()
   for package in "${packages[@]}"; do
@@ -12,6 +15,9 @@ if [ "${#packages[@]}" -gt 0 ]; then
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
+    # Without this debconf setting the slapd package builds a database of its own for the
+    # host's domain, but the tests need only the binaries.
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
 fi
