@@ -3,7 +3,7 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test lint unit example example-data bench fmt
+.PHONY: test lint unit example example-data bench fmt dev-up dev-down
 
 ## Everything CI checks: formatting, lints, then every test.
 test: lint unit
@@ -23,6 +23,14 @@ example:
 example-data:
 	rm -rf examples/harborview/entra examples/harborview/ldap examples/harborview/ehr examples/harborview/hr
 	$(CARGO) run --locked -p rollcall-datagen -- example examples/harborview
+
+## The engine and the file connector as local processes on the example practice
+## (docs/services/dev-up.md); dev-down stops them.
+dev-up:
+	scripts/dev-up.sh
+
+dev-down:
+	scripts/dev-down.sh
 
 ## Benchmarks; results go in docs/benchmarks.md.
 bench:
