@@ -91,12 +91,15 @@ fn main() -> Result<()> {
         for rep in 0..reps {
             parse.push(measure::in_child(Mode::Parse, &root)?);
             scan.push(measure::in_child(Mode::Scan, &root)?);
+            let (p, s) = (parse.last().copied(), scan.last().copied());
             eprintln!(
-                "{} rep {}/{reps}: parse {:.3} s, scan {:.3} s",
+                "{} rep {}/{reps}: parse {:.3} s ({:.2} s CPU), scan {:.3} s ({:.2} s CPU)",
                 set.name,
                 rep + 1,
-                parse.last().map_or(0.0, |s| s.seconds),
-                scan.last().map_or(0.0, |s| s.seconds)
+                p.map_or(0.0, |s| s.seconds),
+                p.map_or(0.0, |s| s.cpu_seconds),
+                s.map_or(0.0, |s| s.seconds),
+                s.map_or(0.0, |s| s.cpu_seconds),
             );
         }
         results.push(Measured { set, bytes: folder_bytes(&root), parse, scan });
@@ -175,59 +178,71 @@ fn seconds(samples: &[Sample]) -> (f64, f64, f64) {
     stats(&samples.iter().map(|s| s.seconds).collect::<Vec<_>>())
 }
 
+fn cpu(samples: &[Sample]) -> f64 {
+    stats(&samples.iter().map(|s| s.cpu_seconds).collect::<Vec<_>>()).0
+}
+
 fn peak_mib(samples: &[Sample]) -> f64 {
     samples.iter().map(|s| s.peak_kib).max().unwrap_or(0) as f64 / 1024.0
+}
+
+fn ratio(scan: f64, parse: f64) -> f64 {
+    if parse > 0.0 { scan / parse } else { 0.0 }
 }
 
 fn print_tables(results: &[Measured<'_>], reps: usize) {
     println!();
     println!(
-        "Times are the median of {reps} runs, each in a fresh process, with the fastest and slowest in brackets; peak memory is the largest VmHWM of those runs."
+        "Wall-clock times are the median of {reps} runs, each in a fresh process, with the fastest and slowest in brackets; CPU times (user + system) are medians too; peak memory is the largest VmHWM of those runs."
     );
     println!();
     println!(
-        "| data set | tenants × people × grants | files | memberships | parse (s) | scan (s) | scan / parse | parse peak | scan peak | findings |"
+        "| data set | tenants × people × grants | files | memberships | parse wall (s) | scan wall (s) | scan / parse, wall | parse CPU (s) | scan CPU (s) | scan / parse, CPU | parse peak | scan peak | findings |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for m in results {
         let p = m.set.params;
         let (parse, parse_min, parse_max) = seconds(&m.parse);
         let (scan, scan_min, scan_max) = seconds(&m.scan);
+        let (parse_cpu, scan_cpu) = (cpu(&m.parse), cpu(&m.scan));
         let first = m.scan.first().copied().unwrap_or_default();
         println!(
-            "| {} | {} × {} × {} | {:.0} MB | {} | {parse:.2} ({parse_min:.2}–{parse_max:.2}) | {scan:.2} ({scan_min:.2}–{scan_max:.2}) | {:.2} | {:.0} MiB | {:.0} MiB | {} |",
+            "| {} | {} × {} × {} | {:.0} MB | {} | {parse:.2} ({parse_min:.2}–{parse_max:.2}) | {scan:.2} ({scan_min:.2}–{scan_max:.2}) | {:.2} | {parse_cpu:.2} | {scan_cpu:.2} | {:.2} | {:.0} MiB | {:.0} MiB | {} |",
             m.set.name,
             p.tenants,
             p.people,
             p.grants,
             m.bytes as f64 / 1e6,
             first.memberships,
-            if parse > 0.0 { scan / parse } else { 0.0 },
+            ratio(scan, parse),
+            ratio(scan_cpu, parse_cpu),
             peak_mib(&m.parse),
             peak_mib(&m.scan),
             first.findings,
         );
     }
-    for (title, series) in [
+    let series_list = [
         ("grants per person, 20,000 people", GRANT_SERIES),
         ("people, 20 grants each", PEOPLE_SERIES),
-    ] {
+    ];
+    for (title, series) in series_list {
         let rows: Vec<&Measured<'_>> =
             series.iter().filter_map(|name| results.iter().find(|m| m.set.name == *name)).collect();
         if rows.len() < 2 {
             continue;
         }
         println!();
-        println!("Linearity in {title}: time per million memberships should stay flat.");
+        println!(
+            "Linearity in {title}, on median CPU time: the time per membership stays flat when the work grows linearly."
+        );
         println!();
         println!(
-            "| data set | memberships | parse (s) | scan (s) | parse µs / membership | scan µs / membership | evaluation µs / membership |"
+            "| data set | memberships | parse CPU (s) | scan CPU (s) | parse µs / membership | scan µs / membership | scan − parse, µs / membership |"
         );
         println!("|---|---|---|---|---|---|---|");
         for m in rows {
             let memberships = m.scan.first().map_or(0, |s| s.memberships).max(1) as f64;
-            let (parse, _, _) = seconds(&m.parse);
-            let (scan, _, _) = seconds(&m.scan);
+            let (parse, scan) = (cpu(&m.parse), cpu(&m.scan));
             println!(
                 "| {} | {} | {parse:.2} | {scan:.2} | {:.2} | {:.2} | {:.2} |",
                 m.set.name,

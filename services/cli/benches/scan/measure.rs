@@ -39,6 +39,9 @@ impl Mode {
 pub struct Sample {
     /// Wall-clock seconds of the measured work, process start-up excluded.
     pub seconds: f64,
+    /// CPU seconds (user and system) of the measured work: steadier than wall-clock time
+    /// when other processes compete for the cores.
+    pub cpu_seconds: f64,
     /// Peak resident memory of the process in KiB (VmHWM), 0 where /proc is missing.
     pub peak_kib: u64,
     /// Direct memberships read over all tenants and sources.
@@ -54,8 +57,9 @@ pub struct Sample {
 impl Sample {
     pub fn line(&self) -> String {
         format!(
-            "RESULT {} {} {} {} {} {}",
+            "RESULT {} {} {} {} {} {} {}",
             self.seconds,
+            self.cpu_seconds,
             self.peak_kib,
             self.memberships,
             self.accounts,
@@ -70,11 +74,12 @@ impl Sample {
             .find_map(|l| l.strip_prefix("RESULT "))
             .context("the measuring process printed no RESULT line")?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [seconds, peak, memberships, accounts, findings, bytes] = fields.as_slice() else {
+        let [seconds, cpu, peak, memberships, accounts, findings, bytes] = fields.as_slice() else {
             bail!("malformed RESULT line `{line}`");
         };
         Ok(Self {
             seconds: seconds.parse()?,
+            cpu_seconds: cpu.parse()?,
             peak_kib: peak.parse()?,
             memberships: memberships.parse()?,
             accounts: accounts.parse()?,
@@ -127,12 +132,14 @@ fn counts(tenants: &[LoadedTenant]) -> (u64, u64) {
 /// Runs one measurement of `mode` on the tenants under `root`.
 pub fn run(mode: Mode, root: &Path, as_of: DateTime<Utc>) -> Result<Sample> {
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     let mut sample = Sample::default();
     match mode {
         Mode::Parse => {
             let tenants = load(root, as_of)?;
             (sample.memberships, sample.accounts) = counts(&tenants);
             sample.seconds = start.elapsed().as_secs_f64();
+            sample.cpu_seconds = cpu_seconds() - cpu_start;
             // Dropping is part of neither measurement's clock, as in the scan below.
             black_box(&tenants);
         }
@@ -156,6 +163,7 @@ pub fn run(mode: Mode, root: &Path, as_of: DateTime<Utc>) -> Result<Sample> {
             render::json(&report, &mut sink).context("cannot render the report")?;
             sink.flush()?;
             sample.seconds = start.elapsed().as_secs_f64();
+            sample.cpu_seconds = cpu_seconds() - cpu_start;
             sample.report_bytes = sink.get_ref().0;
             (sample.memberships, sample.accounts) = counts(&tenants);
             sample.findings = evaluations.iter().map(|e| e.findings.len() as u64).sum();
@@ -164,6 +172,18 @@ pub fn run(mode: Mode, root: &Path, as_of: DateTime<Utc>) -> Result<Sample> {
     }
     sample.peak_kib = peak_kib();
     Ok(sample)
+}
+
+/// User plus system CPU time of this process so far, from /proc/self/stat (fields 14
+/// and 15, in clock ticks of 1/100 s on Linux); 0 where /proc is missing.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // The command name (field 2) may hold spaces; the fields after it follow its `)`.
+    let Some((_, after)) = stat.rsplit_once(')') else { return 0.0 };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // `after` starts at field 3, so fields 14 and 15 are at positions 11 and 12.
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 /// VmHWM, the process's peak resident set, from /proc/self/status (Linux); 0 elsewhere.
