@@ -169,10 +169,7 @@ impl<'a> Context<'a> {
         let worker = identity.worker.and_then(|i| self.workers.get(i));
         let accounts: Vec<(&SourceView<'a>, &'a Account)> =
             identity.accounts.iter().filter_map(|linked| self.account(&linked.account)).collect();
-        let name = worker
-            .and_then(|w| w.name.clone())
-            .or_else(|| accounts.first().map(|(_, account)| account.label()))
-            .unwrap_or_else(|| identity.key.clone());
+        let name = self.identity_name(identity, worker);
 
         let (roles, roles_from) = self.roles(worker, &accounts);
 
@@ -187,6 +184,18 @@ impl<'a> Context<'a> {
         }
         let has_left = worker.is_some_and(|w| w.has_left(self.as_of));
         IdentityView { identity, worker, name, roles, roles_from, privilege, has_left }
+    }
+
+    /// The person's name: the HR name, else the label of the first linked account that
+    /// exists, else the identity key.
+    fn identity_name(&self, identity: &Identity, worker: Option<&Worker>) -> String {
+        worker.and_then(|w| w.name.clone()).unwrap_or_else(|| {
+            identity
+                .accounts
+                .iter()
+                .find_map(|linked| self.account(&linked.account))
+                .map_or_else(|| identity.key.clone(), |(_, account)| account.label())
+        })
     }
 
     fn roles<'s>(
@@ -239,8 +248,14 @@ impl<'a> Context<'a> {
             .get(&account_ref)
             .and_then(|i| self.resolution.identities.get(*i))
             .map(|identity| {
-                let view = self.identity_view(identity);
-                self.identity_subject(&view)
+                // Only the name, key and employee id: the job roles and privilege of a
+                // full identity view are not needed to name the subject.
+                let worker = identity.worker.and_then(|i| self.workers.get(i));
+                IdentitySubject {
+                    key: identity.key.clone(),
+                    name: self.identity_name(identity, worker),
+                    employee_id: worker.map(|w| w.employee_id.clone()),
+                }
             });
         Subject {
             identity,
