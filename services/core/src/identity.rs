@@ -228,7 +228,7 @@ fn is_service(tenant: &Tenant, account: &Account) -> bool {
         .into_iter()
         .flatten()
         .chain(account.upn.as_deref().and_then(|upn| upn.split('@').next()))
-        .any(|value| tenant.policy.service_accounts.iter().any(|p| p.matches(value)))
+        .any(|value| tenant.policy.is_service_name([value]))
 }
 
 /// Resolves the accounts of every source into identities.

@@ -124,12 +124,7 @@ fn generic_pattern<'p>(ctx: &'p Context<'_>, account: &Account) -> Option<&'p st
         upn_local,
         account.display_name.as_deref(),
     ];
-    ctx.tenant
-        .policy
-        .generic_accounts
-        .iter()
-        .find(|pattern| values.iter().flatten().any(|value| pattern.matches(value)))
-        .map(|pattern| pattern.as_str())
+    ctx.tenant.policy.generic_match(values.into_iter().flatten()).map(|pattern| pattern.as_str())
 }
 
 fn check_orphan(
