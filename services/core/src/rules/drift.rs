@@ -1,7 +1,7 @@
 //! Minimum-necessary drift: grants against the baselines of each person's job roles,
 //! separation of duties, privileged grants without a privileged role, and peer outliers.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::context::{
     Context, IdentityView, SourceView, entitlement_subject, grant_field, may_sign_in,
@@ -24,9 +24,13 @@ struct Held<'v, 'a> {
     privileged: &'v [PrivilegeReason],
 }
 
-impl Held<'_, '_> {
-    fn key(&self) -> (String, String) {
-        (self.view.source().to_string(), self.entitlement.id.clone())
+/// A grant's (source, entitlement id), borrowed: compared and counted once per grant and
+/// peer group, so it must not allocate.
+type GrantKey<'a> = (&'a SourceId, &'a str);
+
+impl<'a> Held<'_, 'a> {
+    fn key(&self) -> GrantKey<'a> {
+        (self.view.source(), self.entitlement.id.as_str())
     }
 
     fn subject(&self, ctx: &Context<'_>) -> Subject {
@@ -161,7 +165,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
     // or every grant of a person without a job role.
     let mut candidates: Vec<(usize, Vec<Held<'_, '_>>)> = Vec::new();
     // Holders of each (source, entitlement) per peer group.
-    let mut holders: BTreeMap<String, BTreeMap<(String, String), usize>> = BTreeMap::new();
+    let mut holders: BTreeMap<String, HashMap<GrantKey<'_>, usize>> = BTreeMap::new();
     let mut members: BTreeMap<String, usize> = BTreeMap::new();
     let mut patterns = Patterns::new(policy);
 
@@ -172,12 +176,12 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             continue;
         }
         let grants = held(ctx, identity);
+        let distinct: HashSet<GrantKey<'_>> = grants.iter().map(Held::key).collect();
         for group in peer_groups(identity) {
             *members.entry(group.clone()).or_default() += 1;
             let counts = holders.entry(group).or_default();
-            let distinct: BTreeSet<(String, String)> = grants.iter().map(Held::key).collect();
-            for key in distinct {
-                *counts.entry(key).or_default() += 1;
+            for key in &distinct {
+                *counts.entry(*key).or_default() += 1;
             }
         }
         if grants.is_empty() {
@@ -186,7 +190,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
         check_sod(ctx, &mut patterns, identity, &grants, out);
 
         let privileged_role = identity.roles.iter().any(|r| r.privileged);
-        let mut reported = BTreeSet::new();
+        let mut reported = HashSet::new();
         for grant in grants.iter().filter(|g| !g.privileged.is_empty()) {
             if privileged_role {
                 continue;
@@ -342,7 +346,7 @@ fn check_peers(
     ctx: &Context<'_>,
     identities: &[IdentityView<'_>],
     candidates: Vec<(usize, Vec<Held<'_, '_>>)>,
-    holders: &BTreeMap<String, BTreeMap<(String, String), usize>>,
+    holders: &BTreeMap<String, HashMap<GrantKey<'_>, usize>>,
     members: &BTreeMap<String, usize>,
     out: &mut Emitter<'_>,
 ) {
