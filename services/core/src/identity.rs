@@ -18,7 +18,7 @@
 //!
 //! Service accounts (policy patterns) and excluded accounts take no part.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::input::TenantData;
 use crate::model::{Account, AccountRef, SourceKind, Worker};
@@ -159,21 +159,21 @@ impl AccountKeys {
     }
 }
 
-/// Indexes of workers by key.
+/// Indexes of workers by key. Only looked up, never walked, so hash maps.
 struct WorkerIndex {
-    by_employee_id: BTreeMap<String, usize>,
-    by_email: BTreeMap<String, BTreeSet<usize>>,
-    by_local_part: BTreeMap<String, BTreeSet<usize>>,
-    by_name: BTreeMap<String, BTreeSet<usize>>,
+    by_employee_id: HashMap<String, usize>,
+    by_email: HashMap<String, BTreeSet<usize>>,
+    by_local_part: HashMap<String, BTreeSet<usize>>,
+    by_name: HashMap<String, BTreeSet<usize>>,
 }
 
 impl WorkerIndex {
     fn new(workers: &[Worker]) -> Self {
         let mut index = Self {
-            by_employee_id: BTreeMap::new(),
-            by_email: BTreeMap::new(),
-            by_local_part: BTreeMap::new(),
-            by_name: BTreeMap::new(),
+            by_employee_id: HashMap::new(),
+            by_email: HashMap::new(),
+            by_local_part: HashMap::new(),
+            by_name: HashMap::new(),
         };
         for (i, worker) in workers.iter().enumerate() {
             if let Some(id) = normalize::key(&worker.employee_id) {
@@ -395,9 +395,11 @@ fn propagate(
     workers: &[Worker],
 ) {
     loop {
-        let mut by_sid: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        let mut by_email: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        let mut by_login: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+        // Looked up by key only, never walked, so hash maps keep the outcome independent
+        // of their order.
+        let mut by_sid: HashMap<&str, BTreeSet<usize>> = HashMap::new();
+        let mut by_email: HashMap<&str, BTreeSet<usize>> = HashMap::new();
+        let mut by_login: HashMap<&str, BTreeSet<usize>> = HashMap::new();
         for (account, (worker, _, _)) in links.iter() {
             let Some(keys) = accounts.get(account) else { continue };
             if let Some(sid) = &keys.sid {
