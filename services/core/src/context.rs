@@ -1,7 +1,7 @@
 //! The indexed view of one tenant that every rule reads: accounts, grants, privilege and
 //! job roles per identity.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -23,17 +23,19 @@ pub struct SourceView<'a> {
     pub snapshot: &'a SourceSnapshot,
     /// Effective grants per account.
     pub grants: SourceGrants,
-    accounts: BTreeMap<&'a str, &'a Account>,
-    entitlements: BTreeMap<&'a str, &'a Entitlement>,
+    // Looked up by id for every grant and linked account, never walked: hash maps. With
+    // repeated ids the last one wins, as it did with the B-tree maps before.
+    accounts: HashMap<&'a str, &'a Account>,
+    entitlements: HashMap<&'a str, &'a Entitlement>,
     /// The privilege reasons of each privileged entitlement, by id.
-    privileged: BTreeMap<&'a str, Vec<PrivilegeReason>>,
+    privileged: HashMap<&'a str, Vec<PrivilegeReason>>,
 }
 
 impl<'a> SourceView<'a> {
     fn new(snapshot: &'a SourceSnapshot, tenant: &Tenant) -> Self {
-        let entitlements: BTreeMap<&str, &Entitlement> =
+        let entitlements: HashMap<&str, &Entitlement> =
             snapshot.entitlements.iter().map(|e| (e.id.as_str(), e)).collect();
-        let mut privileged = BTreeMap::new();
+        let mut privileged = HashMap::new();
         for entitlement in &snapshot.entitlements {
             let mut reasons = privilege::source_reasons(entitlement);
             if let Some(pattern) = tenant.policy.privileged.find(&snapshot.source, entitlement) {
