@@ -22,6 +22,8 @@ struct Held<'v, 'a> {
     grant: &'v Grant,
     entitlement: &'a Entitlement,
     privileged: &'v [PrivilegeReason],
+    /// The position of the entitlement's [`PatternFacts`] in [`Patterns`].
+    facts: usize,
 }
 
 /// A grant's (source, entitlement id), borrowed: compared and counted once per grant and
@@ -50,7 +52,11 @@ impl<'a> Held<'_, 'a> {
     }
 }
 
-fn held<'v, 'a>(ctx: &'v Context<'a>, identity: &IdentityView<'_>) -> Vec<Held<'v, 'a>> {
+fn held<'v, 'a>(
+    ctx: &'v Context<'a>,
+    identity: &IdentityView<'_>,
+    patterns: &mut Patterns<'_, 'a>,
+) -> Vec<Held<'v, 'a>> {
     let mut list = Vec::new();
     for linked in &identity.identity.accounts {
         let Some((view, account)) = ctx.account(&linked.account) else { continue };
@@ -64,6 +70,7 @@ fn held<'v, 'a>(ctx: &'v Context<'a>, identity: &IdentityView<'_>) -> Vec<Held<'
                 grant,
                 entitlement,
                 privileged: view.privilege_reasons(&entitlement.id),
+                facts: patterns.position(view.source(), entitlement),
             });
         }
     }
@@ -94,37 +101,48 @@ struct PatternFacts {
     sod: Vec<(bool, bool)>,
 }
 
-/// [`PatternFacts`] by (source, entitlement id), filled as grants are met.
+/// [`PatternFacts`] by (source, entitlement id), filled as grants are met. Each grant
+/// looks its entry up once, in [`held`], and keeps the position.
 struct Patterns<'p, 'a> {
     policy: &'p Policy,
-    facts: HashMap<(&'a SourceId, &'a str), PatternFacts>,
+    positions: HashMap<GrantKey<'a>, usize>,
+    facts: Vec<PatternFacts>,
 }
 
 impl<'p, 'a> Patterns<'p, 'a> {
     fn new(policy: &'p Policy) -> Self {
-        Self { policy, facts: HashMap::new() }
+        Self { policy, positions: HashMap::new(), facts: Vec::new() }
     }
 
-    fn of(&mut self, source: &'a SourceId, entitlement: &'a Entitlement) -> &PatternFacts {
+    /// The position of the facts of `entitlement` in `source`, worked out on first use.
+    fn position(&mut self, source: &'a SourceId, entitlement: &'a Entitlement) -> usize {
         let policy = self.policy;
-        self.facts.entry((source, entitlement.id.as_str())).or_insert_with(|| PatternFacts {
-            common: policy.common_baseline.find(source, entitlement).is_some(),
-            roles: policy
-                .job_roles
-                .iter()
-                .map(|role| role.baseline.find(source, entitlement).map(|p| p.is_exact()))
-                .collect(),
-            sod: policy
-                .separation_of_duties
-                .iter()
-                .map(|rule| {
-                    (
-                        rule.left.find(source, entitlement).is_some(),
-                        rule.right.find(source, entitlement).is_some(),
-                    )
-                })
-                .collect(),
+        let facts = &mut self.facts;
+        *self.positions.entry((source, entitlement.id.as_str())).or_insert_with(|| {
+            facts.push(PatternFacts {
+                common: policy.common_baseline.find(source, entitlement).is_some(),
+                roles: policy
+                    .job_roles
+                    .iter()
+                    .map(|role| role.baseline.find(source, entitlement).map(|p| p.is_exact()))
+                    .collect(),
+                sod: policy
+                    .separation_of_duties
+                    .iter()
+                    .map(|rule| {
+                        (
+                            rule.left.find(source, entitlement).is_some(),
+                            rule.right.find(source, entitlement).is_some(),
+                        )
+                    })
+                    .collect(),
+            });
+            facts.len() - 1
         })
+    }
+
+    fn of(&self, held: &Held<'_, '_>) -> Option<&PatternFacts> {
+        self.facts.get(held.facts)
     }
 }
 
@@ -137,8 +155,8 @@ fn role_positions(policy: &Policy, identity: &IdentityView<'_>) -> Vec<usize> {
         .collect()
 }
 
-fn justify<'a>(patterns: &mut Patterns<'_, 'a>, roles: &[usize], held: &Held<'_, 'a>) -> Justified {
-    let facts = patterns.of(held.view.source(), held.entitlement);
+fn justify(patterns: &Patterns<'_, '_>, roles: &[usize], held: &Held<'_, '_>) -> Justified {
+    let Some(facts) = patterns.of(held) else { return Justified::No };
     if facts.common {
         return Justified::Exactly;
     }
@@ -175,7 +193,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
         if identity.has_left || (ctx.has_hr && identity.worker.is_none()) {
             continue;
         }
-        let grants = held(ctx, identity);
+        let grants = held(ctx, identity, &mut patterns);
         let distinct: HashSet<GrantKey<'_>> = grants.iter().map(Held::key).collect();
         for group in peer_groups(identity) {
             *members.entry(group.clone()).or_default() += 1;
@@ -187,7 +205,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
         if grants.is_empty() {
             continue;
         }
-        check_sod(ctx, &mut patterns, identity, &grants, out);
+        check_sod(ctx, &patterns, identity, &grants, out);
 
         let privileged_role = identity.roles.iter().any(|r| r.privileged);
         let mut reported = HashSet::new();
@@ -266,7 +284,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             if reported.contains(&grant.key()) {
                 continue;
             }
-            match justify(&mut patterns, &roles, &grant) {
+            match justify(&patterns, &roles, &grant) {
                 Justified::Exactly => {}
                 Justified::ByWildcard => wildcard.push(grant),
                 Justified::No => {
@@ -294,18 +312,20 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
     check_peers(ctx, identities, candidates, &holders, &members, out);
 }
 
-fn check_sod<'a>(
+fn check_sod(
     ctx: &Context<'_>,
-    patterns: &mut Patterns<'_, 'a>,
+    patterns: &Patterns<'_, '_>,
     identity: &IdentityView<'_>,
-    grants: &[Held<'_, 'a>],
+    grants: &[Held<'_, '_>],
     out: &mut Emitter<'_>,
 ) {
     for (position, rule) in ctx.tenant.policy.separation_of_duties.iter().enumerate() {
-        let mut side = |left: bool| {
+        let side = |left: bool| {
             grants.iter().find(|g| {
-                let facts = patterns.of(g.view.source(), g.entitlement);
-                facts.sod.get(position).is_some_and(|(l, r)| if left { *l } else { *r })
+                patterns
+                    .of(g)
+                    .and_then(|facts| facts.sod.get(position))
+                    .is_some_and(|(l, r)| if left { *l } else { *r })
             })
         };
         let (Some(left), Some(right)) = (side(true), side(false)) else { continue };
