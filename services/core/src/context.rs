@@ -177,9 +177,13 @@ impl<'a> Context<'a> {
 
         let mut privilege = Vec::new();
         for (view, account) in &accounts {
+            let evidence = account_privilege(self.tenant, view, account);
+            if evidence.is_empty() {
+                continue;
+            }
             let account_ref = AccountRef { source: view.source().clone(), id: account.id.clone() };
             privilege.extend(
-                account_privilege(self.tenant, view, account)
+                evidence
                     .into_iter()
                     .map(|evidence| PrivilegeFact { account: account_ref.clone(), evidence }),
             );
@@ -289,12 +293,13 @@ pub fn account_privilege(
     account: &Account,
 ) -> Vec<Evidence> {
     let source = view.source();
-    let record = format!("{source}/{}", account.id);
+    // Most accounts are not privileged: the record name is built only for evidence.
+    let record = || format!("{source}/{}", account.id);
     let mut evidence = Vec::new();
     if tenant.policy.epcs_privileged && account.epcs == Some(EpcsStatus::Enabled) {
         evidence.push(Evidence::new(
             Some(source),
-            record.clone(),
+            record(),
             "EPCS",
             "enabled (controlled-substance prescribing)",
         ));
@@ -308,14 +313,14 @@ pub fn account_privilege(
             AccountMarker::AdPrivilegedRid(_) => continue,
             AccountMarker::EntraReportIsAdmin => ("isAdmin", "true".to_owned()),
         };
-        evidence.push(Evidence::new(Some(source), record.clone(), field, value));
+        evidence.push(Evidence::new(Some(source), record(), field, value));
     }
     for (grant, entitlement) in view.access_grants(&account.id) {
         let reasons = view.privilege_reasons(&entitlement.id);
         if let Some(reason) = reasons.first() {
             evidence.push(Evidence::new(
                 Some(source),
-                record.clone(),
+                record(),
                 grant_field(grant),
                 format!("{}: {}", entitlement.name, reason.describe()),
             ));
