@@ -123,6 +123,10 @@ pub enum RolesFrom {
     None,
 }
 
+/// The job roles matching each (title, department) pair met so far. A tenant has a few
+/// dozen titles and thousands of people, so each pair's patterns run once.
+type RoleMatches<'a, 's> = HashMap<(Option<&'a str>, Option<&'a str>), Vec<&'s JobRole>>;
+
 /// The indexed tenant.
 pub struct Context<'a> {
     /// The tenant.
@@ -164,16 +168,25 @@ impl<'a> Context<'a> {
     /// Builds the per-identity views. Separate from `new` because views borrow the
     /// resolution the context owns.
     pub fn identities(&self) -> Vec<IdentityView<'_>> {
-        self.resolution.identities.iter().map(|identity| self.identity_view(identity)).collect()
+        let mut matched = RoleMatches::new();
+        self.resolution
+            .identities
+            .iter()
+            .map(|identity| self.identity_view(identity, &mut matched))
+            .collect()
     }
 
-    fn identity_view<'s>(&'s self, identity: &'s Identity) -> IdentityView<'s> {
+    fn identity_view<'s>(
+        &'s self,
+        identity: &'s Identity,
+        matched: &mut RoleMatches<'a, 's>,
+    ) -> IdentityView<'s> {
         let worker = identity.worker.and_then(|i| self.workers.get(i));
         let accounts: Vec<(&SourceView<'a>, &'a Account)> =
             identity.accounts.iter().filter_map(|linked| self.account(&linked.account)).collect();
         let name = self.identity_name(identity, worker);
 
-        let (roles, roles_from) = self.roles(worker, &accounts);
+        let (roles, roles_from) = self.roles(worker, &accounts, matched);
 
         let mut privilege = Vec::new();
         for (view, account) in &accounts {
@@ -206,10 +219,17 @@ impl<'a> Context<'a> {
 
     fn roles<'s>(
         &'s self,
-        worker: Option<&Worker>,
+        worker: Option<&'a Worker>,
         accounts: &[(&SourceView<'a>, &'a Account)],
+        matched: &mut RoleMatches<'a, 's>,
     ) -> (Vec<&'s JobRole>, RolesFrom) {
         let policy = &self.tenant.policy;
+        let mut roles_for = |title: Option<&'a str>, department: Option<&'a str>| {
+            matched
+                .entry((title, department))
+                .or_insert_with(|| policy.roles_for(title, department))
+                .clone()
+        };
         if let Some(names) =
             worker.and_then(|w| self.tenant.identity.roles.get(w.employee_id.trim()))
         {
@@ -217,7 +237,7 @@ impl<'a> Context<'a> {
             return (roles, RolesFrom::Assigned);
         }
         if let Some(worker) = worker {
-            let roles = policy.roles_for_worker(worker);
+            let roles = roles_for(worker.job_title.as_deref(), worker.department.as_deref());
             if !roles.is_empty() {
                 return (roles, RolesFrom::Hr);
             }
@@ -225,9 +245,7 @@ impl<'a> Context<'a> {
         let mut seen = BTreeSet::new();
         let mut roles = Vec::new();
         for (_, account) in accounts {
-            for role in
-                policy.roles_for(account.job_title.as_deref(), account.department.as_deref())
-            {
+            for role in roles_for(account.job_title.as_deref(), account.department.as_deref()) {
                 if seen.insert(role.name.as_str()) {
                     roles.push(role);
                 }
