@@ -205,7 +205,7 @@ impl<'a> Context<'a> {
         IdentityView { identity, worker, name, roles, roles_from, privilege, has_left }
     }
 
-    /// The person's name: the HR name, else the label of the first linked account that
+    /// Returns the person's name: the HR name, else the label of the first linked account that
     /// exists, else the identity key.
     fn identity_name(&self, identity: &Identity, worker: Option<&Worker>) -> String {
         worker.and_then(|w| w.name.clone()).unwrap_or_else(|| {

@@ -406,7 +406,7 @@ impl<'k> LinkedKeys<'k> {
         }
     }
 
-    /// The first key class in which `keys` meets linked accounts, with its outcome.
+    /// Finds the first key class in which `keys` meets linked accounts, with its outcome.
     fn decide<'s>(&'s self, keys: &'s AccountKeys) -> Option<(LinkMethod, Match)> {
         let classes: [(LinkMethod, Candidates<'s>); 3] = [
             (
@@ -443,9 +443,8 @@ impl<'k> LinkedKeys<'k> {
 /// decides from the state at its start, so the result does not depend on account order.
 ///
 /// The key index is built once and grows by each round's new links, and each round
-/// looks only at the accounts still open: links are only ever added, so this is the
-/// state a rebuild at the start of every round would give, without rescanning every
-/// account and link per round.
+/// looks only at the accounts still open. Links are only ever added, so this is the state
+/// that rebuilding the index at the start of every round would give.
 fn propagate(
     accounts: &BTreeMap<AccountRef, AccountKeys>,
     links: &mut BTreeMap<AccountRef, (usize, LinkMethod, String)>,

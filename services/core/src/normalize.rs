@@ -25,8 +25,8 @@ pub fn is_address(value: &str) -> bool {
 /// one word is not enough to tell people apart.
 pub fn name_key(name: &str) -> Option<String> {
     let fold = |c: char| if c.is_alphanumeric() { c } else { ' ' };
-    // ASCII text is its own NFKD form, has no combining marks and lowercases to ASCII, so
-    // most names skip the Unicode tables; the result is the same.
+    // ASCII text is its own NFKD form and has no combining marks. Its lowercase is ASCII
+    // too, so ASCII names skip the Unicode tables and give the same result.
     let folded: String = if name.is_ascii() {
         name.chars().map(|c| fold(c.to_ascii_lowercase())).collect()
     } else {

@@ -1,7 +1,7 @@
-//! Seeded synthetic practices for benchmarks: any number of tenants of any size, each with
-//! all four sources (Entra with MFA methods and directory roles, Active Directory LDIF,
-//! an athenahealth user export, the HR roster), a policy with role baselines, and the
-//! problems a real practice has at plausible rates, so that every rule does real work.
+//! Seeded synthetic practices for benchmarks, any number of them and of any size. Each
+//! has all four sources (Entra with MFA methods and directory roles, Active Directory
+//! LDIF, an athenahealth user export, the HR roster), a policy with role baselines, and
+//! the problems a real practice has at plausible rates, so that every rule does real work.
 //!
 //! The same parameters and seed always give byte-identical files: the only randomness is
 //! [`Rng`](crate::rng::Rng), seeded per tenant, and every collection is walked in a fixed
@@ -27,7 +27,7 @@ const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 /// The instant the data describes; scan with `--as-of` this instant (09:00 in Chicago).
 pub const REFERENCE: &str = "2026-12-01T15:00:00Z";
 
-/// What to generate.
+/// The size and seed of a synthetic data set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Params {
     /// Tenant folders.
@@ -56,12 +56,12 @@ impl Params {
     }
 }
 
-/// The reference instant as a value.
+/// Returns the reference instant.
 pub fn reference() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).single().unwrap_or_default()
 }
 
-/// The folder name of tenant `index` (0-based).
+/// Names the folder of tenant `index` (0-based).
 pub fn folder(index: usize) -> String {
     format!("practice-{:04}", index + 1)
 }
@@ -76,7 +76,7 @@ pub fn write_all(params: &Params, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Job families: what each kind of worker holds and which baseline covers it.
+/// Job families, each with its own groups, EHR roles and baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
     Physician,
@@ -358,7 +358,7 @@ struct Pools {
     ehr: Vec<String>,
 }
 
-/// The pools of one family for a target of `grants` per person. Each pool is one entry
+/// Builds the pools of one family for a target of `grants` per person. Each pool is one entry
 /// smaller than the source's share, so that each entry is held by most of the family:
 /// common enough not to make everyone a peer outlier, yet varied between people.
 fn pools(def: &FamilyDef, grants: usize) -> Pools {
@@ -375,7 +375,7 @@ fn pools(def: &FamilyDef, grants: usize) -> Pools {
     }
 }
 
-/// Tenant `index` (0-based) of `params`.
+/// Builds tenant `index` (0-based) of `params`.
 pub fn tenant(params: &Params, index: usize) -> TenantSpec {
     let mut rng = Rng::new(params.seed, index as u64);
     let sites = (params.people / 40).clamp(1, 40);

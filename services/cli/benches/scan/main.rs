@@ -120,7 +120,8 @@ fn data_dir() -> Result<PathBuf> {
     Ok(target.join("bench-data"))
 }
 
-/// The folder of `set`, generated unless a complete copy for the same parameters exists.
+/// Returns the folder of `set`, generating it unless a complete copy for the same
+/// parameters exists.
 fn ensure(data: &Path, set: &DataSet) -> Result<PathBuf> {
     let p = set.params;
     let root = data.join(format!("t{}-p{}-g{}-s{}", p.tenants, p.people, p.grants, p.seed));

@@ -12,7 +12,7 @@ use rollcall_core::{Evaluation, evaluate};
 use rollcall_ingest::layout::{self, LoadedTenant};
 use rollcall_report::{TenantOutcome, render};
 
-/// What a child measures.
+/// The work a child process measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Find and load every tenant folder: all the files scan reads, no rules.
@@ -34,7 +34,7 @@ impl Mode {
     }
 }
 
-/// What a child reports on its one line of standard output.
+/// The result a child process prints on its one `RESULT` line of standard output.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sample {
     /// Wall-clock seconds of the measured work, process start-up excluded.
@@ -104,7 +104,7 @@ impl Write for CountingSink {
     }
 }
 
-/// The loading half that both modes share, as `rollcall scan` does it.
+/// Loads every tenant under `root`, as `rollcall scan` does: the part both modes share.
 fn load(root: &Path, as_of: DateTime<Utc>) -> Result<Vec<LoadedTenant>> {
     let dirs = layout::find_tenants(&[root.to_path_buf()])?;
     if dirs.is_empty() {

@@ -413,7 +413,8 @@ impl Policy {
         self.job_roles.iter().filter(|role| role.matches(title, department)).collect()
     }
 
-    /// The first generic-account pattern, in policy order, that matches any of `values`.
+    /// Finds the first generic-account pattern, in policy order, that matches any of
+    /// `values`.
     pub fn generic_match<'v>(
         &self,
         values: impl IntoIterator<Item = &'v str>,
@@ -422,7 +423,7 @@ impl Policy {
         self.generic_accounts.get(first)
     }
 
-    /// Whether any of `values` matches a service-account pattern.
+    /// Checks whether any of `values` matches a service-account pattern.
     pub fn is_service_name<'v>(&self, values: impl IntoIterator<Item = &'v str>) -> bool {
         values.into_iter().any(|v| self.service_set.is_match(v))
     }

@@ -202,13 +202,13 @@ impl NameSet {
         Ok(Self { set })
     }
 
-    /// The position of the first pattern, in list order, that matches `value`; the same
-    /// as trying each [`NamePattern::matches`] in turn.
+    /// Finds the position of the first pattern, in list order, that matches `value`. This
+    /// is the pattern that trying each [`NamePattern::matches`] in turn would find.
     pub fn first_match(&self, value: &str) -> Option<usize> {
         self.set.matches(value.trim()).into_iter().min()
     }
 
-    /// Whether any pattern matches `value`.
+    /// Checks whether any pattern matches `value`.
     pub fn is_match(&self, value: &str) -> bool {
         self.set.is_match(value.trim())
     }
@@ -254,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn name_set_finds_the_first_pattern_in_list_order() {
+    fn name_set_keeps_list_order() {
         let patterns: Vec<NamePattern> =
             ["*desk*", "front*", "kiosk"].iter().map(|p| NamePattern::new(p).unwrap()).collect();
         let set = NameSet::new(&patterns).unwrap();

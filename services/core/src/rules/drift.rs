@@ -114,7 +114,8 @@ impl<'p, 'a> Patterns<'p, 'a> {
         Self { policy, positions: HashMap::new(), facts: Vec::new() }
     }
 
-    /// The position of the facts of `entitlement` in `source`, worked out on first use.
+    /// Returns the position of the facts of `entitlement` in `source`, working them out on
+    /// first use.
     fn position(&mut self, source: &'a SourceId, entitlement: &'a Entitlement) -> usize {
         let policy = self.policy;
         let facts = &mut self.facts;
@@ -146,7 +147,7 @@ impl<'p, 'a> Patterns<'p, 'a> {
     }
 }
 
-/// The positions of the identity's job roles in the policy's list.
+/// Lists the positions of the identity's job roles in the policy's list.
 fn role_positions(policy: &Policy, identity: &IdentityView<'_>) -> Vec<usize> {
     identity
         .roles
