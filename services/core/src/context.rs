@@ -1,7 +1,9 @@
 //! The indexed view of one tenant that every rule reads: accounts, grants, privilege and
 //! job roles per identity.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -35,7 +37,7 @@ impl<'a> SourceView<'a> {
     fn new(snapshot: &'a SourceSnapshot, tenant: &Tenant) -> Self {
         let entitlements: HashMap<&str, &Entitlement> =
             snapshot.entitlements.iter().map(|e| (e.id.as_str(), e)).collect();
-        let mut privileged = HashMap::new();
+        let mut privileged = HashMap::default();
         for entitlement in &snapshot.entitlements {
             let mut reasons = privilege::source_reasons(entitlement);
             if let Some(pattern) = tenant.policy.privileged.find(&snapshot.source, entitlement) {
@@ -168,7 +170,7 @@ impl<'a> Context<'a> {
     /// Builds the per-identity views. Separate from `new` because views borrow the
     /// resolution the context owns.
     pub fn identities(&self) -> Vec<IdentityView<'_>> {
-        let mut matched = RoleMatches::new();
+        let mut matched = RoleMatches::default();
         self.resolution
             .identities
             .iter()

@@ -1,6 +1,8 @@
 //! Effective grants: direct memberships plus everything inherited through nested groups.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::HashMap;
 
 use crate::model::{GrantState, Member, Membership, SourceSnapshot};
 
@@ -40,7 +42,7 @@ impl SourceGrants {
     /// end the expansion instead of looping.
     pub fn expand(snapshot: &SourceSnapshot) -> Self {
         // Parents of each entitlement: the entitlements it is a member of.
-        let mut parents: HashMap<&str, Vec<&Membership>> = HashMap::new();
+        let mut parents: HashMap<&str, Vec<&Membership>> = HashMap::default();
         let mut direct: BTreeMap<&str, Vec<&Membership>> = BTreeMap::new();
         for membership in &snapshot.memberships {
             match &membership.member {
@@ -53,8 +55,8 @@ impl SourceGrants {
                 Member::Unresolved(_) => {}
             }
         }
-        let mut ancestors: HashMap<&str, Vec<Ancestor>> = HashMap::new();
-        let mut by_account = HashMap::new();
+        let mut ancestors: HashMap<&str, Vec<Ancestor>> = HashMap::default();
+        let mut by_account = HashMap::default();
         for (account, memberships) in direct {
             let mut grants: BTreeMap<(String, GrantState, Option<String>), Vec<String>> =
                 BTreeMap::new();

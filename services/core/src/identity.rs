@@ -18,7 +18,9 @@
 //!
 //! Service accounts (policy patterns) and excluded accounts take no part.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::HashMap;
 
 use crate::input::TenantData;
 use crate::model::{Account, AccountRef, SourceKind, Worker};
@@ -170,10 +172,10 @@ struct WorkerIndex {
 impl WorkerIndex {
     fn new(workers: &[Worker]) -> Self {
         let mut index = Self {
-            by_employee_id: HashMap::new(),
-            by_email: HashMap::new(),
-            by_local_part: HashMap::new(),
-            by_name: HashMap::new(),
+            by_employee_id: HashMap::default(),
+            by_email: HashMap::default(),
+            by_local_part: HashMap::default(),
+            by_name: HashMap::default(),
         };
         for (i, worker) in workers.iter().enumerate() {
             if let Some(id) = normalize::key(&worker.employee_id) {

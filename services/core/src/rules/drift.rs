@@ -1,7 +1,9 @@
 //! Minimum-necessary drift: grants against the baselines of each person's job roles,
 //! separation of duties, privileged grants without a privileged role, and peer outliers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::{HashMap, HashSet};
 
 use crate::context::{
     Context, IdentityView, SourceView, entitlement_subject, grant_field, may_sign_in,
@@ -111,7 +113,7 @@ struct Patterns<'p, 'a> {
 
 impl<'p, 'a> Patterns<'p, 'a> {
     fn new(policy: &'p Policy) -> Self {
-        Self { policy, positions: HashMap::new(), facts: Vec::new() }
+        Self { policy, positions: HashMap::default(), facts: Vec::new() }
     }
 
     /// Returns the position of the facts of `entitlement` in `source`, working them out on
@@ -209,7 +211,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
         check_sod(ctx, &patterns, identity, &grants, out);
 
         let privileged_role = identity.roles.iter().any(|r| r.privileged);
-        let mut reported = HashSet::new();
+        let mut reported = HashSet::default();
         for grant in grants.iter().filter(|g| !g.privileged.is_empty()) {
             if privileged_role {
                 continue;
