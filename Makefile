@@ -25,16 +25,18 @@ example-data:
 	$(CARGO) run --locked -p rollcall-datagen -- example examples/harborview
 
 ## The engine and the file connector as local processes on the example practice
-## (docs/services/dev-up.md); dev-down stops them.
+## (docs/dev-up.md); dev-down stops them.
 dev-up:
 	scripts/dev-up.sh
 
 dev-down:
 	scripts/dev-down.sh
 
-## Benchmarks; results go in docs/benchmarks.md.
+## Benchmarks; results go in docs/benchmarks.md. Options of the scan benchmark go in
+## BENCH_ARGS, such as BENCH_ARGS="--reps 3 --only msp".
+BENCH_ARGS ?=
 bench:
-	$(CARGO) bench --locked -p rollcall-cli
+	$(CARGO) bench --locked -p rollcall-cli --bench scan -- $(BENCH_ARGS)
 	$(CARGO) bench --locked -p rollcall-ldap-connector --bench sync
 
 fmt:
