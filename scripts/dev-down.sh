@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stops the processes that scripts/dev-up.sh started, by the ids it recorded. The
-# database, the streams and target/dev/ stay, so the next dev-up starts where this one
-# stopped; delete target/dev/ and drop the database `rollcall_dev` to start afresh.
+# Stops the processes that scripts/dev-up.sh started, by the ids it recorded.
+# The database, the streams and target/dev/ stay, so the next dev-up starts where this one
+# stopped. To start afresh, delete target/dev/ and drop the database `rollcall_dev`.
 # DEV_DIR names another instance's folder, as for dev-up.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the engine and the file connector as local processes against a copy of the
-# example practice, so that a newcomer sees the pipeline turn exports into findings.
+# example practice, so that a newcomer can watch the pipeline turn exports into findings.
 #
 # Uses the local NATS, Redis and PostgreSQL on their standard loopback ports (started by
 # scripts/services.sh when they are down), a database `rollcall_dev`, and writes

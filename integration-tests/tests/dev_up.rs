@@ -106,7 +106,7 @@ fn alive(pid: &str) -> bool {
 }
 
 #[test]
-fn dev_up_shows_the_scan_findings_and_dev_down_stops() {
+fn dev_up_matches_scan_then_stops() {
     let as_of: DateTime<Utc> = AS_OF.parse().unwrap();
     let (_, evaluation) = scan(&repo().join("examples/harborview"), as_of);
     let instance = Instance::new();

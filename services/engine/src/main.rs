@@ -31,7 +31,7 @@ enum Command {
     /// not the runtime role in `postgres.url`, so its URL is given here; no configuration
     /// file is read.
     Migrate {
-        /// File that holds the schema owner's URL, such as
+        /// File that contains the schema owner's URL, such as
         /// `postgres://rollcall_migrator:PASSWORD@db/rollcall`. Preferred over
         /// `--owner-url`, whose value other users of the host can see in the process list.
         #[arg(long, value_name = "PATH", conflicts_with = "owner_url")]
