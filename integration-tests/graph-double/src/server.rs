@@ -17,6 +17,8 @@ use crate::tenant::{BETA, Change, Tenant, V1, collection, object_id, project_use
 
 /// Graph's largest page for directory objects.
 const MAX_TOP: usize = 999;
+/// Graph's largest page of users when `signInActivity` is selected.
+const MAX_TOP_SIGN_IN: usize = 500;
 /// Graph's page size when the request has no `$top`.
 const DEFAULT_TOP: usize = 100;
 /// Graph accepts at most 20 requests in one JSON batch.
@@ -587,11 +589,12 @@ fn page(
     items: &[Value],
     version: Option<usize>,
 ) -> Reply {
+    let max = if context.contains("signInActivity") { MAX_TOP_SIGN_IN } else { MAX_TOP };
     let top = request
         .param("$top")
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(DEFAULT_TOP)
-        .clamp(1, MAX_TOP);
+        .clamp(1, max);
     let skip = request.param("$skiptoken").and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
     let slice: Vec<Value> = items.iter().skip(skip).take(top).cloned().collect();
     let mut body = collection(request.version, context, slice);

@@ -96,6 +96,14 @@ impl RequestStats {
         self.requests.values().sum()
     }
 
+    /// Graph resource units the requests cost, estimated from Graph's published base
+    /// costs for identity reads: `GET users` 2, `GET groups/{id}/transitiveMembers` 5,
+    /// everything else 1; `$select` takes 1 off and `$expand` adds 1, never below 1.
+    /// Token requests cost nothing. A `$batch` counts 20, the most inner requests it carries.
+    pub fn resource_units(&self) -> u64 {
+        self.requests.iter().map(|((endpoint, _), count)| resource_units(endpoint) * count).sum()
+    }
+
     /// Requests sent to Graph, token requests left out.
     pub fn graph_requests(&self) -> u64 {
         self.requests
@@ -107,6 +115,21 @@ impl RequestStats {
 }
 
 const TOKEN_ENDPOINT: &str = "token";
+
+/// Estimated resource units of one request to `endpoint`, with the `$select` and
+/// `$expand` the sync sends there.
+fn resource_units(endpoint: &str) -> u64 {
+    match endpoint {
+        TOKEN_ENDPOINT => 0,
+        // Base 2, $select -1, $expand +1.
+        "users" => 2,
+        // Base 5, $select -1.
+        "groups/transitiveMembers" => 4,
+        // 20 inner requests of base 1.
+        "$batch" => 20,
+        _ => 1,
+    }
+}
 
 /// The Graph client for one tenant during one sync.
 pub struct GraphClient<'a, T: Transport> {

@@ -41,6 +41,10 @@ const GROUP_SELECT: &str = "id,displayName,description,securityEnabled,mailEnabl
 /// Graph's largest page for directory objects and the registration report.
 const PAGE_SIZE: u32 = 999;
 
+/// Graph's largest page of users when `signInActivity` is selected (Microsoft Graph
+/// throttling guidance, "Identity and access service limits", January 2025).
+const SIGN_IN_PAGE_SIZE: u32 = 500;
+
 /// Graph accepts at most 20 requests in one JSON batch.
 const BATCH_SIZE: usize = 20;
 
@@ -161,10 +165,8 @@ async fn read_users<T: Transport>(
     problems: &mut Vec<InputProblem>,
 ) -> Result<(Vec<Value>, bool), GraphError> {
     let url = |select: &[&str]| {
-        format!(
-            "{v1}/users?$select={}&$expand=manager($select=id)&$top={PAGE_SIZE}",
-            select.join(",")
-        )
+        let top = if select.contains(&"signInActivity") { SIGN_IN_PAGE_SIZE } else { PAGE_SIZE };
+        format!("{v1}/users?$select={}&$expand=manager($select=id)&$top={top}", select.join(","))
     };
     match client.get_pages("users", &url(USER_SELECT)).await {
         Ok(pages) => Ok((pages, true)),
