@@ -26,6 +26,7 @@
 
 mod audit;
 mod cursor;
+mod entra_delta;
 mod error;
 mod events;
 mod findings;
@@ -39,6 +40,7 @@ mod tenants;
 mod time;
 
 pub use audit::{AuditEntry, AuditRecord, BreakKind, ChainBreak, ChainVerification, STORE_ACTOR};
+pub use entra_delta::EntraDeltaState;
 pub use error::StoreError;
 pub use findings::{FindingDiff, FindingStatus, StoredFinding};
 pub use guard::RoleError;

@@ -134,6 +134,7 @@ async fn every_tenant_table_forces_rls() {
         [
             "audit_chain",
             "audit_log",
+            "entra_delta_state",
             "findings",
             "hr_events",
             "processed_messages",
