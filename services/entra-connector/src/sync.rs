@@ -6,6 +6,7 @@
 //! `users/<id>/authentication/methods.json`, ...), so a sync and a scan of the same
 //! responses give the same snapshot by construction.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use rollcall_core::model::SourceSnapshot;
 use rollcall_ingest::Diagnostic;
 use rollcall_ingest::entra::EntraImport;
 use rollcall_proto::InputProblem;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::{GraphClient, GraphError, RequestStats};
@@ -69,6 +71,42 @@ pub struct SyncResult {
     pub duration: Duration,
     /// Whether sign-in activity could be read (false without Entra ID P1 or P2).
     pub sign_in_available: bool,
+    /// The users, groups and members the snapshot was built from.
+    pub directory: Directory,
+}
+
+/// The users, groups and transitive members of a tenant as Graph sent them. A delta
+/// round is applied to this, and it is what the store keeps between syncs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Directory {
+    /// The `@odata.context` of the users listing, which names the selected properties.
+    pub users_context: String,
+    /// User objects.
+    pub users: Vec<Value>,
+    /// The `@odata.context` of the groups listing.
+    pub groups_context: String,
+    /// Group objects.
+    pub groups: Vec<Value>,
+    /// Transitive members per group id.
+    pub members: BTreeMap<String, Vec<Value>>,
+    /// Whether the users carry sign-in activity.
+    pub sign_in_available: bool,
+}
+
+impl Directory {
+    /// Returns the user ids.
+    pub fn user_ids(&self) -> Vec<String> {
+        self.users.iter().filter_map(object_id).collect()
+    }
+
+    /// Users and groups.
+    fn objects(&self) -> u64 {
+        (self.users.len() + self.groups.len()) as u64
+    }
+}
+
+pub(crate) fn object_id(value: &Value) -> Option<String> {
+    value.get("id").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Runs a full sync of one tenant against `graph_url` (without `/v1.0`).
@@ -78,27 +116,87 @@ pub async fn full_sync<T: Transport>(
     tenant: &str,
 ) -> Result<SyncResult, GraphError> {
     let started = Instant::now();
+    let mut problems = Vec::new();
+    let directory = read_directory(client, graph_url, tenant, &mut problems).await?;
+    finish_sync(client, graph_url, tenant, &directory, problems, started).await
+}
+
+/// Reads users, groups and every group's transitive members.
+pub(crate) async fn read_directory<T: Transport>(
+    client: &mut GraphClient<'_, T>,
+    graph_url: &str,
+    tenant: &str,
+    problems: &mut Vec<InputProblem>,
+) -> Result<Directory, GraphError> {
+    let v1 = format!("{}/v1.0", graph_url.trim_end_matches('/'));
+    let (user_pages, sign_in_available) = read_users(client, &v1, tenant, problems).await?;
+    let groups_url = format!("{v1}/groups?$select={GROUP_SELECT}&$top={PAGE_SIZE}");
+    let group_pages = client.get_pages("groups", &groups_url).await?;
+    let mut directory = Directory {
+        users_context: context_of(&user_pages),
+        users: items(&user_pages).cloned().collect(),
+        groups_context: context_of(&group_pages),
+        groups: items(&group_pages).cloned().collect(),
+        members: BTreeMap::new(),
+        sign_in_available,
+    };
+    for id in ids_in_pages(&group_pages) {
+        let members = read_members(client, &v1, &id).await?;
+        directory.members.insert(id, members);
+    }
+    Ok(directory)
+}
+
+/// Reads one group's transitive members.
+pub(crate) async fn read_members<T: Transport>(
+    client: &mut GraphClient<'_, T>,
+    v1: &str,
+    group: &str,
+) -> Result<Vec<Value>, GraphError> {
+    let url = format!(
+        "{v1}/groups/{group}/transitiveMembers?$select=id,displayName,userPrincipalName&$top={PAGE_SIZE}"
+    );
+    let pages = client.get_pages("groups/transitiveMembers", &url).await?;
+    Ok(items(&pages).cloned().collect())
+}
+
+fn context_of(pages: &[Value]) -> String {
+    pages
+        .first()
+        .and_then(|page| page.get("@odata.context"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Reads roles, the registration report, privileged accounts' methods and the methods
+/// policy, and builds the snapshot from them and `directory`.
+pub(crate) async fn finish_sync<T: Transport>(
+    client: &mut GraphClient<'_, T>,
+    graph_url: &str,
+    tenant: &str,
+    directory: &Directory,
+    mut problems: Vec<InputProblem>,
+    started: Instant,
+) -> Result<SyncResult, GraphError> {
     let base = graph_url.trim_end_matches('/');
     let v1 = format!("{base}/v1.0");
     let mut import = Import::default();
-    let mut problems = Vec::new();
-
-    let (user_pages, sign_in_available) = read_users(client, &v1, tenant, &mut problems).await?;
-    let user_ids = ids_in_pages(&user_pages);
-    let mut objects = user_ids.len() as u64;
-    import.pages("users", &user_pages);
-
-    let groups_url = format!("{v1}/groups?$select={GROUP_SELECT}&$top={PAGE_SIZE}");
-    let group_pages = client.get_pages("groups", &groups_url).await?;
-    let group_ids = ids_in_pages(&group_pages);
-    objects += group_ids.len() as u64;
-    import.pages("groups", &group_pages);
-    for id in &group_ids {
-        let url = format!(
-            "{v1}/groups/{id}/transitiveMembers?$select=id,displayName,userPrincipalName&$top={PAGE_SIZE}"
+    let user_ids = directory.user_ids();
+    import.add(
+        "users.json".into(),
+        &json!({ "@odata.context": directory.users_context, "value": directory.users }),
+    );
+    import.add(
+        "groups.json".into(),
+        &json!({ "@odata.context": directory.groups_context, "value": directory.groups }),
+    );
+    for (id, members) in &directory.members {
+        let context = format!("{v1}/$metadata#directoryObjects");
+        import.add(
+            format!("groups/{id}/transitiveMembers.json"),
+            &json!({ "@odata.context": context, "value": members }),
         );
-        let pages = client.get_pages("groups/transitiveMembers", &url).await?;
-        import.pages(&format!("groups/{id}/transitiveMembers"), &pages);
     }
 
     let role_reads = [
@@ -151,9 +249,10 @@ pub async fn full_sync<T: Transport>(
         diagnostics,
         problems,
         stats: client.stats().clone(),
-        objects,
+        objects: directory.objects(),
         duration: started.elapsed(),
-        sign_in_available,
+        sign_in_available: directory.sign_in_available,
+        directory: directory.clone(),
     })
 }
 
