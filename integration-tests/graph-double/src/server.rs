@@ -379,7 +379,7 @@ fn route(inner: &Inner, tenant_id: &str, request: &Request<'_>) -> Reply {
             }
             Reply::ok(policy)
         }
-        ("POST", ["$batch"]) => batch(tenant, request.body),
+        ("POST", ["$batch"]) => batch(entry, request.body),
         _ => Reply::error(
             400,
             "BadRequest",
@@ -492,6 +492,10 @@ fn delta_items(
     let Some(token) = request.param("$deltatoken") else {
         return Ok(None);
     };
+    if token == "latest" {
+        // A round that starts now: no changes, only a delta link for the current version.
+        return Ok(Some(Vec::new()));
+    }
     match inner.faults.expired_delta {
         Some(ExpiredDelta::BadRequest) => return Err(sync_state_not_found()),
         Some(ExpiredDelta::Gone) => {
@@ -546,8 +550,34 @@ fn methods(tenant: &Tenant, id: &str) -> Reply {
     Reply::ok(collection(V1, &format!("users('{id}')/authentication/methods"), items))
 }
 
-/// `POST /$batch`: answers each inner `GET` of a user's methods.
-fn batch(tenant: &Tenant, body: &[u8]) -> Reply {
+/// `GET /users/{id}` inside a batch, with `$select` and `$expand=manager`.
+fn one_user(entry: &TenantEntry, id: &str, query: &str) -> Reply {
+    let mut select: Vec<String> = Vec::new();
+    let mut expand_manager = false;
+    for pair in query.split('&') {
+        if let Some(list) = pair.strip_prefix("$select=") {
+            select = list.split(',').map(str::to_owned).collect();
+        } else if pair.starts_with("$expand=manager") {
+            expand_manager = true;
+        }
+    }
+    if !entry.premium && select.iter().any(|f| f.eq_ignore_ascii_case("signInActivity")) {
+        return no_premium();
+    }
+    let refs: Vec<&str> = select.iter().map(String::as_str).collect();
+    match entry.directory.users.iter().find(|u| object_id(u).as_deref() == Some(id)) {
+        Some(user) => Reply::ok(project_user(user, &refs, expand_manager)),
+        None => Reply::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!("Resource '{id}' does not exist."),
+        ),
+    }
+}
+
+/// `POST /$batch`: answers each inner `GET` of a user or a user's methods.
+fn batch(entry: &TenantEntry, body: &[u8]) -> Reply {
+    let tenant = &entry.directory;
     let Ok(parsed) = serde_json::from_slice::<Value>(body) else {
         return Reply::error(400, "BadRequest", "Invalid batch payload: the body is not JSON.");
     };
@@ -565,9 +595,11 @@ fn batch(tenant: &Tenant, body: &[u8]) -> Reply {
     for inner_request in requests {
         let id = inner_request.get("id").cloned().unwrap_or(Value::Null);
         let url = inner_request.get("url").and_then(Value::as_str).unwrap_or_default();
-        let segments: Vec<&str> = url.trim_matches('/').split('/').collect();
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let reply = match segments.as_slice() {
             ["users", user, "authentication", "methods"] => methods(tenant, user),
+            ["users", user] => one_user(entry, user, query),
             _ => Reply::error(400, "BadRequest", &format!("The double does not batch '{url}'.")),
         };
         responses.push(json!({

@@ -205,8 +205,9 @@ impl Tenant {
         self.changes.push(Change::User(id));
     }
 
-    /// Removes a user. `reason` `deleted` also drops the user's group memberships, as a
-    /// permanent delete does in Entra ID; `changed` (soft delete) keeps them.
+    /// Removes a user and logs the removal with `reason`: `changed` (soft delete,
+    /// restorable) or `deleted` (permanent). Either way the user leaves the listings and
+    /// every member list, as Graph no longer lists a deleted user.
     pub fn remove_user(&mut self, id: &str, reason: &str) {
         self.users.retain(|u| object_id(u).as_deref() != Some(id));
         self.registration.retain(|u| object_id(u).as_deref() != Some(id));
