@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use crate::client::{GraphClient, GraphError};
 use crate::sync::{
-    Directory, SyncResult, USER_SELECT, finish_sync, object_id, read_directory, read_members,
+    Directory, RemovedUser, SyncResult, USER_SELECT, finish_sync, object_id, read_directory,
+    read_members,
 };
 use crate::transport::Transport;
 
@@ -69,6 +70,12 @@ pub async fn delta_sync<T: Transport>(
     let mut problems = Vec::new();
     match apply_delta(client, graph_url, tenant, previous).await {
         Ok((directory, users_link, groups_link)) => {
+            for (id, removed) in &directory.removed {
+                if previous.directory.removed.get(id) == Some(removed) {
+                    continue;
+                }
+                problems.push(removal_problem(id, removed));
+            }
             let result =
                 finish_sync(client, graph_url, tenant, &directory, problems, started).await?;
             let state = DeltaState {
@@ -94,6 +101,24 @@ pub async fn delta_sync<T: Transport>(
         }
         Err(error) => Err(error),
     }
+}
+
+/// Describes a removal for the sync report, so a review sees who went and how.
+fn removal_problem(id: &str, removed: &RemovedUser) -> InputProblem {
+    let upn = removed
+        .last_known
+        .get("userPrincipalName")
+        .and_then(Value::as_str)
+        .unwrap_or("no user principal name");
+    let message = if removed.reason == "changed" {
+        format!(
+            "user {id} ({upn}) was soft-deleted and can be restored for 30 days; it was a member of {} groups",
+            removed.groups.len()
+        )
+    } else {
+        format!("user {id} ({upn}) was permanently deleted and its memberships dropped")
+    };
+    InputProblem { input: "users/delta".into(), location: None, message, fatal: false }
 }
 
 /// `410 Gone` (any code), or `400` with `syncStateNotFound` in any letter case.
@@ -208,16 +233,19 @@ async fn apply_delta<T: Transport>(
     let mut changed_users = Vec::new();
     for item in delta_items(&user_pages) {
         let Some(id) = object_id(item) else { continue };
-        match item.get("@removed").and_then(|r| r.get("reason")).and_then(Value::as_str) {
-            Some(reason) => {
+        match item.get("@removed") {
+            Some(removed) => {
                 // `changed` is a soft delete (restorable for 30 days), `deleted` is
-                // permanent. Neither is listed by Graph while deleted, and both leave
-                // every member list, so both drop the user; a restore arrives later as
-                // a normal item.
+                // permanent. Graph lists neither, so both leave the users and every
+                // member list; `removed` keeps what a review needs to tell them apart.
+                let reason = removed.get("reason").and_then(Value::as_str).unwrap_or("deleted");
                 tracing::info!(tenant, user = %id, reason, "user removed in delta round");
-                remove_user(&mut directory, &id);
+                remove_user(&mut directory, &id, reason);
             }
-            None => changed_users.push(id),
+            None => {
+                directory.removed.remove(&id);
+                changed_users.push(id);
+            }
         }
     }
     changed_users.sort();
@@ -227,7 +255,7 @@ async fn apply_delta<T: Transport>(
     {
         match user {
             Some(user) => upsert(&mut directory.users, user),
-            None => remove_user(&mut directory, &id),
+            None => remove_user(&mut directory, &id, "deleted"),
         }
     }
 
@@ -268,11 +296,29 @@ fn upsert(list: &mut Vec<Value>, item: Value) {
     }
 }
 
-fn remove_user(directory: &mut Directory, id: &str) {
+fn remove_user(directory: &mut Directory, id: &str, reason: &str) {
+    let last_known = directory
+        .users
+        .iter()
+        .find(|u| object_id(u).as_deref() == Some(id))
+        .cloned()
+        .or_else(|| directory.removed.get(id).map(|r| r.last_known.clone()))
+        .unwrap_or_else(|| json!({ "id": id }));
     directory.users.retain(|u| object_id(u).as_deref() != Some(id));
-    for members in directory.members.values_mut() {
+    let mut groups = Vec::new();
+    for (group, members) in &mut directory.members {
+        let before = members.len();
         members.retain(|m| object_id(m).as_deref() != Some(id));
+        if members.len() != before {
+            groups.push(group.clone());
+        }
     }
+    if reason != "changed" {
+        groups.clear();
+    }
+    directory
+        .removed
+        .insert(id.to_owned(), RemovedUser { reason: reason.to_owned(), last_known, groups });
 }
 
 /// Reads changed users one by one in JSON batches of 20, with the same properties as

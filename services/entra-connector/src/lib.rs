@@ -23,7 +23,7 @@ pub use client::{GraphClient, GraphError, RequestStats, parse_retry_after};
 pub use config::{AppConfig, ConfigError, ConnectorConfig, Limits, TenantConfig};
 pub use delta::{DeltaMode, DeltaState, delta_sync, is_expired_token};
 pub use state::{StateError, load_state, save_state};
-pub use sync::{Directory, NO_PREMIUM_CODE, SyncResult, USER_SELECT, full_sync};
+pub use sync::{Directory, NO_PREMIUM_CODE, RemovedUser, SyncResult, USER_SELECT, full_sync};
 pub use transport::{
     HttpMethod, HttpRequest, HttpResponse, HttpTransport, Transport, TransportError,
 };

@@ -91,6 +91,22 @@ pub struct Directory {
     pub members: BTreeMap<String, Vec<Value>>,
     /// Whether the users carry sign-in activity.
     pub sign_in_available: bool,
+    /// Users a delta round removed, by id. Graph lists them no more, so they are not in
+    /// the snapshot, but their last attributes and groups are kept for review.
+    #[serde(default)]
+    pub removed: BTreeMap<String, RemovedUser>,
+}
+
+/// A user that a delta round reported as `@removed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemovedUser {
+    /// `changed`: soft-deleted, restorable for 30 days. `deleted`: permanently deleted.
+    pub reason: String,
+    /// The user object as last read, never blanked by the removal.
+    pub last_known: Value,
+    /// The groups the user was a transitive member of. Empty for a permanent delete,
+    /// which drops memberships; kept for a soft delete, which a restore brings back.
+    pub groups: Vec<String>,
 }
 
 impl Directory {
@@ -139,6 +155,7 @@ pub(crate) async fn read_directory<T: Transport>(
         groups: items(&group_pages).cloned().collect(),
         members: BTreeMap::new(),
         sign_in_available,
+        removed: BTreeMap::new(),
     };
     for id in ids_in_pages(&group_pages) {
         let members = read_members(client, &v1, &id).await?;
