@@ -14,6 +14,8 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod delta;
+pub mod metrics;
+pub mod schedule;
 pub mod state;
 pub mod sync;
 pub mod transport;
@@ -22,6 +24,8 @@ pub use auth::{Credential, CredentialError};
 pub use client::{GraphClient, GraphError, RequestStats, parse_retry_after};
 pub use config::{AppConfig, ConfigError, ConnectorConfig, Limits, TenantConfig};
 pub use delta::{DeltaMode, DeltaState, delta_sync, is_expired_token};
+pub use metrics::ConnectorMetrics;
+pub use schedule::{RunningSyncs, SyncGuard, first_delay, jittered};
 pub use state::{StateError, load_state, save_state};
 pub use sync::{Directory, NO_PREMIUM_CODE, RemovedUser, SyncResult, USER_SELECT, full_sync};
 pub use transport::{
