@@ -670,7 +670,7 @@ fn json_response(status: u16, body: &Value, retry_after: Option<&str>) -> Respon
     response
 }
 
-/// A `200` whose body stream fails halfway, so the server closes the connection.
+/// Builds a `200` whose body stream fails halfway, so the server closes the connection.
 fn dropped(body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let half = Bytes::from(bytes.get(..bytes.len() / 2).unwrap_or_default().to_vec());
@@ -688,7 +688,7 @@ fn dropped(body: &Value) -> Response {
     response
 }
 
-/// A complete `200` response whose JSON body stops halfway.
+/// Builds a complete `200` response whose JSON body stops halfway.
 fn truncated(body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let half = bytes.get(..bytes.len() / 2).unwrap_or_default().to_vec();

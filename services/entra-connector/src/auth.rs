@@ -53,7 +53,7 @@ impl Credential {
         Err(CredentialError::CertificateUnsupported(name.to_owned()))
     }
 
-    /// The form fields that authenticate the client in a token request.
+    /// Returns the form fields that authenticate the client in a token request.
     pub(crate) fn form_fields(&self) -> Vec<(&'static str, String)> {
         match self {
             Self::Secret(secret) => vec![("client_secret", secret.as_str().to_owned())],

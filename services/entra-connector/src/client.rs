@@ -11,7 +11,7 @@ use crate::auth::{CachedToken, Credential};
 use crate::config::Limits;
 use crate::transport::{HttpMethod, HttpRequest, HttpResponse, Transport, TransportError};
 
-/// Why a Graph request failed for good.
+/// An error that ends a Graph request, after retries or at once.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
     /// Graph answered with an error that retrying does not fix.
@@ -78,7 +78,7 @@ impl GraphError {
     }
 }
 
-/// What one sync's requests cost.
+/// The cost of one sync's requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestStats {
     /// Requests sent, retries and token requests included, by endpoint label and status
@@ -91,7 +91,7 @@ pub struct RequestStats {
 }
 
 impl RequestStats {
-    /// All requests sent, token requests included.
+    /// Counts all requests sent, token requests included.
     pub fn total(&self) -> u64 {
         self.requests.values().sum()
     }
@@ -169,7 +169,7 @@ impl<'a, T: Transport> GraphClient<'a, T> {
         }
     }
 
-    /// The cost of the requests so far.
+    /// Returns the cost of the requests so far.
     pub fn stats(&self) -> &RequestStats {
         &self.stats
     }
@@ -195,7 +195,7 @@ impl<'a, T: Transport> GraphClient<'a, T> {
         Ok(value)
     }
 
-    /// Posts a JSON body (a `$batch`) and returns the JSON answer.
+    /// Posts a JSON body (a `$batch`) and returns the JSON response.
     pub async fn post(
         &mut self,
         endpoint: &str,
@@ -257,8 +257,8 @@ impl<'a, T: Transport> GraphClient<'a, T> {
                     }
                 },
                 401 if !refreshed => {
-                    // An access token can expire or be revoked in the middle of a sync;
-                    // one fresh token is worth a retry, a second 401 is not.
+                    // An access token can expire or be revoked in the middle of a sync, so
+                    // one fresh token is worth a retry. A second 401 is not.
                     tracing::info!(
                         endpoint,
                         "graph rejected the access token, requesting a new one"

@@ -3,7 +3,7 @@
 //! An MSP connects tenants in one of two ways, and both are configured the same way: an
 //! entry under `apps` is an app registration with its credential, and each tenant names
 //! the app it uses. One multi-tenant app consented in every customer tenant is one app
-//! entry used by all tenants; an app registration per tenant is one app entry per tenant.
+//! entry that all tenants name. An app registration per tenant is one entry per tenant.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -91,9 +91,9 @@ pub struct Limits {
     pub max_attempts: u32,
     /// The first backoff delay in milliseconds; it doubles per attempt.
     pub backoff_base_ms: u64,
-    /// The longest backoff or `Retry-After` wait honoured, in milliseconds.
+    /// The maximum backoff or `Retry-After` wait honoured, in milliseconds.
     pub backoff_max_ms: u64,
-    /// The most requests one sync of one tenant may send.
+    /// The maximum number of requests one sync of one tenant may send.
     pub request_budget: u64,
     /// Seconds before one HTTP request times out.
     pub request_timeout_seconds: u64,
@@ -112,7 +112,7 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The per-request timeout.
+    /// Returns the per-request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_seconds.max(1))
     }

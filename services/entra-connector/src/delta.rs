@@ -22,7 +22,7 @@ use crate::sync::{
 };
 use crate::transport::Transport;
 
-/// What is kept between syncs of one tenant.
+/// The state kept between syncs of one tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeltaState {
     /// The users `@odata.deltaLink` to start the next round from.
@@ -36,7 +36,7 @@ pub struct DeltaState {
     pub full_read_at: DateTime<Utc>,
 }
 
-/// How a delta sync went.
+/// The kind of read a delta sync made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeltaMode {
     /// No state: the directory was read in full.
@@ -103,7 +103,7 @@ pub async fn delta_sync<T: Transport>(
     }
 }
 
-/// Describes a removal for the sync report, so a review sees who went and how.
+/// Builds the sync report entry that names a removed user and the kind of removal.
 fn removal_problem(id: &str, removed: &RemovedUser) -> InputProblem {
     let upn = removed
         .last_known
@@ -279,8 +279,8 @@ async fn apply_delta<T: Transport>(
     changed_groups.sort();
     changed_groups.dedup();
     // NOTE: a member added to a nested group changes the parent's transitive members
-    // without a delta item for the parent; only the changed groups are read again here,
-    // so such a change waits for the next full read.
+    // without a delta item for the parent. Only changed groups are read again here, so
+    // such a change waits for the next full read.
     for id in changed_groups {
         let members = read_members(client, &v1, &id).await?;
         directory.members.insert(id, members);

@@ -175,7 +175,8 @@ async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// One delta sync of one tenant. Errors are logged and counted; the next round retries.
+/// Runs one delta sync of one tenant. Errors are logged and counted, and the next round
+/// retries.
 async fn sync_tenant(
     config: &ConnectorConfig,
     transport: &HttpTransport,

@@ -50,11 +50,11 @@ const SIGN_IN_PAGE_SIZE: u32 = 500;
 /// Graph accepts at most 20 requests in one JSON batch.
 const BATCH_SIZE: usize = 20;
 
-/// The error code Graph sends when a tenant without Entra ID P1 or P2 asks for sign-in
+/// The error code Graph sends when a tenant without Entra ID P1 or P2 requests sign-in
 /// activity or the registration report.
 pub const NO_PREMIUM_CODE: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
 
-/// What a full sync read.
+/// The outcome of a good sync: the snapshot, its problems and its cost.
 #[derive(Debug)]
 pub struct SyncResult {
     /// The tenant's `entra` snapshot.

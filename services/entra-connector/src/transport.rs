@@ -37,7 +37,7 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
-/// Why a request got no complete response.
+/// The failure of a request that got no complete response.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     /// The connection failed, timed out or closed before the body ended.

@@ -29,7 +29,7 @@ fn case(name: &str, file: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The JSON body of a saved `.http` response: everything after the blank line that ends
+/// Returns the JSON body of a saved `.http` response: everything after the blank line that ends
 /// the response headers. A request line may come first.
 fn http_body(name: &str, file: &str) -> Value {
     let path = common::repo().join("testdata/field-cases").join(name).join(file);

@@ -10,7 +10,7 @@ use crate::json::{self, check_text};
 use crate::scope::TenantScope;
 use crate::time::to_micros;
 
-/// What the Entra ID connector keeps between syncs of one tenant.
+/// The Entra ID connector's state between syncs of one tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntraDeltaState {
     /// The users `@odata.deltaLink` of the last complete sync.

@@ -22,7 +22,7 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The example practice's saved Graph responses.
+/// Returns the folder of the example practice's saved Graph responses.
 pub fn harborview_entra() -> PathBuf {
     repo().join("examples/harborview/entra")
 }
