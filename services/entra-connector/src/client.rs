@@ -340,7 +340,15 @@ impl<'a, T: Transport> GraphClient<'a, T> {
             ("client_id", self.client_id.clone()),
             ("scope", "https://graph.microsoft.com/.default".to_owned()),
         ];
-        fields.extend(self.credential.form_fields());
+        let credential_fields =
+            self.credential.form_fields(&self.client_id, &url).map_err(|error| {
+                GraphError::Token {
+                    directory: self.directory_id.clone(),
+                    status: 0,
+                    message: error.to_string(),
+                }
+            })?;
+        fields.extend(credential_fields);
         let body = zeroize::Zeroizing::new(form_encode(&fields));
         let mut attempt = 0;
         let mut last = String::new();

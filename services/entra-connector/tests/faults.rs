@@ -170,3 +170,30 @@ async fn privileged_methods_use_one_batch() {
         double.requests().iter().filter(|r| r.path.contains("/authentication/methods")).count();
     assert_eq!(per_user, 0, "per-user methods must go through $batch");
 }
+
+#[tokio::test]
+async fn certificate_credential_gets_token() {
+    let (double, base, clean) = harborview().await;
+    let app = rollcall_entra_connector::AppConfig {
+        client_id: common::CLIENT_ID.into(),
+        client_secret_file: None,
+        certificate_file: Some(common::repo().join("testdata/credentials/app-certificate.pem")),
+    };
+    let credential = rollcall_entra_connector::Credential::load("cert-app", &app).unwrap();
+    let transport = rollcall_entra_connector::HttpTransport::new(Duration::from_secs(10)).unwrap();
+    let mut client = rollcall_entra_connector::GraphClient::new(
+        &transport,
+        &base,
+        common::DIRECTORY,
+        common::CLIENT_ID,
+        &credential,
+        common::fast_limits(),
+    );
+    let synced =
+        rollcall_entra_connector::full_sync(&mut client, &base, "harborview").await.unwrap();
+    assert_eq!(synced.snapshot, clean.snapshot);
+    let tokens: Vec<_> =
+        double.requests().into_iter().filter(|r| r.path == "/oauth2/v2.0/token").collect();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].status, 200);
+}
