@@ -57,14 +57,14 @@ pub enum CredentialError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The certificate file lacks a part or holds an unusable key.
+    /// The certificate file lacks a part or contains an unusable key.
     #[error(
         "invalid certificate file {path}: {reason}; it must hold the PKCS#8 RSA private key (BEGIN PRIVATE KEY) and the certificate (BEGIN CERTIFICATE) in PEM"
     )]
     InvalidCertificate {
         /// The file.
         path: String,
-        /// What is wrong.
+        /// The reason.
         reason: String,
     },
     /// Signing a client assertion failed.
