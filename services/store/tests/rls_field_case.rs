@@ -134,8 +134,8 @@ async fn every_tenant_table_forces_rls() {
         [
             "audit_chain",
             "audit_log",
-            "finding_outbox",
             "entra_delta_state",
+            "finding_outbox",
             "findings",
             "hr_events",
             "pipeline_problems",
