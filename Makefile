@@ -24,9 +24,11 @@ example-data:
 	rm -rf examples/harborview/entra examples/harborview/ldap examples/harborview/ehr examples/harborview/hr
 	$(CARGO) run --locked -p rollcall-datagen -- example examples/harborview
 
-## Benchmarks; results go in docs/benchmarks.md.
+## Benchmarks; results go in docs/benchmarks.md. Options go in BENCH_ARGS, such as
+## BENCH_ARGS="--reps 3 --only msp".
+BENCH_ARGS ?=
 bench:
-	$(CARGO) bench --locked -p rollcall-cli
+	$(CARGO) bench --locked -p rollcall-cli --bench scan -- $(BENCH_ARGS)
 
 fmt:
 	$(CARGO) fmt --all

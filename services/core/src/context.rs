@@ -1,7 +1,9 @@
 //! The indexed view of one tenant that every rule reads: accounts, grants, privilege and
 //! job roles per identity.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use crate::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -23,17 +25,19 @@ pub struct SourceView<'a> {
     pub snapshot: &'a SourceSnapshot,
     /// Effective grants per account.
     pub grants: SourceGrants,
-    accounts: BTreeMap<&'a str, &'a Account>,
-    entitlements: BTreeMap<&'a str, &'a Entitlement>,
+    // Looked up by id for every grant and linked account, never walked: hash maps. With
+    // repeated ids the last one wins, as it did with the B-tree maps before.
+    accounts: HashMap<&'a str, &'a Account>,
+    entitlements: HashMap<&'a str, &'a Entitlement>,
     /// The privilege reasons of each privileged entitlement, by id.
-    privileged: BTreeMap<&'a str, Vec<PrivilegeReason>>,
+    privileged: HashMap<&'a str, Vec<PrivilegeReason>>,
 }
 
 impl<'a> SourceView<'a> {
     fn new(snapshot: &'a SourceSnapshot, tenant: &Tenant) -> Self {
-        let entitlements: BTreeMap<&str, &Entitlement> =
+        let entitlements: HashMap<&str, &Entitlement> =
             snapshot.entitlements.iter().map(|e| (e.id.as_str(), e)).collect();
-        let mut privileged = BTreeMap::new();
+        let mut privileged = HashMap::default();
         for entitlement in &snapshot.entitlements {
             let mut reasons = privilege::source_reasons(entitlement);
             if let Some(pattern) = tenant.policy.privileged.find(&snapshot.source, entitlement) {
@@ -121,6 +125,10 @@ pub enum RolesFrom {
     None,
 }
 
+/// The job roles matching each (title, department) pair met so far. A tenant has a few
+/// dozen titles and thousands of people, so each pair's patterns run once.
+type RoleMatches<'a, 's> = HashMap<(Option<&'a str>, Option<&'a str>), Vec<&'s JobRole>>;
+
 /// The indexed tenant.
 pub struct Context<'a> {
     /// The tenant.
@@ -162,25 +170,35 @@ impl<'a> Context<'a> {
     /// Builds the per-identity views. Separate from `new` because views borrow the
     /// resolution the context owns.
     pub fn identities(&self) -> Vec<IdentityView<'_>> {
-        self.resolution.identities.iter().map(|identity| self.identity_view(identity)).collect()
+        let mut matched = RoleMatches::default();
+        self.resolution
+            .identities
+            .iter()
+            .map(|identity| self.identity_view(identity, &mut matched))
+            .collect()
     }
 
-    fn identity_view<'s>(&'s self, identity: &'s Identity) -> IdentityView<'s> {
+    fn identity_view<'s>(
+        &'s self,
+        identity: &'s Identity,
+        matched: &mut RoleMatches<'a, 's>,
+    ) -> IdentityView<'s> {
         let worker = identity.worker.and_then(|i| self.workers.get(i));
         let accounts: Vec<(&SourceView<'a>, &'a Account)> =
             identity.accounts.iter().filter_map(|linked| self.account(&linked.account)).collect();
-        let name = worker
-            .and_then(|w| w.name.clone())
-            .or_else(|| accounts.first().map(|(_, account)| account.label()))
-            .unwrap_or_else(|| identity.key.clone());
+        let name = self.identity_name(identity, worker);
 
-        let (roles, roles_from) = self.roles(worker, &accounts);
+        let (roles, roles_from) = self.roles(worker, &accounts, matched);
 
         let mut privilege = Vec::new();
         for (view, account) in &accounts {
+            let evidence = account_privilege(self.tenant, view, account);
+            if evidence.is_empty() {
+                continue;
+            }
             let account_ref = AccountRef { source: view.source().clone(), id: account.id.clone() };
             privilege.extend(
-                account_privilege(self.tenant, view, account)
+                evidence
                     .into_iter()
                     .map(|evidence| PrivilegeFact { account: account_ref.clone(), evidence }),
             );
@@ -189,12 +207,31 @@ impl<'a> Context<'a> {
         IdentityView { identity, worker, name, roles, roles_from, privilege, has_left }
     }
 
+    /// Returns the person's name: the HR name, else the label of the first linked account that
+    /// exists, else the identity key.
+    fn identity_name(&self, identity: &Identity, worker: Option<&Worker>) -> String {
+        worker.and_then(|w| w.name.clone()).unwrap_or_else(|| {
+            identity
+                .accounts
+                .iter()
+                .find_map(|linked| self.account(&linked.account))
+                .map_or_else(|| identity.key.clone(), |(_, account)| account.label())
+        })
+    }
+
     fn roles<'s>(
         &'s self,
-        worker: Option<&Worker>,
+        worker: Option<&'a Worker>,
         accounts: &[(&SourceView<'a>, &'a Account)],
+        matched: &mut RoleMatches<'a, 's>,
     ) -> (Vec<&'s JobRole>, RolesFrom) {
         let policy = &self.tenant.policy;
+        let mut roles_for = |title: Option<&'a str>, department: Option<&'a str>| {
+            matched
+                .entry((title, department))
+                .or_insert_with(|| policy.roles_for(title, department))
+                .clone()
+        };
         if let Some(names) =
             worker.and_then(|w| self.tenant.identity.roles.get(w.employee_id.trim()))
         {
@@ -202,7 +239,7 @@ impl<'a> Context<'a> {
             return (roles, RolesFrom::Assigned);
         }
         if let Some(worker) = worker {
-            let roles = policy.roles_for_worker(worker);
+            let roles = roles_for(worker.job_title.as_deref(), worker.department.as_deref());
             if !roles.is_empty() {
                 return (roles, RolesFrom::Hr);
             }
@@ -210,9 +247,7 @@ impl<'a> Context<'a> {
         let mut seen = BTreeSet::new();
         let mut roles = Vec::new();
         for (_, account) in accounts {
-            for role in
-                policy.roles_for(account.job_title.as_deref(), account.department.as_deref())
-            {
+            for role in roles_for(account.job_title.as_deref(), account.department.as_deref()) {
                 if seen.insert(role.name.as_str()) {
                     roles.push(role);
                 }
@@ -239,8 +274,14 @@ impl<'a> Context<'a> {
             .get(&account_ref)
             .and_then(|i| self.resolution.identities.get(*i))
             .map(|identity| {
-                let view = self.identity_view(identity);
-                self.identity_subject(&view)
+                // Only the name, key and employee id: the job roles and privilege of a
+                // full identity view are not needed to name the subject.
+                let worker = identity.worker.and_then(|i| self.workers.get(i));
+                IdentitySubject {
+                    key: identity.key.clone(),
+                    name: self.identity_name(identity, worker),
+                    employee_id: worker.map(|w| w.employee_id.clone()),
+                }
             });
         Subject {
             identity,
@@ -272,12 +313,13 @@ pub fn account_privilege(
     account: &Account,
 ) -> Vec<Evidence> {
     let source = view.source();
-    let record = format!("{source}/{}", account.id);
+    // Most accounts are not privileged: the record name is built only for evidence.
+    let record = || format!("{source}/{}", account.id);
     let mut evidence = Vec::new();
     if tenant.policy.epcs_privileged && account.epcs == Some(EpcsStatus::Enabled) {
         evidence.push(Evidence::new(
             Some(source),
-            record.clone(),
+            record(),
             "EPCS",
             "enabled (controlled-substance prescribing)",
         ));
@@ -291,14 +333,14 @@ pub fn account_privilege(
             AccountMarker::AdPrivilegedRid(_) => continue,
             AccountMarker::EntraReportIsAdmin => ("isAdmin", "true".to_owned()),
         };
-        evidence.push(Evidence::new(Some(source), record.clone(), field, value));
+        evidence.push(Evidence::new(Some(source), record(), field, value));
     }
     for (grant, entitlement) in view.access_grants(&account.id) {
         let reasons = view.privilege_reasons(&entitlement.id);
         if let Some(reason) = reasons.first() {
             evidence.push(Evidence::new(
                 Some(source),
-                record.clone(),
+                record(),
                 grant_field(grant),
                 format!("{}: {}", entitlement.name, reason.describe()),
             ));

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::HashMap;
+
 use crate::model::{GrantState, Member, Membership, SourceSnapshot};
 
 /// An account holding an entitlement, directly or through nested entitlements.
@@ -31,7 +33,8 @@ type Ancestor = (String, Vec<String>, GrantState);
 /// Effective grants of every account in one snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct SourceGrants {
-    by_account: BTreeMap<String, Vec<Grant>>,
+    /// Looked up by account id only, never walked.
+    by_account: HashMap<String, Vec<Grant>>,
 }
 
 impl SourceGrants {
@@ -39,7 +42,7 @@ impl SourceGrants {
     /// end the expansion instead of looping.
     pub fn expand(snapshot: &SourceSnapshot) -> Self {
         // Parents of each entitlement: the entitlements it is a member of.
-        let mut parents: BTreeMap<&str, Vec<&Membership>> = BTreeMap::new();
+        let mut parents: HashMap<&str, Vec<&Membership>> = HashMap::default();
         let mut direct: BTreeMap<&str, Vec<&Membership>> = BTreeMap::new();
         for membership in &snapshot.memberships {
             match &membership.member {
@@ -52,8 +55,8 @@ impl SourceGrants {
                 Member::Unresolved(_) => {}
             }
         }
-        let mut ancestors: BTreeMap<&str, Vec<Ancestor>> = BTreeMap::new();
-        let mut by_account = BTreeMap::new();
+        let mut ancestors: HashMap<&str, Vec<Ancestor>> = HashMap::default();
+        let mut by_account = HashMap::default();
         for (account, memberships) in direct {
             let mut grants: BTreeMap<(String, GrantState, Option<String>), Vec<String>> =
                 BTreeMap::new();
@@ -99,7 +102,7 @@ impl SourceGrants {
 
 /// Every entitlement `start` inherits, breadth first so each comes with its shortest
 /// path: `(entitlement, path from start's parent up to the entitlement's child, state)`.
-fn ancestors_of(start: &str, parents: &BTreeMap<&str, Vec<&Membership>>) -> Vec<Ancestor> {
+fn ancestors_of(start: &str, parents: &HashMap<&str, Vec<&Membership>>) -> Vec<Ancestor> {
     let mut seen: BTreeSet<&str> = BTreeSet::from([start]);
     let mut queue: VecDeque<(&str, Vec<String>, GrantState)> =
         VecDeque::from([(start, Vec::new(), GrantState::Active)]);

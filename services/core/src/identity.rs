@@ -20,6 +20,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::HashMap;
+
 use crate::input::TenantData;
 use crate::model::{Account, AccountRef, SourceKind, Worker};
 use crate::normalize;
@@ -159,21 +161,21 @@ impl AccountKeys {
     }
 }
 
-/// Indexes of workers by key.
+/// Indexes of workers by key. Only looked up, never walked, so hash maps.
 struct WorkerIndex {
-    by_employee_id: BTreeMap<String, usize>,
-    by_email: BTreeMap<String, BTreeSet<usize>>,
-    by_local_part: BTreeMap<String, BTreeSet<usize>>,
-    by_name: BTreeMap<String, BTreeSet<usize>>,
+    by_employee_id: HashMap<String, usize>,
+    by_email: HashMap<String, BTreeSet<usize>>,
+    by_local_part: HashMap<String, BTreeSet<usize>>,
+    by_name: HashMap<String, BTreeSet<usize>>,
 }
 
 impl WorkerIndex {
     fn new(workers: &[Worker]) -> Self {
         let mut index = Self {
-            by_employee_id: BTreeMap::new(),
-            by_email: BTreeMap::new(),
-            by_local_part: BTreeMap::new(),
-            by_name: BTreeMap::new(),
+            by_employee_id: HashMap::default(),
+            by_email: HashMap::default(),
+            by_local_part: HashMap::default(),
+            by_name: HashMap::default(),
         };
         for (i, worker) in workers.iter().enumerate() {
             if let Some(id) = normalize::key(&worker.employee_id) {
@@ -228,7 +230,7 @@ fn is_service(tenant: &Tenant, account: &Account) -> bool {
         .into_iter()
         .flatten()
         .chain(account.upn.as_deref().and_then(|upn| upn.split('@').next()))
-        .any(|value| tenant.policy.service_accounts.iter().any(|p| p.matches(value)))
+        .any(|value| tenant.policy.is_service_name([value]))
 }
 
 /// Resolves the accounts of every source into identities.
@@ -385,84 +387,111 @@ pub fn resolve(tenant: &Tenant, data: &TenantData) -> Resolution {
     resolution
 }
 
+/// The keys of linked accounts, with the workers they are linked to, by key class.
+#[derive(Default)]
+struct LinkedKeys<'k> {
+    by_sid: HashMap<&'k str, BTreeSet<usize>>,
+    by_email: HashMap<&'k str, BTreeSet<usize>>,
+    by_login: HashMap<&'k str, BTreeSet<usize>>,
+}
+
+impl<'k> LinkedKeys<'k> {
+    fn add(&mut self, keys: &'k AccountKeys, worker: usize) {
+        if let Some(sid) = &keys.sid {
+            self.by_sid.entry(sid).or_default().insert(worker);
+        }
+        for email in &keys.emails {
+            self.by_email.entry(email).or_default().insert(worker);
+        }
+        for login in &keys.logins {
+            self.by_login.entry(login).or_default().insert(worker);
+        }
+    }
+
+    /// Finds the first key class in which `keys` meets linked accounts, with its outcome.
+    fn decide<'s>(&'s self, keys: &'s AccountKeys) -> Option<(LinkMethod, Match)> {
+        let classes: [(LinkMethod, Candidates<'s>); 3] = [
+            (
+                LinkMethod::Sid,
+                keys.sid
+                    .iter()
+                    .filter_map(|s| self.by_sid.get(s.as_str()).map(|w| (s, w)))
+                    .collect(),
+            ),
+            (
+                LinkMethod::SharedEmail,
+                keys.emails
+                    .iter()
+                    .filter_map(|e| self.by_email.get(e.as_str()).map(|w| (e, w)))
+                    .collect(),
+            ),
+            (
+                LinkMethod::Login,
+                keys.logins
+                    .iter()
+                    .filter_map(|l| self.by_login.get(l.as_str()).map(|w| (l, w)))
+                    .collect(),
+            ),
+        ];
+        classes.into_iter().find_map(|(method, candidates)| match pick(candidates) {
+            Match::None => None,
+            outcome => Some((method, outcome)),
+        })
+    }
+}
+
 /// Links unlinked accounts through keys they share with linked ones, by key class
 /// (SID, then e-mail, then login), in rounds until no round adds a link. Each round
 /// decides from the state at its start, so the result does not depend on account order.
+///
+/// The key index is built once and grows by each round's new links, and each round
+/// looks only at the accounts still open. Links are only ever added, so this is the state
+/// that rebuilding the index at the start of every round would give.
 fn propagate(
     accounts: &BTreeMap<AccountRef, AccountKeys>,
     links: &mut BTreeMap<AccountRef, (usize, LinkMethod, String)>,
     ambiguous: &mut BTreeMap<AccountRef, Ambiguity>,
     workers: &[Worker],
 ) {
+    // Looked up by key only, never walked, so hash maps keep the outcome independent of
+    // their order.
+    let mut linked = LinkedKeys::default();
+    for (account, (worker, _, _)) in links.iter() {
+        if let Some(keys) = accounts.get(account) {
+            linked.add(keys, *worker);
+        }
+    }
+    let mut open: Vec<(&AccountRef, &AccountKeys)> = accounts
+        .iter()
+        .filter(|(account, _)| !links.contains_key(*account) && !ambiguous.contains_key(*account))
+        .collect();
     loop {
-        let mut by_sid: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        let mut by_email: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        let mut by_login: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        for (account, (worker, _, _)) in links.iter() {
-            let Some(keys) = accounts.get(account) else { continue };
-            if let Some(sid) = &keys.sid {
-                by_sid.entry(sid).or_default().insert(*worker);
-            }
-            for email in &keys.emails {
-                by_email.entry(email).or_default().insert(*worker);
-            }
-            for login in &keys.logins {
-                by_login.entry(login).or_default().insert(*worker);
-            }
-        }
         let mut decided = Vec::new();
-        for (account, keys) in accounts {
-            if links.contains_key(account) || ambiguous.contains_key(account) {
-                continue;
+        open.retain(|(account, keys)| match linked.decide(keys) {
+            Some((method, outcome)) => {
+                decided.push((*account, *keys, method, outcome));
+                false
             }
-            let classes: [(LinkMethod, Candidates<'_>); 3] = [
-                (
-                    LinkMethod::Sid,
-                    keys.sid
-                        .iter()
-                        .filter_map(|s| by_sid.get(s.as_str()).map(|w| (s, w)))
-                        .collect(),
-                ),
-                (
-                    LinkMethod::SharedEmail,
-                    keys.emails
-                        .iter()
-                        .filter_map(|e| by_email.get(e.as_str()).map(|w| (e, w)))
-                        .collect(),
-                ),
-                (
-                    LinkMethod::Login,
-                    keys.logins
-                        .iter()
-                        .filter_map(|l| by_login.get(l.as_str()).map(|w| (l, w)))
-                        .collect(),
-                ),
-            ];
-            for (method, candidates) in classes {
-                match pick(candidates) {
-                    Match::None => continue,
-                    outcome => {
-                        decided.push((account.clone(), method, outcome));
-                        break;
-                    }
-                }
-            }
-        }
+            None => true,
+        });
         if decided.is_empty() {
             return;
         }
-        for (account, method, outcome) in decided {
+        for (account, keys, method, outcome) in decided {
             match outcome {
                 Match::One(worker, key) => {
-                    links.insert(account, (worker, method, key));
+                    linked.add(keys, worker);
+                    links.insert(account.clone(), (worker, method, key));
                 }
                 Match::Many(candidates, key) => {
                     let candidates = candidates
                         .iter()
                         .filter_map(|i| workers.get(*i).map(|w| w.employee_id.clone()))
                         .collect();
-                    ambiguous
-                        .insert(account.clone(), Ambiguity { account, method, key, candidates });
+                    ambiguous.insert(
+                        account.clone(),
+                        Ambiguity { account: account.clone(), method, key, candidates },
+                    );
                 }
                 Match::None => {}
             }

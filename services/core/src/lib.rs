@@ -18,6 +18,13 @@ pub mod privilege;
 pub mod rules;
 pub mod tenant;
 
+/// The hash map of the rules' lookup tables: foldhash with a per-process random seed,
+/// faster than the standard SipHash on short string keys. Only looked up, never walked,
+/// so the order of entries never reaches a finding.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The hash set that goes with [`HashMap`].
+pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 pub use evaluate::{Evaluation, Stats, evaluate};
 pub use finding::{Finding, FindingKind, Severity};
 pub use input::TenantData;

@@ -210,7 +210,12 @@ fn manager_for(site: (&str, &str)) -> String {
 /// A made-up NPI in the unissued `99999` range whose check digit passes the Luhn test
 /// over the `80840` prefix, as real NPIs do.
 pub fn npi(number: u32) -> String {
-    let base = format!("99999{:04}", number % 10_000);
+    npi_from(&format!("99999{:04}", number % 10_000))
+}
+
+/// `base` (the first nine digits of an NPI) with its check digit: the Luhn digit over
+/// `80840` followed by `base`, as the NPI standard defines it.
+pub fn npi_from(base: &str) -> String {
     let digits: Vec<u32> = format!("80840{base}").chars().filter_map(|c| c.to_digit(10)).collect();
     let mut sum = 0;
     for (i, digit) in digits.iter().rev().enumerate() {

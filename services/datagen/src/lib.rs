@@ -2,5 +2,7 @@
 //! seeded data sets for benchmarks. Every name is made up.
 
 pub mod example;
+pub mod rng;
 pub mod spec;
+pub mod synthetic;
 pub mod write;

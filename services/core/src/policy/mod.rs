@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-pub use pattern::{EntitlementPattern, EntitlementSet, NamePattern, PatternError, SourcePattern};
+pub use pattern::{
+    EntitlementPattern, EntitlementSet, NamePattern, NameSet, PatternError, SourcePattern,
+};
 
 use crate::model::{SourceId, Worker};
 
@@ -253,6 +255,10 @@ pub struct Policy {
     pub generic_accounts: Vec<NamePattern>,
     /// Service account patterns.
     pub service_accounts: Vec<NamePattern>,
+    /// `generic_accounts` and `service_accounts` combined for matching. NOTE: built by
+    /// `compile`; a caller that edits the lists above afterwards must compile again.
+    generic_set: NameSet,
+    service_set: NameSet,
     /// Smallest peer group for the outlier rule.
     pub min_peers: usize,
     /// Outlier share threshold.
@@ -331,6 +337,10 @@ impl Policy {
             spec.service_accounts.clone().unwrap_or_else(|| defaults(&DEFAULT_SERVICE_ACCOUNTS));
         let disabled =
             spec.disabled_with_grants.clone().unwrap_or_else(|| vec!["ehr:*".to_owned()]);
+        let generic_accounts = names("generic_accounts", &generic)?;
+        let service_accounts = names("service_accounts", &service)?;
+        let generic_set = in_field("generic_accounts", NameSet::new(&generic_accounts))?;
+        let service_set = in_field("service_accounts", NameSet::new(&service_accounts))?;
         Ok(Self {
             dormant_days: spec.dormancy.days,
             dormant_sources,
@@ -344,8 +354,10 @@ impl Policy {
                 EntitlementSet::new(&spec.privileged_entitlements),
             )?,
             separation_of_duties,
-            generic_accounts: names("generic_accounts", &generic)?,
-            service_accounts: names("service_accounts", &service)?,
+            generic_accounts,
+            service_accounts,
+            generic_set,
+            service_set,
             min_peers: spec.peer_outliers.min_peers,
             max_peer_share: spec.peer_outliers.max_share,
             disabled_with_grants: disabled
@@ -399,6 +411,21 @@ impl Policy {
     /// Lists the job roles that match a title and department.
     pub fn roles_for(&self, title: Option<&str>, department: Option<&str>) -> Vec<&JobRole> {
         self.job_roles.iter().filter(|role| role.matches(title, department)).collect()
+    }
+
+    /// Finds the first generic-account pattern, in policy order, that matches any of
+    /// `values`.
+    pub fn generic_match<'v>(
+        &self,
+        values: impl IntoIterator<Item = &'v str>,
+    ) -> Option<&NamePattern> {
+        let first = values.into_iter().filter_map(|v| self.generic_set.first_match(v)).min()?;
+        self.generic_accounts.get(first)
+    }
+
+    /// Checks whether any of `values` matches a service-account pattern.
+    pub fn is_service_name<'v>(&self, values: impl IntoIterator<Item = &'v str>) -> bool {
+        values.into_iter().any(|v| self.service_set.is_match(v))
     }
 
     /// Finds the job role named `name`.

@@ -7,7 +7,7 @@
 //! matched case-insensitively against the entitlement's name and against its id; `*` and
 //! `?` are wildcards, and `\*` matches a literal star.
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 use crate::model::{Entitlement, EntitlementKind, SourceId};
 
@@ -23,14 +23,17 @@ pub struct PatternError {
     pub reason: String,
 }
 
-fn compile_glob(pattern: &str, glob: &str) -> Result<GlobMatcher, PatternError> {
+fn build_glob(pattern: &str, glob: &str) -> Result<Glob, PatternError> {
     GlobBuilder::new(glob)
         .case_insensitive(true)
         .literal_separator(false)
         .backslash_escape(true)
         .build()
-        .map(|g| g.compile_matcher())
         .map_err(|e| PatternError { pattern: pattern.to_owned(), reason: e.kind().to_string() })
+}
+
+fn compile_glob(pattern: &str, glob: &str) -> Result<GlobMatcher, PatternError> {
+    build_glob(pattern, glob).map(|g| g.compile_matcher())
 }
 
 /// A compiled glob over source ids (`ehr:*`, `entra`, `ldap*`).
@@ -177,6 +180,40 @@ impl NamePattern {
     }
 }
 
+/// A list of name patterns matched in one pass over a value: the generic and service
+/// account patterns are checked against several names of every account, and one
+/// combined matcher costs about as much as a single pattern.
+#[derive(Debug, Clone)]
+pub struct NameSet {
+    set: GlobSet,
+}
+
+impl NameSet {
+    /// Combines `patterns`, keeping their order.
+    pub fn new(patterns: &[NamePattern]) -> Result<Self, PatternError> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            builder.add(build_glob(pattern.as_str(), pattern.as_str().trim())?);
+        }
+        let text = || patterns.iter().map(NamePattern::as_str).collect::<Vec<_>>().join(", ");
+        let set = builder
+            .build()
+            .map_err(|e| PatternError { pattern: text(), reason: e.kind().to_string() })?;
+        Ok(Self { set })
+    }
+
+    /// Finds the position of the first pattern, in list order, that matches `value`. This
+    /// is the pattern that trying each [`NamePattern::matches`] in turn would find.
+    pub fn first_match(&self, value: &str) -> Option<usize> {
+        self.set.matches(value.trim()).into_iter().min()
+    }
+
+    /// Checks whether any pattern matches `value`.
+    pub fn is_match(&self, value: &str) -> bool {
+        self.set.is_match(value.trim())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +251,20 @@ mod tests {
     fn unbalanced_brace_is_an_error() {
         let error = EntitlementPattern::new("group:{Clinicians").unwrap_err();
         assert_eq!(error.pattern, "group:{Clinicians");
+    }
+
+    #[test]
+    fn name_set_keeps_list_order() {
+        let patterns: Vec<NamePattern> =
+            ["*desk*", "front*", "kiosk"].iter().map(|p| NamePattern::new(p).unwrap()).collect();
+        let set = NameSet::new(&patterns).unwrap();
+        for value in ["frontdesk1", " Front Desk ", "front", "KIOSK", "nurse", ""] {
+            let one_by_one = patterns.iter().position(|p| p.matches(value));
+            assert_eq!(set.first_match(value), one_by_one, "{value:?}");
+            assert_eq!(set.is_match(value), one_by_one.is_some(), "{value:?}");
+        }
+        assert_eq!(set.first_match("frontdesk1"), Some(0));
+        assert_eq!(set.first_match("front office"), Some(1));
     }
 
     #[test]

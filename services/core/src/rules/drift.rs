@@ -1,14 +1,17 @@
 //! Minimum-necessary drift: grants against the baselines of each person's job roles,
 //! separation of duties, privileged grants without a privileged role, and peer outliers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use crate::{HashMap, HashSet};
 
 use crate::context::{
     Context, IdentityView, SourceView, entitlement_subject, grant_field, may_sign_in,
 };
 use crate::finding::{Evidence, FindingKind, Severity, Subject};
 use crate::grants::Grant;
-use crate::model::{Account, Entitlement};
+use crate::model::{Account, Entitlement, SourceId};
+use crate::policy::Policy;
 use crate::privilege::PrivilegeReason;
 
 use super::Emitter;
@@ -21,11 +24,17 @@ struct Held<'v, 'a> {
     grant: &'v Grant,
     entitlement: &'a Entitlement,
     privileged: &'v [PrivilegeReason],
+    /// The position of the entitlement's [`PatternFacts`] in [`Patterns`].
+    facts: usize,
 }
 
-impl Held<'_, '_> {
-    fn key(&self) -> (String, String) {
-        (self.view.source().to_string(), self.entitlement.id.clone())
+/// A grant's (source, entitlement id), borrowed: compared and counted once per grant and
+/// peer group, so it must not allocate.
+type GrantKey<'a> = (&'a SourceId, &'a str);
+
+impl<'a> Held<'_, 'a> {
+    fn key(&self) -> GrantKey<'a> {
+        (self.view.source(), self.entitlement.id.as_str())
     }
 
     fn subject(&self, ctx: &Context<'_>) -> Subject {
@@ -45,7 +54,11 @@ impl Held<'_, '_> {
     }
 }
 
-fn held<'v, 'a>(ctx: &'v Context<'a>, identity: &IdentityView<'_>) -> Vec<Held<'v, 'a>> {
+fn held<'v, 'a>(
+    ctx: &'v Context<'a>,
+    identity: &IdentityView<'_>,
+    patterns: &mut Patterns<'_, 'a>,
+) -> Vec<Held<'v, 'a>> {
     let mut list = Vec::new();
     for linked in &identity.identity.accounts {
         let Some((view, account)) = ctx.account(&linked.account) else { continue };
@@ -59,6 +72,7 @@ fn held<'v, 'a>(ctx: &'v Context<'a>, identity: &IdentityView<'_>) -> Vec<Held<'
                 grant,
                 entitlement,
                 privileged: view.privilege_reasons(&entitlement.id),
+                facts: patterns.position(view.source(), entitlement),
             });
         }
     }
@@ -76,16 +90,84 @@ enum Justified {
     No,
 }
 
-fn justify(ctx: &Context<'_>, identity: &IdentityView<'_>, held: &Held<'_, '_>) -> Justified {
-    let source = held.view.source();
-    if ctx.tenant.policy.common_baseline.find(source, held.entitlement).is_some() {
+/// What the policy's patterns say about one entitlement of one source. Worked out once
+/// per (source, entitlement) rather than once per grant: a tenant has far fewer
+/// entitlements than grants, and glob matching dominated the drift rules' time.
+struct PatternFacts {
+    /// The common baseline covers it.
+    common: bool,
+    /// Per job role, in policy order: `None` when the role's baseline does not cover it,
+    /// else whether the first pattern that does is exact.
+    roles: Vec<Option<bool>>,
+    /// Per separation-of-duties rule, in policy order: (left side, right side).
+    sod: Vec<(bool, bool)>,
+}
+
+/// [`PatternFacts`] by (source, entitlement id), filled as grants are met. Each grant
+/// looks its entry up once, in [`held`], and keeps the position.
+struct Patterns<'p, 'a> {
+    policy: &'p Policy,
+    positions: HashMap<GrantKey<'a>, usize>,
+    facts: Vec<PatternFacts>,
+}
+
+impl<'p, 'a> Patterns<'p, 'a> {
+    fn new(policy: &'p Policy) -> Self {
+        Self { policy, positions: HashMap::default(), facts: Vec::new() }
+    }
+
+    /// Returns the position of the facts of `entitlement` in `source`, working them out on
+    /// first use.
+    fn position(&mut self, source: &'a SourceId, entitlement: &'a Entitlement) -> usize {
+        let policy = self.policy;
+        let facts = &mut self.facts;
+        *self.positions.entry((source, entitlement.id.as_str())).or_insert_with(|| {
+            facts.push(PatternFacts {
+                common: policy.common_baseline.find(source, entitlement).is_some(),
+                roles: policy
+                    .job_roles
+                    .iter()
+                    .map(|role| role.baseline.find(source, entitlement).map(|p| p.is_exact()))
+                    .collect(),
+                sod: policy
+                    .separation_of_duties
+                    .iter()
+                    .map(|rule| {
+                        (
+                            rule.left.find(source, entitlement).is_some(),
+                            rule.right.find(source, entitlement).is_some(),
+                        )
+                    })
+                    .collect(),
+            });
+            facts.len() - 1
+        })
+    }
+
+    fn of(&self, held: &Held<'_, '_>) -> Option<&PatternFacts> {
+        self.facts.get(held.facts)
+    }
+}
+
+/// Lists the positions of the identity's job roles in the policy's list.
+fn role_positions(policy: &Policy, identity: &IdentityView<'_>) -> Vec<usize> {
+    identity
+        .roles
+        .iter()
+        .filter_map(|role| policy.job_roles.iter().position(|r| std::ptr::eq(r, *role)))
+        .collect()
+}
+
+fn justify(patterns: &Patterns<'_, '_>, roles: &[usize], held: &Held<'_, '_>) -> Justified {
+    let Some(facts) = patterns.of(held) else { return Justified::No };
+    if facts.common {
         return Justified::Exactly;
     }
     let mut result = Justified::No;
-    for role in &identity.roles {
-        match role.baseline.find(source, held.entitlement) {
-            Some(pattern) if pattern.is_exact() => return Justified::Exactly,
-            Some(_) => result = Justified::ByWildcard,
+    for role in roles {
+        match facts.roles.get(*role).copied().flatten() {
+            Some(true) => return Justified::Exactly,
+            Some(false) => result = Justified::ByWildcard,
             None => {}
         }
     }
@@ -104,8 +186,9 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
     // or every grant of a person without a job role.
     let mut candidates: Vec<(usize, Vec<Held<'_, '_>>)> = Vec::new();
     // Holders of each (source, entitlement) per peer group.
-    let mut holders: BTreeMap<String, BTreeMap<(String, String), usize>> = BTreeMap::new();
+    let mut holders: BTreeMap<String, HashMap<GrantKey<'_>, usize>> = BTreeMap::new();
     let mut members: BTreeMap<String, usize> = BTreeMap::new();
+    let mut patterns = Patterns::new(policy);
 
     for (index, identity) in identities.iter().enumerate() {
         // Leavers are the leaver rules' business; accounts HR does not know are orphans,
@@ -113,22 +196,22 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
         if identity.has_left || (ctx.has_hr && identity.worker.is_none()) {
             continue;
         }
-        let grants = held(ctx, identity);
+        let grants = held(ctx, identity, &mut patterns);
+        let distinct: HashSet<GrantKey<'_>> = grants.iter().map(Held::key).collect();
         for group in peer_groups(identity) {
             *members.entry(group.clone()).or_default() += 1;
             let counts = holders.entry(group).or_default();
-            let distinct: BTreeSet<(String, String)> = grants.iter().map(Held::key).collect();
-            for key in distinct {
-                *counts.entry(key).or_default() += 1;
+            for key in &distinct {
+                *counts.entry(*key).or_default() += 1;
             }
         }
         if grants.is_empty() {
             continue;
         }
-        check_sod(ctx, identity, &grants, out);
+        check_sod(ctx, &patterns, identity, &grants, out);
 
         let privileged_role = identity.roles.iter().any(|r| r.privileged);
-        let mut reported = BTreeSet::new();
+        let mut reported = HashSet::default();
         for grant in grants.iter().filter(|g| !g.privileged.is_empty()) {
             if privileged_role {
                 continue;
@@ -199,11 +282,12 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             continue;
         }
         let mut wildcard = Vec::new();
+        let roles = role_positions(policy, identity);
         for grant in grants {
             if reported.contains(&grant.key()) {
                 continue;
             }
-            match justify(ctx, identity, &grant) {
+            match justify(&patterns, &roles, &grant) {
                 Justified::Exactly => {}
                 Justified::ByWildcard => wildcard.push(grant),
                 Justified::No => {
@@ -233,15 +317,21 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
 
 fn check_sod(
     ctx: &Context<'_>,
+    patterns: &Patterns<'_, '_>,
     identity: &IdentityView<'_>,
     grants: &[Held<'_, '_>],
     out: &mut Emitter<'_>,
 ) {
-    for rule in &ctx.tenant.policy.separation_of_duties {
-        let left = grants.iter().find(|g| rule.left.find(g.view.source(), g.entitlement).is_some());
-        let right =
-            grants.iter().find(|g| rule.right.find(g.view.source(), g.entitlement).is_some());
-        let (Some(left), Some(right)) = (left, right) else { continue };
+    for (position, rule) in ctx.tenant.policy.separation_of_duties.iter().enumerate() {
+        let side = |left: bool| {
+            grants.iter().find(|g| {
+                patterns
+                    .of(g)
+                    .and_then(|facts| facts.sod.get(position))
+                    .is_some_and(|(l, r)| if left { *l } else { *r })
+            })
+        };
+        let (Some(left), Some(right)) = (side(true), side(false)) else { continue };
         if left.key() == right.key() {
             continue;
         }
@@ -279,7 +369,7 @@ fn check_peers(
     ctx: &Context<'_>,
     identities: &[IdentityView<'_>],
     candidates: Vec<(usize, Vec<Held<'_, '_>>)>,
-    holders: &BTreeMap<String, BTreeMap<(String, String), usize>>,
+    holders: &BTreeMap<String, HashMap<GrantKey<'_>, usize>>,
     members: &BTreeMap<String, usize>,
     out: &mut Emitter<'_>,
 ) {

@@ -66,7 +66,8 @@ fn days(delta: TimeDelta) -> i64 {
 
 fn check_sign_in(ctx: &Context<'_>, source: &SourceId, account: &Account, out: &mut Emitter<'_>) {
     let threshold = i64::from(ctx.tenant.policy.dormant_days(source));
-    let record = format!("{source}/{}", account.id);
+    // Built only for the few accounts that get a finding.
+    let record = || format!("{source}/{}", account.id);
     match account.last_sign_in {
         LastSignIn::At(at) => {
             let idle = days(ctx.as_of.signed_duration_since(at));
@@ -82,7 +83,7 @@ fn check_sign_in(ctx: &Context<'_>, source: &SourceId, account: &Account, out: &
                     ),
                     vec![Evidence::new(
                         Some(source),
-                        record,
+                        record(),
                         "last sign-in",
                         crate::finding::timestamp(at),
                     )],
@@ -106,8 +107,8 @@ fn check_sign_in(ctx: &Context<'_>, source: &SourceId, account: &Account, out: &
                         None => format!("{} has never signed in to {source}, and the export does not say when it was created.", account.label()),
                     },
                     vec![
-                        Evidence::new(Some(source), record.clone(), "last sign-in", "never"),
-                        Evidence::new(Some(source), record, "created", created),
+                        Evidence::new(Some(source), record(), "last sign-in", "never"),
+                        Evidence::new(Some(source), record(), "created", created),
                     ],
                 );
             }
@@ -124,12 +125,7 @@ fn generic_pattern<'p>(ctx: &'p Context<'_>, account: &Account) -> Option<&'p st
         upn_local,
         account.display_name.as_deref(),
     ];
-    ctx.tenant
-        .policy
-        .generic_accounts
-        .iter()
-        .find(|pattern| values.iter().flatten().any(|value| pattern.matches(value)))
-        .map(|pattern| pattern.as_str())
+    ctx.tenant.policy.generic_match(values.into_iter().flatten()).map(|pattern| pattern.as_str())
 }
 
 fn check_orphan(

@@ -5,6 +5,8 @@
 //! reports methods: an attacker who phishes the weakest method of the person's Entra
 //! account reaches their mail and single sign-on, whichever system holds the privilege.
 
+use std::cell::LazyCell;
+
 use crate::context::{Context, IdentityView, may_sign_in};
 use crate::finding::{Evidence, FindingKind, Severity, Subject};
 use crate::model::{Account, AccountKind, AuthMethod, MfaSummary, SourceId, Strength};
@@ -53,6 +55,15 @@ fn method_evidence(source: &SourceId, account: &Account, methods: &[AuthMethod])
     evidence
 }
 
+/// An account's label, formatted only when a finding's summary is written.
+struct Label<'a>(&'a Account);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.label())
+    }
+}
+
 fn check_account(
     ctx: &Context<'_>,
     source: &SourceId,
@@ -62,9 +73,11 @@ fn check_account(
     out: &mut Emitter<'_>,
 ) {
     let summary = MfaSummary::of(methods, account.kind == AccountKind::Guest);
-    let subject = ctx.account_subject(source, account);
-    let name = account.label();
-    let evidence = method_evidence(source, account, methods);
+    // Most accounts get no finding: the subject, name and evidence are built on first use.
+    let subject = LazyCell::new(|| ctx.account_subject(source, account));
+    let subject = || (*subject).clone();
+    let name = Label(account);
+    let evidence = LazyCell::new(|| method_evidence(source, account, methods));
     let with_privilege = || evidence.iter().chain(privilege.iter()).cloned().collect::<Vec<_>>();
 
     if !privilege.is_empty() {
@@ -72,7 +85,7 @@ fn check_account(
             out.push(
                 FindingKind::MfaPrivilegedPhone,
                 Severity::High,
-                subject.clone(),
+                subject(),
                 "",
                 format!("{name} is privileged and has SMS or voice registered, which a SIM swap or a phished code defeats."),
                 with_privilege(),
@@ -82,7 +95,7 @@ fn check_account(
             out.push(
                 FindingKind::MfaPrivilegedNotPhishingResistant,
                 Severity::High,
-                subject.clone(),
+                subject(),
                 "",
                 match summary.strongest {
                     Strength::None => format!(
@@ -101,7 +114,7 @@ fn check_account(
             out.push(
                 FindingKind::MfaPrivilegedNotPhishingResistant,
                 Severity::High,
-                subject.clone(),
+                subject(),
                 "",
                 format!("{name} is privileged and also has a phishable method an attacker can pick instead of the phishing-resistant one."),
                 with_privilege(),
@@ -112,18 +125,18 @@ fn check_account(
         Strength::None => out.push(
             FindingKind::MfaNone,
             Severity::Medium,
-            subject.clone(),
+            subject(),
             "",
             format!("{name} has no second factor registered."),
-            evidence.clone(),
+            (*evidence).clone(),
         ),
         Strength::Weak => out.push(
             FindingKind::MfaWeakOnly,
             Severity::Medium,
-            subject.clone(),
+            subject(),
             "",
             format!("{name} has only SMS, voice or e-mail codes as a second factor."),
-            evidence.clone(),
+            (*evidence).clone(),
         ),
         Strength::Strong | Strength::PhishingResistant => {}
     }
@@ -131,10 +144,10 @@ fn check_account(
         out.push(
             FindingKind::MfaUnrecognizedMethod,
             Severity::Info,
-            subject.clone(),
+            subject(),
             unknown,
             format!("{name} has a method of type `{unknown}`, which Rollcall does not know; it was not counted."),
-            evidence.clone(),
+            (*evidence).clone(),
         );
     }
 }

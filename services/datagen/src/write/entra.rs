@@ -1,6 +1,7 @@
 //! Saved Microsoft Graph responses, shaped as Graph v1.0 (and beta for role definitions)
 //! returns them.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::Result;
@@ -8,7 +9,7 @@ use chrono::{SecondsFormat, TimeDelta};
 use serde_json::{Value, json};
 
 use super::{file, guid};
-use crate::spec::{Method, MethodsFrom, Person, SignIn, TenantSpec};
+use crate::spec::{EntraUser, Method, MethodsFrom, Person, SignIn, TenantSpec};
 
 const GRAPH: &str = "https://graph.microsoft.com/v1.0/$metadata#";
 
@@ -25,6 +26,23 @@ pub fn write(spec: &TenantSpec, dir: &Path) -> Result<()> {
         (spec.reference - TimeDelta::days(days)).to_rfc3339_opts(SecondsFormat::Secs, true)
     };
     let users: Vec<&Person> = spec.people.iter().filter(|p| p.entra.is_some()).collect();
+    // Indexes, so that large synthetic tenants are written in linear time.
+    let by_employee_id: HashMap<&str, &Person> = spec
+        .people
+        .iter()
+        .rev()
+        .filter_map(|p| p.employee_id.as_deref().map(|id| (id, p)))
+        .collect();
+    let mut members_of: HashMap<&str, Vec<(&Person, &EntraUser)>> = HashMap::new();
+    for person in &users {
+        let Some(user) = &person.entra else { continue };
+        let mut seen = HashSet::new();
+        for group in &user.groups {
+            if seen.insert(group.as_str()) {
+                members_of.entry(group.as_str()).or_default().push((person, user));
+            }
+        }
+    }
 
     let mut items = Vec::new();
     for person in &users {
@@ -56,7 +74,8 @@ pub fn write(spec: &TenantSpec, dir: &Path) -> Result<()> {
                 SignIn::Never => Value::Null,
             },
         });
-        if let Some(manager) = person.manager.as_ref().and_then(|m| manager_of(spec, m)) {
+        if let Some(manager) = person.manager.as_ref().and_then(|m| manager_of(&by_employee_id, m))
+        {
             item["manager"] = manager;
         }
         items.push(item);
@@ -104,10 +123,10 @@ pub fn write(spec: &TenantSpec, dir: &Path) -> Result<()> {
         )?,
     )?;
     for (i, name) in spec.entra_groups.iter().enumerate() {
-        let members: Vec<Value> = users
+        let members: Vec<Value> = members_of
+            .get(name.as_str())
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter_map(|p| p.entra.as_ref().map(|u| (p, u)))
-            .filter(|(_, u)| u.groups.iter().any(|g| g == name))
             .map(|(p, u)| json!({ "@odata.type": "#microsoft.graph.user", "id": u.id, "displayName": p.name(), "userPrincipalName": u.upn }))
             .collect();
         let body =
@@ -250,8 +269,10 @@ pub fn write(spec: &TenantSpec, dir: &Path) -> Result<()> {
     )
 }
 
-fn manager_of(spec: &TenantSpec, employee_id: &str) -> Option<Value> {
-    let manager = spec.people.iter().find(|p| p.employee_id.as_deref() == Some(employee_id))?;
+/// The manager reference Graph expands: `by_employee_id` maps each employee id to the
+/// first person holding it, as a search of the people in order would find.
+fn manager_of(by_employee_id: &HashMap<&str, &Person>, employee_id: &str) -> Option<Value> {
+    let manager = by_employee_id.get(employee_id)?;
     let user = manager.entra.as_ref()?;
     Some(
         json!({ "@odata.type": "#microsoft.graph.user", "id": user.id, "displayName": manager.name(), "userPrincipalName": user.upn }),
