@@ -1,13 +1,16 @@
-//! The `rollcall-engine` binary: runs the engine, or applies tenant folders to the store.
+//! The `rollcall-engine` binary: runs the engine, migrates the database, or applies
+//! tenant folders to the store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 use rollcall_engine::{EngineConfig, Service, tenant_apply};
 use rollcall_runtime::{ConfigArgs, ConfigLoader, Shutdown};
 use rollcall_store::{Store, StoreOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Rollcall's engine: applies snapshots from NATS JetStream to PostgreSQL, evaluates the
 /// rules and publishes finding events.
@@ -24,6 +27,19 @@ struct Cli {
 enum Command {
     /// Run the engine (the default).
     Run,
+    /// Apply the store's database migrations as the schema owner, then exit. The owner is
+    /// not the runtime role in `postgres.url`, so its URL is given here; no configuration
+    /// file is read.
+    Migrate {
+        /// File that contains the schema owner's URL, such as
+        /// `postgres://rollcall_migrator:PASSWORD@db/rollcall`. Preferred over
+        /// `--owner-url`, whose value other users of the host can see in the process list.
+        #[arg(long, value_name = "PATH", conflicts_with = "owner_url")]
+        owner_url_file: Option<PathBuf>,
+        /// The schema owner's URL, for servers that need no password.
+        #[arg(long, value_name = "URL", required_unless_present = "owner_url_file")]
+        owner_url: Option<String>,
+    },
     /// Manage tenants' configuration in the store.
     Tenant {
         #[command(subcommand)]
@@ -61,9 +77,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(Command::Migrate { owner_url_file, owner_url }) = &cli.command {
+        return migrate(owner_url_file.as_deref(), owner_url.as_deref()).await;
+    }
     let loaded = ConfigLoader::from_args(&cli.config).load::<EngineConfig>()?;
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => serve(loaded).await,
+        // Handled before the configuration is loaded.
+        Command::Migrate { .. } => Ok(ExitCode::SUCCESS),
         Command::Tenant { command: TenantCommand::Apply { dirs } } => {
             for warning in &loaded.warnings {
                 eprintln!("rollcall-engine: {warning}");
@@ -82,6 +103,39 @@ async fn serve(loaded: rollcall_runtime::Loaded<EngineConfig>) -> Result<ExitCod
     let report = service.run(&shutdown).await?;
     telemetry.shutdown().await;
     Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn migrate(url_file: Option<&Path>, url: Option<&str>) -> Result<ExitCode> {
+    let url = match (url_file, url) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the owner URL file {}", path.display()))?
+            .trim()
+            .to_owned(),
+        (None, Some(url)) => url.to_owned(),
+        (None, None) => bail!("give the schema owner's URL with --owner-url-file or --owner-url"),
+    };
+    let options: PgConnectOptions = url.parse().context(
+        "the schema owner's URL is not a PostgreSQL URL: use postgres://ROLE[:PASSWORD]@HOST[:PORT]/DATABASE",
+    )?;
+    // The URL may hold a password, so only its parts without secrets are named.
+    let target = format!(
+        "database `{}` on {}:{} as `{}`",
+        options.get_database().unwrap_or("(default)"),
+        options.get_host(),
+        options.get_port(),
+        options.get_username()
+    );
+    let owner = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to {target}"))?;
+    let result = rollcall_store::migrate_as_owner(&owner).await;
+    owner.close().await;
+    result.with_context(|| format!("migrating {target} failed"))?;
+    println!("rollcall-engine: {target} is migrated");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn apply(config: &EngineConfig, dirs: &[PathBuf]) -> Result<ExitCode> {

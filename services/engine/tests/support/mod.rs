@@ -79,6 +79,24 @@ impl TestDb {
 
     /// Creates the roles and a migrated database on the server of `admin`.
     pub async fn create_on(admin: PgConnectOptions) -> Self {
+        let db = Self::create_empty_on(admin).await;
+        let owner = sqlx::PgPool::connect_with(db.owner_options()).await.unwrap();
+        rollcall_store::migrate_as_owner(&owner).await.unwrap();
+        owner.close().await;
+        db
+    }
+
+    /// Creates the roles and a database owned by the schema owner, without the schema.
+    pub async fn create_empty() -> Self {
+        Self::create_empty_on(admin_options()).await
+    }
+
+    /// The schema owner's connection options.
+    pub fn owner_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name).username("rollcall_migrator")
+    }
+
+    async fn create_empty_on(admin: PgConnectOptions) -> Self {
         let mut connection = admin_connection(&admin).await;
         for role in ["rollcall_migrator", "rollcall_app"] {
             let statement = format!(
@@ -93,15 +111,7 @@ impl TestDb {
             .await
             .unwrap();
         let _ = connection.close().await;
-        let db = Self { name, admin };
-        let owner = sqlx::PgPool::connect_with(
-            db.admin.clone().database(&db.name).username("rollcall_migrator"),
-        )
-        .await
-        .unwrap();
-        rollcall_store::migrate_as_owner(&owner).await.unwrap();
-        owner.close().await;
-        db
+        Self { name, admin }
     }
 
     /// The runtime role's URL.

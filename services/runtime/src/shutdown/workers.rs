@@ -75,6 +75,9 @@ impl Workers {
 
         while !self.shutdown.is_triggered() {
             tokio::select! {
+                // A worker that stops as soon as the shutdown is triggered is often ready in
+                // the same poll; checking the shutdown first keeps it from counting as early.
+                biased;
                 () = self.shutdown.triggered() => {}
                 joined = self.tasks.join_next_with_id() => {
                     let Some(joined) = joined else {
