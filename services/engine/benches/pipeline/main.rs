@@ -3,7 +3,7 @@
 //! people with about 20 grants each).
 //!
 //! 1. The data set is generated once into `target/bench-data/` (the same folder as the
-//!    scan benchmark's) and read with `rollcall-ingest`; every source and the roster of
+//!    scan benchmark's) and read with `rollcall-ingest`. Every source and the roster of
 //!    every tenant is split into chunks of `DEFAULT_MAX_CHUNK_BYTES`.
 //! 2. Raw: the encoded chunks are published with plain `async-nats` JetStream publishes,
 //!    each ack awaited before the next, into fresh streams made by the bus's topology.
@@ -133,7 +133,7 @@ fn ensure(data: &Path, p: &Params) -> Result<PathBuf> {
     Ok(root)
 }
 
-/// What one measured phase took.
+/// Wall time, CPU time and load of one measured phase.
 struct Phase {
     wall: Duration,
     cpu: Duration,

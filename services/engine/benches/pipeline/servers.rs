@@ -86,9 +86,9 @@ impl BenchDb {
         Ok(Store::connect(&self.app_url(), &rollcall_store::StoreOptions::default()).await?)
     }
 
-    /// Tenants not yet evaluated at their latest state or with unpublished events, and
-    /// the finding events written to the outbox so far. Read as the superuser, which
-    /// row-level security does not restrict.
+    /// Counts the tenants not yet evaluated at their latest state or with unpublished
+    /// events, and the finding events written to the outbox so far. It reads as the
+    /// superuser, because row-level security would hide the outbox rows otherwise.
     pub async fn progress(&self) -> Result<(i64, i64)> {
         let mut connection = admin_connection(&self.admin.clone().database(&self.name)).await?;
         let pending: i64 = sqlx::query_scalar(
