@@ -135,6 +135,7 @@ async fn every_tenant_table_forces_rls() {
             "audit_chain",
             "audit_log",
             "finding_outbox",
+            "entra_delta_state",
             "findings",
             "hr_events",
             "pipeline_problems",

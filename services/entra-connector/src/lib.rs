@@ -1,0 +1,33 @@
+//! Rollcall's Entra ID connector: reads a tenant's directory through Microsoft Graph and
+//! builds the same `entra` source snapshot that `rollcall scan` builds from saved Graph
+//! responses.
+//!
+//! [`client::GraphClient`] acquires tokens with the client credentials grant, retries
+//! throttled and failed requests with `Retry-After` or backoff with jitter, pages with
+//! `@odata.nextLink` and stops at a per-sync request budget. [`sync::full_sync`] makes
+//! every read and hands each response to the saved-response reader under the file name
+//! an engineer would have saved it as. HTTP goes through the [`transport::Transport`]
+//! trait. `docs/connectors/entra.md` documents the app registration, the permissions,
+//! the configuration and the failure behaviour.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod delta;
+pub mod metrics;
+pub mod schedule;
+pub mod state;
+pub mod sync;
+pub mod transport;
+
+pub use auth::{Credential, CredentialError};
+pub use client::{GraphClient, GraphError, RequestStats, parse_retry_after};
+pub use config::{AppConfig, ConfigError, ConnectorConfig, Limits, TenantConfig};
+pub use delta::{DeltaMode, DeltaState, delta_sync, is_expired_token};
+pub use metrics::ConnectorMetrics;
+pub use schedule::{RunningSyncs, SyncGuard, first_delay, jittered};
+pub use state::{StateError, load_state, save_state};
+pub use sync::{Directory, NO_PREMIUM_CODE, RemovedUser, SyncResult, USER_SELECT, full_sync};
+pub use transport::{
+    HttpMethod, HttpRequest, HttpResponse, HttpTransport, Transport, TransportError,
+};
