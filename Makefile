@@ -3,7 +3,7 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test lint unit example example-data bench fmt dev-up dev-down
+.PHONY: test lint unit example example-data bench bench-pipeline fmt dev-up dev-down
 
 ## Everything CI checks: formatting, lints, then every test.
 test: lint unit
@@ -33,11 +33,16 @@ dev-down:
 	scripts/dev-down.sh
 
 ## Benchmarks; results go in docs/benchmarks.md. Options of the scan benchmark go in
-## BENCH_ARGS, such as BENCH_ARGS="--reps 3 --only msp".
+## BENCH_ARGS, such as BENCH_ARGS="--reps 3 --only msp". `make bench-pipeline` times
+## snapshot ingest through NATS, the engine and PostgreSQL against a raw JetStream
+## publish; it needs NATS, PostgreSQL and Redis on 127.0.0.1.
 BENCH_ARGS ?=
 bench:
 	$(CARGO) bench --locked -p rollcall-cli --bench scan -- $(BENCH_ARGS)
 	$(CARGO) bench --locked -p rollcall-ldap-connector --bench sync
+
+bench-pipeline:
+	$(CARGO) bench --locked -p rollcall-engine --bench pipeline
 
 fmt:
 	$(CARGO) fmt --all
