@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::client::{GraphClient, GraphError};
 use crate::sync::{
-    Directory, RemovedUser, SyncResult, USER_SELECT, finish_sync, object_id, read_directory,
-    read_members,
+    BATCH_SIZE, Directory, RemovedUser, SyncResult, USER_SELECT, batch_get, finish_sync, object_id,
+    read_directory, read_members,
 };
 use crate::transport::Transport;
 
@@ -336,25 +336,12 @@ async fn read_users_by_id<T: Transport>(
         .collect();
     let select = select.join(",");
     let mut out = Vec::new();
-    for chunk in ids.chunks(20) {
-        let requests: Vec<Value> = chunk
-            .iter()
-            .enumerate()
-            .map(|(n, id)| json!({ "id": n.to_string(), "method": "GET", "url": format!("/users/{id}?$select={select}&$expand=manager($select=id)") }))
-            .collect();
-        let answer = client
-            .post("$batch", &format!("{v1}/$batch"), &json!({ "requests": requests }))
-            .await?;
-        let responses =
-            answer.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
-        for (n, id) in chunk.iter().enumerate() {
-            let key = n.to_string();
-            let response = responses
-                .iter()
-                .find(|r| r.get("id").and_then(Value::as_str) == Some(key.as_str()));
-            let status =
-                response.and_then(|r| r.get("status")).and_then(Value::as_u64).unwrap_or(0);
-            let body = response.and_then(|r| r.get("body")).cloned();
+    for chunk in ids.chunks(BATCH_SIZE) {
+        let responses = batch_get(client, v1, chunk, |id| {
+            format!("/users/{id}?$select={select}&$expand=manager($select=id)")
+        })
+        .await?;
+        for (id, (status, body)) in chunk.iter().zip(responses) {
             match (status, body) {
                 (200, Some(user)) => out.push((id.clone(), Some(user))),
                 (404, _) => out.push((id.clone(), None)),

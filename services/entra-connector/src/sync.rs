@@ -48,7 +48,7 @@ const PAGE_SIZE: u32 = 999;
 const SIGN_IN_PAGE_SIZE: u32 = 500;
 
 /// Graph accepts at most 20 requests in one JSON batch.
-const BATCH_SIZE: usize = 20;
+pub(crate) const BATCH_SIZE: usize = 20;
 
 /// The error code Graph sends when a tenant without Entra ID P1 or P2 requests sign-in
 /// activity or the registration report.
@@ -320,26 +320,13 @@ async fn read_methods<T: Transport>(
         rounds += 1;
         let mut retry = Vec::new();
         for chunk in pending.chunks(BATCH_SIZE) {
-            let requests: Vec<Value> = chunk
-                .iter()
-                .enumerate()
-                .map(|(n, id)| json!({ "id": n.to_string(), "method": "GET", "url": format!("/users/{id}/authentication/methods") }))
-                .collect();
-            let answer = client
-                .post("$batch", &format!("{v1}/$batch"), &json!({ "requests": requests }))
-                .await?;
             let responses =
-                answer.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
-            for (n, id) in chunk.iter().enumerate() {
-                let key = n.to_string();
-                let response = responses
-                    .iter()
-                    .find(|r| r.get("id").and_then(Value::as_str) == Some(key.as_str()));
-                let status =
-                    response.and_then(|r| r.get("status")).and_then(Value::as_u64).unwrap_or(0);
-                match (status, response.and_then(|r| r.get("body"))) {
+                batch_get(client, v1, chunk, |id| format!("/users/{id}/authentication/methods"))
+                    .await?;
+            for (id, (status, body)) in chunk.iter().zip(responses) {
+                match (status, body) {
                     (200, Some(body)) => {
-                        import.add(format!("users/{id}/authentication/methods.json"), body)
+                        import.add(format!("users/{id}/authentication/methods.json"), &body)
                     }
                     (0 | 429 | 500..=599, _) => retry.push(id.clone()),
                     (status, _) => {
@@ -361,6 +348,37 @@ async fn read_methods<T: Transport>(
         pending = retry;
     }
     Ok(())
+}
+
+/// Sends one JSON batch with a GET of `path(id)` for each of `ids` (at most
+/// [`BATCH_SIZE`]) and returns each inner response's status and body, in the order of
+/// `ids`. An inner response the batch left out has status 0 and no body.
+pub(crate) async fn batch_get<T: Transport>(
+    client: &mut GraphClient<'_, T>,
+    v1: &str,
+    ids: &[String],
+    path: impl Fn(&str) -> String,
+) -> Result<Vec<(u64, Option<Value>)>, GraphError> {
+    let requests: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| json!({ "id": n.to_string(), "method": "GET", "url": path(id) }))
+        .collect();
+    let answer =
+        client.post("$batch", &format!("{v1}/$batch"), &json!({ "requests": requests })).await?;
+    let responses = answer.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
+    let results = (0..ids.len())
+        .map(|n| {
+            let key = n.to_string();
+            let response = responses
+                .iter()
+                .find(|r| r.get("id").and_then(Value::as_str) == Some(key.as_str()));
+            let status =
+                response.and_then(|r| r.get("status")).and_then(Value::as_u64).unwrap_or(0);
+            (status, response.and_then(|r| r.get("body")).cloned())
+        })
+        .collect();
+    Ok(results)
 }
 
 fn problem(input: &str, message: &str) -> InputProblem {
