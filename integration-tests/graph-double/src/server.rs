@@ -24,7 +24,7 @@ const DEFAULT_TOP: usize = 100;
 /// Graph accepts at most 20 requests in one JSON batch.
 const MAX_BATCH: usize = 20;
 
-/// One request the double answered, for assertions and request counts.
+/// Record of one request the double served, for assertions and request counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// The tenant the access token belongs to, when it was valid.
@@ -119,12 +119,12 @@ impl GraphDouble {
         change(&mut self.lock().faults);
     }
 
-    /// Returns every request answered so far.
+    /// Returns every request served so far.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.lock().log.clone()
     }
 
-    /// Forgets the requests answered so far.
+    /// Forgets the requests served so far.
     pub fn clear_requests(&self) {
         self.lock().log.clear();
     }

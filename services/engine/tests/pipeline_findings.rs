@@ -44,7 +44,7 @@ async fn poison_message_becomes_a_dead_letter_finding_and_a_metric() {
         open.into_iter().find(|s| s.finding.kind == FindingKind::PipelineDeadLetter)
     })
     .await;
-    // Undecodable, so the source cannot be told; the reason names the payload.
+    // Undecodable, so its source is unknown; the reason names the payload.
     assert_eq!(finding.finding.subject.source, None);
     let reason = finding.finding.evidence.iter().find(|e| e.field == "reason").unwrap();
     assert!(reason.value.contains("not a rollcall.v1.SnapshotChunk"), "{reason:?}");

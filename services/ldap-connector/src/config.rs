@@ -51,7 +51,7 @@ fn default_stream_prefix() -> String {
     "ROLLCALL".to_owned()
 }
 
-/// How the connection is protected.
+/// Protection of the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsMode {
@@ -64,7 +64,7 @@ pub enum TlsMode {
     Insecure,
 }
 
-/// Which server family the directory is. It chooses the default filter and attributes.
+/// Server family of the directory, which chooses the default filter and attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flavor {
@@ -206,7 +206,7 @@ pub enum ConfigError {
         url: String,
         /// The value given.
         tenant: String,
-        /// Why it is invalid.
+        /// Reason it is invalid.
         reason: String,
     },
     /// The source id is not an LDAP source.

@@ -1,4 +1,4 @@
-//! What can stop one sync, by the stage it stopped in.
+//! Failures that stop one sync, by the stage they stopped it in.
 
 use std::path::PathBuf;
 
@@ -30,15 +30,15 @@ impl Stage {
     }
 }
 
-/// A failed sync. Each message names the server or file and says what to check.
+/// A failed sync. Each message names the server or file and what to check.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// The CA file cannot be read or holds no certificate.
+    /// The CA file cannot be read or contains no certificate.
     #[error("CA file `{path}`: {reason}")]
     CaFile {
         /// The file.
         path: PathBuf,
-        /// What is wrong with it.
+        /// Reason it is invalid.
         reason: String,
     },
     /// The server cannot be reached or the TLS handshake failed.
@@ -78,12 +78,12 @@ pub enum SyncError {
     Operation {
         /// The server.
         url: String,
-        /// Which operation (`bind`, `search page 3`).
+        /// Operation (`bind`, `search page 3`).
         operation: String,
         /// The underlying error.
         reason: String,
     },
-    /// The server answered the search with an error result.
+    /// The server returned an error result for the search.
     #[error(
         "the search of `{base}` on `{url}` ended with result code {rc}{text}: {hint}; nothing was published"
     )]
@@ -96,7 +96,7 @@ pub enum SyncError {
         rc: u32,
         /// The server's diagnostic text, with a leading `: `, or empty.
         text: String,
-        /// What the code means and what to do.
+        /// Meaning of the code and the fix.
         hint: &'static str,
     },
     /// The server sent something that is not a search result entry.
@@ -104,7 +104,7 @@ pub enum SyncError {
     Malformed {
         /// The server.
         url: String,
-        /// What was malformed.
+        /// Description of the malformed part.
         what: &'static str,
     },
     /// Splitting or publishing failed.

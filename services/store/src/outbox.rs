@@ -19,7 +19,7 @@ use crate::findings::FindingDiff;
 use crate::scope::TenantScope;
 use crate::time::to_micros;
 
-/// What [`TenantScope::record_evaluation`] wrote.
+/// Summary of what [`TenantScope::record_evaluation`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordedEvaluation {
     /// The finding diff.

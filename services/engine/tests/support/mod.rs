@@ -91,7 +91,7 @@ impl TestDb {
         Self::create_empty_on(admin_options()).await
     }
 
-    /// The schema owner's connection options.
+    /// Returns the schema owner's connection options.
     pub fn owner_options(&self) -> PgConnectOptions {
         self.admin.clone().database(&self.name).username("rollcall_migrator")
     }
@@ -114,7 +114,7 @@ impl TestDb {
         Self { name, admin }
     }
 
-    /// The runtime role's URL.
+    /// Returns the runtime role's URL.
     pub fn app_url(&self) -> String {
         format!(
             "postgres://rollcall_app@{}:{}/{}",
@@ -167,7 +167,7 @@ pub fn redis_url() -> String {
         .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
 }
 
-/// A loopback port nothing listens on: bound, then released.
+/// Returns a loopback port that nothing listens on, bound and then released.
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
@@ -250,7 +250,7 @@ pub enum RedisMode {
     Down,
 }
 
-/// The configuration of an engine on `db` and `bus`.
+/// Returns the configuration of an engine on `db` and `bus`.
 pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -> EngineConfig {
     let redis_url = match redis {
         RedisMode::Local => redis_url(),
@@ -306,7 +306,7 @@ impl RunningEngine {
     }
 }
 
-/// The example practice read as `rollcall scan` reads it, at [`AS_OF`].
+/// Reads the example practice as `rollcall scan` reads it at [`AS_OF`].
 pub fn example() -> rollcall_ingest::layout::LoadedTenant {
     rollcall_ingest::layout::load_tenant(&example_dir(), as_of()).unwrap()
 }
@@ -379,7 +379,7 @@ where
     }
 }
 
-/// The findings of the committed golden report of `rollcall scan --format json` on the
+/// Returns the findings of the committed golden report of `rollcall scan --format json` on the
 /// example at [`AS_OF`]: id to (kind, severity, summary).
 pub fn golden_findings() -> BTreeMap<String, (String, String, String)> {
     let text =
@@ -397,7 +397,7 @@ pub fn golden_findings() -> BTreeMap<String, (String, String, String)> {
         .collect()
 }
 
-/// The tenant's open findings in the store: id to (kind, severity, summary).
+/// Returns the tenant's open findings in the store: id to (kind, severity, summary).
 pub async fn stored_findings(
     store: &Store,
     tenant: &TenantId,
