@@ -41,7 +41,13 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let client = async_nats::connect(&config.nats.url)
+    if config.nats.insecure {
+        tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+    }
+    let client = config
+        .nats
+        .connect_options("rollcall-ldap-connector")?
+        .connect(config.nats.url.as_str())
         .await
         .with_context(|| format!("cannot connect to NATS at `{}`", config.nats.url))?;
     let jetstream = async_nats::jetstream::new(client);
@@ -50,7 +56,8 @@ async fn main() -> anyhow::Result<()> {
     let bus_metrics = BusMetrics::new();
     let publisher = Publisher::new(jetstream, namespace, bus_metrics.clone());
     let metrics = SyncMetrics::new();
-    let mut registry = Registry::default();
+    // Every Rollcall metric starts with `rollcall_`, so dashboards can tell them apart.
+    let mut registry = Registry::with_prefix("rollcall");
     bus_metrics.register(&mut registry);
     metrics.register(&mut registry);
 

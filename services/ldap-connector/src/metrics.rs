@@ -84,7 +84,8 @@ impl SyncMetrics {
             .inc();
     }
 
-    /// Registers every metric under names starting with `ldap_sync_`.
+    /// Registers every metric under names starting with `ldap_sync_`; the binary adds the
+    /// `rollcall_` prefix.
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "ldap_sync_entries_read",

@@ -88,7 +88,9 @@ async fn binary_syncs_and_serves_metrics() {
     let metrics = get_metrics(ops_port);
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
     assert!(
-        metrics.contains("ldap_sync_successes_total{tenant=\"harborview\",source=\"ldap\"} 1"),
+        metrics.contains(
+            "rollcall_ldap_sync_successes_total{tenant=\"harborview\",source=\"ldap\"} 1"
+        ),
         "{metrics}"
     );
 
