@@ -55,6 +55,7 @@
 //! # }
 //! ```
 
+mod connection;
 mod consumers;
 mod handler;
 mod message;
@@ -65,6 +66,7 @@ mod streams;
 mod subject;
 
 pub use async_nats;
+pub use connection::{NatsConfig, NatsConfigError};
 pub use consumers::{ConsumerError, ConsumerSpec};
 pub use handler::{Delivery, Handler, Outcome, retry_delay};
 pub use message::BusMessage;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+pub use rollcall_bus::NatsConfig;
 use rollcall_runtime::shutdown::ShutdownConfig;
 use rollcall_runtime::{OpsConfig, Secret, TelemetryConfig};
 use serde::Deserialize;
@@ -21,7 +22,7 @@ pub struct EngineConfig {
     /// The grace period after SIGTERM.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
-    /// NATS JetStream.
+    /// NATS JetStream: the server, credentials, TLS and bus names shared by every service.
     pub nats: NatsConfig,
     /// PostgreSQL, the system of record.
     pub postgres: PostgresConfig,
@@ -31,29 +32,6 @@ pub struct EngineConfig {
     /// The engine's own settings.
     #[serde(default)]
     pub engine: EngineSettings,
-}
-
-/// `nats.*`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsConfig {
-    /// Server URL, such as `nats://nats:4222`.
-    pub url: String,
-    /// Token for the server, when it requires one (`nats.token_file` for a mounted secret).
-    #[serde(default)]
-    pub token: Option<Secret>,
-    /// First token of every subject; `rollcall` in production, unique per test.
-    #[serde(default = "default_subject_prefix")]
-    pub subject_prefix: String,
-    /// Prefix of every stream name; `ROLLCALL` in production.
-    #[serde(default = "default_stream_prefix")]
-    pub stream_prefix: String,
-    /// Ack wait of the engine's consumers, in seconds. Progress acks go out every third.
-    #[serde(default = "default_ack_wait_seconds")]
-    pub ack_wait_seconds: u64,
-    /// Delivery attempts before a message goes to the dead-letter stream.
-    #[serde(default = "default_max_deliver")]
-    pub max_deliver: i64,
 }
 
 /// `postgres.*`.
@@ -96,6 +74,12 @@ pub struct EngineSettings {
     /// the engine holding it die.
     #[serde(default = "default_lock_ttl_seconds")]
     pub lock_ttl_seconds: u64,
+    /// Ack wait of the engine's consumers, in seconds. Progress acks go out every third.
+    #[serde(default = "default_ack_wait_seconds")]
+    pub ack_wait_seconds: u64,
+    /// Delivery attempts before a message goes to the dead-letter stream.
+    #[serde(default = "default_max_deliver")]
+    pub max_deliver: i64,
     /// Evaluate every tenant at this instant instead of the clock (RFC 3339). For tests
     /// and for reproducing a report; never set it in production, because time-based
     /// findings would stop changing.
@@ -110,6 +94,8 @@ impl Default for EngineSettings {
             reconcile_seconds: default_reconcile_seconds(),
             retention_seconds: default_retention_seconds(),
             lock_ttl_seconds: default_lock_ttl_seconds(),
+            ack_wait_seconds: default_ack_wait_seconds(),
+            max_deliver: default_max_deliver(),
             fixed_as_of: None,
         }
     }
@@ -130,14 +116,6 @@ impl EngineSettings {
     pub fn retention_interval(&self) -> Duration {
         Duration::from_secs(self.retention_seconds.max(1))
     }
-}
-
-fn default_subject_prefix() -> String {
-    "rollcall".to_owned()
-}
-
-fn default_stream_prefix() -> String {
-    "ROLLCALL".to_owned()
 }
 
 fn default_ack_wait_seconds() -> u64 {

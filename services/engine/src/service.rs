@@ -34,6 +34,9 @@ pub enum StartError {
     /// A subject or stream prefix is invalid.
     #[error("nats.subject_prefix or nats.stream_prefix: {0}")]
     Namespace(#[from] rollcall_bus::SubjectError),
+    /// The `nats` section cannot give a connection.
+    #[error(transparent)]
+    NatsConfig(#[from] rollcall_bus::NatsConfigError),
     /// NATS did not respond.
     #[error("cannot connect to NATS at `{url}`: {reason}; check nats.url and that the server runs")]
     Nats {
@@ -78,14 +81,15 @@ impl Service {
     /// Redis being unreachable does not stop the start.
     pub async fn connect(config: EngineConfig) -> Result<Self, StartError> {
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
-        let mut options = async_nats::ConnectOptions::new()
-            .name("rollcall-engine")
+        if config.nats.insecure {
+            tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+        }
+        let options = config
+            .nats
+            .connect_options("rollcall-engine")?
             .connection_timeout(CONNECT_TIMEOUT)
             // Keep reconnecting for ever: a NATS restart must not end the engine.
             .max_reconnects(None);
-        if let Some(token) = &config.nats.token {
-            options = options.token(String::from_utf8_lossy(token.expose_bytes()).into_owned());
-        }
         let client = options.connect(config.nats.url.as_str()).await.map_err(|error| {
             StartError::Nats { url: config.nats.url.clone(), reason: error.to_string() }
         })?;
@@ -125,8 +129,8 @@ impl Service {
         let Service { config, engine, requests, client, jetstream, namespace, bus_metrics } = self;
         let runner_config = RunnerConfig::default();
         let spec = |spec: ConsumerSpec| {
-            spec.with_ack_wait(Duration::from_secs(config.nats.ack_wait_seconds.max(1)))
-                .with_max_deliver(config.nats.max_deliver)
+            spec.with_ack_wait(Duration::from_secs(config.engine.ack_wait_seconds.max(1)))
+                .with_max_deliver(config.engine.max_deliver)
         };
         let held = HeldMessages::new();
         let assembler = Arc::new(Mutex::new(Assembler::new()));
@@ -144,7 +148,7 @@ impl Service {
             jetstream.clone(),
             namespace.clone(),
             spec(ConsumerSpec::engine_deltas()),
-            DeltaHandler::new(engine.clone(), config.nats.max_deliver),
+            DeltaHandler::new(engine.clone(), config.engine.max_deliver),
             bus_metrics.clone(),
             runner_config,
         )
@@ -185,7 +189,7 @@ impl Service {
         {
             let (engine, jetstream, namespace, stop) =
                 (engine.clone(), jetstream.clone(), namespace.clone(), stop.clone());
-            let ack_wait = Duration::from_secs(config.nats.ack_wait_seconds.max(1));
+            let ack_wait = Duration::from_secs(config.engine.ack_wait_seconds.max(1));
             workers.spawn("dead-letters", async move {
                 deadletters::run(engine, jetstream, namespace, ack_wait, stop).await;
                 Ok(())

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use rollcall_bus::NatsConfig;
 use rollcall_runtime::shutdown::ShutdownConfig;
-use rollcall_runtime::{OpsConfig, Secret, TelemetryConfig};
+use rollcall_runtime::{OpsConfig, TelemetryConfig};
 use serde::Deserialize;
 
 /// The whole configuration of `rollcall-file-connector`.
@@ -42,32 +43,6 @@ fn default_poll_interval_seconds() -> u64 {
 
 fn default_settle_seconds() -> u64 {
     60
-}
-
-/// The NATS server and the bus's names.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsConfig {
-    /// Server URL, such as `nats://nats.rollcall.svc:4222`.
-    pub url: String,
-    /// Authentication token, best read from a file with `token_file`.
-    #[serde(default)]
-    pub token: Option<Secret>,
-    /// First token of every subject. Change the default `rollcall` only when several
-    /// installations share one NATS account.
-    #[serde(default = "default_subject_prefix")]
-    pub subject_prefix: String,
-    /// First part of every stream name.
-    #[serde(default = "default_stream_prefix")]
-    pub stream_prefix: String,
-}
-
-fn default_subject_prefix() -> String {
-    "rollcall".to_owned()
-}
-
-fn default_stream_prefix() -> String {
-    "ROLLCALL".to_owned()
 }
 
 /// A configuration value outside its range.

@@ -43,13 +43,12 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!(state_file = %opened.state.path().display(), %warning, "state file not used");
     }
 
-    let mut options = async_nats::ConnectOptions::new().name("rollcall-file-connector");
-    if let Some(token) = &config.nats.token {
-        let token =
-            token.expose_str().context("`nats.token` is not UTF-8; NATS tokens are text")?;
-        options = options.token(token.to_owned());
+    if config.nats.insecure {
+        tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
     }
-    let client = options
+    let client = config
+        .nats
+        .connect_options("rollcall-file-connector")?
         .connect(config.nats.url.as_str())
         .await
         .with_context(|| format!("cannot connect to NATS at `{}`", config.nats.url))?;

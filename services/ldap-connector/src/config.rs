@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use rollcall_bus::NatsConfig;
 use rollcall_core::TenantId;
 use rollcall_core::model::{SourceId, SourceKind};
 use rollcall_runtime::shutdown::ShutdownConfig;
@@ -27,28 +28,6 @@ pub struct ConnectorConfig {
     pub nats: NatsConfig,
     /// The directories to sync.
     pub directories: Vec<DirectoryConfig>,
-}
-
-/// The NATS server the snapshots go to.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsConfig {
-    /// Server URL, such as `nats://127.0.0.1:4222`.
-    pub url: String,
-    /// First token of every subject, `rollcall` unless a test or a second installation on
-    /// the same server needs its own.
-    #[serde(default = "default_subject_prefix")]
-    pub subject_prefix: String,
-    /// Prefix of the stream names, `ROLLCALL` by default.
-    #[serde(default = "default_stream_prefix")]
-    pub stream_prefix: String,
-}
-
-fn default_subject_prefix() -> String {
-    "rollcall".to_owned()
-}
-fn default_stream_prefix() -> String {
-    "ROLLCALL".to_owned()
 }
 
 /// Protection of the connection.

@@ -168,12 +168,9 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
         ops: OpsConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)) },
         shutdown: ShutdownConfig { grace_period_seconds: 10 },
         nats: NatsConfig {
-            url: nats_url(),
-            token: None,
             subject_prefix: bus.namespace.subject_prefix().to_owned(),
             stream_prefix: bus.namespace.stream_prefix().to_owned(),
-            ack_wait_seconds: 30,
-            max_deliver: 5,
+            ..NatsConfig::new(nats_url())
         },
         postgres: PostgresConfig { url: Secret::new(db.app_url()), max_connections: 10 },
         redis: RedisConfig { url: Some(Secret::new(redis_url())) },
@@ -182,6 +179,8 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
             reconcile_seconds: 30,
             retention_seconds: 86_400,
             lock_ttl_seconds: 30,
+            ack_wait_seconds: 30,
+            max_deliver: 5,
             fixed_as_of: Some(rollcall_datagen::synthetic::reference()),
         },
     };

@@ -261,12 +261,9 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
         ops: OpsConfig { listen: "127.0.0.1:0".parse().unwrap() },
         shutdown: ShutdownConfig { grace_period_seconds: 10 },
         nats: NatsConfig {
-            url: bus.url.clone(),
-            token: None,
             subject_prefix: bus.namespace.subject_prefix().to_owned(),
             stream_prefix: bus.namespace.stream_prefix().to_owned(),
-            ack_wait_seconds: 5,
-            max_deliver,
+            ..NatsConfig::new(bus.url.clone())
         },
         postgres: PostgresConfig { url: Secret::new(db.app_url()), max_connections: 10 },
         redis: RedisConfig { url: Some(Secret::new(redis_url)) },
@@ -275,6 +272,8 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
             reconcile_seconds: 1,
             retention_seconds: 3600,
             lock_ttl_seconds: 30,
+            ack_wait_seconds: 5,
+            max_deliver,
             fixed_as_of: Some(as_of()),
         },
     }
