@@ -3,17 +3,25 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test lint unit example example-data bench bench-pipeline fmt dev-up dev-down
+.PHONY: test lint unit chart example example-data bench bench-pipeline fmt dev-up dev-down
 
-## Everything CI checks: formatting, lints, then every test.
-test: lint unit
+## Everything CI checks: formatting, lints, every test, then the Helm chart.
+test: lint unit chart
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# The chart test in integration-tests renders the chart, so helm is installed first.
 unit:
+	scripts/install-chart-tools.sh
 	$(CARGO) test --workspace --locked
+
+## Helm chart: lint, render, Kubernetes schemas, rejected values, alert rules and their
+## unit tests, dashboards (docs/operations/helm.md).
+chart:
+	scripts/install-chart-tools.sh
+	scripts/check-chart.sh
 
 ## The bundled example, as the README runs it.
 example:

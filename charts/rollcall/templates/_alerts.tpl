@@ -1,0 +1,66 @@
+{{/*
+The alert rules, as the `groups` of a Prometheus rules file. The chart's checks render
+them into a plain rules file for `promtool check rules` and the unit tests in
+charts/rollcall/ci/alerts-test.yaml. The finding counts come from the engine's
+`rollcall_engine_findings` gauge (docs/services/engine.md); each alert names the tenant.
+*/}}
+{{- define "rollcall.alertRules" -}}
+groups:
+  - name: rollcall.findings
+    rules:
+      - alert: RollcallLeaverOverdue
+        expr: sum by (tenant) (rollcall_engine_findings{kind="deprovision_overdue"}) > 0
+        labels:
+          severity: critical
+        annotations:
+          summary: "A leaver of {{`{{ $labels.tenant }}`}} still has access past the deadline"
+          description: >-
+            {{`{{ $value }}`}} account(s) of terminated workforce members of tenant
+            {{`{{ $labels.tenant }}`}} are still enabled after the deprovisioning deadline.
+            Disable them in every source, then let the next sync resolve the finding.
+      - alert: RollcallPrivilegedPhoneMfa
+        expr: sum by (tenant) (rollcall_engine_findings{kind="mfa_privileged_phone"}) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "Privileged accounts of {{`{{ $labels.tenant }}`}} sign in with SMS or voice"
+          description: >-
+            {{`{{ $value }}`}} privileged account(s) of tenant {{`{{ $labels.tenant }}`}} have
+            SMS or voice as a second factor. Register a phishing-resistant method and
+            remove the phone method.
+  - name: rollcall.pipeline
+    rules:
+      - alert: RollcallSourceNotSynced
+        expr: >-
+          time() - max by (tenant, source)
+          (rollcall_engine_last_sync_timestamp_seconds{outcome="ok"})
+          > {{ int .Values.monitoring.prometheusRule.syncStaleSeconds }}
+        labels:
+          severity: warning
+        annotations:
+          summary: "Source {{`{{ $labels.source }}`}} of {{`{{ $labels.tenant }}`}} has not synced"
+          description: >-
+            The last good sync of {{`{{ $labels.source }}`}} for tenant
+            {{`{{ $labels.tenant }}`}} ended {{`{{ $value | humanizeDuration }}`}} ago. Findings
+            for this source are only as fresh as that sync. Check the connector's logs.
+      - alert: RollcallSourceSyncFailing
+        expr: sum by (tenant) (rollcall_engine_findings{kind="source_sync_failed"}) > 0
+        for: 30m
+        labels:
+          severity: warning
+        annotations:
+          summary: "A source of {{`{{ $labels.tenant }}`}} fails to sync"
+          description: >-
+            The latest sync report of a source of tenant {{`{{ $labels.tenant }}`}} failed.
+            The finding names the input and the fix.
+      - alert: RollcallDeadLetters
+        expr: sum by (tenant, kind) (increase(rollcall_engine_dead_letters_total[1h])) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "Messages of {{`{{ $labels.tenant }}`}} were dead-lettered"
+          description: >-
+            {{`{{ $value }}`}} {{`{{ $labels.kind }}`}} message(s) of tenant
+            {{`{{ $labels.tenant }}`}} failed every delivery in the last hour. The
+            pipeline_dead_letter finding names each message.
+{{- end -}}

@@ -1,0 +1,54 @@
+# Every Rollcall image: `docker buildx bake -f docker/docker-bake.hcl [target]` from the
+# workspace root. REGISTRY and TAG name the images, as the Helm chart's image.repository
+# and image.tag expect: <REGISTRY>/<binary>:<TAG>.
+variable "REGISTRY" {
+  default = "ghcr.io/rollcall"
+}
+variable "TAG" {
+  default = "0.1.0"
+}
+
+group "default" {
+  targets = ["engine", "file-connector", "ldap-connector", "entra-connector", "cli"]
+}
+
+target "_common" {
+  context    = "."
+  dockerfile = "docker/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  labels = {
+    "org.opencontainers.image.source"      = "https://github.com/rollcall-dev/rollcall"
+    "org.opencontainers.image.licenses"  = "Apache-2.0"
+  }
+}
+
+target "engine" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-engine", BINARY = "rollcall-engine" }
+  tags     = ["${REGISTRY}/rollcall-engine:${TAG}"]
+}
+
+target "file-connector" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-file-connector", BINARY = "rollcall-file-connector" }
+  tags     = ["${REGISTRY}/rollcall-file-connector:${TAG}"]
+}
+
+target "ldap-connector" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-ldap-connector", BINARY = "rollcall-ldap-connector" }
+  tags     = ["${REGISTRY}/rollcall-ldap-connector:${TAG}"]
+}
+
+target "entra-connector" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-entra-connector", BINARY = "rollcall-entra-connector" }
+  tags     = ["${REGISTRY}/rollcall-entra-connector:${TAG}"]
+}
+
+# The offline scanner, for engineers who run `rollcall scan` in a container.
+target "cli" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-cli", BINARY = "rollcall" }
+  tags     = ["${REGISTRY}/rollcall:${TAG}"]
+}

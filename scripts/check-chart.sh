@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Checks the Helm chart offline (scripts/install-chart-tools.sh installs the tools):
+# - helm lint and helm template with the default values and every charts/rollcall/ci/*-values.yaml;
+# - every rendered manifest against the Kubernetes API schemas of the oldest supported
+#   and the newest version (kubernetes-validate --strict);
+# - every file in charts/rollcall/ci/invalid/ must be rejected by values.schema.json or
+#   the templates, with the error its `# expect:` line names;
+# - the alert rules with promtool check rules and the unit tests in ci/alerts-test.yaml;
+# - the dashboards are valid JSON with a unique uid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+chart=charts/rollcall
+bin="$PWD/.tools/bin"
+for tool in helm kubernetes-validate; do
+  if [ ! -x "$bin/$tool" ]; then
+    echo "check-chart: $bin/$tool is missing; run scripts/install-chart-tools.sh" >&2
+    exit 1
+  fi
+done
+command -v promtool >/dev/null || { echo "check-chart: promtool is missing; run scripts/install-chart-tools.sh" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Helm keeps no state between runs and reaches no repository.
+export HELM_CACHE_HOME="$work/helm-cache" HELM_CONFIG_HOME="$work/helm-config" HELM_DATA_HOME="$work/helm-data"
+helm="$bin/helm"
+
+render() { # name, values files...
+  local name=$1; shift
+  local args=()
+  for values in "$@"; do args+=(-f "$values"); done
+  "$helm" lint --strict "$chart" "${args[@]}" >"$work/$name.lint" || { cat "$work/$name.lint" >&2; return 1; }
+  "$helm" template rollcall "$chart" --namespace rollcall "${args[@]}" >"$work/$name.yaml"
+  for version in 1.27.0 1.37.0; do
+    if ! "$bin/kubernetes-validate" --strict --quiet -k "$version" "$work/$name.yaml" >"$work/$name.validate" 2>&1; then
+      cat "$work/$name.validate" >&2
+      echo "check-chart: $name does not validate against Kubernetes $version" >&2
+      return 1
+    fi
+  done
+  echo "check-chart: $name renders $(grep -c '^kind:' "$work/$name.yaml") objects, lint and schemas pass"
+}
+
+render defaults
+for values in "$chart"/ci/*-values.yaml; do
+  render "$(basename "$values" .yaml)" "$values"
+done
+
+for values in "$chart"/ci/invalid/*.yaml; do
+  if "$helm" template rollcall "$chart" -f "$values" >"$work/invalid.out" 2>&1; then
+    echo "check-chart: $values was accepted, but it must be rejected" >&2
+    exit 1
+  fi
+  # Each file names the error it must give, so a rejection for another reason fails.
+  expected=$(sed -n 's/^# expect: //p' "$values")
+  if [ -z "$expected" ] || ! grep -qF -- "$expected" "$work/invalid.out"; then
+    cat "$work/invalid.out" >&2
+    echo "check-chart: $values was rejected, but not with \"$expected\"" >&2
+    exit 1
+  fi
+  echo "check-chart: $(basename "$values") rejected as expected: $expected"
+done
+
+"$helm" template rollcall "$chart" --set monitoring.prometheusRule.enabled=true \
+  --show-only templates/prometheusrule.yaml >"$work/prometheusrule.yaml"
+"$PWD/.tools/venv/bin/python" - "$work/prometheusrule.yaml" "$work/alerts.rules.yaml" <<'PY'
+import sys, yaml
+rule = yaml.safe_load(open(sys.argv[1]))
+yaml.safe_dump({"groups": rule["spec"]["groups"]}, open(sys.argv[2], "w"), sort_keys=False)
+PY
+cp "$chart/ci/alerts-test.yaml" "$work/"
+promtool check rules "$work/alerts.rules.yaml"
+(cd "$work" && promtool test rules alerts-test.yaml)
+
+"$PWD/.tools/venv/bin/python" - "$chart"/dashboards/*.json <<'PY'
+import json, sys
+uids = {}
+for path in sys.argv[1:]:
+    board = json.load(open(path))
+    uid = board.get("uid")
+    if not uid or uid in uids:
+        sys.exit(f"check-chart: {path} has a missing or repeated uid {uid!r}")
+    uids[uid] = path
+    for panel in board["panels"]:
+        if not panel.get("targets") or not all(t.get("expr") for t in panel["targets"]):
+            sys.exit(f"check-chart: {path}: panel {panel.get('title')!r} has a target without a query")
+print(f"check-chart: {len(uids)} dashboards are valid JSON with unique uids")
+PY
