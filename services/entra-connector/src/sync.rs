@@ -298,7 +298,7 @@ async fn read_users<T: Transport>(
                 input: "users".into(),
                 location: Some("signInActivity".into()),
                 message: format!(
-                    "Graph answered 403 `{NO_PREMIUM_CODE}`: sign-in activity needs Entra ID P1 or P2, which the tenant lacks, so every account's last sign-in is unknown and inactive accounts cannot be assessed from Entra ID"
+                    "sign-in activity is not available: Graph answered 403 `{NO_PREMIUM_CODE}` because the tenant lacks Entra ID P1 or P2, so every account's last sign-in is unknown and inactive accounts cannot be assessed from Entra ID"
                 ),
                 fatal: false,
             });
