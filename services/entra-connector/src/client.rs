@@ -69,7 +69,7 @@ impl GraphError {
         }
     }
 
-    /// The endpoint label of the failed request; `token` for the token endpoint.
+    /// Returns the endpoint label of the failed request, or `token` for the token endpoint.
     pub fn endpoint(&self) -> &str {
         match self {
             Self::Status { endpoint, .. }

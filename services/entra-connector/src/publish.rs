@@ -41,7 +41,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// The stage's name in reports and logs.
+    /// Returns the stage's name in reports and logs.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Credential => "credential",
@@ -52,7 +52,7 @@ impl Stage {
     }
 }
 
-/// What one attempt did.
+/// The outcome of one attempt.
 #[derive(Debug)]
 pub struct Attempt {
     /// The report, published unless `report_published` is false.
@@ -65,7 +65,7 @@ pub struct Attempt {
     pub state_saved: bool,
 }
 
-/// What a tenant's attempt needs besides the Graph client.
+/// The inputs of a tenant's attempt besides the Graph client.
 pub struct TenantSync<'a> {
     /// Rollcall's tenant id.
     pub tenant: &'a TenantId,

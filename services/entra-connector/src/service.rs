@@ -18,7 +18,7 @@ use crate::publish::{Attempt, Stage, TenantSync, fail, sync_and_publish};
 use crate::schedule::{RunningSyncs, jittered};
 use crate::transport::HttpTransport;
 
-/// What every tenant's loop shares.
+/// The state that every tenant's loop shares.
 #[derive(Clone)]
 pub struct Shared {
     /// The checked configuration.

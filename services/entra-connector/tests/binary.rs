@@ -1,6 +1,6 @@
 //! The `rollcall-entra-connector` binary end to end: it starts from a configuration file
-//! against the Graph double, answers `/readyz` once NATS and PostgreSQL answer, publishes
-//! a sync report, serves its metrics and stops on SIGTERM.
+//! against the Graph double, reports ready on `/readyz` once NATS and PostgreSQL respond,
+//! publishes a sync report, serves its metrics and stops on SIGTERM.
 
 #![allow(
     clippy::unwrap_used,
@@ -43,13 +43,13 @@ fn get(port: u16, path: &str) -> Option<String> {
     Some(response)
 }
 
-fn fail_with_output(child: &mut Child, what: &str) -> ! {
+fn fail_with_output(child: &mut Child, message: &str) -> ! {
     let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
     let mut stdout = String::new();
     let _ = child.stdout.take().unwrap().read_to_string(&mut stdout);
     let mut stderr = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
-    panic!("{what}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    panic!("{message}\nstdout:\n{stdout}\nstderr:\n{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

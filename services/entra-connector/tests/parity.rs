@@ -168,7 +168,7 @@ fn change_directory(double: &GraphDouble) {
         .unwrap();
 }
 
-/// The findings `evaluate` gives on a scanned tenant, sorted by id.
+/// Returns the findings `evaluate` gives on a scanned tenant, sorted by id.
 fn scan_findings(loaded: &LoadedTenant) -> Vec<Finding> {
     let as_of: DateTime<Utc> = AS_OF.parse().unwrap();
     let mut findings = evaluate(&loaded.config.tenant, &loaded.data, as_of).findings;
@@ -181,9 +181,9 @@ async fn assert_engine_findings(
     store: &Store,
     tenant: &TenantId,
     expected: &[Finding],
-    what: &str,
+    description: &str,
 ) {
-    let found = engine::eventually(what, || async {
+    let found = engine::eventually(description, || async {
         let found: Vec<Finding> = store
             .tenant(tenant)
             .findings(FindingStatus::Open)

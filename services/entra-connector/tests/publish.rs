@@ -1,5 +1,5 @@
-//! A sync attempt publishes the `entra` snapshot in chunks and a sync report on NATS and
-//! saves the delta state only after the publish; a failed attempt publishes a FAILED
+//! A sync attempt publishes the `entra` snapshot in chunks and a sync report on NATS, and
+//! saves the delta state only after the publish. A failed attempt publishes a FAILED
 //! report and no snapshot, and leaves the delta state where it was.
 
 #![allow(
@@ -34,8 +34,8 @@ const ADAEZE: &str = "6e7a1000-0000-4000-8000-0000000003e9";
 /// Assembles the chunks of one snapshot id from `chunks`.
 fn assemble(chunks: &[v1::SnapshotChunk], snapshot_id: uuid::Uuid) -> SourceSnapshot {
     let mut assembler = Assembler::new();
-    let wanted = snapshot_id.hyphenated().to_string();
-    for chunk in chunks.iter().filter(|c| c.snapshot_id == wanted) {
+    let expected_id = snapshot_id.hyphenated().to_string();
+    for chunk in chunks.iter().filter(|c| c.snapshot_id == expected_id) {
         if let Some(done) = assembler.accept(chunk.clone(), Instant::now()).unwrap() {
             let SnapshotContent::Source(snapshot) = done.content else { panic!("not a source") };
             return snapshot;
