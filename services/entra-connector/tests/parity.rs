@@ -332,3 +332,44 @@ async fn engine_reports_missing_sign_in_once() {
     assert!(open.iter().all(|f| f.kind != FindingKind::SourceSyncFailed));
     pipeline.stop().await;
 }
+
+/// A scan of saved responses that include Graph's `403` for `signInActivity` reports the
+/// same single finding as an evaluation of the connector's snapshot.
+#[tokio::test]
+async fn scan_with_saved_403_matches_sync() {
+    let tenant = Tenant::load_dir(&common::harborview_entra()).unwrap();
+    let (double, base) = common::start(tenant.clone()).await;
+    double.set_premium(common::DIRECTORY, false);
+    let synced = common::sync(&base, common::fast_limits()).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&common::repo().join("examples/harborview"), dir.path());
+    std::fs::remove_dir_all(dir.path().join("entra")).unwrap();
+    tenant.export_dir(&dir.path().join("entra"), USER_SELECT, false).unwrap();
+    let body = serde_json::json!({ "error": {
+        "code": rollcall_entra_connector::NO_PREMIUM_CODE,
+        "message": "Neither tenant is B2C or tenant doesn't have premium license",
+    }});
+    std::fs::write(dir.path().join("entra/users-signInActivity-403.json"), body.to_string())
+        .unwrap();
+    let loaded = layout::load_tenant(dir.path(), AS_OF.parse().unwrap()).unwrap();
+    let scanned = entra_of(&loaded);
+    assert_eq!(
+        scanned.settings.sign_in_activity,
+        rollcall_core::model::Availability::Missing,
+        "the reader did not recognise the saved 403"
+    );
+
+    let entra = Some(SourceId::entra());
+    let sign_in = |findings: Vec<Finding>| -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::SigninDataMissing && f.subject.source == entra)
+            .collect()
+    };
+    let by_scan = sign_in(scan_findings(&loaded));
+    let by_sync = sign_in(evaluate_with(&loaded, &synced.snapshot).findings);
+    assert_eq!(by_scan.len(), 1, "{by_scan:?}");
+    assert_eq!(by_scan[0].severity, Severity::Info);
+    assert_eq!(by_sync, by_scan);
+}
