@@ -294,6 +294,8 @@ async fn read_users<T: Transport>(
                 tenant,
                 "signInActivity needs Entra ID P1 or P2; reading users without it"
             );
+            // The engine opens no finding from this problem. The rules raise the one
+            // `signin_data_missing` finding from the snapshot, whose sign-ins are unknown.
             problems.push(InputProblem {
                 input: "users".into(),
                 location: Some("signInActivity".into()),
