@@ -59,7 +59,8 @@ pub struct ConnectorConfig {
     /// Minutes between two syncs of one tenant.
     #[serde(default = "default_interval")]
     pub interval_minutes: u64,
-    /// The largest random wait, in seconds, before a tenant's first sync after a start.
+    /// The maximum random wait, in seconds, before a tenant's first sync after a start.
+    /// Values above 300 or above the interval act as the smaller of the two.
     #[serde(default = "default_start_delay")]
     pub start_delay_max_seconds: u64,
     /// Hours after which a sync reads the directory in full again, to refresh sign-in
