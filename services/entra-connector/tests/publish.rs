@@ -207,3 +207,41 @@ async fn no_premium_report_names_the_code() {
     }
     bus.delete().await;
 }
+
+#[tokio::test]
+async fn failed_publish_saves_no_state() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store, "harborview").await;
+    let bus = TestBus::new().await;
+    let metrics = ConnectorMetrics::new();
+    let (_double, base) =
+        common::start(Tenant::load_dir(&common::harborview_entra()).unwrap()).await;
+
+    // A namespace whose streams were never created: JetStream stores nothing for it, and
+    // the publisher gives up after its retries.
+    let short = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let missing =
+        rollcall_bus::Namespace::new(&format!("t{short}"), &format!("T{}", short.to_uppercase()))
+            .unwrap();
+    let nowhere = rollcall_bus::Publisher::new(
+        bus.jetstream.clone(),
+        missing,
+        rollcall_bus::BusMetrics::new(),
+    );
+    let lost = common::attempt(&base, &store, &nowhere, &metrics).await;
+    assert_eq!(lost.report.outcome, SyncOutcome::Failed);
+    assert!(!lost.state_saved);
+    assert!(!lost.report_published);
+    let problem = &lost.report.problems[0];
+    assert_eq!(problem.location.as_deref(), Some("stage publish"));
+    assert!(problem.message.contains("not saved"), "{}", problem.message);
+    assert!(load_state(&store.tenant(&tenant)).await.unwrap().is_none());
+
+    // The next round starts from no state again and publishes the full read.
+    let next = common::attempt(&base, &store, &bus.publisher(), &metrics).await;
+    assert_eq!(next.report.outcome, SyncOutcome::Ok, "{:?}", next.report.problems);
+    assert_eq!(next.mode, Some(DeltaMode::Initial));
+    assert!(next.report.snapshot_id.is_some());
+    bus.delete().await;
+}
