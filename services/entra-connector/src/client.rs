@@ -69,6 +69,16 @@ impl GraphError {
         }
     }
 
+    /// Returns the endpoint label of the failed request, or `token` for the token endpoint.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            Self::Status { endpoint, .. }
+            | Self::RetriesExhausted { endpoint, .. }
+            | Self::BudgetExhausted { endpoint, .. } => endpoint,
+            Self::Token { .. } => "token",
+        }
+    }
+
     /// The HTTP status, when Graph answered with an error.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -4,32 +4,21 @@
 //! entry under `apps` is an app registration with its credential, and each tenant names
 //! the app it uses. One multi-tenant app consented in every customer tenant is one app
 //! entry that all tenants name. An app registration per tenant is one entry per tenant.
+//!
+//! The service loads it with `rollcall-runtime` (the file, then `ROLLCALL_*` variables,
+//! then `--set` flags, unknown keys rejected) and then calls [`ConnectorConfig::check`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
+pub use rollcall_bus::NatsConfig;
+use rollcall_runtime::{OpsConfig, Secret, ShutdownConfig, TelemetryConfig};
 use serde::Deserialize;
 
 /// Errors in the configuration file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read the configuration {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file is not valid YAML of the expected shape.
-    #[error("invalid configuration {path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message, with line and column.
-        message: String,
-    },
     /// A value is inconsistent with the rest.
     #[error("invalid configuration: {0}")]
     Invalid(String),
@@ -39,6 +28,22 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorConfig {
+    /// Logs and traces.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    /// The ops server (`/metrics`, `/healthz`, `/readyz`).
+    #[serde(default)]
+    pub ops: OpsConfig,
+    /// Grace period after SIGTERM.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+    /// The NATS server the snapshots and sync reports go to. Required by `run`; `once`
+    /// publishes nothing and ignores it.
+    #[serde(default)]
+    pub nats: Option<NatsConfig>,
+    /// The PostgreSQL store that keeps the delta state. Required by `run`.
+    #[serde(default)]
+    pub postgres: Option<PostgresConfig>,
     /// App registrations by a local name.
     pub apps: BTreeMap<String, AppConfig>,
     /// The tenants to sync.
@@ -55,6 +60,26 @@ pub struct ConnectorConfig {
     /// Minutes between two syncs of one tenant.
     #[serde(default = "default_interval")]
     pub interval_minutes: u64,
+    /// The maximum random wait, in seconds, before a tenant's first sync after a start.
+    /// Values above 300 or above the interval act as the smaller of the two.
+    #[serde(default = "default_start_delay")]
+    pub start_delay_max_seconds: u64,
+    /// Hours after which a sync reads the directory in full again, to refresh sign-in
+    /// times that delta rounds do not report.
+    #[serde(default = "default_full_read_hours")]
+    pub full_read_hours: u32,
+}
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// The runtime role's URL, such as `postgres://rollcall_app@db/rollcall`; give it as
+    /// `url_file` when it holds a password.
+    pub url: Secret,
+    /// The largest number of pooled connections.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
 }
 
 /// One app registration.
@@ -130,30 +155,22 @@ fn default_interval() -> u64 {
     360
 }
 
+fn default_start_delay() -> u64 {
+    300
+}
+
+fn default_full_read_hours() -> u32 {
+    24
+}
+
+fn default_max_connections() -> u32 {
+    4
+}
+
 impl ConnectorConfig {
-    /// Reads and checks a YAML configuration file.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        Self::parse(&text).map_err(|error| match error {
-            ConfigError::Parse { message, .. } => {
-                ConfigError::Parse { path: path.to_path_buf(), message }
-            }
-            other => other,
-        })
-    }
-
-    /// Parses and checks the YAML text of a configuration.
-    pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = serde_yaml_ng::from_str(text).map_err(|error| ConfigError::Parse {
-            path: PathBuf::new(),
-            message: error.to_string(),
-        })?;
-        config.check()?;
-        Ok(config)
-    }
-
-    fn check(&self) -> Result<(), ConfigError> {
+    /// Checks what the types cannot: each app has one credential, each tenant names a
+    /// known app and appears once, and the limits can work.
+    pub fn check(&self) -> Result<(), ConfigError> {
         for (name, app) in &self.apps {
             match (&app.client_secret_file, &app.certificate_file) {
                 (Some(_), None) | (None, Some(_)) => {}
@@ -172,6 +189,12 @@ impl ConnectorConfig {
                     tenant.tenant, tenant.app
                 )));
             }
+            if let Err(error) = rollcall_core::TenantId::new(&tenant.tenant) {
+                return Err(ConfigError::Invalid(format!(
+                    "tenant `{}` is not a valid tenant id: {error}",
+                    tenant.tenant
+                )));
+            }
             if !seen.insert(&tenant.tenant) {
                 return Err(ConfigError::Invalid(format!(
                     "tenant `{}` is listed twice; sync each tenant from one entry",
@@ -181,6 +204,9 @@ impl ConnectorConfig {
         }
         if self.limits.max_attempts == 0 {
             return Err(ConfigError::Invalid("limits.max_attempts must be at least 1".into()));
+        }
+        if self.full_read_hours == 0 {
+            return Err(ConfigError::Invalid("full_read_hours must be at least 1".into()));
         }
         Ok(())
     }

@@ -34,6 +34,10 @@ pub struct DeltaState {
     /// When the directory was last read in full. Delta rounds do not report sign-in
     /// activity, so sign-in times are as fresh as this read.
     pub full_read_at: DateTime<Utc>,
+    /// The content SHA-256 (64 hex digits) of the last snapshot NATS acknowledged, so an
+    /// unchanged directory is not published again. `None` before the first publish.
+    #[serde(default)]
+    pub published_hash: Option<String>,
 }
 
 /// The kind of read a delta sync made.
@@ -65,7 +69,10 @@ pub async fn delta_sync<T: Transport>(
         return full_with_links(client, graph_url, tenant, None, DeltaMode::Initial, started).await;
     };
     if now - previous.full_read_at > max_full_read_age {
-        return full_with_links(client, graph_url, tenant, None, DeltaMode::Refresh, started).await;
+        let (result, mut state, mode) =
+            full_with_links(client, graph_url, tenant, None, DeltaMode::Refresh, started).await?;
+        state.published_hash.clone_from(&previous.published_hash);
+        return Ok((result, state, mode));
     }
     let mut problems = Vec::new();
     match apply_delta(client, graph_url, tenant, previous).await {
@@ -83,6 +90,7 @@ pub async fn delta_sync<T: Transport>(
                 groups_delta_link: groups_link,
                 directory,
                 full_read_at: previous.full_read_at,
+                published_hash: previous.published_hash.clone(),
             };
             Ok((result, state, DeltaMode::Delta))
         }
@@ -140,6 +148,7 @@ async fn full_with_links<T: Transport>(
     mode: DeltaMode,
     started: Instant,
 ) -> Result<(SyncResult, DeltaState, DeltaMode), GraphError> {
+    let published_hash = previous.and_then(|state| state.published_hash.clone());
     let v1 = format!("{}/v1.0", graph_url.trim_end_matches('/'));
     let users_link = latest_link(
         client,
@@ -186,6 +195,7 @@ async fn full_with_links<T: Transport>(
         groups_delta_link: groups_link,
         directory,
         full_read_at,
+        published_hash,
     };
     Ok((result, state, mode))
 }

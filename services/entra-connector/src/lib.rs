@@ -7,7 +7,9 @@
 //! `@odata.nextLink` and stops at a per-sync request budget. [`sync::full_sync`] makes
 //! every read and hands each response to the saved-response reader under the file name
 //! an engineer would have saved it as. HTTP goes through the [`transport::Transport`]
-//! trait. `docs/connectors/entra.md` documents the app registration, the permissions,
+//! trait. [`publish::sync_and_publish`] runs one delta sync and publishes the snapshot and
+//! a sync report on NATS, saving the delta state only after the snapshot was
+//! acknowledged. `docs/connectors/entra.md` documents the app registration, the permissions,
 //! the configuration and the failure behaviour.
 
 pub mod auth;
@@ -15,16 +17,21 @@ pub mod client;
 pub mod config;
 pub mod delta;
 pub mod metrics;
+pub mod publish;
 pub mod schedule;
+pub mod service;
 pub mod state;
 pub mod sync;
 pub mod transport;
 
 pub use auth::{Credential, CredentialError};
 pub use client::{GraphClient, GraphError, RequestStats, parse_retry_after};
-pub use config::{AppConfig, ConfigError, ConnectorConfig, Limits, TenantConfig};
+pub use config::{
+    AppConfig, ConfigError, ConnectorConfig, Limits, NatsConfig, PostgresConfig, TenantConfig,
+};
 pub use delta::{DeltaMode, DeltaState, delta_sync, is_expired_token};
 pub use metrics::ConnectorMetrics;
+pub use publish::{Attempt, CONNECTOR_NAME, Stage, TenantSync, sync_and_publish};
 pub use schedule::{RunningSyncs, SyncGuard, first_delay, jittered};
 pub use state::{StateError, load_state, save_state};
 pub use sync::{Directory, NO_PREMIUM_CODE, RemovedUser, SyncResult, USER_SELECT, full_sync};

@@ -1,8 +1,6 @@
 //! `rollcall-entra-connector`: syncs the configured tenants' Entra ID through Microsoft
-//! Graph.
+//! Graph and publishes each tenant's `entra` snapshot and sync report on NATS.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,58 +8,61 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use prometheus_client::registry::Registry;
-use rollcall_core::TenantId;
+use rollcall_bus::{BusMetrics, Namespace, Publisher, Topology, async_nats};
+use rollcall_entra_connector::config::{NatsConfig, PostgresConfig};
+use rollcall_entra_connector::service::{Shared, run_tenant};
 use rollcall_entra_connector::{
     ConnectorConfig, ConnectorMetrics, Credential, GraphClient, HttpTransport, RunningSyncs,
-    SyncResult, TenantConfig, delta_sync, first_delay, full_sync, jittered, load_state, save_state,
+    SyncResult, first_delay, full_sync,
 };
+use rollcall_runtime::ops::CheckFailure;
+use rollcall_runtime::{ConfigArgs, ConfigLoader, OpsServer, Readiness, Shutdown, Workers};
 use rollcall_store::{Store, StoreOptions};
 
-/// Sync Entra ID tenants through Microsoft Graph.
+/// How long a readiness check of NATS or PostgreSQL may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long connecting to NATS at start may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Parser)]
-struct Args {
-    /// The YAML configuration file.
-    #[arg(long, env = "ROLLCALL_ENTRA_CONFIG")]
-    config: PathBuf,
+#[command(
+    name = "rollcall-entra-connector",
+    about = "Syncs Entra ID tenants through Microsoft Graph into Rollcall"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one full sync of every tenant and print a summary per tenant as JSON lines.
+    /// Sync every tenant on its interval and publish each sync on NATS until SIGTERM
+    /// (the default).
+    Run,
+    /// Run one full sync of every tenant, publish nothing, and print a summary per
+    /// tenant as JSON lines.
     Once,
-    /// Sync every tenant on its interval with jitter until stopped, by delta rounds with
-    /// the state in PostgreSQL.
-    Run {
-        /// The store's PostgreSQL URL, for the runtime role.
-        #[arg(long, env = "ROLLCALL_DATABASE_URL")]
-        database_url: String,
-        /// Address to serve Prometheus metrics on, at `/metrics`.
-        #[arg(long, default_value = "127.0.0.1:9464")]
-        metrics_listen: SocketAddr,
-        /// Hours after which a sync reads the directory in full again, to refresh sign-in
-        /// times that delta rounds do not report.
-        #[arg(long, default_value_t = 24)]
-        full_read_hours: i64,
-    },
 }
 
 #[tokio::main]
 async fn main() -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = Args::parse();
-    let config = ConnectorConfig::load(&args.config)?;
-    match args.command {
-        Command::Once => once(&config).await,
-        Command::Run { database_url, metrics_listen, full_read_hours } => {
-            run(config, &database_url, metrics_listen, chrono::Duration::hours(full_read_hours))
-                .await
-        }
+    let cli = Cli::parse();
+    let loaded = ConfigLoader::from_args(&cli.config).load::<ConnectorConfig>()?;
+    let telemetry = rollcall_runtime::telemetry::init("entra-connector", &loaded.config.telemetry)?;
+    loaded.log_warnings();
+    let config = loaded.config;
+    config.check()?;
+    if config.tenants.is_empty() {
+        anyhow::bail!("`tenants` is empty; add at least one tenant to sync");
     }
+    let status = match cli.command.unwrap_or(Command::Run) {
+        Command::Once => once(&config).await,
+        Command::Run => run(config).await,
+    };
+    telemetry.shutdown().await;
+    status
 }
 
 fn summary(tenant: &str, result: &SyncResult) -> serde_json::Value {
@@ -98,123 +99,103 @@ async fn once(config: &ConnectorConfig) -> Result<ExitCode> {
             Ok(result) => println!("{}", summary(&tenant.tenant, &result)),
             Err(error) => {
                 failed = true;
-                tracing::error!(tenant = %tenant.tenant, %error, "sync failed");
+                tracing::error!(tenant = %tenant.tenant, source = "entra", %error, "sync failed");
             }
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-async fn run(
-    config: ConnectorConfig,
-    database_url: &str,
-    metrics_listen: SocketAddr,
-    max_full_read_age: chrono::Duration,
-) -> Result<ExitCode> {
-    let store = Arc::new(Store::connect(database_url, &StoreOptions::default()).await?);
-    let metrics = ConnectorMetrics::new();
-    let mut registry = Registry::default();
-    metrics.register(&mut registry);
-    let registry = Arc::new(registry);
-    let listener = tokio::net::TcpListener::bind(metrics_listen)
-        .await
-        .with_context(|| format!("binding the metrics address {metrics_listen}"))?;
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let registry = Arc::clone(&registry);
-            async move {
-                let mut text = String::new();
-                match prometheus_client::encoding::text::encode(&mut text, &registry) {
-                    Ok(()) => (axum::http::StatusCode::OK, text),
-                    Err(error) => {
-                        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-                    }
-                }
-            }
-        }),
-    );
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "metrics server stopped");
-        }
-    });
-
-    let config = Arc::new(config);
-    let transport = Arc::new(HttpTransport::new(config.limits.request_timeout())?);
-    let running = RunningSyncs::new();
-    let interval = Duration::from_secs(config.interval_minutes.max(1) * 60);
-    let mut tasks = tokio::task::JoinSet::new();
-    for tenant in config.tenants.clone() {
-        let (config, transport, store, metrics, running) = (
-            Arc::clone(&config),
-            Arc::clone(&transport),
-            Arc::clone(&store),
-            metrics.clone(),
-            running.clone(),
-        );
-        tasks.spawn(async move {
-            tokio::time::sleep(first_delay(interval, &tenant.tenant)).await;
-            let mut round: u64 = 0;
-            loop {
-                round += 1;
-                match running.try_start(&tenant.tenant) {
-                    Some(_guard) => {
-                        sync_tenant(&config, &transport, &store, &metrics, &tenant, max_full_read_age).await;
-                    }
-                    None => tracing::warn!(tenant = %tenant.tenant, "previous sync still running, skipping this round"),
-                }
-                tokio::time::sleep(jittered(interval, &format!("{}-{round}", tenant.tenant))).await;
-            }
-        });
+async fn connect_nats(nats: &NatsConfig) -> Result<async_nats::Client> {
+    if nats.insecure {
+        tracing::warn!(url = %nats.url, "nats.insecure is set: bus traffic may travel without TLS");
     }
-    tracing::info!(tenants = config.tenants.len(), %metrics_listen, "entra connector started");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-    tasks.abort_all();
-    tracing::info!("entra connector stopped");
-    Ok(ExitCode::SUCCESS)
+    nats.connect_options("rollcall-entra-connector")?
+        .connection_timeout(CONNECT_TIMEOUT)
+        // Keep reconnecting: a NATS restart must not end the connector.
+        .max_reconnects(None)
+        .connect(nats.url.as_str())
+        .await
+        .with_context(|| format!("cannot connect to NATS at `{}`; check nats.url", nats.url))
 }
 
-/// Runs one delta sync of one tenant. Errors are logged and counted, and the next round
-/// retries.
-async fn sync_tenant(
-    config: &ConnectorConfig,
-    transport: &HttpTransport,
-    store: &Store,
-    metrics: &ConnectorMetrics,
-    tenant: &TenantConfig,
-    max_full_read_age: chrono::Duration,
-) {
-    let name = tenant.tenant.as_str();
-    let outcome: Result<()> = async {
-        let app =
-            config.apps.get(&tenant.app).with_context(|| format!("unknown app {}", tenant.app))?;
-        let credential = Credential::load(&tenant.app, app)?;
-        let id = TenantId::new(name).with_context(|| format!("invalid tenant id {name}"))?;
-        let scope = store.tenant(&id);
-        let previous = load_state(&scope).await?;
-        let mut client = GraphClient::new(
-            transport,
-            &config.authority_url,
-            &tenant.directory_id,
-            &app.client_id,
-            &credential,
-            config.limits.clone(),
-        );
-        let synced =
-            delta_sync(&mut client, &config.graph_url, name, previous.as_ref(), max_full_read_age)
-                .await;
-        metrics.record_requests(name, client.stats());
-        let (result, state, mode) = synced?;
-        // TODO: publish the snapshot and a sync report on NATS before saving the state.
-        save_state(&scope, &state).await?;
-        metrics.record_success(name, &result, chrono::Utc::now().timestamp());
-        tracing::info!(tenant = name, ?mode, summary = %summary(name, &result), "sync finished");
-        Ok(())
+async fn connect_store(postgres: &PostgresConfig) -> Result<Store> {
+    let url = postgres.url.expose_str().context("postgres.url is not UTF-8 text")?;
+    let options =
+        StoreOptions { max_connections: postgres.max_connections, ..StoreOptions::default() };
+    Ok(Store::connect(url, &options).await?)
+}
+
+fn readiness(client: &async_nats::Client, store: &Store) -> Readiness {
+    let mut readiness = Readiness::new();
+    let nats = client.clone();
+    readiness.add("nats", PROBE_TIMEOUT, move || {
+        let state = nats.connection_state();
+        async move {
+            match state {
+                async_nats::connection::State::Connected => Ok(()),
+                other => Err(CheckFailure::new(format!("NATS connection is {other:?}"))),
+            }
+        }
+    });
+    let store = store.clone();
+    readiness.add("postgres", PROBE_TIMEOUT, move || {
+        let store = store.clone();
+        async move { store.ping().await.map_err(CheckFailure::from) }
+    });
+    readiness
+}
+
+async fn run(config: ConnectorConfig) -> Result<ExitCode> {
+    let nats = config.nats.as_ref().context(
+        "missing key `nats`; `run` publishes on NATS, so set nats.url in the configuration file, as `ROLLCALL_NATS__URL`, or with `--set nats.url=...`",
+    )?;
+    let postgres = config.postgres.as_ref().context(
+        "missing key `postgres`; `run` keeps the delta state in PostgreSQL, so set postgres.url_file or postgres.url",
+    )?;
+    let client = connect_nats(nats).await?;
+    let jetstream = async_nats::jetstream::new(client.clone());
+    let namespace = Namespace::new(&nats.subject_prefix, &nats.stream_prefix)?;
+    Topology::new(namespace.clone()).ensure(&jetstream).await?;
+    let store = connect_store(postgres).await?;
+
+    let bus_metrics = BusMetrics::new();
+    let publisher = Publisher::new(jetstream, namespace, bus_metrics.clone());
+    let metrics = ConnectorMetrics::new();
+    let mut registry = Registry::default();
+    bus_metrics.register(&mut registry);
+    metrics.register(&mut registry);
+
+    let shutdown = Shutdown::new();
+    shutdown.listen_for_signals()?;
+    let listener = OpsServer::bind(&config.ops).await?;
+    let ops = OpsServer::new(registry, readiness(&client, &store), &shutdown);
+    let mut workers = Workers::new(&shutdown);
+    workers.spawn("ops", async move { Ok(ops.serve(listener).await?) });
+
+    let grace = config.shutdown.grace_period();
+    let interval = Duration::from_secs(config.interval_minutes.max(1) * 60);
+    let start_window = Duration::from_secs(config.start_delay_max_seconds);
+    let tenants = config.tenants.clone();
+    let shared = Shared {
+        transport: Arc::new(HttpTransport::new(config.limits.request_timeout())?),
+        config: Arc::new(config),
+        store,
+        publisher,
+        metrics,
+        running: RunningSyncs::new(),
+    };
+    for tenant in tenants {
+        let first_wait = first_delay(interval.min(start_window), &tenant.tenant);
+        let stop = shutdown.token();
+        let shared = shared.clone();
+        workers.spawn(format!("sync {}", tenant.tenant), async move {
+            run_tenant(shared, tenant, first_wait, stop).await;
+            Ok(())
+        });
     }
-    .await;
-    if let Err(error) = outcome {
-        metrics.record_failure(name);
-        tracing::error!(tenant = name, error = format!("{error:#}"), "sync failed");
-    }
+    tracing::info!(tenants = shared.config.tenants.len(), "entra connector started");
+    let report = workers.run(grace).await;
+    tracing::info!("entra connector stopped");
+    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

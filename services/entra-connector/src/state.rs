@@ -30,6 +30,9 @@ pub enum StateError {
 struct StoredDirectory {
     directory: Directory,
     full_read_at: DateTime<Utc>,
+    /// Absent in rows written before snapshots were published.
+    #[serde(default)]
+    published_hash: Option<String>,
 }
 
 /// Loads the tenant's delta state, or `None` before its first complete sync.
@@ -44,14 +47,18 @@ pub async fn load_state(scope: &TenantScope<'_>) -> Result<Option<DeltaState>, S
         groups_delta_link: stored.groups_delta_link,
         directory: parsed.directory,
         full_read_at: parsed.full_read_at,
+        published_hash: parsed.published_hash,
     }))
 }
 
-/// Saves the tenant's delta state. Call it only after the sync's snapshot was used, so a
-/// failure in between replays the same changes next time.
+/// Saves the tenant's delta state. Call it only after NATS acknowledged the sync's
+/// snapshot, so a lost publish makes the next sync read the same changes again.
 pub async fn save_state(scope: &TenantScope<'_>, state: &DeltaState) -> Result<(), StateError> {
-    let stored =
-        StoredDirectory { directory: state.directory.clone(), full_read_at: state.full_read_at };
+    let stored = StoredDirectory {
+        directory: state.directory.clone(),
+        full_read_at: state.full_read_at,
+        published_hash: state.published_hash.clone(),
+    };
     let directory = serde_json::to_value(&stored)
         .map_err(|source| StateError::Decode { tenant: scope.tenant_id().to_string(), source })?;
     scope

@@ -294,10 +294,16 @@ async fn read_users<T: Transport>(
                 tenant,
                 "signInActivity needs Entra ID P1 or P2; reading users without it"
             );
-            problems.push(problem(
-                "users",
-                "sign-in activity is not available: the tenant lacks Entra ID P1 or P2, so last sign-in is unknown and inactive accounts cannot be assessed from Entra ID",
-            ));
+            // The engine opens no finding from this problem. The rules raise the one
+            // `signin_data_missing` finding from the snapshot, whose sign-ins are unknown.
+            problems.push(InputProblem {
+                input: "users".into(),
+                location: Some("signInActivity".into()),
+                message: format!(
+                    "sign-in activity is not available: Graph answered 403 `{NO_PREMIUM_CODE}` because the tenant lacks Entra ID P1 or P2, so every account's last sign-in is unknown and inactive accounts cannot be assessed from Entra ID"
+                ),
+                fatal: false,
+            });
             let without: Vec<&str> =
                 USER_SELECT.iter().copied().filter(|f| *f != "signInActivity").collect();
             Ok((client.get_pages("users", &url(&without)).await?, false))

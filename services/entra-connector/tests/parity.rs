@@ -1,5 +1,6 @@
 //! A full sync from the Graph double gives the same snapshot and the same findings as
-//! `rollcall scan` of the same directory saved as files.
+//! `rollcall scan` of the same directory saved as files, both evaluated in the test and
+//! published through NATS to an engine that stores and evaluates them.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,15 +11,21 @@
 )]
 
 mod common;
+#[path = "../../engine/tests/support/mod.rs"]
+mod engine;
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use rollcall_core::TenantId;
 use rollcall_core::evaluate;
+use rollcall_core::finding::{Finding, FindingKind, Severity};
 use rollcall_core::model::{LastSignIn, SourceId, SourceSnapshot};
-use rollcall_entra_connector::USER_SELECT;
-use rollcall_graph_double::Tenant;
+use rollcall_entra_connector::{DeltaMode, USER_SELECT};
+use rollcall_graph_double::{GraphDouble, Tenant};
 use rollcall_ingest::layout::{self, LoadedTenant};
+use rollcall_proto::SyncOutcome;
+use rollcall_store::{FindingStatus, Store};
 
 /// The instant the example data describes: 09:00 in Chicago on 1 December 2026.
 const AS_OF: &str = "2026-12-01T15:00:00Z";
@@ -130,4 +137,239 @@ async fn premium_reads_sign_in_times() {
         .filter(|a| matches!(a.last_sign_in, LastSignIn::At(_)))
         .count();
     assert!(known > 0, "no account has a sign-in time");
+}
+
+const ADAEZE: &str = "6e7a1000-0000-4000-8000-0000000003e9";
+const MARGUERITE: &str = "6e7a1000-0000-4000-8000-0000000003ea";
+const NEW_USER: &str = "6e7a1000-0000-4000-8000-000000000fff";
+const ALL_STAFF: &str = "6e7a0001-0000-4000-8000-000000000000";
+
+/// Disables one user, soft-deletes one and adds one to All Staff.
+fn change_directory(double: &GraphDouble) {
+    double
+        .with_tenant(common::DIRECTORY, |tenant| {
+            let mut adaeze = tenant.users.iter().find(|u| u["id"] == ADAEZE).cloned().unwrap();
+            adaeze["accountEnabled"] = serde_json::json!(false);
+            tenant.upsert_user(adaeze);
+            tenant.remove_user(MARGUERITE, "changed");
+            tenant.upsert_user(serde_json::json!({
+                "id": NEW_USER,
+                "userPrincipalName": "rowan.quill@harborview.example",
+                "displayName": "Rowan Quill",
+                "accountEnabled": true,
+                "userType": "Member",
+                "signInActivity": { "lastSuccessfulSignInDateTime": "2026-11-30T15:00:00Z" },
+                "manager": { "id": ADAEZE },
+            }));
+            let mut members = tenant.members[ALL_STAFF].clone();
+            members.push(serde_json::json!({ "@odata.type": "#microsoft.graph.user", "id": NEW_USER, "displayName": "Rowan Quill" }));
+            tenant.set_members(ALL_STAFF, members);
+        })
+        .unwrap();
+}
+
+/// Returns the findings `evaluate` gives on a scanned tenant, sorted by id.
+fn scan_findings(loaded: &LoadedTenant) -> Vec<Finding> {
+    let as_of: DateTime<Utc> = AS_OF.parse().unwrap();
+    let mut findings = evaluate(&loaded.config.tenant, &loaded.data, as_of).findings;
+    findings.sort_by(|a, b| a.id.cmp(&b.id));
+    findings
+}
+
+/// Waits until the engine's open findings of `tenant` equal `expected`.
+async fn assert_engine_findings(
+    store: &Store,
+    tenant: &TenantId,
+    expected: &[Finding],
+    description: &str,
+) {
+    let found = engine::eventually(description, || async {
+        let found: Vec<Finding> = store
+            .tenant(tenant)
+            .findings(FindingStatus::Open)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|stored| stored.finding)
+            .collect();
+        (found == expected).then_some(found)
+    })
+    .await;
+    assert!(!found.is_empty());
+}
+
+/// A tenant of the example practice with its non-Entra sources in an engine's store,
+/// and the double serving its Entra directory.
+struct Pipeline {
+    db: engine::TestDb,
+    bus: engine::TestBus,
+    store: Store,
+    tenant: TenantId,
+    running: engine::RunningEngine,
+    double: GraphDouble,
+    base: String,
+}
+
+impl Pipeline {
+    async fn start(premium: bool) -> (Self, tempfile::TempDir, LoadedTenant) {
+        let directory = Tenant::load_dir(&common::harborview_entra()).unwrap();
+        let (double, base) = common::start(directory.clone()).await;
+        double.set_premium(common::DIRECTORY, premium);
+        let db = engine::TestDb::create().await;
+        let bus = engine::TestBus::new().await;
+        let store = db.store().await;
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = scan_copy(&directory, premium, dir.path());
+        let tenant = engine::add_tenant(&store, &loaded).await;
+        let running =
+            engine::RunningEngine::start(engine::config(&db, &bus, &engine::RedisMode::Local, 5))
+                .await;
+
+        // The other sources come as the file connector would send them.
+        let publisher = bus.publisher();
+        for snapshot in loaded.data.sources.iter().filter(|s| s.source != SourceId::entra()) {
+            publisher.publish_snapshot(snapshot, &tenant, uuid::Uuid::new_v4()).await.unwrap();
+        }
+        let roster = loaded.data.hr.as_ref().unwrap();
+        let chunks =
+            rollcall_proto::split_roster(roster, &tenant, uuid::Uuid::new_v4(), 900 * 1024)
+                .unwrap();
+        publisher.publish_chunks(&chunks).await.unwrap();
+        rollcall_engine::tenant_apply::apply(&store, dir.path()).await.unwrap();
+        (Self { db, bus, store, tenant, running, double, base }, dir, loaded)
+    }
+
+    async fn sync(&self) -> rollcall_entra_connector::Attempt {
+        let attempt = common::attempt(
+            &self.base,
+            &self.store,
+            &self.bus.publisher(),
+            &rollcall_entra_connector::ConnectorMetrics::new(),
+        )
+        .await;
+        assert_eq!(attempt.report.outcome, SyncOutcome::Ok, "{:?}", attempt.report.problems);
+        attempt
+    }
+
+    async fn stop(self) {
+        self.running.stop().await;
+        self.bus.delete().await;
+        drop(self.db);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_findings_match_scan() {
+    let (pipeline, _dir, loaded) = Pipeline::start(true).await;
+    let full = pipeline.sync().await;
+    assert_eq!(full.mode, Some(DeltaMode::Initial));
+    let expected = scan_findings(&loaded);
+    assert_engine_findings(
+        &pipeline.store,
+        &pipeline.tenant,
+        &expected,
+        "the full sync's findings",
+    )
+    .await;
+
+    // A delta round: the engine's findings follow a scan of the changed directory.
+    change_directory(&pipeline.double);
+    let delta = pipeline.sync().await;
+    assert_eq!(delta.mode, Some(DeltaMode::Delta));
+    assert!(delta.report.snapshot_id.is_some());
+    let changed = pipeline.double.with_tenant(common::DIRECTORY, |t| t.clone()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rescanned = scan_copy(&changed, true, dir.path());
+    let expected_after = scan_findings(&rescanned);
+    assert_ne!(expected_after, expected, "the change should alter the findings");
+    assert_engine_findings(
+        &pipeline.store,
+        &pipeline.tenant,
+        &expected_after,
+        "the delta sync's findings",
+    )
+    .await;
+    pipeline.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_reports_missing_sign_in_once() {
+    let (pipeline, _dir, loaded) = Pipeline::start(false).await;
+    let attempt = pipeline.sync().await;
+    assert!(
+        attempt.report.problems.iter().any(|p| p.location.as_deref() == Some("signInActivity")),
+        "{:?}",
+        attempt.report.problems
+    );
+    let expected = scan_findings(&loaded);
+    assert_engine_findings(&pipeline.store, &pipeline.tenant, &expected, "the findings").await;
+
+    let open: Vec<Finding> = pipeline
+        .store
+        .tenant(&pipeline.tenant)
+        .findings(FindingStatus::Open)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|stored| stored.finding)
+        .collect();
+    let entra = Some(SourceId::entra());
+    // One tenant-wide finding about Entra sign-in data; the example's LDAP export has
+    // its own.
+    let about_sign_in: Vec<&Finding> = open
+        .iter()
+        .filter(|f| f.kind == FindingKind::SigninDataMissing && f.subject.source == entra)
+        .collect();
+    assert_eq!(about_sign_in.len(), 1, "{about_sign_in:?}");
+    assert_eq!(about_sign_in[0].severity, Severity::Info);
+    assert_eq!(about_sign_in[0].subject.account, None);
+    // Unknown is never read as "never": no dormancy finding about an Entra account.
+    let dormancy = open.iter().filter(|f| {
+        matches!(f.kind, FindingKind::DormantAccount | FindingKind::NeverSignedIn)
+            && f.subject.account.as_ref().is_some_and(|a| a.account.source == SourceId::entra())
+    });
+    assert_eq!(dormancy.count(), 0);
+    assert!(open.iter().all(|f| f.kind != FindingKind::SourceSyncFailed));
+    pipeline.stop().await;
+}
+
+/// A scan of saved responses that include Graph's `403` for `signInActivity` reports the
+/// same single finding as an evaluation of the connector's snapshot.
+#[tokio::test]
+async fn scan_with_saved_403_matches_sync() {
+    let tenant = Tenant::load_dir(&common::harborview_entra()).unwrap();
+    let (double, base) = common::start(tenant.clone()).await;
+    double.set_premium(common::DIRECTORY, false);
+    let synced = common::sync(&base, common::fast_limits()).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&common::repo().join("examples/harborview"), dir.path());
+    std::fs::remove_dir_all(dir.path().join("entra")).unwrap();
+    tenant.export_dir(&dir.path().join("entra"), USER_SELECT, false).unwrap();
+    let body = serde_json::json!({ "error": {
+        "code": rollcall_entra_connector::NO_PREMIUM_CODE,
+        "message": "Neither tenant is B2C or tenant doesn't have premium license",
+    }});
+    std::fs::write(dir.path().join("entra/users-signInActivity-403.json"), body.to_string())
+        .unwrap();
+    let loaded = layout::load_tenant(dir.path(), AS_OF.parse().unwrap()).unwrap();
+    let scanned = entra_of(&loaded);
+    assert_eq!(
+        scanned.settings.sign_in_activity,
+        rollcall_core::model::Availability::Missing,
+        "the reader did not recognise the saved 403"
+    );
+
+    let entra = Some(SourceId::entra());
+    let sign_in = |findings: Vec<Finding>| -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::SigninDataMissing && f.subject.source == entra)
+            .collect()
+    };
+    let by_scan = sign_in(scan_findings(&loaded));
+    let by_sync = sign_in(evaluate_with(&loaded, &synced.snapshot).findings);
+    assert_eq!(by_scan.len(), 1, "{by_scan:?}");
+    assert_eq!(by_scan[0].severity, Severity::Info);
+    assert_eq!(by_sync, by_scan);
 }

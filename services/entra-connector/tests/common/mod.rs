@@ -67,3 +67,28 @@ pub async fn sync(base: &str, limits: Limits) -> Result<SyncResult, GraphError> 
     let mut client = GraphClient::new(&transport, base, DIRECTORY, CLIENT_ID, &credential, limits);
     full_sync(&mut client, base, "harborview").await
 }
+
+/// Runs one published sync attempt of tenant `harborview` against the double, with the
+/// delta state in `store`, as the service's loop does.
+pub async fn attempt(
+    base: &str,
+    store: &rollcall_store::Store,
+    publisher: &rollcall_bus::Publisher,
+    metrics: &rollcall_entra_connector::ConnectorMetrics,
+) -> rollcall_entra_connector::Attempt {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = credential(dir.path());
+    let transport = HttpTransport::new(std::time::Duration::from_secs(10)).unwrap();
+    let mut client =
+        GraphClient::new(&transport, base, DIRECTORY, CLIENT_ID, &credential, fast_limits());
+    let tenant = rollcall_core::TenantId::new("harborview").unwrap();
+    let job = rollcall_entra_connector::TenantSync {
+        tenant: &tenant,
+        scope: store.tenant(&tenant),
+        publisher,
+        metrics,
+        graph_url: base,
+        max_full_read_age: chrono::Duration::hours(24),
+    };
+    rollcall_entra_connector::sync_and_publish(&mut client, &job).await
+}
