@@ -153,27 +153,30 @@ async fn ehr_task_verified_by_next_export() {
     add_tenant(&store, TENANT).await;
     let scope = common::scope(&store);
     let settings = switch(&scope, Mode::Enforce, &["ehr:epic"]).await;
-    let targets = [target("ehr:epic", "EPIC-2001", "mlee"), target("ehr:epic", "EPIC-2002", "tnguyen")];
+    let targets =
+        [target("ehr:epic", "EPIC-2001", "mlee"), target("ehr:epic", "EPIC-2002", "tnguyen")];
     let actions = plan(&targets, &settings);
     assert!(actions.iter().all(|a| a.kind == TaskKind::EhrTask));
 
     let outcomes = executor(&scope).run(&actions, settings.mode, at(1)).await.unwrap();
     assert!(outcomes.iter().all(|o| o.kind == OutcomeKind::Opened), "{outcomes:?}");
-    let opened = common::audit(&scope)
-        .await
-        .into_iter()
-        .find(|r| r.action == "remediation.open")
-        .unwrap();
+    let opened =
+        common::audit(&scope).await.into_iter().find(|r| r.action == "remediation.open").unwrap();
     assert!(opened.detail.contains("ehr:epic"), "{}", opened.detail);
     assert!(opened.detail.contains("EPIC-2001"), "{}", opened.detail);
 
     // An export with both accounts still enabled verifies nothing.
-    let still_enabled =
-        ehr_snapshot(&[("EPIC-2001", AccountStatus::Enabled), ("EPIC-2002", AccountStatus::Enabled)]);
+    let still_enabled = ehr_snapshot(&[
+        ("EPIC-2001", AccountStatus::Enabled),
+        ("EPIC-2002", AccountStatus::Enabled),
+    ]);
     assert!(verify_ehr_tasks(&scope, &still_enabled, at(60)).await.unwrap().is_empty());
 
     // One disabled, one removed: both verified.
-    let done = ehr_snapshot(&[("EPIC-2001", AccountStatus::Disabled), ("EPIC-9999", AccountStatus::Enabled)]);
+    let done = ehr_snapshot(&[
+        ("EPIC-2001", AccountStatus::Disabled),
+        ("EPIC-9999", AccountStatus::Enabled),
+    ]);
     let verified = verify_ehr_tasks(&scope, &done, at(61)).await.unwrap();
     assert_eq!(verified.len(), 2);
     assert!(verified.iter().all(|t| t.state == TaskState::Verified));
@@ -211,16 +214,25 @@ async fn planning_twice_keeps_one_task() {
 
     let first = executor(&scope).run(&actions, settings.mode, at(1)).await.unwrap();
     let second = executor(&scope).run(&actions, settings.mode, at(2)).await.unwrap();
-    assert_eq!(first.iter().map(|o| &o.task_id).collect::<Vec<_>>(), second.iter().map(|o| &o.task_id).collect::<Vec<_>>());
+    assert_eq!(
+        first.iter().map(|o| &o.task_id).collect::<Vec<_>>(),
+        second.iter().map(|o| &o.task_id).collect::<Vec<_>>()
+    );
     assert_eq!(scope.remediation_tasks().await.unwrap().len(), 2);
     assert_eq!(
         remediation_actions(&scope).await,
-        ["remediation.planned", "remediation.planned", "remediation.dry_run", "remediation.dry_run"]
+        [
+            "remediation.planned",
+            "remediation.planned",
+            "remediation.dry_run",
+            "remediation.dry_run"
+        ]
     );
 
     // The same account of another leaver (a reused login) is another task.
     let reused = Target { employee_id: "E2077".into(), ..targets[0].clone() };
-    let outcomes = executor(&scope).run(&plan(&[reused], &settings), settings.mode, at(3)).await.unwrap();
+    let outcomes =
+        executor(&scope).run(&plan(&[reused], &settings), settings.mode, at(3)).await.unwrap();
     assert!(!first.iter().any(|o| o.task_id == outcomes[0].task_id));
     assert_eq!(scope.remediation_tasks().await.unwrap().len(), 3);
     common::assert_chain_intact(&scope).await;
