@@ -2,9 +2,9 @@
 //! user's sign-in sessions.
 //!
 //! `PATCH /v1.0/users/{id}` accepts the `accountEnabled` property only, which is all
-//! remediation changes, and answers `204 No Content` as Graph does. The change is logged
+//! remediation changes, and returns `204 No Content` as Graph does. The change is logged
 //! like [`Tenant::upsert_user`], so the next full or delta read sees the account
-//! disabled. `POST /v1.0/users/{id}/revokeSignInSessions` answers `200` with
+//! disabled. `POST /v1.0/users/{id}/revokeSignInSessions` returns `200` with
 //! `"value": true` as Graph v1.0 documents, and counts the revocation per user.
 
 use serde_json::{Value, json};

@@ -43,11 +43,11 @@ pub(crate) async fn disable_user<T: Transport>(
     Ok(json!({ "account_enabled": false, "sessions_revoked": true }))
 }
 
-/// Says what failed, with the usual causes of Graph's answer.
+/// Describes what failed, with the usual causes of Graph's status.
 fn describe(error: &GraphError, object_id: &str, step: &str) -> String {
     match error.status() {
         Some(404) => format!(
-            "{step} Entra ID user {object_id} failed: Graph answered 404, the user does not exist (deleted, or the id belongs to another tenant)"
+            "{step} Entra ID user {object_id} failed: Graph returned 404 because the user does not exist (deleted, or the id belongs to another tenant)"
         ),
         Some(403) => format!(
             "{step} Entra ID user {object_id} failed: {error}; grant the app User.EnableDisableAccount.All and User.RevokeSessions.All with admin consent"

@@ -18,9 +18,10 @@ use crate::error::RemediationError;
 use crate::ldap::{LdapDisable, disable_account};
 use crate::plan::Action;
 
-/// Graph access for one Entra source.
+/// Graph access for one Entra source. The client's request budget counts the requests
+/// of every run of the executor, so create an executor per run.
 pub struct EntraAccess<'a, T: Transport> {
-    /// A client for the tenant's directory, with an app that holds
+    /// A client for the tenant's directory, with an app that has
     /// `User.EnableDisableAccount.All` and `User.RevokeSessions.All`.
     pub client: GraphClient<'a, T>,
     /// Graph's base URL without `/v1.0`, such as `https://graph.microsoft.com`.
@@ -33,11 +34,11 @@ pub struct LdapAccess {
     /// The connection and bind. The bind account must be allowed to write the attribute
     /// `disable` changes, which the connector's read-only account is not.
     pub directory: Directory,
-    /// How accounts are disabled.
+    /// The method that disables accounts.
     pub disable: LdapDisable,
 }
 
-/// What happened to one action.
+/// The result of one action, with its task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// The task id in the store (empty when the mode is `Off`, which stores nothing).

@@ -1,10 +1,11 @@
 //! Disabling an LDAP or Active Directory account.
 
 use ldap3::Mod;
+use rollcall_ingest::ldap::ad::UserAccountControl;
 use rollcall_ldap_connector::client::Session;
 use serde_json::{Value, json};
 
-/// How an account is disabled in a directory.
+/// The method that disables an account in a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LdapDisable {
     /// Active Directory and Samba AD: set the ACCOUNTDISABLE bit (0x2) of
@@ -24,9 +25,8 @@ pub enum LdapDisable {
     },
 }
 
-/// `userAccountControl` flag ACCOUNTDISABLE, as Microsoft's documentation of the
-/// attribute defines it.
-const ACCOUNTDISABLE: i64 = 0x2;
+/// The `userAccountControl` flag that the LDIF mapping reads as a disabled account.
+const ACCOUNTDISABLE: i64 = UserAccountControl::ACCOUNTDISABLE as i64;
 const USER_ACCOUNT_CONTROL: &str = "userAccountControl";
 /// Read-modify-write attempts when another writer changes `userAccountControl` between
 /// the read and the write.
@@ -133,7 +133,7 @@ async fn set_attribute(
     Ok(json!({ "attribute": attribute, "value": value }))
 }
 
-/// Says why a modify failed, with the fix for the usual result codes.
+/// Describes why a modify failed, with the fix for the usual result codes.
 fn modify_failure(dn: &str, rc: u32, text: &str) -> String {
     let hint = match rc {
         32 => "the entry does not exist",

@@ -1,10 +1,10 @@
 //! Rollcall's optional leaver remediation.
 //!
 //! When a terminated workforce member still has enabled accounts, [`plan`] turns each
-//! account ([`Target`]) into an [`Action`]: disable the Entra ID user and revoke its
-//! sign-in sessions through Microsoft Graph, disable the LDAP or Active Directory account,
-//! or open a task for the EHR's administrators that the next EHR export verifies
-//! ([`verify_ehr_tasks`]). An EHR account with EPCS prescribing rights gets a task that
+//! account ([`Target`]) into an [`Action`]. An Entra ID user is disabled and its sign-in
+//! sessions revoked through Microsoft Graph, and an LDAP or Active Directory account is
+//! disabled. An EHR account becomes a task for the EHR's administrators that the next EHR
+//! export verifies ([`verify_ehr_tasks`]). An EHR account with EPCS prescribing rights gets a task that
 //! two different people must approve before it opens.
 //!
 //! [`Executor::run`] carries out actions in the tenant's [`Mode`]: `Off` (the default)

@@ -20,7 +20,7 @@ pub struct Target {
     pub account_id: String,
     /// The login, for people reading tasks and the audit log.
     pub login: Option<String>,
-    /// Whether the account holds EPCS prescribing rights (EHR accounts).
+    /// Whether the account has EPCS prescribing rights (EHR accounts).
     pub epcs: bool,
     /// Whether the account is privileged.
     pub privileged: bool,
@@ -29,7 +29,7 @@ pub struct Target {
 /// One remediation action on one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
-    /// What to do.
+    /// The action kind.
     pub kind: TaskKind,
     /// The account it is done to.
     pub target: Target,

@@ -14,7 +14,7 @@ use crate::ACTOR;
 /// verified. The engine calls this after it applied an EHR snapshot.
 ///
 /// An account that is still enabled keeps its task open, also when its EPCS status
-/// changed, because the task asks for the account to be disabled.
+/// changed, because the task requests that the account be disabled.
 ///
 /// # Errors
 ///

@@ -18,7 +18,7 @@ use crate::json::check_text;
 use crate::scope::TenantScope;
 use crate::time::to_micros;
 
-/// What remediation does for a tenant.
+/// The remediation mode of a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RemediationMode {
     /// Nothing is planned, recorded or changed. The default.
@@ -31,7 +31,7 @@ pub enum RemediationMode {
 }
 
 impl RemediationMode {
-    /// The name stored in the `mode` column.
+    /// Returns the name stored in the `mode` column.
     pub fn as_str(self) -> &'static str {
         match self {
             RemediationMode::Off => "off",
@@ -71,7 +71,7 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
-    /// The name stored in the `kind` column and written to the audit log.
+    /// Returns the name stored in the `kind` column and written to the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::DisableEntraUser => "disable_entra_user",
@@ -114,7 +114,7 @@ pub enum TaskState {
 }
 
 impl TaskState {
-    /// The name stored in the `state` column.
+    /// Returns the name stored in the `state` column.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskState::Planned => "planned",
@@ -162,7 +162,7 @@ pub struct NewRemediationTask {
     pub login: Option<String>,
     /// Whether the account is privileged.
     pub privileged: bool,
-    /// Whether the account holds EPCS prescribing rights.
+    /// Whether the account has EPCS prescribing rights.
     pub epcs: bool,
 }
 
@@ -198,7 +198,7 @@ pub struct RemediationTask {
     pub login: Option<String>,
     /// Whether the account is privileged.
     pub privileged: bool,
-    /// Whether the account holds EPCS prescribing rights.
+    /// Whether the account has EPCS prescribing rights.
     pub epcs: bool,
     /// The state.
     pub state: TaskState,
@@ -206,9 +206,9 @@ pub struct RemediationTask {
     pub attempts: u32,
     /// The error of the last failed attempt.
     pub last_error: Option<String>,
-    /// Who approved first, for tasks that need approval.
+    /// The first approver, for tasks that need approval.
     pub first_approver: Option<String>,
-    /// Who approved second; never the first approver.
+    /// The second approver, never the same person as the first.
     pub second_approver: Option<String>,
     /// When the task was first planned.
     pub planned_at: DateTime<Utc>,
@@ -217,12 +217,12 @@ pub struct RemediationTask {
 }
 
 impl RemediationTask {
-    /// Whether two different people approved the task.
+    /// Returns whether two different people approved the task.
     pub fn is_approved(&self) -> bool {
         self.first_approver.is_some() && self.second_approver.is_some()
     }
 
-    /// The task's facts as written to the audit log.
+    /// Returns the task's facts as written to the audit log.
     pub fn audit_detail(&self) -> Value {
         json!({
             "task_id": self.task_id,
@@ -327,6 +327,7 @@ impl TenantScope<'_> {
         if self.remediation_settings().await? == *settings {
             return Ok(false);
         }
+
         let sources: Vec<String> = settings.sources.iter().map(ToString::to_string).collect();
         let mut tx = self.begin(OPERATION).await?;
         sqlx::query(
@@ -344,6 +345,7 @@ impl TenantScope<'_> {
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
+
         let entry = AuditEntry {
             at,
             actor: actor.to_owned(),
@@ -482,6 +484,7 @@ impl TenantScope<'_> {
         let Some(current) = self.lock_task(&mut tx, task_id, OPERATION).await? else {
             return Ok(None);
         };
+
         let allowed = !current.state.is_carried_out()
             || (current.state == TaskState::Open && transition.state == TaskState::Verified);
         if !allowed {
@@ -504,6 +507,7 @@ impl TenantScope<'_> {
         .await
         .map_err(self.db(OPERATION))?;
         let updated = self.task_from_row(&row)?;
+
         let mut detail = updated.audit_detail();
         if let (Some(fields), Value::Object(extra)) = (detail.as_object_mut(), &transition.detail) {
             for (key, value) in extra {
@@ -542,6 +546,7 @@ impl TenantScope<'_> {
         let Some(task) = self.lock_task(&mut tx, task_id, OPERATION).await? else {
             return Ok(ApprovalOutcome::NotFound);
         };
+
         let outcome = match (&task.first_approver, &task.second_approver) {
             _ if task.kind != TaskKind::EpcsTask => ApprovalOutcome::NotRequired,
             (Some(_), Some(_)) => ApprovalOutcome::AlreadyApproved,
@@ -573,6 +578,7 @@ impl TenantScope<'_> {
             .execute(&mut *tx)
             .await
             .map_err(self.db(OPERATION))?;
+
         let mut detail = task.audit_detail();
         if let Some(fields) = detail.as_object_mut() {
             fields.insert("approver".into(), json!(approver));
