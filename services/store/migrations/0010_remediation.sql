@@ -19,6 +19,8 @@ CREATE POLICY tenant_isolation ON rollcall.remediation_settings
     WITH CHECK (tenant_id = rollcall.current_tenant());
 GRANT SELECT, INSERT, UPDATE ON rollcall.remediation_settings TO rollcall_app;
 
+-- TODO: retention does not remove tasks yet; apply_retention covers findings and the
+-- audit log only.
 CREATE TABLE rollcall.remediation_tasks (
     tenant_id text NOT NULL REFERENCES rollcall.tenants (tenant_id),
     -- Hex SHA-256 over kind, source, account id and employee id, so planning the same
