@@ -29,7 +29,7 @@ const MAX_BATCH: usize = 20;
 pub struct RequestRecord {
     /// The tenant the access token belongs to, when it was valid.
     pub tenant: Option<String>,
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PATCH`.
     pub method: String,
     /// The path after `/v1.0` or `/beta`, or the token endpoint's path.
     pub path: String,
@@ -150,17 +150,22 @@ impl GraphDouble {
 }
 
 /// A response before faults and serialisation.
-struct Reply {
+pub(crate) struct Reply {
     status: u16,
     body: Value,
 }
 
 impl Reply {
-    fn ok(body: Value) -> Self {
+    pub(crate) fn ok(body: Value) -> Self {
         Self { status: 200, body }
     }
 
-    fn error(status: u16, code: &str, message: &str) -> Self {
+    /// `204 No Content`, sent without a body.
+    pub(crate) fn no_content() -> Self {
+        Self { status: 204, body: Value::Null }
+    }
+
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
         Self {
             status,
             body: json!({ "error": { "code": code, "message": message,
@@ -284,15 +289,29 @@ async fn graph(
             Reply::error(*status, "serviceNotAvailable", "The service is temporarily unavailable.")
         }
         (Ok(tenant), _) => {
-            let request = Request {
-                version,
-                path: &path,
-                query: &query,
-                raw_query: &raw_query,
-                method: &method,
-                body: &body,
-            };
-            route(&inner, tenant, &request)
+            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+            let write = inner.tenants.get_mut(tenant).and_then(|entry| {
+                crate::writes::route(
+                    &mut entry.directory,
+                    method.as_str(),
+                    &segments,
+                    version,
+                    &body,
+                )
+            });
+            if let Some(reply) = write {
+                reply
+            } else {
+                let request = Request {
+                    version,
+                    path: &path,
+                    query: &query,
+                    raw_query: &raw_query,
+                    method: &method,
+                    body: &body,
+                };
+                route(&inner, tenant, &request)
+            }
         }
     };
     inner.log.push(RequestRecord {
@@ -310,6 +329,7 @@ async fn graph(
         }
         Some(Fault::DropConnection) => dropped(&reply.body),
         Some(Fault::TruncatePage) => truncated(&reply.body),
+        _ if reply.status == 204 => StatusCode::NO_CONTENT.into_response(),
         _ => json_response(reply.status, &reply.body, None),
     }
 }

@@ -70,6 +70,8 @@ pub struct Tenant {
     pub methods_policy: Value,
     /// Change log for delta queries: entry `n` moved the tenant from version `n` to `n + 1`.
     pub(crate) changes: Vec<Change>,
+    /// `revokeSignInSessions` calls served per user id.
+    pub revocations: BTreeMap<String, u32>,
 }
 
 impl Tenant {

@@ -216,7 +216,20 @@ impl<'a, T: Transport> GraphClient<'a, T> {
         self.send_json(endpoint, HttpMethod::Post, url, bytes).await
     }
 
-    /// Sends one Graph request with retries and returns its JSON body.
+    /// Sends a `PATCH` with a JSON body and returns the JSON response, or `Value::Null`
+    /// for Graph's usual `204 No Content`.
+    pub async fn patch(
+        &mut self,
+        endpoint: &str,
+        url: &str,
+        body: &Value,
+    ) -> Result<Value, GraphError> {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        self.send_json(endpoint, HttpMethod::Patch, url, bytes).await
+    }
+
+    /// Sends one Graph request with retries and returns its JSON body, or `Value::Null`
+    /// for a `204 No Content`.
     ///
     /// Retried: 429, 500, 502, 503 and 504 (after `Retry-After` when sent, else
     /// backoff), network errors and bodies that are not complete JSON (backoff), and one
@@ -258,6 +271,8 @@ impl<'a, T: Transport> GraphClient<'a, T> {
             };
             self.count(endpoint, response.status);
             match response.status {
+                // Graph answers a successful PATCH and some actions with no body.
+                204 => return Ok(Value::Null),
                 200..=299 => match serde_json::from_slice::<Value>(&response.body) {
                     Ok(value) => return Ok(value),
                     Err(error) => {

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// One HTTP request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PATCH`.
     pub method: HttpMethod,
     /// The absolute URL.
     pub url: String,
@@ -17,13 +17,15 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
 }
 
-/// The HTTP methods a sync uses.
+/// The HTTP methods the connector and remediation use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpMethod {
     /// A read.
     Get,
-    /// The token request and JSON batches.
+    /// The token request, JSON batches and actions such as `revokeSignInSessions`.
     Post,
+    /// A change of an object's properties, such as `accountEnabled`.
+    Patch,
 }
 
 /// One HTTP response.
@@ -89,6 +91,7 @@ impl Transport for HttpTransport {
         let mut builder = match request.method {
             HttpMethod::Get => self.client.get(&request.url),
             HttpMethod::Post => self.client.post(&request.url).body(request.body.clone()),
+            HttpMethod::Patch => self.client.patch(&request.url).body(request.body.clone()),
         };
         for (name, value) in &request.headers {
             builder = builder.header(name, value);

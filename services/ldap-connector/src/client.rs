@@ -280,6 +280,42 @@ impl Session {
         Ok(None)
     }
 
+    /// Sends one modify request (RFC 4511 section 4.6) for `dn` and returns the server's
+    /// result code and diagnostic text (with a leading `: `, or empty). The server applies all of `changes` or none, so
+    /// a delete of the value read before and an add of the new value make a
+    /// read-modify-write that fails with result code 16 (noSuchAttribute) when another
+    /// writer changed the value in between.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::Operation`] for a lost connection or a request that timed out. A
+    /// result code other than 0 is returned as `Ok`, for the caller to judge.
+    pub async fn modify(
+        &mut self,
+        dn: &str,
+        changes: Vec<ldap3::Mod<Vec<u8>>>,
+    ) -> Result<(u32, String), SyncError> {
+        let timeout = self.operation_timeout;
+        let operation = format!("modify of `{dn}`");
+        let modify = self.ldap.with_timeout(timeout).modify(dn, changes);
+        match tokio::time::timeout(timeout, modify).await {
+            Ok(Ok(result)) => Ok((result.rc, server_text(&result.text))),
+            Ok(Err(error)) => Err(SyncError::Operation {
+                url: self.url.clone(),
+                operation,
+                reason: describe(&error, timeout),
+            }),
+            Err(_) => Err(SyncError::Operation {
+                url: self.url.clone(),
+                operation,
+                reason: format!(
+                    "no answer within {} s (`operation_timeout_seconds`)",
+                    timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
     /// Runs one search request and collects every message of the response: entries, search
     /// result references and intermediate responses, undecoded.
     ///

@@ -36,6 +36,7 @@ mod guard;
 mod json;
 mod outbox;
 mod problems;
+mod remediation;
 mod retention;
 mod scope;
 mod snapshots;
@@ -53,6 +54,10 @@ pub use findings::{FindingDiff, FindingStatus, StoredFinding};
 pub use guard::RoleError;
 pub use outbox::{OutboxEvent, RecordedEvaluation, finding_event_id};
 pub use problems::{PipelineProblem, ProblemKind};
+pub use remediation::{
+    ApprovalOutcome, NewRemediationTask, RemediationMode, RemediationSettings, RemediationTask,
+    TaskKind, TaskState, TaskTransition,
+};
 pub use retention::RetentionReport;
 pub use scope::TenantScope;
 pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};

@@ -140,6 +140,8 @@ async fn every_tenant_table_forces_rls() {
             "hr_events",
             "pipeline_problems",
             "processed_messages",
+            "remediation_settings",
+            "remediation_tasks",
             "source_snapshots",
             "source_state",
             "tenant_config",

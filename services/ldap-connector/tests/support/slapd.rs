@@ -44,11 +44,14 @@ pub struct SlapdOptions {
     pub cert: ServerCert,
     /// `sizelimit` for every bind but the root DN, if set.
     pub size_limit: Option<u32>,
+    /// Schema text (slapd.conf `attributetype` and `objectclass` lines) loaded after the
+    /// standard schemas, such as Active Directory's `userAccountControl`.
+    pub extra_schema: Option<&'static str>,
 }
 
 impl Default for SlapdOptions {
     fn default() -> Self {
-        Self { cert: ServerCert::Valid, size_limit: None }
+        Self { cert: ServerCert::Valid, size_limit: None, extra_schema: None }
     }
 }
 
@@ -111,12 +114,19 @@ pub fn write_certificates(dir: &Path, cert: ServerCert) -> (PathBuf, PathBuf) {
 
 fn config(dir: &Path, options: &SlapdOptions) -> String {
     let d = dir.display();
+    let extra = match options.extra_schema {
+        Some(schema) => {
+            std::fs::write(dir.join("extra.schema"), schema).expect("write the extra schema");
+            format!("include {d}/extra.schema\n")
+        }
+        None => String::new(),
+    };
     let mut text = format!(
         "include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
-modulepath /usr/lib/ldap
+{extra}modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
 pidfile {d}/slapd.pid
