@@ -140,6 +140,7 @@ async fn every_tenant_table_forces_rls() {
             "hr_events",
             "pipeline_problems",
             "processed_messages",
+            "scim_users",
             "source_snapshots",
             "source_state",
             "tenant_config",
