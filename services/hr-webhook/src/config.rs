@@ -103,9 +103,9 @@ pub struct PostgresConfig {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
-    /// Requests per second a tenant may keep up.
-    #[serde(default = "default_per_second")]
-    pub per_second: u32,
+    /// Requests per minute a tenant may keep up.
+    #[serde(default = "default_per_minute")]
+    pub per_minute: u32,
     /// Requests a tenant may send at once after a quiet period: the bucket's size.
     #[serde(default = "default_burst")]
     pub burst: u32,
@@ -113,7 +113,7 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { per_second: default_per_second(), burst: default_burst() }
+        Self { per_minute: default_per_minute(), burst: default_burst() }
     }
 }
 
@@ -173,8 +173,8 @@ fn default_acquire_timeout_seconds() -> u64 {
 
 /// HR systems send events one at a time as they happen; a bulk SCIM sync of a practice
 /// of a few hundred workers stays under this.
-fn default_per_second() -> u32 {
-    20
+fn default_per_minute() -> u32 {
+    1200
 }
 
 fn default_burst() -> u32 {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::config::RateLimitConfig;
 
 /// Token buckets by tenant id. A bucket holds at most `burst` tokens and gains
-/// `per_second` tokens each second; each request takes one.
+/// `per_minute` tokens each minute, evenly; each request takes one.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
@@ -25,7 +25,7 @@ impl RateLimiter {
     /// Creates the limiter; a rate or burst of 0 counts as 1.
     pub fn new(config: RateLimitConfig) -> Self {
         Self {
-            per_second: f64::from(config.per_second.max(1)),
+            per_second: f64::from(config.per_minute.max(1)) / 60.0,
             burst: f64::from(config.burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
         }
@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn a_bucket_empties_and_refills() {
-        let limiter = RateLimiter::new(RateLimitConfig { per_second: 2, burst: 3 });
+        let limiter = RateLimiter::new(RateLimitConfig { per_minute: 120, burst: 3 });
         let start = Instant::now();
         for _ in 0..3 {
             assert!(limiter.take("a", start).is_ok());
