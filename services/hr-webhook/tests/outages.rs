@@ -2,6 +2,14 @@
 //! 503 and nothing published; NATS unreachable means the event is still committed and
 //! answered with 200.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use reqwest::StatusCode;

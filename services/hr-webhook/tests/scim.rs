@@ -2,6 +2,14 @@
 //! creation, deactivation in each shape senders use, reactivation and deletion emit, and
 //! the filters.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use reqwest::{Method, StatusCode};

@@ -1,6 +1,14 @@
 //! The webhook endpoint against real PostgreSQL and NATS: signatures, replays, body
 //! checks, limits and what reaches the store and the stream.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test stops at its first broken expectation"
+)]
+
 mod support;
 
 use chrono::Utc;
@@ -13,6 +21,9 @@ use support::{
     Harness, KEY_A, KEY_B, OTHER, OTHER_KEY, Options, TENANT, UNSTORED, counter, signed_headers,
     termination,
 };
+
+/// `webhook-*` headers as names and values.
+type Headers = Vec<(&'static str, String)>;
 
 async fn json(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
@@ -122,7 +133,7 @@ async fn bad_signatures_are_rejected_with_their_reason() {
         headers
     };
     let forged_body = termination("E2002");
-    let cases: Vec<(&str, Vec<(&str, String)>, &str, &str)> = vec![
+    let cases: Vec<(&str, Headers, &str, &str)> = vec![
         ("forged body", good.clone(), forged_body.as_str(), "signature_mismatch"),
         (
             "key of another tenant",
