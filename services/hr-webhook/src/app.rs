@@ -40,7 +40,7 @@ pub fn webhook_event_id(tenant: &TenantId, webhook_id: &str) -> Uuid {
     Uuid::new_v5(&WEBHOOK_EVENT_NAMESPACE, format!("{tenant}/{webhook_id}").as_bytes())
 }
 
-/// What a tenant is allowed to use.
+/// The credentials of one configured tenant.
 #[derive(Debug)]
 pub struct TenantAuth {
     /// The tenant.
@@ -71,7 +71,7 @@ pub struct AppState {
     pub max_body_bytes: usize,
 }
 
-/// The routes of the HR intake server.
+/// Builds the routes of the HR intake server.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/tenants/{tenant}/hr/events", post(webhook))
@@ -83,7 +83,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// An RFC 9457 problem response.
+/// Builds an RFC 9457 problem response.
 pub fn problem(status: StatusCode, title: &str, detail: &str, extra: &[(&str, Value)]) -> Response {
     let mut body = json!({
         "type": "about:blank",
@@ -99,13 +99,13 @@ pub fn problem(status: StatusCode, title: &str, detail: &str, extra: &[(&str, Va
     json_response(status, "application/problem+json", &body)
 }
 
-/// A JSON response with `content_type`.
+/// Builds a JSON response with `content_type`.
 pub fn json_response(status: StatusCode, content_type: &'static str, body: &Value) -> Response {
     let text = body.to_string();
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], text).into_response()
 }
 
-/// Why a request body could not be read.
+/// The reason a request body could not be read.
 #[derive(Debug)]
 pub enum ReadFailure {
     /// Longer than the limit: 413.
@@ -116,7 +116,7 @@ pub enum ReadFailure {
 
 impl AppState {
     /// Reads the request body up to the limit. A `Content-Length` above the limit is
-    /// refused before anything is read.
+    /// rejected before anything is read.
     pub async fn read_body(&self, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ReadFailure> {
         let declared = headers
             .get(header::CONTENT_LENGTH)
@@ -185,7 +185,7 @@ fn sender_label(sender: HrEventSender) -> &'static str {
     }
 }
 
-/// How a store error is answered.
+/// The response class of a store error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreFailure {
     /// The tenant is configured but not in the store: 404.
@@ -196,7 +196,7 @@ pub enum StoreFailure {
     Internal,
 }
 
-/// Sorts a store error into the answer it gets.
+/// Sorts a store error into its response class.
 pub fn classify(error: &StoreError) -> StoreFailure {
     match error {
         StoreError::UnknownTenant { .. } => StoreFailure::UnknownTenant,
@@ -215,8 +215,8 @@ fn unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            // Class 08 is "connection exception"; 57P01 to 57P03 are the server shutting
-            // down or starting; 3D000 is a database that does not exist (yet).
+            // Class 08 is "connection exception". 57P01 to 57P03 mean the server is shutting
+            // down or starting, and 3D000 is a database that does not exist (yet).
             code.starts_with("08") || code.starts_with("57P") || code == "3D000"
         }),
         _ => false,
@@ -336,7 +336,7 @@ async fn receive_webhook(
     json_response(StatusCode::OK, "application/json", &body)
 }
 
-/// The 429 answer with `Retry-After`.
+/// Builds the 429 response with `Retry-After`.
 pub fn too_many_requests(seconds: u64) -> Response {
     let detail = format!("the tenant's request rate is over its limit; retry after {seconds} s");
     let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "Too many requests", &detail, &[]);
@@ -346,8 +346,8 @@ pub fn too_many_requests(seconds: u64) -> Response {
     response
 }
 
-/// The answer to a store error on the webhook endpoint. The error is logged here; its
-/// text names the tenant and operation but holds no request content.
+/// Builds the response to a store error on the webhook endpoint and logs the error. Its
+/// text names the tenant and operation but contains no request content.
 fn store_problem(error: &StoreError) -> Response {
     match classify(error) {
         StoreFailure::UnknownTenant => {
@@ -373,5 +373,19 @@ fn store_problem(error: &StoreError) -> Response {
                 &[],
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The event id in the example of `docs/services/hr-webhook.md`.
+    #[test]
+    fn event_id_matches_documentation() {
+        let tenant = TenantId::new("harborview").unwrap();
+        let id = webhook_event_id(&tenant, "msg_2Zx7Hq4VhJm1");
+        assert_eq!(id.to_string(), "e42c6591-76e7-5911-bb91-5084b98feb44");
+        assert_ne!(id, webhook_event_id(&TenantId::new("lakeside").unwrap(), "msg_2Zx7Hq4VhJm1"));
     }
 }

@@ -33,7 +33,7 @@ const WORKER_FIELDS: [&str; 9] = [
     "location",
 ];
 
-/// Longest text value accepted, in characters.
+/// Maximum length of a text value, in characters.
 const MAX_TEXT: usize = 1024;
 
 /// An HR event as the webhook body gives it.
@@ -68,7 +68,7 @@ pub enum BodyError {
     Field {
         /// JSON pointer of the member, such as `/worker/status`.
         field: String,
-        /// What is wrong.
+        /// The problem with the value.
         message: String,
     },
 }
@@ -86,7 +86,7 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, BodyError> {
     };
     check_known(&object, &EVENT_FIELDS, "")?;
 
-    // `schema_version` lets a later body format be told apart; only 1 exists.
+    // `schema_version` distinguishes a later body format. Only version 1 exists.
     match object.get("schema_version") {
         None | Some(Value::Null) => {}
         Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
@@ -160,7 +160,7 @@ fn parse_worker(
     check_known(object, &WORKER_FIELDS, AT)?;
     let status_text = optional_text(object, "status", AT)?;
     let status = match status_text.as_deref() {
-        // Without a status, the event's type says what the worker is now.
+        // Without a status, the event's type gives the worker's status.
         None if event_type == HrEventType::Termination => WorkerStatus::Terminated,
         None => WorkerStatus::Active,
         Some("active") => WorkerStatus::Active,
@@ -258,7 +258,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_body_parses() {
+    fn parse_full_body() {
         let body = br#"{"type":"termination","employee_id":"E1","effective_at":"2026-12-04T17:00:00-06:00",
             "time_zone":"America/Chicago","reason":"resigned","manager_employee_id":"E0",
             "worker":{"name":"Ana Diaz","department":"Front desk"}}"#;
@@ -271,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_named() {
+    fn parse_names_unknown_fields() {
         let body = br#"{"type":"hire","employee_id":"E1","effective_at":"2026-12-04T17:00:00Z","time_zone":"UTC","salary":1}"#;
         let BodyError::Field { field, .. } = parse(body).unwrap_err() else { panic!() };
         assert_eq!(field, "/salary");
@@ -281,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn local_times_and_corrections_without_an_id_are_refused() {
+    fn parse_rejects_invalid_values() {
         let body = br#"{"type":"hire","employee_id":"E1","effective_at":"2026-12-04T17:00:00","time_zone":"UTC"}"#;
         assert!(
             matches!(parse(body), Err(BodyError::Field { field, .. }) if field == "/effective_at")

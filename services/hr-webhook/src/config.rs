@@ -94,7 +94,7 @@ pub struct PostgresConfig {
     /// Pool size.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
-    /// Seconds a request waits for a database connection before it is answered with 503.
+    /// Seconds a request waits for a database connection before the request gets 503.
     #[serde(default = "default_acquire_timeout_seconds")]
     pub acquire_timeout_seconds: u64,
 }
@@ -126,7 +126,7 @@ pub struct TenantConfig {
     #[serde(default)]
     pub webhook_keys: Vec<WebhookKeyConfig>,
     /// Bearer token of the tenant's SCIM client (`scim_token_file`); without it the SCIM
-    /// endpoints answer 401 for the tenant.
+    /// endpoints return 401 for the tenant.
     #[serde(default)]
     pub scim_token: Option<Secret>,
 }

@@ -31,14 +31,14 @@ pub struct ReasonLabels {
 /// The counters. Clones share them.
 #[derive(Debug, Clone, Default)]
 pub struct HrWebhookMetrics {
-    /// Requests answered, by endpoint and status.
+    /// Responses sent, by endpoint and status.
     pub requests: Family<RequestLabels, Counter>,
     /// HR events committed to PostgreSQL for the first time (replays not counted).
     pub events_committed: Family<SenderLabels, Counter>,
     /// Committed events whose NATS publish failed or timed out; the engine's reconcile
     /// reads them from the store.
     pub publish_failures: Family<SenderLabels, Counter>,
-    /// Webhook requests refused for their signature, by reason.
+    /// Webhook requests rejected for their signature, by reason.
     pub signature_rejections: Family<ReasonLabels, Counter>,
 }
 
@@ -52,7 +52,7 @@ impl HrWebhookMetrics {
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "requests",
-            "Requests answered, by endpoint and status",
+            "Responses sent, by endpoint and status",
             self.requests.clone(),
         );
         registry.register(
@@ -67,7 +67,7 @@ impl HrWebhookMetrics {
         );
         registry.register(
             "signature_rejections",
-            "Webhook requests refused for their signature, by reason",
+            "Webhook requests rejected for their signature, by reason",
             self.signature_rejections.clone(),
         );
     }

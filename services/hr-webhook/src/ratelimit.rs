@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::config::RateLimitConfig;
 
-/// Token buckets by tenant id. A bucket holds at most `burst` tokens and gains
-/// `per_minute` tokens each minute, evenly; each request takes one.
+/// Token buckets by tenant id. A bucket contains at most `burst` tokens and gains
+/// `per_minute` tokens each minute, evenly. Each request takes one.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
@@ -56,7 +56,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bucket_empties_and_refills() {
+    fn bucket_empties_and_refills() {
         let limiter = RateLimiter::new(RateLimitConfig { per_minute: 120, burst: 3 });
         let start = Instant::now();
         for _ in 0..3 {

@@ -500,7 +500,7 @@ fn rfc3339(instant: DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The User as returned: the stored resource with `id` and `meta`.
+/// Builds the User as returned: the stored resource with `id` and `meta`.
 fn render(tenant: &str, user: &ScimUser) -> Value {
     let mut map = match &user.resource {
         Value::Object(map) => map.clone(),
@@ -666,7 +666,7 @@ fn text(resource: &Map<String, Value>, name: &str) -> Result<Option<String>, Sci
     }
 }
 
-/// The `value` of the `emails` entry of type `work`, lowercased.
+/// Returns the `value` of the `emails` entry of type `work`, lowercased.
 fn work_email(resource: &Map<String, Value>) -> Option<String> {
     let Some(Value::Array(emails)) = resource.get("emails") else { return None };
     emails.iter().find_map(|email| {
@@ -684,7 +684,7 @@ fn lookup<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
 }
 
-/// The existing spelling of `name` in `map`, or `name`.
+/// Returns the existing spelling of `name` in `map`, or `name`.
 fn key_in(map: &Map<String, Value>, name: &str) -> String {
     map.keys()
         .find(|key| key.eq_ignore_ascii_case(name))
@@ -692,7 +692,7 @@ fn key_in(map: &Map<String, Value>, name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
-/// The object at `name`, created (or replacing a non-object) when needed.
+/// Returns the object at `name`, created (or replacing a non-object) when needed.
 fn object_at<'a>(
     map: &'a mut Map<String, Value>,
     name: &str,
@@ -1001,7 +1001,7 @@ fn parse_filter(filter: &str) -> Result<ScimFilter, ScimError> {
     }
 }
 
-/// The HR event of a change of `user` (already in its new state).
+/// Builds the HR event of a change of `user`, which is already in its new state.
 fn scim_event(
     auth: &TenantAuth,
     user: &ScimUser,
@@ -1081,7 +1081,7 @@ mod tests {
     }
 
     #[test]
-    fn every_deactivation_shape_deactivates() {
+    fn patch_deactivates_in_every_shape() {
         for (op, path, value) in [
             ("replace", Some("active"), json!(false)),
             ("Replace", Some("active"), json!("False")),
@@ -1100,7 +1100,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_reach_extensions_and_filtered_entries() {
+    fn patch_paths_reach_nested_values() {
         let mut resource = user();
         let patch = json!({"Operations": [
             {"op": "add", "path": "emails[type eq \"work\"].value", "value": "Ana@Example.test"},
@@ -1114,7 +1114,7 @@ mod tests {
     }
 
     #[test]
-    fn filters_parse() {
+    fn parse_filter_supported_forms() {
         assert_eq!(
             parse_filter("userName eq \"a@b\"").unwrap(),
             ScimFilter::UserName("a@b".into())
@@ -1135,7 +1135,7 @@ mod tests {
     }
 
     #[test]
-    fn an_employee_id_is_required_and_active_must_be_boolean() {
+    fn prepare_checks_employee_id_and_active() {
         assert!(prepare(json!({"userName": "a"})).is_err());
         assert!(prepare(json!({"userName": "a", "externalId": "E1", "active": "no"})).is_err());
         let (_, attributes) =

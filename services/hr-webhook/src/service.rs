@@ -51,7 +51,7 @@ pub enum StartError {
     Key {
         /// The tenant.
         tenant: String,
-        /// What is wrong.
+        /// The problem with the key.
         source: KeyError,
     },
     /// A listener could not bind.
@@ -132,12 +132,12 @@ impl Service {
         Ok(Self { state, client, http, ops, grace: config.shutdown.grace_period(), bus_metrics })
     }
 
-    /// The address of the HR endpoints.
+    /// Returns the address of the HR endpoints.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http.local_addr().ok()
     }
 
-    /// The address of the ops server.
+    /// Returns the address of the ops server.
     pub fn ops_addr(&self) -> Option<SocketAddr> {
         self.ops.local_addr().ok()
     }
@@ -194,8 +194,8 @@ fn tenants(config: &HrWebhookConfig) -> Result<HashMap<String, TenantAuth>, Star
     Ok(tenants)
 }
 
-/// Ready when PostgreSQL answers. NATS is left out on purpose: events are committed and
-/// answered while NATS is down, so the service must keep receiving traffic then.
+/// Builds the readiness checks: PostgreSQL only. NATS is left out because events are
+/// committed and acknowledged while NATS is down, so the service must keep receiving traffic.
 fn readiness(store: &Store) -> Readiness {
     let mut readiness = Readiness::new();
     let store = store.clone();

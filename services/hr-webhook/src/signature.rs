@@ -66,7 +66,7 @@ impl SigningKey {
     }
 }
 
-/// Why a request's signature was rejected. [`Rejection::reason`] is the metric label and
+/// The reason a request's signature was rejected. [`Rejection::reason`] is the metric label and
 /// the `reason` member of the 401 body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
@@ -89,7 +89,7 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    /// A stable name for metrics and response bodies.
+    /// Returns a stable name for metrics and response bodies.
     pub fn reason(self) -> &'static str {
         match self {
             Rejection::MissingHeader(_) => "missing_header",
@@ -113,7 +113,7 @@ impl Rejection {
         "signature_mismatch",
     ];
 
-    /// What the sender should fix, for the response body.
+    /// Describes what the sender should fix, for the response body.
     pub fn detail(self) -> String {
         match self {
             Rejection::MissingHeader(name) => {
@@ -239,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn a_signed_request_verifies_and_a_changed_one_does_not() {
+    fn verify_accepts_only_unchanged_requests() {
         let keys = [key("k1", KEY)];
         let signature = sign(KEY, "msg_1", 1_000, b"{}");
         let verified = verify(&keys, &headers("msg_1", "1000", &signature), b"{}", 1_000);
@@ -251,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn the_tolerance_is_five_minutes_both_ways() {
+    fn verify_tolerates_five_minutes_of_skew() {
         let keys = [key("k1", KEY)];
         for (at, expected) in [
             (1_000 - 300, Ok(())),
@@ -266,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_signature_lists_are_rejected() {
+    fn verify_rejects_malformed_signatures() {
         let keys = [key("k1", KEY)];
         let good = sign(KEY, "m", 1_000, b"x");
         for signature in ["v1,", "v1", "v1,!!!", "v1,AAAA", "v2,abc", " ", &format!("v1, {good}")] {
@@ -279,8 +279,21 @@ mod tests {
         assert!(verify(&keys, &headers("m", "1000", &listed), b"x", 1_000).is_ok());
     }
 
+    /// The worked example of `docs/services/hr-webhook.md`.
     #[test]
-    fn secrets_need_the_prefix_and_a_sound_length() {
+    fn verify_documented_example() {
+        let secret = b"whsec_bWFkZS11cCBrZXk6IG5ldmVyIHVzZSBpdCBsaXZlISE=";
+        let body = br#"{"type":"termination","employee_id":"E1001","effective_at":"2026-12-04T17:00:00-06:00","time_zone":"America/Chicago","reason":"voluntary resignation","manager_employee_id":"E0007"}"#;
+        let signature = "v1,iOTJIZk3CZY/VqkZxOwvsV5Alt635Acc3JrW1LmTBPs=";
+        let key_bytes = STANDARD.decode(&secret[SECRET_PREFIX.len()..]).unwrap();
+        assert_eq!(sign(&key_bytes, "msg_2Zx7Hq4VhJm1", 1_764_892_800, body), signature);
+        let keys = [SigningKey::from_secret("example", secret).unwrap()];
+        let headers = headers("msg_2Zx7Hq4VhJm1", "1764892800", signature);
+        assert!(verify(&keys, &headers, body, 1_764_892_800).is_ok());
+    }
+
+    #[test]
+    fn from_secret_checks_prefix_and_length() {
         assert!(SigningKey::from_secret("k", STANDARD.encode(KEY).as_bytes()).is_err());
         assert!(SigningKey::from_secret("k", b"whsec_!!").is_err());
         let short = format!("whsec_{}", STANDARD.encode(b"short"));

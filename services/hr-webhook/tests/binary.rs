@@ -1,5 +1,5 @@
 //! The `rollcall-hr-webhook` binary starts from a configuration file with secret files,
-//! answers `/readyz`, takes a signed event and stops on SIGTERM.
+//! reports ready on `/readyz`, takes a signed event and stops on SIGTERM.
 
 #![allow(
     clippy::unwrap_used,
@@ -23,7 +23,7 @@ use support::{
 };
 
 #[tokio::test]
-async fn the_binary_starts_from_a_config_file_and_answers_readyz() {
+async fn binary_starts_from_config_file() {
     let db = TestDb::create().await;
     let bus = TestBus::new().await;
     add_tenants(&db.store().await).await;

@@ -40,7 +40,7 @@ async fn create(harness: &Harness, user_name: &str, employee_number: &str) -> St
     body["id"].as_str().unwrap().to_owned()
 }
 
-/// The stored HR events of `employee_id`, by type.
+/// Returns the types of the stored HR events of `employee_id`, in order.
 async fn events_of(harness: &Harness, employee_id: &str) -> Vec<HrEventType> {
     harness
         .stored_events(TENANT)
@@ -52,7 +52,7 @@ async fn events_of(harness: &Harness, employee_id: &str) -> Vec<HrEventType> {
 }
 
 #[tokio::test]
-async fn create_emits_a_hire_and_get_returns_the_user() {
+async fn create_emits_hire() {
     let harness = Harness::start().await;
     let id = create(&harness, "ana.diaz@harborview.test", "E5001").await;
     let (status, user) = harness.scim(Method::GET, &format!("Users/{id}"), None).await;
@@ -86,7 +86,7 @@ async fn create_emits_a_hire_and_get_returns_the_user() {
 }
 
 #[tokio::test]
-async fn every_deactivation_shape_emits_exactly_one_termination() {
+async fn deactivation_shapes_emit_one_termination() {
     let harness = Harness::start().await;
     let shapes = [
         json!({"op": "replace", "path": "active", "value": false}),
@@ -136,7 +136,7 @@ async fn every_deactivation_shape_emits_exactly_one_termination() {
 }
 
 #[tokio::test]
-async fn reactivation_emits_a_rehire_and_delete_a_termination_once() {
+async fn rehire_and_delete_events() {
     let harness = Harness::start().await;
     let id = create(&harness, "ben@harborview.test", "E7001").await;
     let path = format!("Users/{id}");
@@ -172,7 +172,7 @@ async fn reactivation_emits_a_rehire_and_delete_a_termination_once() {
 }
 
 #[tokio::test]
-async fn filters_find_users_by_each_supported_attribute() {
+async fn filters_find_users() {
     let harness = Harness::start().await;
     let ana = create(&harness, "Ana.Diaz@harborview.test", "E8001").await;
     let ben = create(&harness, "ben.ode@harborview.test", "E8002").await;
@@ -215,7 +215,7 @@ async fn filters_find_users_by_each_supported_attribute() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["scimType"], "invalidFilter");
 
-    // Another tenant sees none of them.
+    // Another tenant's list contains none of them.
     let (status, list) = harness.scim_as(OTHER, OTHER_SCIM_TOKEN, Method::GET, "Users", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["totalResults"], 0);
@@ -223,7 +223,7 @@ async fn filters_find_users_by_each_supported_attribute() {
 }
 
 #[tokio::test]
-async fn tokens_are_checked_per_tenant() {
+async fn tokens_checked_per_tenant() {
     let harness = Harness::start().await;
     for (tenant, token) in
         [(TENANT, "wrong"), (TENANT, OTHER_SCIM_TOKEN), (OTHER, SCIM_TOKEN), (TENANT, "")]

@@ -31,7 +31,7 @@ async fn json(response: reqwest::Response) -> (StatusCode, Value) {
 }
 
 #[tokio::test]
-async fn a_signed_event_is_committed_then_published() {
+async fn webhook_commits_then_publishes() {
     let harness = Harness::start().await;
     let (status, body) =
         json(harness.send_signed(TENANT, KEY_A, "msg_0001", &termination("E1001")).await).await;
@@ -74,14 +74,14 @@ async fn a_signed_event_is_committed_then_published() {
 }
 
 #[tokio::test]
-async fn a_replayed_webhook_id_commits_one_row_and_still_answers_ok() {
+async fn webhook_replay_commits_one_row() {
     let harness = Harness::start().await;
     let body = termination("E1002");
     let (first, first_body) =
         json(harness.send_signed(TENANT, KEY_A, "msg_replay", &body).await).await;
     assert_eq!(first, StatusCode::OK);
     assert_eq!(first_body["new"], true);
-    // The same id again, signed anew and even with another body: the first one stands.
+    // The same id again, signed anew and even with another body: the first one is kept.
     let (second, second_body) =
         json(harness.send_signed(TENANT, KEY_A, "msg_replay", &termination("E9999")).await).await;
     assert_eq!(second, StatusCode::OK);
@@ -96,7 +96,7 @@ async fn a_replayed_webhook_id_commits_one_row_and_still_answers_ok() {
 }
 
 #[tokio::test]
-async fn both_keys_of_a_rotation_are_accepted() {
+async fn webhook_accepts_both_rotation_keys() {
     let harness = Harness::start().await;
     for (key, id) in [(KEY_A, "msg_new_key"), (KEY_B, "msg_old_key")] {
         let (status, body) =
@@ -121,7 +121,7 @@ async fn both_keys_of_a_rotation_are_accepted() {
 }
 
 #[tokio::test]
-async fn bad_signatures_are_rejected_with_their_reason() {
+async fn webhook_rejects_bad_signatures() {
     let harness = Harness::start().await;
     let body = termination("E2001");
     let now = Utc::now().timestamp();
@@ -224,7 +224,7 @@ async fn bad_signatures_are_rejected_with_their_reason() {
 }
 
 #[tokio::test]
-async fn unknown_tenants_and_invalid_bodies_are_refused() {
+async fn webhook_rejects_unknown_tenants_and_bodies() {
     let harness = Harness::start().await;
     // Not configured at all.
     let response = harness.send_signed("nowhere", KEY_A, "msg_1", &termination("E1")).await;
@@ -251,7 +251,7 @@ async fn unknown_tenants_and_invalid_bodies_are_refused() {
 }
 
 #[tokio::test]
-async fn a_body_over_the_limit_gets_413() {
+async fn webhook_body_limit_gives_413() {
     let harness = Harness::start_with(Options { max_body_bytes: 1024, ..Options::default() }).await;
     let mut event: Value = serde_json::from_str(&termination("E3001")).unwrap();
     event["reason"] = Value::String("x".repeat(900));
@@ -268,7 +268,7 @@ async fn a_body_over_the_limit_gets_413() {
 }
 
 #[tokio::test]
-async fn a_tenant_over_its_rate_gets_429_with_retry_after() {
+async fn webhook_rate_limit_gives_429() {
     // One request a minute with a bucket of three: the fourth within the minute is
     // refused, and a token is back in 60 s at most.
     let harness =

@@ -1,10 +1,10 @@
 //! Users provisioned over SCIM 2.0 (RFC 7643, RFC 7644), and the HR events derived from
 //! their changes, committed together.
 //!
-//! The HR webhook service owns the SCIM semantics (attribute parsing, PATCH, filters); the
+//! The HR webhook service owns the SCIM semantics (attribute parsing, PATCH, filters). The
 //! store keeps each user's last written resource, the attributes the service filters on,
-//! and a version that guards against lost updates: an update or delete names the version
-//! it was computed from, and is refused with [`ScimWrite::Changed`] when another writer
+//! and a version that guards against lost updates. An update or delete names the version
+//! it was computed from, and is rejected with [`ScimWrite::Changed`] when another writer
 //! came first.
 
 use chrono::{DateTime, Utc};
@@ -86,8 +86,8 @@ pub enum ScimFilter {
 /// The result of a SCIM user write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScimWrite {
-    /// The user was written; `event_new` tells whether the HR event given with it was
-    /// stored (`false` when none was given or its id was stored already).
+    /// The user was written. `event_new` is `true` when the HR event given with it was
+    /// stored, and `false` when none was given or its id was stored already.
     Saved {
         /// Whether an HR event was stored.
         event_new: bool,
@@ -119,7 +119,7 @@ impl TenantScope<'_> {
     }
 
     /// Returns the number of users that match `filter` (all users without one) and the
-    /// page of them that starts after `skip` matches and holds at most `limit`, ordered by
+    /// page of them that starts after `skip` matches and contains at most `limit`, ordered by
     /// creation.
     pub async fn scim_users(
         &self,

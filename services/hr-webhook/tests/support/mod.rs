@@ -113,7 +113,7 @@ impl TestDb {
         self.admin.get_port()
     }
 
-    /// The runtime role's URL, through `port` instead of the server's own when given.
+    /// Returns the runtime role's URL, through `port` instead of the server's own when given.
     pub fn app_url(&self, port: Option<u16>) -> String {
         format!(
             "postgres://rollcall_app@{}:{}/{}",
@@ -201,7 +201,7 @@ impl TestBus {
         Self { url, jetstream, namespace }
     }
 
-    /// Every HR event on the namespace's HR stream, in order, with its `Nats-Msg-Id`.
+    /// Reads every HR event on the namespace's HR stream, in order, with its `Nats-Msg-Id`.
     pub async fn hr_messages(&self) -> Vec<(String, v1::HrEvent)> {
         let mut stream = self
             .jetstream
@@ -429,7 +429,7 @@ impl Harness {
         self.post_webhook(tenant, &signed_headers(key, webhook_id, now, body), body).await
     }
 
-    /// The HR events of `tenant` in the store.
+    /// Reads the HR events of `tenant` from the store.
     pub async fn stored_events(&self, tenant: &str) -> Vec<HrEvent> {
         let epoch = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
         self.store.tenant(&TenantId::new(tenant).unwrap()).hr_events_since(epoch).await.unwrap()
@@ -470,13 +470,13 @@ impl Harness {
         (status, value)
     }
 
-    /// The ops server's metrics text.
+    /// Fetches the ops server's metrics text.
     pub async fn metrics(&self) -> String {
         self.client.get(format!("{}/metrics", self.ops)).send().await.unwrap().text().await.unwrap()
     }
 }
 
-/// The three `webhook-*` headers of a request signed with `key` at `timestamp`.
+/// Builds the three `webhook-*` headers of a request signed with `key` at `timestamp`.
 pub fn signed_headers(
     key: &[u8],
     webhook_id: &str,
@@ -490,7 +490,7 @@ pub fn signed_headers(
     ]
 }
 
-/// A termination body for `employee_id`.
+/// Builds a termination body for `employee_id`.
 pub fn termination(employee_id: &str) -> String {
     serde_json::json!({
         "type": "termination",
