@@ -80,7 +80,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/scim/v2/{tenant}/Users/{id}",
             get(scim::read).put(scim::replace).patch(scim::patch).delete(scim::delete),
         )
+        .fallback(not_found)
         .with_state(state)
+}
+
+/// Returns 404 with a problem body for paths outside the routes.
+async fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "the paths are /v1/tenants/{tenant}/hr/events and /scim/v2/{tenant}/Users",
+        &[],
+    )
 }
 
 /// Builds an RFC 9457 problem response.

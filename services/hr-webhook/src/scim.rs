@@ -390,6 +390,11 @@ async fn change_user(
             }
         };
         let (resource, attributes) = prepare(next)?;
+        if Value::Object(resource.clone()) == current.resource {
+            // Nothing changes, such as a repeated deactivation: no write, no new version
+            // and no event, so concurrent repeats do not conflict with each other.
+            return Ok(json_response(StatusCode::OK, SCIM_JSON, &render(tenant, &current)));
+        }
         let now = now();
         let user = attributes.into_user(id, current.version + 1, resource, current.created_at, now);
         let event = match (current.active, user.active) {

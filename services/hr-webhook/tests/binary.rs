@@ -93,3 +93,27 @@ async fn binary_starts_from_config_file() {
     assert!(!logs.contains(support::SCIM_TOKEN));
     bus.delete().await;
 }
+
+#[tokio::test]
+async fn binary_rejects_invalid_webhook_key() {
+    let db = TestDb::create().await;
+    let bus = TestBus::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path =
+        write_config(dir.path(), &db, &bus, &Options::default(), "127.0.0.1:0", "127.0.0.1:0");
+    // A raw key without the `whsec_` prefix.
+    std::fs::write(dir.path().join("key-b"), "bm90IGEgd2hzZWMgc2VjcmV0IGF0IGFsbA==").unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_rollcall-hr-webhook"))
+        .arg("--config")
+        .arg(&path)
+        .env_remove("ROLLCALL_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tenants.harborview.webhook_keys"), "{stderr}");
+    assert!(stderr.contains("`key-b`"), "{stderr}");
+    assert!(!stderr.contains("bm90IGEgd2hzZWMgc2VjcmV0IGF0IGFsbA=="), "{stderr}");
+    bus.delete().await;
+}

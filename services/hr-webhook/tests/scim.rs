@@ -172,6 +172,32 @@ async fn rehire_and_delete_events() {
 }
 
 #[tokio::test]
+async fn concurrent_deactivations_emit_one_termination() {
+    let harness = Harness::start().await;
+    let id = create(&harness, "dee@harborview.test", "E7501").await;
+    let path = format!("Users/{id}");
+    let patch = || {
+        Some(
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": false}]}),
+        )
+    };
+    // Four requests in flight at once: each reads version 1, one wins, and the others
+    // recompute on top of the inactive user and emit nothing.
+    let (a, b, c, d) = tokio::join!(
+        harness.scim(Method::PATCH, &path, patch()),
+        harness.scim(Method::PATCH, &path, patch()),
+        harness.scim(Method::PATCH, &path, patch()),
+        harness.scim(Method::PATCH, &path, patch()),
+    );
+    for (status, body) in [a, b, c, d] {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["active"], false);
+    }
+    assert_eq!(events_of(&harness, "E7501").await, [HrEventType::Hire, HrEventType::Termination]);
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn filters_find_users() {
     let harness = Harness::start().await;
     let ana = create(&harness, "Ana.Diaz@harborview.test", "E8001").await;
