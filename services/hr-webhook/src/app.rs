@@ -75,6 +75,7 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/tenants/{tenant}/hr/events", post(webhook))
+        .route("/scim/v2/{tenant}/ServiceProviderConfig", get(scim::service_provider_config))
         .route("/scim/v2/{tenant}/Users", post(scim::create).get(scim::list))
         .route(
             "/scim/v2/{tenant}/Users/{id}",
@@ -241,8 +242,13 @@ async fn webhook(
     body: Body,
 ) -> Response {
     let span = rollcall_runtime::work_span("hr_webhook", Some(&tenant), Some("webhook"));
-    let response = receive_webhook(&state, &tenant, &headers, body).instrument(span).await;
-    state.metrics.request("webhook", response.status().as_u16());
+    let response = receive_webhook(&state, &tenant, &headers, body).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    if status >= 400 {
+        // The status only: the problem body may quote the sender's values.
+        span.in_scope(|| tracing::info!(status, "webhook request rejected"));
+    }
+    state.metrics.request("webhook", status);
     response
 }
 

@@ -141,7 +141,44 @@ async fn finish(
     work: impl Future<Output = ScimResult>,
 ) -> Response {
     let span = rollcall_runtime::work_span("scim", Some(tenant), Some("scim"));
-    let response = work.instrument(span).await.unwrap_or_else(IntoResponse::into_response);
+    let response = work.instrument(span.clone()).await.unwrap_or_else(IntoResponse::into_response);
+    let status = response.status().as_u16();
+    if status >= 400 {
+        // The status only: the error detail may quote the sender's values.
+        span.in_scope(|| tracing::info!(status, "SCIM request rejected"));
+    }
+    state.metrics.request("scim", status);
+    response
+}
+
+/// `GET /scim/v2/{tenant}/ServiceProviderConfig` (RFC 7643 section 5): what this service
+/// supports, for clients that check before provisioning. It needs no token, as RFC 7644
+/// section 4 allows for discovery, but the tenant must be configured.
+pub async fn service_provider_config(
+    State(state): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+) -> Response {
+    let response = if state.tenants.contains_key(&tenant) {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "patch": {"supported": true},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": MAX_PAGE},
+            "changePassword": {"supported": false},
+            "sort": {"supported": false},
+            "etag": {"supported": false},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "Bearer token",
+                "description": "The tenant's SCIM token as `Authorization: Bearer <token>`",
+                "primary": true,
+            }],
+        });
+        json_response(StatusCode::OK, SCIM_JSON, &body)
+    } else {
+        ScimError::new(StatusCode::NOT_FOUND, None, "this service has no tenant with that id")
+            .into_response()
+    };
     state.metrics.request("scim", response.status().as_u16());
     response
 }
@@ -342,6 +379,8 @@ async fn list_users(
     let start_index = start_index.max(1);
     let count = count.clamp(0, MAX_PAGE);
     let scope = state.store.tenant(&auth.id);
+    // NOTE: a tenant that is configured but not in the store gets an empty list here,
+    // because reads do not check the tenants table; its writes get 404.
     let (total, users) = scope
         .scim_users(filter.as_ref(), start_index - 1, count)
         .await
@@ -397,6 +436,8 @@ async fn change_user(
         }
         let now = now();
         let user = attributes.into_user(id, current.version + 1, resource, current.created_at, now);
+        // TODO: emit a `change` event when the title, department or manager changes;
+        // only changes of `active` emit events so far.
         let event = match (current.active, user.active) {
             (true, false) => Some(scim_event(auth, &user, HrEventType::Termination, now)),
             (false, true) => Some(scim_event(auth, &user, HrEventType::Rehire, now)),

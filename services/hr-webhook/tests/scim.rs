@@ -260,6 +260,12 @@ async fn tokens_checked_per_tenant() {
     }
     let (status, _) = harness.scim_as("nowhere", SCIM_TOKEN, Method::GET, "Users", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Discovery needs no token.
+    let (status, config) =
+        harness.scim_as(TENANT, "", Method::GET, "ServiceProviderConfig", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["filter"]["maxResults"], 200);
     // A user without an employee id cannot be mapped to a worker.
     let (status, error) = harness
         .scim(Method::POST, "Users", Some(json!({"userName": "no.id@harborview.test"})))
