@@ -252,6 +252,7 @@ async fn webhook(
     response
 }
 
+/// Receives one webhook: authenticates it, commits its event, then publishes it.
 async fn receive_webhook(
     state: &AppState,
     tenant: &str,
@@ -266,72 +267,18 @@ async fn receive_webhook(
             &[],
         );
     };
-    let body = match state.read_body(headers, body).await {
-        Ok(body) => body,
-        Err(ReadFailure::TooLarge) => {
-            let detail = format!("the body is larger than {} bytes", state.max_body_bytes);
-            return problem(StatusCode::PAYLOAD_TOO_LARGE, "Body too large", &detail, &[]);
-        }
-        Err(ReadFailure::Broken) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Body not read",
-                "the request body could not be read",
-                &[],
-            );
-        }
-    };
-    let now = Utc::now().timestamp();
-    let verified = match signature::verify(&auth.keys, headers, &body, now) {
-        Ok(verified) => verified,
-        Err(rejection) => {
-            let reason = rejection.reason();
-            state
-                .metrics
-                .signature_rejections
-                .get_or_create(&ReasonLabels { reason: reason.to_owned() })
-                .inc();
-            tracing::info!(reason, "webhook signature rejected");
-            return problem(
-                StatusCode::UNAUTHORIZED,
-                "Signature not accepted",
-                &rejection.detail(),
-                &[("reason", json!(reason))],
-            );
-        }
+    let (body, verified) = match authenticate(state, auth, headers, body).await {
+        Ok(authenticated) => authenticated,
+        Err(response) => return response,
     };
     if let Err(seconds) = state.rate_limit(tenant) {
         return too_many_requests(seconds);
     }
-    let parsed = match body::parse(&body) {
-        Ok(parsed) => parsed,
-        Err(BodyError::Syntax(message)) => {
-            return problem(StatusCode::BAD_REQUEST, "Body is not a JSON object", &message, &[]);
-        }
-        Err(BodyError::Field { field, message }) => {
-            let detail = format!("`{field}` {message}");
-            return problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid HR event",
-                &detail,
-                &[("field", json!(field))],
-            );
-        }
+    let event = match webhook_event(auth, &verified, &body) {
+        Ok(event) => event,
+        Err(response) => return *response,
     };
-    let event = HrEvent {
-        event_id: webhook_event_id(&auth.id, &verified.webhook_id),
-        tenant: auth.id.clone(),
-        event_type: parsed.event_type,
-        employee_id: parsed.employee_id,
-        effective_at: parsed.effective_at,
-        time_zone: parsed.time_zone,
-        reason: parsed.reason,
-        manager_employee_id: parsed.manager_employee_id,
-        received_at: Utc::now(),
-        sender: HrEventSender::Webhook,
-        worker: parsed.worker,
-        corrected_event_id: parsed.corrected_event_id,
-    };
+
     let new = match state.store.tenant(&auth.id).record_hr_event(&event).await {
         Ok(new) => new,
         Err(error) => return store_problem(&error),
@@ -351,6 +298,89 @@ async fn receive_webhook(
     let body =
         json!({ "event_id": event.event_id.to_string(), "new": new, "published": published });
     json_response(StatusCode::OK, "application/json", &body)
+}
+
+/// Reads the body within the limit and verifies its signature.
+async fn authenticate(
+    state: &AppState,
+    auth: &TenantAuth,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Vec<u8>, signature::Verified), Response> {
+    let body = match state.read_body(headers, body).await {
+        Ok(body) => body,
+        Err(ReadFailure::TooLarge) => {
+            let detail = format!("the body is larger than {} bytes", state.max_body_bytes);
+            return Err(problem(StatusCode::PAYLOAD_TOO_LARGE, "Body too large", &detail, &[]));
+        }
+        Err(ReadFailure::Broken) => {
+            return Err(problem(
+                StatusCode::BAD_REQUEST,
+                "Body not read",
+                "the request body could not be read",
+                &[],
+            ));
+        }
+    };
+    let now = Utc::now().timestamp();
+    match signature::verify(&auth.keys, headers, &body, now) {
+        Ok(verified) => Ok((body, verified)),
+        Err(rejection) => {
+            let reason = rejection.reason();
+            let labels = ReasonLabels { reason: reason.to_owned() };
+            state.metrics.signature_rejections.get_or_create(&labels).inc();
+            tracing::info!(reason, "webhook signature rejected");
+            Err(problem(
+                StatusCode::UNAUTHORIZED,
+                "Signature not accepted",
+                &rejection.detail(),
+                &[("reason", json!(reason))],
+            ))
+        }
+    }
+}
+
+/// Parses the body into the HR event it records, with the event id derived from the
+/// tenant and `webhook-id`.
+fn webhook_event(
+    auth: &TenantAuth,
+    verified: &signature::Verified,
+    body: &[u8],
+) -> Result<HrEvent, Box<Response>> {
+    let parsed = match body::parse(body) {
+        Ok(parsed) => parsed,
+        Err(BodyError::Syntax(message)) => {
+            return Err(Box::new(problem(
+                StatusCode::BAD_REQUEST,
+                "Body is not a JSON object",
+                &message,
+                &[],
+            )));
+        }
+        Err(BodyError::Field { field, message }) => {
+            let detail = format!("`{field}` {message}");
+            return Err(Box::new(problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid HR event",
+                &detail,
+                &[("field", json!(field))],
+            )));
+        }
+    };
+    Ok(HrEvent {
+        event_id: webhook_event_id(&auth.id, &verified.webhook_id),
+        tenant: auth.id.clone(),
+        event_type: parsed.event_type,
+        employee_id: parsed.employee_id,
+        effective_at: parsed.effective_at,
+        time_zone: parsed.time_zone,
+        reason: parsed.reason,
+        manager_employee_id: parsed.manager_employee_id,
+        received_at: Utc::now(),
+        sender: HrEventSender::Webhook,
+        worker: parsed.worker,
+        corrected_event_id: parsed.corrected_event_id,
+    })
 }
 
 /// Builds the 429 response with `Retry-After`.

@@ -1,8 +1,8 @@
 //! SCIM 2.0 Users (RFC 7643, RFC 7644) under `/scim/v2/{tenant}/Users`.
 //!
-//! Creating an active user emits a hire; a change of `active` from true to false, or
-//! deleting an active user, emits a termination; a change from false to true emits a
-//! rehire. The user and its event are committed in one transaction, then the event is
+//! Creating an active user emits a hire. Changing `active` from true to false, or
+//! deleting an active user, emits a termination, and changing it from false to true emits
+//! a rehire. The user and its event are committed in one transaction, then the event is
 //! published. A change that leaves `active` as it was emits nothing, so a second
 //! deactivation of an inactive user is silent.
 
@@ -380,7 +380,7 @@ async fn list_users(
     let count = count.clamp(0, MAX_PAGE);
     let scope = state.store.tenant(&auth.id);
     // NOTE: a tenant that is configured but not in the store gets an empty list here,
-    // because reads do not check the tenants table; its writes get 404.
+    // because reads do not check the tenants table. Its writes get 404.
     let (total, users) = scope
         .scim_users(filter.as_ref(), start_index - 1, count)
         .await
