@@ -85,7 +85,10 @@ async fn binary_starts_from_config_file() {
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let logs = String::from_utf8_lossy(&output.stdout);
-    assert!(logs.lines().any(|line| line.contains("\"message\":\"HR event received\"")), "{logs}");
+    let received = logs.lines().find(|line| line.contains("\"message\":\"HR event received\""));
+    let received = received.unwrap_or_else(|| panic!("no received line in {logs}"));
+    assert!(received.contains("\"tenant\":\"harborview\""), "{received}");
+    assert!(received.contains("\"key_id\":\"key-a\""), "{received}");
     // Neither the body nor a secret reaches the logs.
     assert!(!logs.contains("voluntary resignation"));
     let secret = base64::engine::general_purpose::STANDARD.encode(KEY_A);

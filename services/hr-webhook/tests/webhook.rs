@@ -74,6 +74,35 @@ async fn webhook_commits_then_publishes() {
 }
 
 #[tokio::test]
+async fn webhook_correction_names_its_event() {
+    let harness = Harness::start().await;
+    let (status, first) =
+        json(harness.send_signed(TENANT, KEY_A, "msg_wrong", &termination("E1005")).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let correction = serde_json::json!({
+        "type": "correction",
+        "employee_id": "E1005",
+        "effective_at": "2026-12-04T17:00:00-06:00",
+        "time_zone": "America/Chicago",
+        "reason": "termination entered for the wrong person",
+        "corrected_event_id": first["event_id"],
+        "worker": {"status": "active"},
+    })
+    .to_string();
+    let (status, body) =
+        json(harness.send_signed(TENANT, KEY_A, "msg_fix", &correction).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let stored = harness.stored_events(TENANT).await;
+    let fix = stored.iter().find(|event| event.event_type == HrEventType::Correction).unwrap();
+    assert_eq!(fix.corrected_event_id.unwrap().to_string(), first["event_id"].as_str().unwrap());
+    let worker = fix.worker.as_ref().unwrap();
+    assert_eq!(worker.status, rollcall_core::model::WorkerStatus::Active);
+    assert_eq!(worker.employee_id, "E1005");
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn webhook_replay_commits_one_row() {
     let harness = Harness::start().await;
     let body = termination("E1002");
