@@ -167,8 +167,9 @@ impl Service {
         }
         tracing::info!(tenants = state.tenants.len(), "HR webhook started");
         let report = workers.run(grace).await;
-        // Events already acked are in JetStream; this only ends the connection cleanly.
-        let _ = client.drain().await;
+        // Acked events are in JetStream already, so draining only ends the connection
+        // cleanly. It is bounded because a client that never connected cannot drain.
+        let _ = tokio::time::timeout(Duration::from_secs(5), client.drain()).await;
         report
     }
 }
