@@ -38,6 +38,7 @@ mod outbox;
 mod problems;
 mod remediation;
 mod retention;
+mod scim;
 mod scope;
 mod snapshots;
 mod store;
@@ -59,6 +60,7 @@ pub use remediation::{
     TaskKind, TaskState, TaskTransition,
 };
 pub use retention::RetentionReport;
+pub use scim::{ScimFilter, ScimUser, ScimWrite};
 pub use scope::TenantScope;
 pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};
 pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};

@@ -142,6 +142,7 @@ async fn every_tenant_table_forces_rls() {
             "processed_messages",
             "remediation_settings",
             "remediation_tasks",
+            "scim_users",
             "source_snapshots",
             "source_state",
             "tenant_config",
