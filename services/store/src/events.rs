@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use rollcall_core::TenantId;
 use rollcall_proto::{HrEvent, HrEventSender, HrEventType};
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 use sqlx::postgres::PgRow;
 
 use crate::error::StoreError;
@@ -61,12 +61,28 @@ impl TenantScope<'_> {
         ] {
             check_text(text.unwrap_or_default(), path)?;
         }
+        let mut tx = self.begin(OPERATION).await?;
+        let inserted = self.insert_hr_event_in(&mut tx, event).await?;
+        if inserted {
+            self.bump_state_in(&mut tx).await?;
+        }
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(inserted)
+    }
+
+    /// Inserts an HR event inside an open transaction unless its event id is stored.
+    /// Returns `true` when the event is new. The caller checks the tenant and texts.
+    pub(crate) async fn insert_hr_event_in(
+        &self,
+        tx: &mut PgConnection,
+        event: &HrEvent,
+    ) -> Result<bool, StoreError> {
+        const OPERATION: &str = "record an HR event";
         let worker = match &event.worker {
             Some(worker) => Some(json::encode(&WorkerJson::from(worker), "worker")?),
             None => None,
         };
 
-        let mut tx = self.begin(OPERATION).await?;
         let inserted = sqlx::query(
             "INSERT INTO rollcall.hr_events \
                (tenant_id, event_id, event_type, employee_id, effective_at, time_zone, reason, \
@@ -91,10 +107,6 @@ impl TenantScope<'_> {
         .map_err(self.db(OPERATION))?
         .rows_affected()
             == 1;
-        if inserted {
-            self.bump_state_in(&mut tx).await?;
-        }
-        tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(inserted)
     }
 
@@ -117,7 +129,7 @@ impl TenantScope<'_> {
         rows.iter().map(|row| self.hr_event(row)).collect()
     }
 
-    fn hr_event(&self, row: &PgRow) -> Result<HrEvent, StoreError> {
+    pub(crate) fn hr_event(&self, row: &PgRow) -> Result<HrEvent, StoreError> {
         const OPERATION: &str = "read an HR event";
         let event_id: uuid::Uuid = row.try_get("event_id").map_err(self.db(OPERATION))?;
         let key = format!("{}/{event_id}", self.tenant_str());
@@ -159,7 +171,7 @@ impl TenantScope<'_> {
     }
 }
 
-fn event_type_name(event_type: HrEventType) -> &'static str {
+pub(crate) fn event_type_name(event_type: HrEventType) -> &'static str {
     match event_type {
         HrEventType::Hire => "hire",
         HrEventType::Change => "change",
@@ -180,7 +192,7 @@ fn parse_event_type(name: &str) -> Option<HrEventType> {
     }
 }
 
-fn sender_name(sender: HrEventSender) -> &'static str {
+pub(crate) fn sender_name(sender: HrEventSender) -> &'static str {
     match sender {
         HrEventSender::Webhook => "webhook",
         HrEventSender::Scim => "scim",
