@@ -182,6 +182,7 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
             reconcile_seconds: 30,
             retention_seconds: 86_400,
             lock_ttl_seconds: 30,
+            due_scan_seconds: 60,
             fixed_as_of: Some(rollcall_datagen::synthetic::reference()),
         },
     };

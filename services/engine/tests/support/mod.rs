@@ -275,6 +275,7 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
             reconcile_seconds: 1,
             retention_seconds: 3600,
             lock_ttl_seconds: 30,
+            due_scan_seconds: 1,
             fixed_as_of: Some(as_of()),
         },
     }
