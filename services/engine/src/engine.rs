@@ -573,10 +573,8 @@ impl Engine {
         let overdue = leavers::overdue_by_source(&open, &accounts, as_of);
         let mut memory =
             self.inner.overdue_gauges.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let labels = |source: &str| SourceLabels {
-            tenant: tenant.to_string(),
-            source: source.to_owned(),
-        };
+        let labels =
+            |source: &str| SourceLabels { tenant: tenant.to_string(), source: source.to_owned() };
         for source in memory.remove(tenant.as_str()).unwrap_or_default() {
             metrics.leavers_overdue.get_or_create(&labels(&source)).set(0);
         }

@@ -228,7 +228,8 @@ async fn termination_event_runs_the_clock() {
     // The leaver SLA per source.
     let sla = store.tenant(&tenant).leaver_sla().await.unwrap();
     let own = sla.iter().find(|s| s.leaver.leaver_id == termination.event_id).unwrap();
-    let expected_sources: BTreeSet<String> = accounts.iter().map(|a| a.source.to_string()).collect();
+    let expected_sources: BTreeSet<String> =
+        accounts.iter().map(|a| a.source.to_string()).collect();
     let found_sources: BTreeSet<String> = own.sources.iter().map(|s| s.source.clone()).collect();
     assert_eq!(found_sources, expected_sources);
     for source in &own.sources {
@@ -240,11 +241,8 @@ async fn termination_event_runs_the_clock() {
     // The audit chain holds the leaver's history and is intact.
     let entries = store.tenant(&tenant).audit_entries(0, 1000).await.unwrap();
     let own_id = termination.event_id.hyphenated().to_string();
-    let actions: Vec<&str> = entries
-        .iter()
-        .filter(|e| e.detail.contains(&own_id))
-        .map(|e| e.action.as_str())
-        .collect();
+    let actions: Vec<&str> =
+        entries.iter().filter(|e| e.detail.contains(&own_id)).map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["leaver.opened", "leaver.deadline_passed", "leaver.closed"]);
     let verification = store.tenant(&tenant).verify_audit_chain().await.unwrap();
     assert!(matches!(verification, ChainVerification::Intact { .. }), "{verification:?}");
@@ -255,7 +253,10 @@ async fn termination_event_runs_the_clock() {
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
     assert!(text.contains("rollcall_engine_leaver_time_to_deprovision_seconds_count"), "{text}");
-    assert!(text.contains(&format!("rollcall_engine_leavers_open{{tenant=\"{tenant}\"}}")), "{text}");
+    assert!(
+        text.contains(&format!("rollcall_engine_leavers_open{{tenant=\"{tenant}\"}}")),
+        "{text}"
+    );
     engine.stop().await;
     bus.delete().await;
 }
@@ -271,9 +272,8 @@ async fn hr_events_row_reconciled_and_rehire_cancels() {
     // another writer of the table would, without raising the state version.
     let effective = as_of - TimeDelta::hours(2);
     let termination = event(&tenant, HrEventType::Termination, effective, None);
-    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&db.app_url())
-        .await
-        .unwrap();
+    let mut connection =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&db.app_url()).await.unwrap();
     let mut tx = sqlx::Connection::begin(&mut connection).await.unwrap();
     sqlx::query("SELECT set_config('rollcall.tenant_id', $1, true)")
         .bind(tenant.as_str())
@@ -324,11 +324,8 @@ async fn hr_events_row_reconciled_and_rehire_cancels() {
     assert!(open.iter().all(|l| l.employee_id != WORKER), "{open:?}");
     let entries = store.tenant(&tenant).audit_entries(0, 1000).await.unwrap();
     let own_id = termination.event_id.hyphenated().to_string();
-    let actions: Vec<&str> = entries
-        .iter()
-        .filter(|e| e.detail.contains(&own_id))
-        .map(|e| e.action.as_str())
-        .collect();
+    let actions: Vec<&str> =
+        entries.iter().filter(|e| e.detail.contains(&own_id)).map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["leaver.opened", "leaver.cancelled"]);
     engine.stop().await;
     bus.delete().await;
@@ -438,8 +435,7 @@ async fn roster_file_matches_webhook_termination() {
     let webhook = event(&tenant, HrEventType::Termination, effective, Some(worker));
 
     let (roster_findings, roster_leavers) = run_folder(roster_dir.path(), &[]).await;
-    let (webhook_findings, webhook_leavers) =
-        run_folder(&support::example_dir(), &[webhook]).await;
+    let (webhook_findings, webhook_leavers) = run_folder(&support::example_dir(), &[webhook]).await;
 
     let own = |leavers: &[(String, DateTime<Utc>, DateTime<Utc>, LeaverState)]| {
         leavers.iter().filter(|l| l.0 == WORKER).cloned().collect::<Vec<_>>()

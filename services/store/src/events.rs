@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use rollcall_core::TenantId;
 use rollcall_proto::{HrEvent, HrEventSender, HrEventType};
 use serde_json::Value;
-use sqlx::{PgConnection, Row};
 use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 
 use crate::error::StoreError;
 use crate::json::{self, WorkerJson, check_text};

@@ -257,7 +257,9 @@ impl TenantScope<'_> {
                 self.apply_termination(&mut tx, event, effective, sla, actor, now).await?
             }
             HrEventType::Rehire => self.apply_rehire(&mut tx, event, actor, now).await?,
-            HrEventType::Correction => self.apply_correction(&mut tx, event, sla, actor, now).await?,
+            HrEventType::Correction => {
+                self.apply_correction(&mut tx, event, sla, actor, now).await?
+            }
             HrEventType::Hire | HrEventType::Change => LeaverChange::Ignored,
         };
         let inserted = sqlx::query(
@@ -384,16 +386,17 @@ impl TenantScope<'_> {
         const OPERATION: &str = "apply a correction";
         let Some(corrected) = event.corrected_event_id else { return Ok(LeaverChange::Ignored) };
         let leavers = self.leavers_of_in(tx, &event.employee_id, OPERATION).await?;
-        let Some(leaver) = leavers
-            .iter()
-            .find(|l| l.is_in_effect() && l.termination_event_id == corrected)
+        let Some(leaver) =
+            leavers.iter().find(|l| l.is_in_effect() && l.termination_event_id == corrected)
         else {
             return Ok(LeaverChange::Ignored);
         };
         // The corrected record still ends employment, at another instant: move the clock.
         let corrected_end = event.worker.as_ref().and_then(|worker| {
-            let rehired =
-                worker.hired_at.zip(worker.terminated_at).is_some_and(|(hired, ended)| hired > ended);
+            let rehired = worker
+                .hired_at
+                .zip(worker.terminated_at)
+                .is_some_and(|(hired, ended)| hired > ended);
             worker.terminated_at.filter(|_| !rehired)
         });
         if let (Some(end), LeaverState::Open) = (corrected_end, leaver.state) {
@@ -534,7 +537,8 @@ impl TenantScope<'_> {
         .fetch_all(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
-        let leavers: Vec<Leaver> = rows.iter().map(|row| self.leaver(row)).collect::<Result<_, _>>()?;
+        let leavers: Vec<Leaver> =
+            rows.iter().map(|row| self.leaver(row)).collect::<Result<_, _>>()?;
         for leaver in &leavers {
             sqlx::query(
                 "UPDATE rollcall.leavers SET deadline_acted_at = $3 \
@@ -640,7 +644,8 @@ impl TenantScope<'_> {
                 .await
                 .map_err(self.db(OPERATION))?;
             }
-            let stored = self.leaver_accounts_in(&mut tx, Some(leaver.leaver_id), OPERATION).await?;
+            let stored =
+                self.leaver_accounts_in(&mut tx, Some(leaver.leaver_id), OPERATION).await?;
             for gone in stored.iter().filter(|stored| {
                 stored.disabled_at.is_none()
                     && !observation.accounts.iter().any(|seen| {
@@ -663,7 +668,8 @@ impl TenantScope<'_> {
             if !observation.may_close {
                 continue;
             }
-            let stored = self.leaver_accounts_in(&mut tx, Some(leaver.leaver_id), OPERATION).await?;
+            let stored =
+                self.leaver_accounts_in(&mut tx, Some(leaver.leaver_id), OPERATION).await?;
             if stored.iter().any(|account| account.disabled_at.is_none()) {
                 continue;
             }
@@ -727,15 +733,14 @@ impl TenantScope<'_> {
                     accounts.iter().filter(|a| a.leaver_id == leaver.leaver_id).cloned().collect();
                 let mut sources: BTreeMap<&str, SourceDeprovision> = BTreeMap::new();
                 for account in &own {
-                    let entry = sources.entry(&account.source).or_insert_with(|| {
-                        SourceDeprovision {
+                    let entry =
+                        sources.entry(&account.source).or_insert_with(|| SourceDeprovision {
                             source: account.source.clone(),
                             accounts: 0,
                             still_enabled: 0,
                             deprovisioned_at: None,
                             time_to_deprovision_seconds: None,
-                        }
-                    });
+                        });
                     entry.accounts += 1;
                     if account.disabled_at.is_none() {
                         entry.still_enabled += 1;
@@ -867,7 +872,7 @@ fn per_source_seconds<'a>(
 /// instant: a termination instant without a later hire, or a terminated status.
 fn ended(worker: &Worker) -> bool {
     match worker.terminated_at {
-        Some(end) => !worker.hired_at.is_some_and(|hired| hired > end),
+        Some(end) => worker.hired_at.is_none_or(|hired| hired <= end),
         None => worker.status == WorkerStatus::Terminated,
     }
 }
@@ -957,4 +962,71 @@ pub fn roster_event_id(
 
 fn sender_name(sender: HrEventSender) -> &'static str {
     crate::events::sender_name(sender)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    fn terminated(id: &str, end: &str) -> Worker {
+        let mut worker = Worker::new(id);
+        worker.status = WorkerStatus::Terminated;
+        worker.status_raw = "Terminated".to_owned();
+        worker.terminated_at = Some(at(end));
+        worker
+    }
+
+    fn derive(previous: Option<&[Worker]>, current: &[Worker]) -> Vec<(HrEventType, String)> {
+        let tenant = rollcall_core::TenantId::new("lakeview").unwrap();
+        let collected = at("2026-12-01T12:00:00Z");
+        roster_events(&tenant, chrono_tz::UTC, previous, current, collected, collected)
+            .into_iter()
+            .map(|event| (event.event_type, event.employee_id))
+            .collect()
+    }
+
+    #[test]
+    fn first_roster_yields_terminations_only() {
+        let current = [Worker::new("E1"), terminated("E2", "2026-11-30T06:00:00Z")];
+        assert_eq!(derive(None, &current), [(HrEventType::Termination, "E2".to_owned())]);
+    }
+
+    #[test]
+    fn roster_difference_yields_each_type() {
+        let previous = [Worker::new("E1"), terminated("E2", "2026-11-01T06:00:00Z")];
+        let mut rehired = Worker::new("E2");
+        rehired.hired_at = Some(at("2026-11-20T06:00:00Z"));
+        let current = [terminated("E1", "2026-11-30T06:00:00Z"), rehired, Worker::new("E3")];
+        assert_eq!(
+            derive(Some(&previous), &current),
+            [
+                (HrEventType::Termination, "E1".to_owned()),
+                (HrEventType::Rehire, "E2".to_owned()),
+                (HrEventType::Hire, "E3".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_roster_yields_nothing() {
+        let roster = [Worker::new("E1"), terminated("E2", "2026-11-30T06:00:00Z")];
+        assert!(derive(Some(&roster), &roster).is_empty());
+    }
+
+    #[test]
+    fn roster_event_ids_are_deterministic() {
+        let tenant = rollcall_core::TenantId::new("lakeview").unwrap();
+        let end = at("2026-11-30T06:00:00Z");
+        let first = roster_event_id(&tenant, "E1", HrEventType::Termination, end);
+        assert_eq!(first, roster_event_id(&tenant, "E1", HrEventType::Termination, end));
+        assert_eq!(first.get_version_num(), 5);
+        assert_ne!(first, roster_event_id(&tenant, "E2", HrEventType::Termination, end));
+        assert_ne!(first, roster_event_id(&tenant, "E1", HrEventType::Rehire, end));
+    }
 }

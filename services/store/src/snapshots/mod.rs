@@ -141,7 +141,9 @@ impl TenantScope<'_> {
         let columns = content::roster_columns(roster)?;
         let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
         let hash = content::roster_hash(roster, workers);
-        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns, options).await.map(|(outcome, _)| outcome)
+        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns, options)
+            .await
+            .map(|(outcome, _)| outcome)
     }
 
     /// [`TenantScope::apply_hr_roster_with`] that also derives HR events from the
@@ -158,8 +160,16 @@ impl TenantScope<'_> {
         let columns = content::roster_columns(roster)?;
         let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
         let hash = content::roster_hash(roster, workers);
-        self.apply_derived(&SourceId::hr(), roster.collected_at, meta, hash, columns, options, Some(roster))
-            .await
+        self.apply_derived(
+            &SourceId::hr(),
+            roster.collected_at,
+            meta,
+            hash,
+            columns,
+            options,
+            Some(roster),
+        )
+        .await
     }
 
     async fn apply(
@@ -324,10 +334,14 @@ impl TenantScope<'_> {
         let key = format!("{}/hr", self.tenant_str());
         let previous: Option<Vec<rollcall_core::model::Worker>> = match previous.flatten() {
             Some(value) => Some(
-                crate::json::decode::<Vec<crate::json::WorkerJson>>(value, "source_snapshots", &key)?
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
+                crate::json::decode::<Vec<crate::json::WorkerJson>>(
+                    value,
+                    "source_snapshots",
+                    &key,
+                )?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             ),
             None => None,
         };
