@@ -3,9 +3,9 @@
 //!
 //! A leaver comes from an HR event (`rollcall_store::Leaver`). The rules only read the
 //! roster, so before each evaluation the engine makes every leaver's worker terminated
-//! at the leaver's effective instant. After the evaluation, identity resolution tells
-//! which accounts belong to each leaver's worker; the store records per account when it
-//! was first seen disabled or gone and closes the leaver when all are.
+//! at the leaver's effective instant. After the evaluation, identity resolution lists the
+//! accounts of each leaver's worker. The store records per account when it was first seen
+//! disabled or gone, and closes the leaver when all are.
 
 use std::collections::BTreeMap;
 

@@ -30,7 +30,7 @@ const TABLE: &str = "leavers";
 /// in it is `<tenant>/<employee id>/<event type>/<effective instant, RFC 3339 in UTC>`.
 pub const ROSTER_EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a9e_4b7d_4c1a_9e35_0d8b_7f2e_41a6);
 
-/// Where a leaver stands.
+/// The state of a leaver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LeaverState {
     /// Accounts may still be enabled; the clock runs.
