@@ -82,6 +82,13 @@ impl EvaluationResult {
     }
 }
 
+/// The input of a recorded evaluation, kept for the leaver tracking that follows it.
+struct RecordedInput {
+    data: rollcall_core::TenantData,
+    resolution: rollcall_core::identity::Resolution,
+    as_of: DateTime<Utc>,
+}
+
 /// The engine's shared state. Clones share it.
 #[derive(Clone)]
 pub struct Engine {
@@ -218,8 +225,13 @@ impl Engine {
             return Ok(EvaluationResult::Busy);
         };
         let result = async {
-            let result = self.evaluate_locked(tenant).await?;
+            let (result, recorded) = self.evaluate_locked(tenant).await?;
             self.publish_outbox(tenant).await?;
+            // After the publish, so finding events leave as soon as they are recorded.
+            if let Some(recorded) = recorded {
+                let RecordedInput { data, resolution, as_of } = recorded;
+                self.track_leavers(tenant, &data, &resolution, as_of).await?;
+            }
             Ok::<_, EngineError>(result)
         }
         .await;
@@ -229,7 +241,12 @@ impl Engine {
         Ok(result)
     }
 
-    async fn evaluate_locked(&self, tenant: &TenantId) -> Result<EvaluationResult, EngineError> {
+    /// Evaluates and records. With a recorded evaluation it also returns what the
+    /// leaver tracking needs.
+    async fn evaluate_locked(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<(EvaluationResult, Option<RecordedInput>), EngineError> {
         let started = Instant::now();
         let scope = self.inner.store.tenant(tenant);
         // Read before the data: a change committed after this read raises the version
@@ -240,7 +257,7 @@ impl Engine {
                 tenant = %tenant,
                 "tenant has data but no configuration; run `rollcall-engine tenant apply` on its folder"
             );
-            return Ok(EvaluationResult::NoConfig);
+            return Ok((EvaluationResult::NoConfig, None));
         };
         let parsed = rollcall_ingest::tenant_file::parse_stored(
             &config.text.tenant_yaml,
@@ -253,14 +270,14 @@ impl Engine {
                     tenant = %tenant, found = %parsed.tenant.id,
                     "the stored tenant.yaml names another tenant; apply the right folder"
                 );
-                return Ok(EvaluationResult::InvalidConfig);
+                return Ok((EvaluationResult::InvalidConfig, None));
             }
             Err(error) => {
                 tracing::error!(
                     tenant = %tenant, error = %error,
                     "the stored tenant.yaml is invalid; fix it and apply the folder again"
                 );
-                return Ok(EvaluationResult::InvalidConfig);
+                return Ok((EvaluationResult::InvalidConfig, None));
             }
         };
         let sla = tenant_config.tenant.deprovision_sla;
@@ -281,18 +298,18 @@ impl Engine {
 
         let recorded = match scope.record_evaluation(as_of, &findings, version).await {
             Ok(recorded) => recorded,
-            Err(StoreError::StaleEvaluation { .. }) => return Ok(EvaluationResult::Stale),
+            Err(StoreError::StaleEvaluation { .. }) => return Ok((EvaluationResult::Stale, None)),
             Err(error) => return Err(error.into()),
         };
         self.inner.metrics.evaluation_seconds.observe(started.elapsed().as_secs_f64());
         self.update_gauges(tenant, &findings, &data.sources);
-        self.track_leavers(tenant, &data, &resolution, as_of).await?;
         tracing::info!(
             tenant = %tenant, as_of = %as_of, findings = findings.len(),
             opened = recorded.diff.opened.len(), updated = recorded.diff.updated.len(),
             resolved = recorded.diff.resolved.len(), "tenant evaluated"
         );
-        Ok(EvaluationResult::Recorded { events: recorded.events })
+        let input = RecordedInput { data, resolution, as_of };
+        Ok((EvaluationResult::Recorded { events: recorded.events }, Some(input)))
     }
 
     /// Publishes the tenant's unpublished finding events in order, marking each after

@@ -105,6 +105,25 @@ async fn hr_events_settled(bus: &TestBus) {
     .await;
 }
 
+/// Runs `rollcall-engine leavers --tenant` with `format` and returns its standard output.
+fn leavers_cli(config: &Path, tenant: &TenantId, format: &str) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-engine"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("ROLLCALL_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .arg("--config")
+        .arg(config)
+        .args(["leavers", "--tenant", tenant.as_str(), "--format", format])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn termination_event_runs_the_clock() {
     let db = TestDb::create().await;
@@ -237,6 +256,34 @@ async fn termination_event_runs_the_clock() {
         assert_eq!(source.time_to_deprovision_seconds, Some(expected), "{source:?}");
         assert_eq!(source.deprovisioned_at, Some(later), "{source:?}");
     }
+
+    // The same SLA through `rollcall-engine leavers`, as CSV and as JSON.
+    let root = tempfile::tempdir().unwrap();
+    let config_file = root.path().join("engine.yaml");
+    std::fs::write(
+        &config_file,
+        format!("nats: {{url: \"127.0.0.1:4222\"}}\npostgres: {{url: \"{}\"}}\n", db.app_url()),
+    )
+    .unwrap();
+    let csv = leavers_cli(&config_file, &tenant, "csv");
+    assert!(csv.starts_with(rollcall_engine::leaver_report::CSV_HEADER), "{csv}");
+    let prefix = format!("{WORKER},{},closed,", termination.event_id);
+    let lines: Vec<&str> = csv.lines().filter(|line| line.starts_with(&prefix)).collect();
+    assert_eq!(lines.len(), expected_sources.len(), "{csv}");
+    for line in &lines {
+        assert!(line.ends_with(&format!(",{expected}")), "{line}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&leavers_cli(&config_file, &tenant, "json")).unwrap();
+    let own_json = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["leaver_id"] == termination.event_id.to_string())
+        .unwrap();
+    assert_eq!(own_json["state"], "closed");
+    assert_eq!(own_json["time_to_deprovision_seconds"], expected);
+    assert_eq!(own_json["sources"].as_array().unwrap().len(), expected_sources.len());
 
     // The audit chain holds the leaver's history and is intact.
     let entries = store.tenant(&tenant).audit_entries(0, 1000).await.unwrap();
@@ -399,6 +446,8 @@ async fn run_folder(
         (has_worker && work.evaluated_version == work.state_version).then_some(())
     })
     .await;
+    // Stopping lets a running evaluation finish its leaver tracking before the reads.
+    engine.stop().await;
     let findings = support::stored_findings(&store, &tenant).await;
     let leavers = store
         .tenant(&tenant)
@@ -408,7 +457,6 @@ async fn run_folder(
         .into_iter()
         .map(|l| (l.employee_id, l.effective_at, l.deadline, l.state))
         .collect();
-    engine.stop().await;
     bus.delete().await;
     (findings, leavers)
 }
