@@ -242,6 +242,10 @@ impl TenantScope<'_> {
     /// the corrected termination instant when the corrected worker record still has one,
     /// and cancels it otherwise. Every change appends an audit entry by `actor` in the
     /// same transaction.
+    ///
+    /// NOTE: events apply in the order they are offered, which the engine takes from
+    /// `received_at`. A rehire received before the termination it follows leaves that
+    /// termination's leaver open.
     pub async fn apply_hr_event_to_leavers(
         &self,
         event: &HrEvent,
