@@ -472,10 +472,10 @@ impl Engine {
                 continue;
             }
             let scope = self.inner.store.tenant(&tenant);
-            match scope.unapplied_hr_events().await {
-                Ok(events) if !events.is_empty() => {
+            match scope.unapplied_hr_event_count().await {
+                Ok(events) if events > 0 => {
                     tracing::info!(
-                        tenant = %tenant, events = events.len(),
+                        tenant = %tenant, events,
                         "reconcile found HR events not applied to the leavers"
                     );
                     self.evaluate_logged(&tenant).await;

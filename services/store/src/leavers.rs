@@ -232,6 +232,24 @@ impl TenantScope<'_> {
         rows.iter().map(|row| self.hr_event(row)).collect()
     }
 
+    /// Counts the HR events not yet applied to the leavers.
+    pub async fn unapplied_hr_event_count(&self) -> Result<i64, StoreError> {
+        const OPERATION: &str = "count unapplied HR events";
+        let mut tx = self.begin(OPERATION).await?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM rollcall.hr_events e \
+             WHERE e.tenant_id = $1 AND NOT EXISTS ( \
+                 SELECT 1 FROM rollcall.leaver_applied_events a \
+                 WHERE a.tenant_id = e.tenant_id AND a.event_id = e.event_id)",
+        )
+        .bind(self.tenant_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(count)
+    }
+
     /// Applies one stored HR event to the leavers, once.
     ///
     /// A termination opens a leaver with the deadline `effective_at + sla`, or moves the

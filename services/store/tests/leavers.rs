@@ -77,6 +77,7 @@ async fn termination_applied_once() {
     let again = scope.apply_hr_event_to_leavers(&termination, sla(), ACTOR, now).await.unwrap();
     assert_eq!(again, LeaverChange::AlreadyApplied);
     assert!(scope.unapplied_hr_events().await.unwrap().is_empty());
+    assert_eq!(scope.unapplied_hr_event_count().await.unwrap(), 0);
 
     let leavers = scope.leavers(None).await.unwrap();
     assert_eq!(leavers.len(), 1);
@@ -270,6 +271,7 @@ async fn roster_apply_derives_events() {
     assert_eq!(derived, 2);
 
     let events = scope.unapplied_hr_events().await.unwrap();
+    assert_eq!(scope.unapplied_hr_event_count().await.unwrap(), 3);
     let kinds: Vec<(HrEventType, &str, HrEventSender)> =
         events.iter().map(|e| (e.event_type, e.employee_id.as_str(), e.sender)).collect();
     assert_eq!(kinds.len(), 3);
