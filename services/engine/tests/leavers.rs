@@ -51,7 +51,7 @@ fn event(
     }
 }
 
-/// The accounts identity resolution links to [`WORKER`] in the example.
+/// Returns the accounts identity resolution links to [`WORKER`] in the example.
 fn worker_accounts(loaded: &rollcall_ingest::layout::LoadedTenant) -> Vec<AccountRef> {
     let resolution = rollcall_core::identity::resolve(&loaded.config.tenant, &loaded.data);
     let key = format!("hr:{WORKER}");
@@ -285,7 +285,7 @@ async fn termination_event_runs_the_clock() {
     assert_eq!(own_json["time_to_deprovision_seconds"], expected);
     assert_eq!(own_json["sources"].as_array().unwrap().len(), expected_sources.len());
 
-    // The audit chain holds the leaver's history and is intact.
+    // The audit chain contains the leaver's history and is intact.
     let entries = store.tenant(&tenant).audit_entries(0, 1000).await.unwrap();
     let own_id = termination.event_id.hyphenated().to_string();
     let actions: Vec<&str> =
@@ -392,8 +392,8 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Reads `folder` with the real file connector into a fresh engine and store, sends
-/// `events` on NATS, and returns the open findings and the leavers once `settled`
-/// holds.
+/// `events` on NATS, and returns the open findings and the leavers once the tenant is
+/// evaluated with the worker's leaver.
 async fn run_folder(
     folder: &Path,
     events: &[HrEvent],
@@ -407,11 +407,13 @@ async fn run_folder(
     let state_dir = tempfile::tempdir().unwrap();
     let dir = drop_root.path().join("harborview");
     copy_dir(folder, &dir);
+
     let store = db.store().await;
     let loaded = rollcall_ingest::layout::load_tenant(&dir, support::as_of()).unwrap();
     let tenant = add_tenant(&store, &loaded).await;
     rollcall_engine::tenant_apply::apply(&store, &dir).await.unwrap();
     let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
+
     let settings = Settings {
         drop_root: drop_root.path().to_path_buf(),
         settle: Duration::ZERO,
@@ -435,6 +437,7 @@ async fn run_folder(
         (states.len() == 4).then_some(())
     })
     .await;
+
     for event in events {
         bus.publisher().publish(&rollcall_proto::hr_event_to_proto(event)).await.unwrap();
     }
@@ -463,7 +466,7 @@ async fn run_folder(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roster_file_matches_webhook_termination() {
-    // The roster says the worker's last day was 30 November.
+    // The roster records 30 November as the worker's last day.
     let roster_dir = tempfile::tempdir().unwrap();
     copy_dir(&support::example_dir(), roster_dir.path());
     let roster_path = roster_dir.path().join("hr/roster.csv");
