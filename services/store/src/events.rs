@@ -131,7 +131,7 @@ impl TenantScope<'_> {
         rows.iter().map(|row| self.hr_event(row)).collect()
     }
 
-    fn hr_event(&self, row: &PgRow) -> Result<HrEvent, StoreError> {
+    pub(crate) fn hr_event(&self, row: &PgRow) -> Result<HrEvent, StoreError> {
         const OPERATION: &str = "read an HR event";
         let event_id: uuid::Uuid = row.try_get("event_id").map_err(self.db(OPERATION))?;
         let key = format!("{}/{event_id}", self.tenant_str());
@@ -173,7 +173,7 @@ impl TenantScope<'_> {
     }
 }
 
-fn event_type_name(event_type: HrEventType) -> &'static str {
+pub(crate) fn event_type_name(event_type: HrEventType) -> &'static str {
     match event_type {
         HrEventType::Hire => "hire",
         HrEventType::Change => "change",
@@ -194,7 +194,7 @@ fn parse_event_type(name: &str) -> Option<HrEventType> {
     }
 }
 
-fn sender_name(sender: HrEventSender) -> &'static str {
+pub(crate) fn sender_name(sender: HrEventSender) -> &'static str {
     match sender {
         HrEventSender::Webhook => "webhook",
         HrEventSender::Scim => "scim",

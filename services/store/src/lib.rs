@@ -34,6 +34,7 @@ mod events;
 mod findings;
 mod guard;
 mod json;
+mod leavers;
 mod outbox;
 mod problems;
 mod remediation;
@@ -53,6 +54,10 @@ pub use entra_delta::EntraDeltaState;
 pub use error::StoreError;
 pub use findings::{FindingDiff, FindingStatus, StoredFinding};
 pub use guard::RoleError;
+pub use leavers::{
+    ClosedLeaver, Leaver, LeaverAccount, LeaverChange, LeaverObservation, LeaverSla, LeaverState,
+    ObservedAccount, ROSTER_EVENT_NAMESPACE, SourceDeprovision, roster_event_id, roster_events,
+};
 pub use outbox::{OutboxEvent, RecordedEvaluation, finding_event_id};
 pub use problems::{PipelineProblem, ProblemKind};
 pub use remediation::{
