@@ -37,6 +37,7 @@ mod json;
 mod outbox;
 mod problems;
 mod retention;
+mod reviews;
 mod scope;
 mod snapshots;
 mod store;
@@ -54,6 +55,10 @@ pub use guard::RoleError;
 pub use outbox::{OutboxEvent, RecordedEvaluation, finding_event_id};
 pub use problems::{PipelineProblem, ProblemKind};
 pub use retention::RetentionReport;
+pub use reviews::{
+    CampaignStatus, NewReviewCampaign, NewReviewItem, ReviewAction, ReviewActionKind, ReviewLaunch,
+    ReviewRejection, ReviewerReason, StoredReviewCampaign, StoredReviewItem,
+};
 pub use scope::TenantScope;
 pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};
 pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};
