@@ -24,7 +24,7 @@ pub struct ReviewItem {
     pub reviewee: String,
     /// The identity key of the reviewer.
     pub reviewer: String,
-    /// Why the reviewer was chosen.
+    /// The reason the reviewer was chosen.
     #[serde(skip)]
     pub reviewer_reason: ReviewerReason,
     /// The person.
@@ -35,7 +35,7 @@ pub struct ReviewItem {
     pub account: AccountFacts,
     /// The entitlement.
     pub entitlement: EntitlementFacts,
-    /// How it is held.
+    /// The way it is held.
     pub grant: GrantFacts,
     /// The person's last sign-in on each of their accounts.
     pub sign_ins: Vec<SignIn>,
@@ -47,11 +47,11 @@ pub struct ReviewItem {
     pub mfa_weakest: Option<&'static str>,
     /// The entitlement is privileged, or the account is (an admin marker, EPCS).
     pub privileged: bool,
-    /// Why it is privileged, in words.
+    /// The reasons it is privileged, in words.
     pub privilege_reasons: Vec<String>,
     /// The grant against the baselines of the person's job roles.
     pub baseline: Baseline,
-    /// What Rollcall recommends and why.
+    /// Rollcall's recommendation with its reasons.
     pub recommendation: Recommendation,
 }
 
@@ -72,7 +72,7 @@ pub struct Person {
     pub job_roles: Vec<String>,
 }
 
-/// The account that holds the grant.
+/// The account with the grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountFacts {
     /// The account's id in its source.
@@ -98,7 +98,7 @@ pub struct EntitlementFacts {
     pub description: Option<String>,
 }
 
-/// How the grant is held.
+/// The way the grant is held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantFacts {
     /// Held by a direct membership.
@@ -148,7 +148,8 @@ pub enum Action {
 pub struct Recommendation {
     /// The action.
     pub action: Action,
-    /// Every reason, most decisive first; `keep` has one reason that says why.
+    /// Every reason, in the order `left`, `inactive`, `outside_baseline`, `few_peers`,
+    /// `privileged_weak_mfa`. A `keep` has the single reason `no_concern`.
     pub reasons: Vec<Reason>,
 }
 
@@ -156,14 +157,14 @@ pub struct Recommendation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
     /// `left`, `inactive`, `outside_baseline`, `few_peers`, `privileged_weak_mfa` or
-    /// `in_use`.
+    /// `no_concern`.
     pub code: &'static str,
     /// The reason in words, with the values behind it.
     pub text: String,
 }
 
-/// Lists the review items of `campaign` for the tenant in `ctx`. `previous` holds the item
-/// keys of the definition's last campaign, for the scope `added_since_last`. Items are in
+/// Lists the review items of `campaign` for the tenant in `ctx`. `previous` contains the item
+/// keys of the definition's last campaign, used by the scope `added_since_last`. Items are in
 /// identity order, then account and grant order.
 pub fn build_items(
     ctx: &Context<'_>,
@@ -286,8 +287,8 @@ pub fn item_key(view: &SourceView<'_>, account: &str, grant: &Grant) -> String {
     key
 }
 
-/// The person's accounts that can sign in, or whose status the source does not give.
-/// Disabled accounts give no access, so their grants are not reviewed.
+/// Lists the person's accounts that can sign in, or whose status the source does not
+/// give. Disabled accounts give no access, so their grants are not reviewed.
 fn accounts_of<'c, 'a>(
     ctx: &'c Context<'a>,
     identity: &IdentityView<'_>,
@@ -507,8 +508,8 @@ impl Peers {
     }
 }
 
-/// The peer groups of a person: their job roles, or their HR job title when they have
-/// none, as in the drift rules.
+/// Names the peer groups of a person: their job roles, or their HR job title when they
+/// have none, as in the drift rules.
 fn peer_groups(identity: &IdentityView<'_>) -> Vec<String> {
     if !identity.roles.is_empty() {
         return identity.roles.iter().map(|role| format!("job role {}", role.name)).collect();
@@ -523,6 +524,7 @@ fn peer_groups(identity: &IdentityView<'_>) -> Vec<String> {
 }
 
 #[allow(clippy::too_many_arguments, reason = "each argument is one fact the recommendation weighs")]
+/// Recommends `revoke` with one reason per concern, or `keep` when there is none.
 fn recommend(
     ctx: &Context<'_>,
     identity: &IdentityView<'_>,
@@ -535,6 +537,7 @@ fn recommend(
     peers: &Peers,
 ) -> Recommendation {
     let mut reasons = Vec::new();
+
     if identity.has_left {
         let when = identity
             .worker
@@ -542,10 +545,12 @@ fn recommend(
             .map_or_else(|| "per the HR status".to_owned(), |at| format!("on {}", at.date_naive()));
         reasons.push(Reason { code: "left", text: format!("{} left {when}", identity.name) });
     }
+
     let limit = ctx.tenant.policy.dormant_days(view.source());
     if let Some(text) = inactive(account, ctx.as_of, limit) {
         reasons.push(Reason { code: "inactive", text });
     }
+
     match baseline {
         Baseline::Inside => {}
         Baseline::Outside => {
@@ -560,6 +565,7 @@ fn recommend(
             text: "no job role applies to the person, so no baseline covers it".into(),
         }),
     }
+
     if let Some(shares) = peers.rare(ctx, identity, &view.source().to_string(), &entitlement.id) {
         let counts: Vec<String> = shares
             .iter()
@@ -570,8 +576,9 @@ fn recommend(
             text: format!("held by few peers: {}", counts.join("; ")),
         });
     }
+
     // The weakest registered factor counts, because an attacker picks it. A source
-    // without MFA data says nothing either way.
+    // without MFA data gives no reason either way.
     let weakest = mfa.map(|summary| summary.weakest.unwrap_or(Strength::None));
     if privileged && weakest.is_some_and(|strength| strength <= Strength::Weak) {
         let strength = weakest.map_or("unknown", Strength::as_str);
@@ -582,12 +589,15 @@ fn recommend(
             ),
         });
     }
+
     if reasons.is_empty() {
         return Recommendation {
             action: Action::Keep,
             reasons: vec![Reason {
-                code: "in_use",
-                text: "in use and inside the role baseline".into(),
+                code: "no_concern",
+                text:
+                    "inside the role baseline, with no sign of inactivity, rare access or weak MFA"
+                        .into(),
             }],
         };
     }

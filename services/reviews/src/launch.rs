@@ -114,7 +114,7 @@ pub async fn launch(
     Ok(outcome)
 }
 
-/// The definition as stored with the launch.
+/// Builds the definition as stored with the launch.
 fn definition_json(campaign: &Campaign) -> Value {
     let schedule = match &campaign.schedule {
         Schedule::Quarterly => "quarterly",
@@ -135,7 +135,7 @@ fn definition_json(campaign: &Campaign) -> Value {
     })
 }
 
-/// What the scheduler did with one definition.
+/// The scheduler's outcome for one definition.
 #[derive(Debug)]
 pub struct ScheduledLaunch {
     /// The definition's id.

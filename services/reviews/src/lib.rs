@@ -1,5 +1,5 @@
 //! Access-review campaigns: the quarterly review in which managers approve or revoke each
-//! grant of their staff, and which an auditor asks to see.
+//! grant of their staff, and whose record an auditor requests.
 //!
 //! Definitions are the `campaigns:` list of `tenant.yaml` ([`Campaign`]). A launch checks
 //! that every source synced recently, freezes one [`ReviewItem`] per grant in scope in

@@ -188,7 +188,7 @@ async fn items_carry_recommendations_with_reasons() {
     let kept = items.iter().filter(|item| !item.recommend_revoke).count();
     assert!(kept > items.len() / 2, "{kept} of {} kept", items.len());
     let keep = items.iter().find(|item| !item.recommend_revoke).unwrap();
-    assert_eq!(reason_codes(keep), vec!["in_use".to_owned()]);
+    assert_eq!(reason_codes(keep), vec!["no_concern".to_owned()]);
 
     // An inherited grant names the group it comes through.
     let inherited = items.iter().find(|item| item.facts["grant"]["direct"] == false).unwrap();
@@ -251,7 +251,8 @@ async fn stale_source_blocks_launch() {
     assert_eq!(*last_sync, hr_synced);
     assert_eq!(*max_age_hours, 72);
     let message = error.to_string();
-    assert!(message.contains("`hr`") && message.contains("2026-11-21"), "{message}");
+    assert!(message.contains("`hr`"), "{message}");
+    assert!(message.contains("2026-11-21"), "{message}");
     assert!(scope.review_campaigns().await.unwrap().is_empty(), "nothing was stored");
 }
 

@@ -15,7 +15,7 @@ use super::load::parse_sla;
 pub const DEFAULT_MAX_SOURCE_AGE_HOURS: i64 = 72;
 /// The deadline when a campaign does not set `deadline_days`.
 pub const DEFAULT_DEADLINE_DAYS: u32 = 14;
-/// The longest deadline a campaign may set: one year.
+/// The maximum `deadline_days`: one year.
 pub const MAX_DEADLINE_DAYS: u32 = 366;
 
 /// One entry of `campaigns:` as written.
@@ -29,7 +29,7 @@ pub struct CampaignSpec {
     /// `quarterly` (the default), or a five-field cron expression in the tenant's zone.
     #[serde(default)]
     pub schedule: Option<String>,
-    /// What the campaign reviews.
+    /// The grants the campaign reviews.
     #[serde(default)]
     pub scope: ScopeSpec,
     /// Who reviews.
@@ -37,7 +37,7 @@ pub struct CampaignSpec {
     /// Days from launch to the deadline.
     #[serde(default)]
     pub deadline_days: Option<u32>,
-    /// What happens to undecided items at the deadline.
+    /// The action on undecided items at the deadline.
     #[serde(default)]
     pub at_expiry: ExpiryAction,
     /// How long ago each source may have synced for the launch to go ahead, as a duration
@@ -110,7 +110,7 @@ impl<'de> serde::de::Visitor<'de> for ScopeVisitor {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewersSpec {
-    /// Where the reviewee's manager comes from.
+    /// The source of the reviewee's manager.
     #[serde(default)]
     pub manager: ManagerSource,
     /// The HR employee id of the reviewer for items without a manager, and for items
@@ -122,7 +122,7 @@ pub struct ReviewersSpec {
     pub second_stage: Option<String>,
 }
 
-/// Where a reviewee's manager is read from.
+/// The source of a reviewee's manager.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ManagerSource {
@@ -149,7 +149,7 @@ pub enum ExpiryAction {
 }
 
 impl ExpiryAction {
-    /// The lowercase name stored with the campaign.
+    /// Returns the lowercase name stored with the campaign.
     pub fn as_str(self) -> &'static str {
         match self {
             ExpiryAction::None => "none",
@@ -179,9 +179,9 @@ pub struct Campaign {
     pub schedule: Schedule,
     /// The schedule as written (`quarterly` or the cron expression), stored with each launch.
     pub schedule_text: String,
-    /// What it reviews. A `Source` scope holds a valid source id.
+    /// The grants it reviews. A `Source` scope contains a valid source id.
     pub scope: ScopeSpec,
-    /// Where managers come from.
+    /// The source of managers.
     pub manager: ManagerSource,
     /// The fallback reviewer's employee id, trimmed.
     pub fallback_reviewer: String,
@@ -189,7 +189,7 @@ pub struct Campaign {
     pub second_stage_reviewer: Option<String>,
     /// Days from launch to the deadline, 1 to [`MAX_DEADLINE_DAYS`].
     pub deadline_days: u32,
-    /// What happens to undecided items at the deadline.
+    /// The action on undecided items at the deadline.
     pub at_expiry: ExpiryAction,
     /// The largest age of a source's last sync that lets a launch go ahead.
     pub max_source_age: TimeDelta,
@@ -336,13 +336,13 @@ impl CronSchedule {
         })
     }
 
-    /// Whether the expression matches the minute of `local`, a wall-clock time in the
+    /// Checks whether the expression matches the minute of `local`, a wall-clock time in the
     /// tenant's zone. Seconds are ignored.
     pub fn matches(&self, local: NaiveDateTime) -> bool {
         self.matches_day(local.date()) && self.matches_time(local.hour(), local.minute())
     }
 
-    /// Whether the expression matches some minute of `date`.
+    /// Checks whether the expression matches some minute of `date`.
     pub fn matches_day(&self, date: chrono::NaiveDate) -> bool {
         let bit = |set: u64, value: u32| set & (1u64 << value) != 0;
         if !bit(self.months, date.month()) {
@@ -358,7 +358,7 @@ impl CronSchedule {
         }
     }
 
-    /// Whether the expression matches `hour:minute` on a matching day.
+    /// Checks whether the expression matches `hour:minute` on a matching day.
     pub fn matches_time(&self, hour: u32, minute: u32) -> bool {
         hour < 64
             && minute < 64

@@ -14,7 +14,7 @@ use crate::json::check_text;
 use crate::scope::TenantScope;
 use crate::time::to_micros;
 
-/// Where a campaign is in its life.
+/// The stage of a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CampaignStatus {
     /// First-stage reviewers decide and sign off.
@@ -26,7 +26,7 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    /// The name stored in `status`.
+    /// Returns the name stored in `status`.
     pub fn as_str(self) -> &'static str {
         match self {
             CampaignStatus::Open => "open",
@@ -42,7 +42,7 @@ impl CampaignStatus {
     }
 }
 
-/// What a reviewer does with items.
+/// A reviewer's action on items.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReviewActionKind {
     /// Keep the access.
@@ -161,7 +161,7 @@ pub enum ReviewRejection {
         status: &'static str,
         /// The actor.
         actor: String,
-        /// What was attempted.
+        /// The attempted action.
         action: &'static str,
     },
 }

@@ -1,7 +1,7 @@
 //! Access-review campaigns: launches frozen with their items, decisions and sign-offs.
-//! `rollcall-reviews` builds the items; this module stores them and enforces the decision
-//! rules inside the transaction that records each decision, so two reviewers acting at
-//! once cannot break them.
+//! `rollcall-reviews` builds the items, and this module stores them. It checks the
+//! decision rules inside the transaction that records each decision, so two reviewers
+//! acting at once cannot break them.
 
 mod decide;
 
@@ -46,7 +46,7 @@ pub struct NewReviewCampaign {
     pub second_stage_reviewer: Option<String>,
 }
 
-/// Why an item went to its reviewer.
+/// The reason an item went to its reviewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ReviewerReason {
     /// The reviewee's manager.
@@ -62,7 +62,7 @@ pub enum ReviewerReason {
 }
 
 impl ReviewerReason {
-    /// The name stored in `reviewer_reason`.
+    /// Returns the name stored in `reviewer_reason`.
     pub fn as_str(self) -> &'static str {
         match self {
             ReviewerReason::Manager => "manager",
@@ -95,7 +95,7 @@ pub struct NewReviewItem {
     pub reviewee: String,
     /// The identity key of the reviewer.
     pub reviewer: String,
-    /// Why the reviewer was chosen.
+    /// The reason the reviewer was chosen.
     pub reviewer_reason: ReviewerReason,
     /// The entitlement or account is privileged.
     pub privileged: bool,
@@ -103,7 +103,7 @@ pub struct NewReviewItem {
     pub outside_baseline: bool,
     /// Whether the recommendation is to revoke.
     pub recommend_revoke: bool,
-    /// Everything the reviewer sees.
+    /// Every fact shown to the reviewer.
     pub facts: Value,
 }
 
@@ -143,7 +143,7 @@ pub struct StoredReviewItem {
     pub reviewee: String,
     /// The reviewer's identity key.
     pub reviewer: String,
-    /// Why the reviewer was chosen.
+    /// The reason the reviewer was chosen.
     pub reviewer_reason: ReviewerReason,
     /// Privileged.
     pub privileged: bool,
@@ -222,8 +222,8 @@ impl TenantScope<'_> {
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
-        // A concurrent launch of the same period holds the key until it ends: the insert
-        // waits for it, and inserts nothing when it committed.
+        // A concurrent launch of the same period locks the key until it ends, so the
+        // insert waits for it, and inserts nothing when it committed.
         if inserted.rows_affected() == 0 {
             tx.rollback().await.map_err(self.db(OPERATION))?;
             return Ok(ReviewLaunch::AlreadyLaunched);
