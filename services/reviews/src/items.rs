@@ -163,8 +163,8 @@ pub struct Reason {
     pub text: String,
 }
 
-/// Lists the review items of `campaign` for the tenant in `ctx`. `previous` contains the item
-/// keys of the definition's last campaign, used by the scope `added_since_last`. Items are in
+/// Lists the review items of `campaign` for the tenant in `ctx`. `previous` contains the grant
+/// keys stored with the definition's last campaign, used by the scope `added_since_last`. Items are in
 /// identity order, then account and grant order.
 pub fn build_items(
     ctx: &Context<'_>,
@@ -270,6 +270,20 @@ pub fn build_items(
         }
     }
     items
+}
+
+/// Lists the key of every grant that [`build_items`] reviews with the scope `everyone`.
+/// A launch with the scope `added_since_last` stores them for the next launch.
+pub fn all_grant_keys(ctx: &Context<'_>) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for identity in ctx.identities() {
+        for (view, account) in accounts_of(ctx, &identity) {
+            for (grant, _) in view.access_grants(&account.id) {
+                keys.insert(item_key(view, &account.id, grant));
+            }
+        }
+    }
+    keys
 }
 
 /// Builds the key of a grant: `<source>/<account id>/<entitlement id>`, then `@<scope>`

@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeDelta, Utc};
 use rollcall_core::Tenant;
 use rollcall_core::context::Context;
-use rollcall_ingest::tenant_file::{Campaign, Schedule, parse_stored};
+use rollcall_ingest::tenant_file::{Campaign, Schedule, ScopeSpec, parse_stored};
 use rollcall_store::{NewReviewCampaign, NewReviewItem, ReviewLaunch, StoreError, TenantScope};
 use serde_json::{Value, json};
 
 use crate::error::ReviewError;
-use crate::items::{Action, Baseline, build_items};
+use crate::items::{Action, Baseline, all_grant_keys, build_items};
 use crate::period::{Period, current_period};
 
 /// The actor of launches in the audit chain.
@@ -54,15 +54,15 @@ pub async fn launch(
     check_freshness(scope, campaign, now).await?;
     let data = scope.load_tenant_data().await?;
     let previous: Option<BTreeSet<String>> = match campaign.scope {
-        rollcall_ingest::tenant_file::ScopeSpec::AddedSinceLast => {
-            scope.last_review_item_keys(&campaign.id).await?
-        }
+        ScopeSpec::AddedSinceLast => scope.last_review_grant_keys(&campaign.id).await?,
         _ => None,
     };
 
-    let items = {
+    let (items, grant_keys) = {
         let ctx = Context::new(tenant, &data, now);
-        build_items(&ctx, campaign, previous.as_ref())
+        let keys = (campaign.scope == ScopeSpec::AddedSinceLast)
+            .then(|| all_grant_keys(&ctx).into_iter().collect());
+        (build_items(&ctx, campaign, previous.as_ref()), keys)
     };
     let mut rows = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -93,6 +93,7 @@ pub async fn launch(
         at_expiry: campaign.at_expiry.as_str().to_owned(),
         fallback_reviewer: format!("hr:{}", campaign.fallback_reviewer),
         second_stage_reviewer: campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}")),
+        grant_keys,
     };
     let outcome = scope.launch_review_campaign(&new, &rows, LAUNCH_ACTOR).await?;
     match outcome {

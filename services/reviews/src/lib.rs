@@ -21,7 +21,7 @@ mod period;
 pub use error::ReviewError;
 pub use items::{
     AccountFacts, Action, Baseline, EntitlementFacts, GrantFacts, Person, Reason, Recommendation,
-    ReviewItem, SignIn, build_items, item_key,
+    ReviewItem, SignIn, all_grant_keys, build_items, item_key,
 };
 pub use launch::{LAUNCH_ACTOR, ScheduledLaunch, check_freshness, launch, launch_due};
 pub use period::{Period, current_period};

@@ -17,10 +17,11 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rollcall_core::context::{Context, may_sign_in};
+use rollcall_core::model::Membership;
 use rollcall_core::{Tenant, TenantId};
 use rollcall_reviews::{
-    CampaignStatus, ReviewAction, ReviewActionKind, ReviewError, ReviewLaunch, ReviewRejection,
-    ReviewerReason, StoredReviewItem, item_key, launch_due,
+    CampaignStatus, Period, ReviewAction, ReviewActionKind, ReviewError, ReviewLaunch,
+    ReviewRejection, ReviewerReason, StoredReviewItem, item_key, launch, launch_due,
 };
 use rollcall_store::{
     ChainVerification, NewReviewCampaign, SnapshotMeta, Store, StoreError, TenantConfigText,
@@ -532,6 +533,7 @@ async fn concurrent_schedulers_launch_once() {
         at_expiry: "none".into(),
         fallback_reviewer: "hr:E1003".into(),
         second_stage_reviewer: None,
+        grant_keys: None,
     };
     let (first, second) = (db.store().await, db.store().await);
     let (a, b, c1, c2) = (id.clone(), id.clone(), campaign.clone(), campaign.clone());
@@ -555,4 +557,86 @@ async fn concurrent_schedulers_launch_once() {
 
     // Running the scheduler again launches nothing.
     assert!(launch_due(&store.tenant(&id), now()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn added_since_last_reviews_new_grants() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let (id, tenant) = example_tenant(&store, now() - TimeDelta::hours(1)).await;
+    let scope = store.tenant(&id);
+    let yaml = std::fs::read_to_string(example_dir().join("tenant.yaml")).unwrap()
+        + "campaigns:\n  - id: new-grants\n    name: New grants\n    scope: added_since_last\n    reviewers: { fallback: E1003 }\n";
+    let config = rollcall_ingest::tenant_file::parse_stored(&yaml, None).unwrap();
+    let campaign = &config.campaigns[0];
+    let period = |start: &str, label: &str| Period { start: at(start), label: label.into() };
+
+    // The first campaign of the definition reviews every grant.
+    let first = launch(&scope, &tenant, campaign, &period("2026-10-01T05:00:00Z", "q4"), now())
+        .await
+        .unwrap();
+    let ReviewLaunch::Launched { campaign_id, items } = first else { panic!("{first:?}") };
+    assert!(items > 100, "{items} items");
+
+    // The next one, on the same data, has nothing new to review.
+    let second = launch(&scope, &tenant, campaign, &period("2026-11-01T05:00:00Z", "nov"), now())
+        .await
+        .unwrap();
+    assert!(matches!(second, ReviewLaunch::Launched { items: 0, .. }), "{second:?}");
+
+    // A physician is added to the Entra Billing group: the next campaign has that grant only.
+    let physician = scope
+        .review_items(campaign_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|item| item.reviewee == "hr:E1004" && item.facts["source"] == "entra")
+        .unwrap();
+    let account_id = physician.facts["account"]["id"].as_str().unwrap().to_owned();
+    let mut data = scope.load_tenant_data().await.unwrap();
+    let entra = data.sources.iter_mut().find(|s| s.source.to_string() == "entra").unwrap();
+    let billing = entra.entitlements.iter().find(|e| e.name == "Billing").unwrap().id.clone();
+    entra.memberships.push(Membership::account(account_id.clone(), billing.clone()));
+    let meta = SnapshotMeta {
+        snapshot_id: Uuid::new_v4(),
+        collected_at: now() - TimeDelta::minutes(30),
+        stream_sequence: 500,
+    };
+    scope.apply_source_snapshot(entra, &meta).await.unwrap();
+
+    let third = launch(&scope, &tenant, campaign, &period("2026-11-15T06:00:00Z", "mid"), now())
+        .await
+        .unwrap();
+    let ReviewLaunch::Launched { campaign_id, items: 1 } = third else { panic!("{third:?}") };
+    let items = scope.review_items(campaign_id).await.unwrap();
+    assert_eq!(items[0].item_key, format!("entra/{account_id}/{billing}"));
+    assert!(items[0].recommend_revoke, "Billing is outside a physician's baseline");
+}
+
+#[tokio::test]
+async fn other_tenant_sees_no_campaign() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let (id, _) = example_tenant(&store, now() - TimeDelta::hours(1)).await;
+    let campaign = launched(&store.tenant(&id)).await;
+    let item = store.tenant(&id).review_items(campaign).await.unwrap()[0].clone();
+
+    let other_id = support::fixtures::add_tenant(&store, "lakeside").await;
+    let other = store.tenant(&other_id);
+    assert_eq!(other.review_campaign(campaign).await.unwrap(), None);
+    assert!(other.review_campaigns().await.unwrap().is_empty());
+    assert!(other.review_items(campaign).await.unwrap().is_empty());
+
+    let revoke = action(&item.reviewer, &[item.item_id], ReviewActionKind::Revoke, None);
+    assert_eq!(
+        rejection(other.decide_review_items(campaign, &revoke).await),
+        ReviewRejection::NotFound
+    );
+    let result = other.sign_off_review(campaign, &item.reviewer, now()).await;
+    assert!(
+        matches!(result, Err(StoreError::ReviewRejected { reason: ReviewRejection::NotFound, .. })),
+        "{result:?}"
+    );
+    let untouched = store.tenant(&id).review_items(campaign).await.unwrap();
+    assert_eq!(untouched[0].decision, None);
 }

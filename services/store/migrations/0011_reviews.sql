@@ -22,6 +22,10 @@ CREATE TABLE rollcall.review_campaigns (
     second_stage_reviewer text,
     -- open: first-stage reviewers decide; second_stage: every first-stage reviewer signed
     -- off and the second-stage reviewer decides; closed: nothing changes any more.
+    -- For the scope `added_since_last`: the key of every grant of the tenant at launch
+    -- (as `review_items.item_key`), which the next launch of the definition compares
+    -- with. NULL for the other scopes.
+    grant_keys text[],
     status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'second_stage', 'closed')),
     closed_at timestamptz,
     PRIMARY KEY (tenant_id, campaign_id),
@@ -44,8 +48,7 @@ CREATE TABLE rollcall.review_items (
     -- 1, 2, ... within the campaign.
     item_id integer NOT NULL CHECK (item_id > 0),
     -- The grant: `<source>/<account id>/<entitlement id>`, with `@<scope>` and `~eligible`
-    -- where they apply. Compared across campaigns for the scope
-    -- `added_since_last`.
+    -- where they apply.
     item_key text NOT NULL,
     -- The identity key of the person whose access this is (`hr:E1004`).
     reviewee text NOT NULL,

@@ -59,8 +59,8 @@ pub enum ScopeSpec {
     Source(String),
     /// Role grants in EHR sources.
     EhrRoles,
-    /// Grants that the previous campaign of this definition did not contain; every grant
-    /// for the first campaign.
+    /// Grants that did not exist when the definition last launched, or every grant for
+    /// the first campaign.
     AddedSinceLast,
 }
 

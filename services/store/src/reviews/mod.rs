@@ -44,6 +44,9 @@ pub struct NewReviewCampaign {
     pub fallback_reviewer: String,
     /// The identity key of the second-stage reviewer.
     pub second_stage_reviewer: Option<String>,
+    /// For the scope `added_since_last`, the key of every grant of the tenant at launch,
+    /// which the next launch compares with.
+    pub grant_keys: Option<Vec<String>>,
 }
 
 /// The reason an item went to its reviewer.
@@ -203,8 +206,8 @@ impl TenantScope<'_> {
             "INSERT INTO rollcall.review_campaigns \
                (tenant_id, campaign_id, definition_id, period_start, period_label, name, \
                 definition, launched_at, deadline, at_expiry, fallback_reviewer, \
-                second_stage_reviewer) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                second_stage_reviewer, grant_keys) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (tenant_id, definition_id, period_start) DO NOTHING",
         )
         .bind(self.tenant_str())
@@ -219,6 +222,7 @@ impl TenantScope<'_> {
         .bind(&campaign.at_expiry)
         .bind(&campaign.fallback_reviewer)
         .bind(&campaign.second_stage_reviewer)
+        .bind(&campaign.grant_keys)
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
@@ -338,16 +342,16 @@ impl TenantScope<'_> {
         Ok(id)
     }
 
-    /// Returns the item keys of the latest campaign of `definition_id`, or `None` when
-    /// the definition was never launched.
-    pub async fn last_review_item_keys(
+    /// Returns the grant keys stored with the latest campaign of `definition_id`, or
+    /// `None` when the definition was never launched or its latest campaign stored none.
+    pub async fn last_review_grant_keys(
         &self,
         definition_id: &str,
     ) -> Result<Option<BTreeSet<String>>, StoreError> {
-        const OPERATION: &str = "read the last review campaign's items";
-        let mut tx = self.begin_snapshot(OPERATION).await?;
-        let last: Option<Uuid> = sqlx::query_scalar(
-            "SELECT campaign_id FROM rollcall.review_campaigns \
+        const OPERATION: &str = "read the last review campaign's grant keys";
+        let mut tx = self.begin(OPERATION).await?;
+        let keys: Option<Option<Vec<String>>> = sqlx::query_scalar(
+            "SELECT grant_keys FROM rollcall.review_campaigns \
              WHERE tenant_id = $1 AND definition_id = $2 ORDER BY period_start DESC LIMIT 1",
         )
         .bind(self.tenant_str())
@@ -355,20 +359,8 @@ impl TenantScope<'_> {
         .fetch_optional(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
-        let Some(campaign_id) = last else {
-            tx.commit().await.map_err(self.db(OPERATION))?;
-            return Ok(None);
-        };
-        let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT item_key FROM rollcall.review_items WHERE tenant_id = $1 AND campaign_id = $2",
-        )
-        .bind(self.tenant_str())
-        .bind(campaign_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(self.db(OPERATION))?;
         tx.commit().await.map_err(self.db(OPERATION))?;
-        Ok(Some(keys.into_iter().collect()))
+        Ok(keys.flatten().map(|keys| keys.into_iter().collect()))
     }
 
     /// Reads a campaign, or `None` when the tenant has no campaign with that id.
