@@ -13,7 +13,7 @@ use crate::error::ReviewError;
 use crate::items::{Action, Baseline, all_grant_keys, build_items};
 use crate::period::{Period, current_period};
 
-/// The actor of launches in the audit chain.
+/// The actor of launches and expiries in the audit chain.
 pub const LAUNCH_ACTOR: &str = "rollcall-reviews";
 
 /// Checks that every source of the tenant synced within the campaign's `max_source_age`
@@ -196,4 +196,23 @@ pub async fn launch_due(
         });
     }
     Ok(launches)
+}
+
+/// Applies the default action of the tenant's campaigns past their deadline and closes
+/// them (see `TenantScope::expire_review_campaigns`). Returns the closed campaigns with
+/// the number of items decided in each.
+pub async fn expire_overdue(
+    scope: &TenantScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(uuid::Uuid, usize)>, ReviewError> {
+    let expired = scope.expire_review_campaigns(now, LAUNCH_ACTOR).await?;
+    for (campaign_id, items) in &expired {
+        tracing::info!(
+            tenant = %scope.tenant_id(),
+            %campaign_id,
+            items,
+            "applied the default action of an expired review campaign"
+        );
+    }
+    Ok(expired)
 }

@@ -23,7 +23,9 @@ pub use items::{
     AccountFacts, Action, Baseline, EntitlementFacts, GrantFacts, Person, Reason, Recommendation,
     ReviewItem, SignIn, all_grant_keys, build_items, item_key,
 };
-pub use launch::{LAUNCH_ACTOR, ScheduledLaunch, check_freshness, launch, launch_due};
+pub use launch::{
+    LAUNCH_ACTOR, ScheduledLaunch, check_freshness, expire_overdue, launch, launch_due,
+};
 pub use period::{Period, current_period};
 pub use rollcall_ingest::tenant_file::{
     Campaign, ExpiryAction, ManagerSource, Schedule, ScopeSpec,

@@ -640,3 +640,53 @@ async fn other_tenant_sees_no_campaign() {
     let untouched = store.tenant(&id).review_items(campaign).await.unwrap();
     assert_eq!(untouched[0].decision, None);
 }
+
+#[tokio::test]
+async fn expiry_applies_the_default_action() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let (id, tenant) = example_tenant(&store, now() - TimeDelta::hours(1)).await;
+    let scope = store.tenant(&id);
+    let yaml = std::fs::read_to_string(example_dir().join("tenant.yaml")).unwrap()
+        + "campaigns:\n  - id: strict\n    name: Strict\n    deadline_days: 7\n    at_expiry: revoke\n    reviewers: { fallback: E1003 }\n";
+    let config = rollcall_ingest::tenant_file::parse_stored(&yaml, None).unwrap();
+    let period = Period { start: at("2026-10-01T05:00:00Z"), label: "2026-Q4".into() };
+    let outcome = launch(&scope, &tenant, &config.campaigns[0], &period, now()).await.unwrap();
+    let ReviewLaunch::Launched { campaign_id, .. } = outcome else { panic!("{outcome:?}") };
+    // The campaign with `at_expiry: none` from tenant.yaml stays open when overdue.
+    let lenient = launched(&scope).await;
+
+    let items = scope.review_items(campaign_id).await.unwrap();
+    let kept = items.iter().find(|i| !i.privileged && !i.outside_baseline).unwrap();
+    let approve = action(&kept.reviewer, &[kept.item_id], ReviewActionKind::Approve, None);
+    scope.decide_review_items(campaign_id, &approve).await.unwrap();
+
+    // Before the deadline nothing happens.
+    let deadline = now() + TimeDelta::days(7);
+    let early = rollcall_reviews::expire_overdue(&scope, deadline - TimeDelta::minutes(1)).await;
+    assert!(early.unwrap().is_empty());
+
+    let expired = rollcall_reviews::expire_overdue(&scope, deadline + TimeDelta::days(30)).await;
+    assert_eq!(expired.unwrap(), vec![(campaign_id, items.len() - 1)]);
+    let after = scope.review_items(campaign_id).await.unwrap();
+    for item in &after {
+        if item.item_id == kept.item_id {
+            assert_eq!(item.decision.as_deref(), Some("approve"));
+            assert_eq!(item.decided_by.as_deref(), Some(kept.reviewer.as_str()));
+        } else {
+            assert_eq!(item.decision.as_deref(), Some("revoke"), "item {}", item.item_id);
+            assert_eq!(item.decided_by.as_deref(), Some("rollcall-reviews"));
+        }
+    }
+    let closed = scope.review_campaign(campaign_id).await.unwrap().unwrap();
+    assert_eq!(closed.status, CampaignStatus::Closed);
+    let open = scope.review_campaign(lenient).await.unwrap().unwrap();
+    assert_eq!(open.status, CampaignStatus::Open);
+
+    // Expiring again changes nothing, and the chain verifies.
+    let again = rollcall_reviews::expire_overdue(&scope, deadline + TimeDelta::days(31)).await;
+    assert!(again.unwrap().is_empty());
+    assert!(matches!(scope.verify_audit_chain().await.unwrap(), ChainVerification::Intact { .. }));
+    let entries = scope.audit_entries(0, 1_000).await.unwrap();
+    assert_eq!(entries.iter().filter(|e| e.action == "review.expired").count(), 1);
+}

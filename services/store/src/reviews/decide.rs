@@ -494,6 +494,77 @@ impl TenantScope<'_> {
         Ok(status)
     }
 
+    /// Applies the default action of every campaign past its deadline that is not closed
+    /// and whose `at_expiry` is `revoke` or `approve`: each undecided item gets that
+    /// decision, by `actor`, and the campaign closes, with a `review.expired` audit entry.
+    /// The justification rule does not apply, because the definition chose the action.
+    /// Campaigns with `at_expiry: none` stay open and overdue. Returns the ids of the
+    /// campaigns closed with the number of items decided in each.
+    pub async fn expire_review_campaigns(
+        &self,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<Vec<(Uuid, usize)>, StoreError> {
+        const OPERATION: &str = "apply a review campaign's default action";
+        check_text(actor, "actor")?;
+        let now = to_micros(now);
+        let mut tx = self.begin(OPERATION).await?;
+        let due: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT campaign_id, at_expiry FROM rollcall.review_campaigns \
+             WHERE tenant_id = $1 AND status <> 'closed' AND deadline <= $2 \
+               AND at_expiry <> 'none' \
+             ORDER BY deadline FOR UPDATE",
+        )
+        .bind(self.tenant_str())
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+
+        let mut expired = Vec::with_capacity(due.len());
+        for (campaign_id, decision) in due {
+            let decided = sqlx::query(
+                "UPDATE rollcall.review_items SET decision = $3, decided_by = $4, \
+                   decided_at = $5, justification = 'the default action at the deadline' \
+                 WHERE tenant_id = $1 AND campaign_id = $2 AND decision IS NULL",
+            )
+            .bind(self.tenant_str())
+            .bind(campaign_id)
+            .bind(&decision)
+            .bind(actor)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE rollcall.review_campaigns SET status = 'closed', closed_at = $3 \
+                 WHERE tenant_id = $1 AND campaign_id = $2",
+            )
+            .bind(self.tenant_str())
+            .bind(campaign_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?;
+            let decided = usize::try_from(decided).unwrap_or(usize::MAX);
+            let entry = AuditEntry {
+                at: now,
+                actor: actor.to_owned(),
+                action: "review.expired".into(),
+                detail: json!({
+                    "campaign_id": campaign_id.to_string(),
+                    "decision": decision,
+                    "items": decided,
+                }),
+            };
+            self.append_in(&mut tx, &entry).await?;
+            expired.push((campaign_id, decided));
+        }
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(expired)
+    }
+
     /// Locks the campaign row for the rest of the transaction and reads its rules.
     async fn lock_campaign(
         &self,
