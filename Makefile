@@ -3,7 +3,7 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test lint unit example example-data bench bench-pipeline fmt dev-up dev-down
+.PHONY: test lint unit example example-data bench bench-pipeline bench-reviews fmt dev-up dev-down
 
 ## Everything CI checks: formatting, lints, then every test.
 test: lint unit
@@ -43,6 +43,9 @@ bench:
 
 bench-pipeline:
 	$(CARGO) bench --locked -p rollcall-engine --bench pipeline
+
+bench-reviews:
+	$(CARGO) bench --locked -p rollcall-reviews --bench campaign
 
 fmt:
 	$(CARGO) fmt --all

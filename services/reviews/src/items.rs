@@ -2,7 +2,7 @@
 //! facts a reviewer needs, a recommendation and the reviewer. Pure: built from the same
 //! `Context` the rules read.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rollcall_core::context::{Context, IdentityView, SourceView, account_privilege, may_sign_in};
@@ -163,9 +163,9 @@ pub struct Reason {
     pub text: String,
 }
 
-/// Lists the review items of `campaign` for the tenant in `ctx`. `previous` contains the grant
-/// keys stored with the definition's last campaign, used by the scope `added_since_last`. Items are in
-/// identity order, then account and grant order.
+/// Lists the review items of `campaign` for the tenant in `ctx`. `previous` contains the
+/// grant keys stored with the definition's last campaign, used by the scope
+/// `added_since_last`. Items are in identity order, then account and grant order.
 pub fn build_items(
     ctx: &Context<'_>,
     campaign: &Campaign,
@@ -173,10 +173,11 @@ pub fn build_items(
 ) -> Vec<ReviewItem> {
     let identities = ctx.identities();
     let peers = Peers::count(ctx, &identities);
-    let keys: HashMap<&str, usize> = identities
+    // Reviewers must be people who have not left.
+    let reviewers: HashSet<&str> = identities
         .iter()
-        .enumerate()
-        .map(|(index, view)| (view.identity.key.as_str(), index))
+        .filter(|view| !view.has_left)
+        .map(|view| view.identity.key.as_str())
         .collect();
     let fallback = format!("hr:{}", campaign.fallback_reviewer);
     let second_stage = campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}"));
@@ -205,7 +206,7 @@ pub fn build_items(
             identity,
             &accounts,
             campaign.manager,
-            &keys,
+            &reviewers,
             &fallback,
             second_stage.as_deref(),
         );
@@ -347,15 +348,15 @@ fn person(identity: &IdentityView<'_>, accounts: &[(&SourceView<'_>, &Account)])
     }
 }
 
-/// Chooses the reviewer: the manager, else the fallback. Nobody reviews their own access:
-/// a manager who is the reviewee gives way to the fallback, and a fallback who is the
-/// reviewee to the second-stage reviewer.
+/// Chooses the reviewer: the manager, unless they have left, else the fallback. Nobody
+/// reviews their own access: a manager who is the reviewee gives way to the fallback, and
+/// a fallback who is the reviewee to the second-stage reviewer.
 fn reviewer(
     ctx: &Context<'_>,
     identity: &IdentityView<'_>,
     accounts: &[(&SourceView<'_>, &Account)],
     source: ManagerSource,
-    keys: &HashMap<&str, usize>,
+    reviewers: &HashSet<&str>,
     fallback: &str,
     second_stage: Option<&str>,
 ) -> (String, ReviewerReason) {
@@ -365,7 +366,7 @@ fn reviewer(
             .worker
             .and_then(|w| w.manager_employee_id.as_deref())
             .map(|id| format!("hr:{}", id.trim()))
-            .filter(|key| keys.contains_key(key.as_str()))
+            .filter(|key| reviewers.contains(key.as_str()))
     };
     let from_directory = || {
         accounts.iter().find_map(|(view, account)| {
@@ -380,7 +381,7 @@ fn reviewer(
                     ctx.resolution.identities.get(*index)?.key.clone()
                 }
             };
-            keys.contains_key(key.as_str()).then_some(key)
+            reviewers.contains(key.as_str()).then_some(key)
         })
     };
     let manager = match source {

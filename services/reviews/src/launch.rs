@@ -19,6 +19,9 @@ pub const LAUNCH_ACTOR: &str = "rollcall-reviews";
 /// Checks that every source of the tenant synced within the campaign's `max_source_age`
 /// before `now`. A source's last sync is the collection instant of its latest applied
 /// snapshot. The error names the oldest source that is too old.
+///
+/// NOTE: every source with a stored snapshot counts, also one the tenant no longer uses,
+/// which blocks launches until its snapshot is removed.
 pub async fn check_freshness(
     scope: &TenantScope<'_>,
     campaign: &Campaign,

@@ -180,7 +180,7 @@ pub enum ReviewLaunch {
 
 impl TenantScope<'_> {
     /// Stores `campaign` with `items` and a `review.launched` audit entry, in one
-    /// transaction. Returns [`ReviewLaunch::AlreadyLaunched`] when the definition was
+    /// transaction. A campaign without items is stored closed. Returns [`ReviewLaunch::AlreadyLaunched`] when the definition was
     /// launched for the period already, also by a concurrent launch: the unique constraint
     /// on (tenant, definition, period start) decides, not a lock.
     pub async fn launch_review_campaign(
@@ -200,14 +200,16 @@ impl TenantScope<'_> {
         }
         let definition = encode(&campaign.definition, "definition")?;
         let campaign_id = Uuid::new_v4();
+        // A campaign with nothing to review has nobody to sign it off, so it starts closed.
+        let empty = items.is_empty();
 
         let mut tx = self.begin(OPERATION).await?;
         let inserted = sqlx::query(
             "INSERT INTO rollcall.review_campaigns \
                (tenant_id, campaign_id, definition_id, period_start, period_label, name, \
                 definition, launched_at, deadline, at_expiry, fallback_reviewer, \
-                second_stage_reviewer, grant_keys) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                second_stage_reviewer, grant_keys, status, closed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (tenant_id, definition_id, period_start) DO NOTHING",
         )
         .bind(self.tenant_str())
@@ -223,6 +225,8 @@ impl TenantScope<'_> {
         .bind(&campaign.fallback_reviewer)
         .bind(&campaign.second_stage_reviewer)
         .bind(&campaign.grant_keys)
+        .bind(if empty { "closed" } else { "open" })
+        .bind(empty.then(|| to_micros(campaign.launched_at)))
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
