@@ -110,6 +110,24 @@ async fn run() -> Result<()> {
         item_count = items;
     }
 
+    // The launch's parts, timed one by one, to show where the time goes.
+    let started = Instant::now();
+    let data = scope.load_tenant_data().await?;
+    let load = started.elapsed();
+    let started = Instant::now();
+    let ctx = rollcall_core::context::Context::new(&tenant, &data, reference);
+    let items = rollcall_reviews::build_items(&ctx, campaign, None);
+    let build = started.elapsed();
+    let started = Instant::now();
+    let facts: Vec<serde_json::Value> =
+        items.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    let json = started.elapsed();
+    println!(
+        "\nParts of one launch: load {load:?}, context and items {build:?}, item JSON {json:?} \
+         for {} items",
+        facts.len()
+    );
+
     let campaign_id = last_campaign.context("no run launched")?;
     let copy_text = copy_text(&scope.review_items(campaign_id).await?, tenant.id.as_str());
     let admin = db.admin_pool().await;

@@ -17,7 +17,7 @@ pub use decide::{CampaignStatus, ReviewAction, ReviewActionKind, ReviewRejection
 
 use crate::audit::AuditEntry;
 use crate::error::StoreError;
-use crate::json::{check_text, encode};
+use crate::json::{check_text, encode, find_nul};
 use crate::scope::TenantScope;
 use crate::time::to_micros;
 
@@ -258,8 +258,9 @@ impl TenantScope<'_> {
         Ok(ReviewLaunch::Launched { campaign_id, items: items.len() })
     }
 
-    /// Inserts the items in batches, each one statement over arrays, so a campaign of
-    /// thousands of items costs a few round trips.
+    /// Inserts the items with `COPY` into a temporary table, then one `INSERT ... SELECT`.
+    /// PostgreSQL rejects `COPY FROM` into a table with row-level security, and a
+    /// multi-row insert of the same rows took about three times as long as the `COPY`.
     async fn insert_items(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -267,59 +268,72 @@ impl TenantScope<'_> {
         items: &[NewReviewItem],
     ) -> Result<(), StoreError> {
         const OPERATION: &str = "store review items";
-        const BATCH: usize = 2_000;
-        for (batch_index, batch) in items.chunks(BATCH).enumerate() {
-            let first = batch_index * BATCH + 1;
-            let mut ids = Vec::with_capacity(batch.len());
-            let mut keys = Vec::with_capacity(batch.len());
-            let mut reviewees = Vec::with_capacity(batch.len());
-            let mut reviewers = Vec::with_capacity(batch.len());
-            let mut reasons = Vec::with_capacity(batch.len());
-            let mut privileged = Vec::with_capacity(batch.len());
-            let mut outside = Vec::with_capacity(batch.len());
-            let mut recommendations = Vec::with_capacity(batch.len());
-            let mut facts = Vec::with_capacity(batch.len());
-            for (offset, item) in batch.iter().enumerate() {
-                let path = format!("items[{}]", first + offset - 1);
-                check_text(&item.item_key, &format!("{path}.item_key"))?;
-                check_text(&item.reviewee, &format!("{path}.reviewee"))?;
-                check_text(&item.reviewer, &format!("{path}.reviewer"))?;
-                let id = i32::try_from(first + offset).map_err(|_| StoreError::Encode {
-                    path: path.clone(),
-                    reason: "more than 2147483647 items".into(),
-                })?;
-                ids.push(id);
-                keys.push(item.item_key.as_str());
-                reviewees.push(item.reviewee.as_str());
-                reviewers.push(item.reviewer.as_str());
-                reasons.push(item.reviewer_reason.as_str());
-                privileged.push(item.privileged);
-                outside.push(item.outside_baseline);
-                recommendations.push(if item.recommend_revoke { "revoke" } else { "keep" });
-                facts.push(encode(&item.facts, &format!("{path}.facts"))?);
+        let mut text = String::new();
+        let campaign = campaign_id.to_string();
+        for (index, item) in items.iter().enumerate() {
+            let path = format!("items[{index}]");
+            check_text(&item.item_key, &path)?;
+            check_text(&item.reviewee, &path)?;
+            check_text(&item.reviewer, &path)?;
+            find_nul(&item.facts, &format!("{path}.facts"))?;
+            let id = i32::try_from(index + 1).map_err(|_| StoreError::Encode {
+                path: path.clone(),
+                reason: "more than 2147483647 items".into(),
+            })?;
+            let facts = serde_json::to_string(&item.facts)
+                .map_err(|e| StoreError::Encode { path: path.clone(), reason: e.to_string() })?;
+            let recommendation = if item.recommend_revoke { "revoke" } else { "keep" };
+            let fields: [&str; 11] = [
+                self.tenant_str(),
+                &campaign,
+                &id.to_string(),
+                &item.item_key,
+                &item.reviewee,
+                &item.reviewer,
+                item.reviewer_reason.as_str(),
+                if item.privileged { "t" } else { "f" },
+                if item.outside_baseline { "t" } else { "f" },
+                recommendation,
+                &facts,
+            ];
+            for (position, field) in fields.iter().enumerate() {
+                if position > 0 {
+                    text.push('\t');
+                }
+                push_copy_field(&mut text, field);
             }
-            sqlx::query(
-                "INSERT INTO rollcall.review_items \
-                   (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
-                    reviewer_reason, privileged, outside_baseline, recommendation, facts) \
-                 SELECT $1, $2, * FROM UNNEST($3::int[], $4::text[], $5::text[], $6::text[], \
-                    $7::text[], $8::bool[], $9::bool[], $10::text[], $11::jsonb[])",
+            text.push('\n');
+        }
+
+        // ON COMMIT DROP: the table ends with the transaction, also when it rolls back.
+        sqlx::query(
+            "CREATE TEMPORARY TABLE review_items_load \
+             (LIKE rollcall.review_items INCLUDING DEFAULTS) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY review_items_load (tenant_id, campaign_id, item_id, item_key, reviewee, \
+                 reviewer, reviewer_reason, privileged, outside_baseline, recommendation, facts) \
+                 FROM STDIN",
             )
-            .bind(self.tenant_str())
-            .bind(campaign_id)
-            .bind(&ids)
-            .bind(&keys)
-            .bind(&reviewees)
-            .bind(&reviewers)
-            .bind(&reasons)
-            .bind(&privileged)
-            .bind(&outside)
-            .bind(&recommendations)
-            .bind(&facts)
-            .execute(&mut *tx)
             .await
             .map_err(self.db(OPERATION))?;
-        }
+        copy.send(text.as_bytes()).await.map_err(self.db(OPERATION))?;
+        copy.finish().await.map_err(self.db(OPERATION))?;
+        sqlx::query(
+            "INSERT INTO rollcall.review_items \
+               (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, reviewer_reason, \
+                privileged, outside_baseline, recommendation, facts) \
+             SELECT tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+                reviewer_reason, privileged, outside_baseline, recommendation, facts \
+             FROM review_items_load",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
         Ok(())
     }
 
@@ -483,5 +497,19 @@ impl TenantScope<'_> {
             justification: row.try_get("justification").map_err(&db)?,
             decided_by: row.try_get("decided_by").map_err(&db)?,
         })
+    }
+}
+
+/// Appends `value` to `out` in `COPY` text format, escaping backslash, tab, newline and
+/// carriage return.
+fn push_copy_field(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            other => out.push(other),
+        }
     }
 }
