@@ -3,7 +3,7 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test lint unit chart example example-data bench bench-pipeline fmt dev-up dev-down
+.PHONY: test lint unit chart example example-data bench bench-pipeline bench-reviews fmt dev-up dev-down
 
 ## Everything CI checks: formatting, lints, every test, then the Helm chart.
 test: lint unit chart
@@ -51,6 +51,9 @@ bench:
 
 bench-pipeline:
 	$(CARGO) bench --locked -p rollcall-engine --bench pipeline
+
+bench-reviews:
+	$(CARGO) bench --locked -p rollcall-reviews --bench campaign
 
 fmt:
 	$(CARGO) fmt --all

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rollcall_core::TenantId;
 
 use crate::guard::RoleError;
+use crate::reviews::ReviewRejection;
 
 /// A failure of a store operation.
 #[derive(Debug, thiserror::Error)]
@@ -119,5 +120,13 @@ pub enum StoreError {
         key: String,
         /// The defect found in the row.
         reason: String,
+    },
+    /// A review decision or sign-off breaks a rule of the campaign.
+    #[error("review campaign `{campaign_id}`: {reason}")]
+    ReviewRejected {
+        /// The campaign.
+        campaign_id: uuid::Uuid,
+        /// The rule and the values that break it.
+        reason: ReviewRejection,
     },
 }

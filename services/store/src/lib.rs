@@ -40,6 +40,7 @@ mod problems;
 mod remediation;
 mod retention;
 mod scim;
+mod reviews;
 mod scope;
 mod snapshots;
 mod store;
@@ -66,6 +67,10 @@ pub use remediation::{
 };
 pub use retention::RetentionReport;
 pub use scim::{ScimFilter, ScimUser, ScimWrite};
+pub use reviews::{
+    CampaignStatus, NewReviewCampaign, NewReviewItem, ReviewAction, ReviewActionKind, ReviewLaunch,
+    ReviewRejection, ReviewerReason, StoredReviewCampaign, StoredReviewItem,
+};
 pub use scope::TenantScope;
 pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};
 pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};

@@ -176,6 +176,14 @@ pub enum TenantFileError {
         /// The roles the policy defines.
         known: String,
     },
+    /// A campaign definition under `campaigns:` is invalid.
+    #[error("`{field}` {reason}")]
+    Campaign {
+        /// The key, such as `campaigns[0].schedule`.
+        field: String,
+        /// What is wrong and what to write instead.
+        reason: String,
+    },
     /// Another error, with the position of the value it is about.
     #[error("{error} (line {line}, column {column})")]
     Located {

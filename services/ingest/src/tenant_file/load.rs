@@ -12,6 +12,7 @@ use rollcall_core::tenant::{
 };
 use rollcall_core::{Tenant, TenantId};
 
+use super::campaigns::{self, Campaign};
 use super::error::{TenantFileError, yaml_error};
 use super::spec::{EhrFormat, EhrSection, TenantFile};
 use super::{guard, locate};
@@ -63,6 +64,8 @@ pub struct TenantConfig {
     pub sources: SourcePlan,
     /// The policy file, relative to the tenant folder, when the policy is not inline.
     pub policy_file: Option<PathBuf>,
+    /// The access-review campaign definitions, in file order.
+    pub campaigns: Vec<Campaign>,
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
@@ -207,7 +210,8 @@ fn parse_checked(
     for (index, entry) in file.sources.ehr.iter().enumerate() {
         sources.ehr.push(ehr_input(&format!("sources.ehr[{index}]"), entry, &file.profiles, zone)?);
     }
-    Ok(TenantConfig { tenant, sources, policy_file: policy_file.map(PathBuf::from) })
+    let campaigns = campaigns::check(&file.campaigns)?;
+    Ok(TenantConfig { tenant, sources, policy_file: policy_file.map(PathBuf::from), campaigns })
 }
 
 fn read_policy_file(dir: &Path, path: &str) -> Result<PolicySpec, TenantFileError> {

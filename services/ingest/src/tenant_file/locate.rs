@@ -107,7 +107,8 @@ fn error_path(error: &TenantFileError) -> Option<Vec<Step>> {
         | TenantFileError::MissingProfile { field, .. }
         | TenantFileError::MissingVendor { field }
         | TenantFileError::Vendor { field, .. }
-        | TenantFileError::NoFiles { field } => parse_path(field),
+        | TenantFileError::NoFiles { field }
+        | TenantFileError::Campaign { field, .. } => parse_path(field),
         TenantFileError::Profile { name, .. } => vec![key("profiles"), key(name)],
         TenantFileError::UnknownRole { employee_id, index, .. } => {
             vec![key("identity"), key("roles"), key(employee_id), Step::Index(*index)]

@@ -1,11 +1,16 @@
 //! `tenant.yaml`: who the tenant is, its policy, SLAs, sources and identity overrides.
 
+mod campaigns;
 mod error;
 mod guard;
 mod load;
 mod locate;
 mod spec;
 
+pub use campaigns::{
+    Campaign, CampaignSpec, CronSchedule, DEFAULT_DEADLINE_DAYS, DEFAULT_MAX_SOURCE_AGE_HOURS,
+    ExpiryAction, MAX_DEADLINE_DAYS, ManagerSource, ReviewersSpec, Schedule, ScopeSpec,
+};
 pub use error::TenantFileError;
 pub use guard::{MAX_EXPANDED_BYTES, MAX_EXPANDED_VALUES, MAX_FLOW_DEPTH, MAX_TENANT_FILE_BYTES};
 pub use load::{

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rollcall_core::policy::PolicySpec;
 use serde::Deserialize;
 
+use super::campaigns::CampaignSpec;
 use crate::ehr::ProfileSpec;
 
 /// The whole file.
@@ -32,6 +33,9 @@ pub struct TenantFile {
     /// Overrides of identity resolution.
     #[serde(default)]
     pub identity: IdentitySection,
+    /// Access-review campaign definitions.
+    #[serde(default)]
+    pub campaigns: Vec<CampaignSpec>,
 }
 
 /// `tenant:`.

@@ -613,3 +613,120 @@ fn stored_tenant_without_its_policy_text_names_the_file() {
     let inline = parse_stored(BASE, None).unwrap();
     assert_eq!(inline.tenant.id.as_str(), "clinic-one");
 }
+
+/// A `campaigns:` list with every key set, appended to `BASE`.
+const CAMPAIGNS: &str = "\
+campaigns:
+  - id: quarterly-all
+    name: Quarterly access review
+    reviewers:
+      fallback: E100
+  - id: monthly-ehr
+    name: Monthly EHR roles
+    schedule: \"0 8 1 * *\"
+    scope: ehr_roles
+    reviewers:
+      manager: hr
+      fallback: \" E100 \"
+      second_stage: E200
+    deadline_days: 7
+    at_expiry: revoke
+    max_source_age: 2d
+  - id: entra-only
+    name: Entra
+    scope: { source: entra }
+    reviewers: { fallback: E100, manager: directory }
+";
+
+#[test]
+fn campaigns_parse_with_defaults() {
+    let config = parse_text(&format!("{BASE}{CAMPAIGNS}")).unwrap();
+    assert_eq!(config.campaigns.len(), 3);
+
+    let all = &config.campaigns[0];
+    assert_eq!(all.id, "quarterly-all");
+    assert_eq!(all.schedule, Schedule::Quarterly);
+    assert_eq!(all.schedule_text, "quarterly");
+    assert_eq!(all.scope, ScopeSpec::Everyone);
+    assert_eq!(all.manager, ManagerSource::HrThenDirectory);
+    assert_eq!(all.deadline_days, DEFAULT_DEADLINE_DAYS);
+    assert_eq!(all.at_expiry, ExpiryAction::None);
+    assert_eq!(all.max_source_age, TimeDelta::hours(DEFAULT_MAX_SOURCE_AGE_HOURS));
+    assert_eq!(all.second_stage_reviewer, None);
+
+    let ehr = &config.campaigns[1];
+    assert!(matches!(ehr.schedule, Schedule::Cron(_)));
+    assert_eq!(ehr.scope, ScopeSpec::EhrRoles);
+    assert_eq!(ehr.manager, ManagerSource::Hr);
+    assert_eq!(ehr.fallback_reviewer, "E100");
+    assert_eq!(ehr.second_stage_reviewer.as_deref(), Some("E200"));
+    assert_eq!(ehr.deadline_days, 7);
+    assert_eq!(ehr.at_expiry, ExpiryAction::Revoke);
+    assert_eq!(ehr.max_source_age, TimeDelta::days(2));
+
+    assert_eq!(config.campaigns[2].scope, ScopeSpec::Source("entra".into()));
+    assert_eq!(config.campaigns[2].manager, ManagerSource::Directory);
+}
+
+#[test]
+fn file_without_campaigns_has_none() {
+    assert!(parse_text(BASE).unwrap().campaigns.is_empty());
+}
+
+#[test]
+fn campaign_unknown_keys_are_rejected() {
+    for (from, to, key) in [
+        ("    name: Entra\n", "    name: Entra\n    owner: it\n", "owner"),
+        ("{ fallback: E100, manager: directory }", "{ fallback: E100, backup: E200 }", "backup"),
+    ] {
+        let text = format!("{BASE}{}", CAMPAIGNS.replacen(from, to, 1));
+        let error = parse_text(&text).unwrap_err();
+        assert!(matches!(error.kind(), TenantFileError::Yaml { .. }), "{key}: {error}");
+        assert!(error.to_string().contains(&format!("unknown field `{key}`")), "{error}");
+    }
+}
+
+#[test]
+fn campaign_unknown_scope_is_rejected() {
+    let text = format!("{BASE}{}", CAMPAIGNS.replacen("scope: ehr_roles", "scope: interns", 1));
+    let error = parse_text(&text).unwrap_err();
+    assert!(matches!(error.kind(), TenantFileError::Yaml { .. }), "{error}");
+    assert!(error.to_string().contains("interns"), "{error}");
+}
+
+#[test]
+fn invalid_campaigns_name_their_key() {
+    let table = [
+        ("schedule: \"0 8 1 * *\"", "schedule: \"0 8 1 *\"", "campaigns[1].schedule", "5"),
+        ("schedule: \"0 8 1 * *\"", "schedule: weekly", "campaigns[1].schedule", "quarterly"),
+        ("deadline_days: 7", "deadline_days: 0", "campaigns[1].deadline_days", "1 to 366"),
+        ("max_source_age: 2d", "max_source_age: soon", "campaigns[1].max_source_age", "`soon`"),
+        (
+            "scope: { source: entra }",
+            "scope: { source: \"ehr:\" }",
+            "campaigns[2].scope.source",
+            "ehr:",
+        ),
+        ("id: entra-only", "id: quarterly-all", "campaigns[2].id", "unique"),
+        ("id: entra-only", "id: Entra Only", "campaigns[2].id", "a-z"),
+        (
+            "fallback: \" E100 \"",
+            "fallback: \" \"",
+            "campaigns[1].reviewers.fallback",
+            "employee id",
+        ),
+    ];
+    for (from, to, field, words) in table {
+        let text = format!("{BASE}{}", CAMPAIGNS.replacen(from, to, 1));
+        let error = parse_text(&text).unwrap_err();
+        let TenantFileError::Campaign { field: found, reason } = error.kind() else {
+            panic!("`{to}` gave another error: {error}");
+        };
+        assert_eq!(found, field, "{to}");
+        assert!(reason.contains(words), "`{to}`: {reason}");
+        assert!(
+            matches!(error, TenantFileError::Located { .. }),
+            "`{to}` has no position: {error}"
+        );
+    }
+}

@@ -54,7 +54,7 @@ pub(crate) fn check_text(text: &str, path: &str) -> Result<(), StoreError> {
 
 /// Rejects a NUL character in any string or object key of `value`, naming its JSON path:
 /// jsonb rejects `\u0000` like `text` does.
-fn find_nul(value: &Value, path: &str) -> Result<(), StoreError> {
+pub(crate) fn find_nul(value: &Value, path: &str) -> Result<(), StoreError> {
     match nul_path(value) {
         Some(suffix) => Err(StoreError::NulCharacter { path: format!("{path}{suffix}") }),
         None => Ok(()),

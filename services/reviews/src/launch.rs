@@ -1,0 +1,221 @@
+//! Launching campaigns: the freshness check, freezing the items, and the scheduler.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rollcall_core::Tenant;
+use rollcall_core::context::Context;
+use rollcall_ingest::tenant_file::{Campaign, Schedule, ScopeSpec, parse_stored};
+use rollcall_store::{NewReviewCampaign, NewReviewItem, ReviewLaunch, StoreError, TenantScope};
+use serde_json::{Value, json};
+
+use crate::error::ReviewError;
+use crate::items::{Action, Baseline, all_grant_keys, build_items};
+use crate::period::{Period, current_period};
+
+/// The actor of launches and expiries in the audit chain.
+pub const LAUNCH_ACTOR: &str = "rollcall-reviews";
+
+/// Checks that every source of the tenant synced within the campaign's `max_source_age`
+/// before `now`. A source's last sync is the collection instant of its latest applied
+/// snapshot. The error names the oldest source that is too old.
+///
+/// NOTE: every source with a stored snapshot counts, also one the tenant no longer uses,
+/// which blocks launches until its snapshot is removed.
+pub async fn check_freshness(
+    scope: &TenantScope<'_>,
+    campaign: &Campaign,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let states = scope.source_states().await?;
+    if states.is_empty() {
+        return Err(ReviewError::NoSources { campaign: campaign.id.clone() });
+    }
+    let oldest = states.iter().min_by_key(|state| state.collected_at);
+    if let Some(state) = oldest.filter(|state| now - state.collected_at > campaign.max_source_age) {
+        return Err(ReviewError::stale(
+            &campaign.id,
+            &state.source.to_string(),
+            state.collected_at,
+            campaign.max_source_age,
+            now,
+        ));
+    }
+    Ok(())
+}
+
+/// Launches `campaign` for `period` at `now`: checks freshness, builds the items from the
+/// stored snapshots and stores them frozen. Returns [`ReviewLaunch::AlreadyLaunched`] when
+/// the period was launched before, also by a concurrent launch.
+pub async fn launch(
+    scope: &TenantScope<'_>,
+    tenant: &Tenant,
+    campaign: &Campaign,
+    period: &Period,
+    now: DateTime<Utc>,
+) -> Result<ReviewLaunch, ReviewError> {
+    check_freshness(scope, campaign, now).await?;
+    let data = scope.load_tenant_data().await?;
+    let previous: Option<BTreeSet<String>> = match campaign.scope {
+        ScopeSpec::AddedSinceLast => scope.last_review_grant_keys(&campaign.id).await?,
+        _ => None,
+    };
+
+    let (items, grant_keys) = {
+        let ctx = Context::new(tenant, &data, now);
+        let keys = (campaign.scope == ScopeSpec::AddedSinceLast)
+            .then(|| all_grant_keys(&ctx).into_iter().collect());
+        (build_items(&ctx, campaign, previous.as_ref()), keys)
+    };
+    let mut rows = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let facts = serde_json::to_value(item).map_err(|e| StoreError::Encode {
+            path: format!("items[{index}]"),
+            reason: e.to_string(),
+        })?;
+        rows.push(NewReviewItem {
+            item_key: item.key.clone(),
+            reviewee: item.reviewee.clone(),
+            reviewer: item.reviewer.clone(),
+            reviewer_reason: item.reviewer_reason,
+            privileged: item.privileged,
+            outside_baseline: item.baseline != Baseline::Inside,
+            recommend_revoke: item.recommendation.action == Action::Revoke,
+            facts,
+        });
+    }
+
+    let new = NewReviewCampaign {
+        definition_id: campaign.id.clone(),
+        period_start: period.start,
+        period_label: period.label.clone(),
+        name: campaign.name.clone(),
+        definition: definition_json(campaign),
+        launched_at: now,
+        deadline: now + TimeDelta::days(i64::from(campaign.deadline_days)),
+        at_expiry: campaign.at_expiry.as_str().to_owned(),
+        fallback_reviewer: format!("hr:{}", campaign.fallback_reviewer),
+        second_stage_reviewer: campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}")),
+        grant_keys,
+    };
+    let outcome = scope.launch_review_campaign(&new, &rows, LAUNCH_ACTOR).await?;
+    match outcome {
+        ReviewLaunch::Launched { campaign_id, items } => tracing::info!(
+            tenant = %scope.tenant_id(),
+            campaign = %campaign.id,
+            period = %period.label,
+            %campaign_id,
+            items,
+            "launched review campaign"
+        ),
+        ReviewLaunch::AlreadyLaunched => tracing::info!(
+            tenant = %scope.tenant_id(),
+            campaign = %campaign.id,
+            period = %period.label,
+            "review campaign already launched for the period"
+        ),
+    }
+    Ok(outcome)
+}
+
+/// Builds the definition as stored with the launch.
+fn definition_json(campaign: &Campaign) -> Value {
+    let schedule = match &campaign.schedule {
+        Schedule::Quarterly => "quarterly",
+        Schedule::Cron(_) => "cron",
+    };
+    json!({
+        "id": campaign.id,
+        "name": campaign.name,
+        "schedule": schedule,
+        "schedule_text": campaign.schedule_text,
+        "scope": campaign.scope,
+        "manager": campaign.manager,
+        "fallback": campaign.fallback_reviewer,
+        "second_stage": campaign.second_stage_reviewer,
+        "deadline_days": campaign.deadline_days,
+        "at_expiry": campaign.at_expiry,
+        "max_source_age_hours": campaign.max_source_age.num_hours(),
+    })
+}
+
+/// The scheduler's outcome for one definition.
+#[derive(Debug)]
+pub struct ScheduledLaunch {
+    /// The definition's id.
+    pub definition_id: String,
+    /// The current period, `None` when the schedule has none.
+    pub period: Option<Period>,
+    /// The launch, or why it did not happen.
+    pub outcome: Result<ReviewLaunch, ReviewError>,
+}
+
+/// Launches every campaign definition of the tenant whose current period has no campaign
+/// yet, and returns one entry per definition that was due. The tenant and its definitions
+/// come from the stored `tenant.yaml`. A definition that cannot launch (a stale source) is
+/// reported in its entry and logged, and the others still launch. Safe to run from several
+/// replicas at once: a period is launched once, by whichever launch commits first.
+pub async fn launch_due(
+    scope: &TenantScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ScheduledLaunch>, ReviewError> {
+    let tenant_id = scope.tenant_id().to_string();
+    let stored = scope
+        .tenant_config()
+        .await?
+        .ok_or_else(|| ReviewError::NoConfig { tenant: tenant_id.clone() })?;
+    let config = parse_stored(&stored.text.tenant_yaml, stored.text.policy_yaml.as_deref())
+        .map_err(|source| ReviewError::Config { tenant: tenant_id.clone(), source })?;
+
+    let mut launches = Vec::new();
+    for campaign in &config.campaigns {
+        let Some(period) = current_period(&campaign.schedule, config.tenant.time_zone, now) else {
+            launches.push(ScheduledLaunch {
+                definition_id: campaign.id.clone(),
+                period: None,
+                outcome: Err(ReviewError::NoPeriod { campaign: campaign.id.clone() }),
+            });
+            continue;
+        };
+        // A cheap check first, so a period already launched costs no item building. The
+        // unique constraint still decides between replicas that both pass it.
+        if scope.review_campaign_for_period(&campaign.id, period.start).await?.is_some() {
+            continue;
+        }
+        let outcome = launch(scope, &config.tenant, campaign, &period, now).await;
+        if let Err(error) = &outcome {
+            tracing::warn!(
+                tenant = %tenant_id,
+                campaign = %campaign.id,
+                period = %period.label,
+                %error,
+                "review campaign did not launch"
+            );
+        }
+        launches.push(ScheduledLaunch {
+            definition_id: campaign.id.clone(),
+            period: Some(period),
+            outcome,
+        });
+    }
+    Ok(launches)
+}
+
+/// Applies the default action of the tenant's campaigns past their deadline and closes
+/// them (see `TenantScope::expire_review_campaigns`). Returns the closed campaigns with
+/// the number of items decided in each.
+pub async fn expire_overdue(
+    scope: &TenantScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(uuid::Uuid, usize)>, ReviewError> {
+    let expired = scope.expire_review_campaigns(now, LAUNCH_ACTOR).await?;
+    for (campaign_id, items) in &expired {
+        tracing::info!(
+            tenant = %scope.tenant_id(),
+            %campaign_id,
+            items,
+            "applied the default action of an expired review campaign"
+        );
+    }
+    Ok(expired)
+}

@@ -1,0 +1,36 @@
+//! Access-review campaigns: the quarterly review in which managers approve or revoke each
+//! grant of their staff, and whose record an auditor requests.
+//!
+//! Definitions are the `campaigns:` list of `tenant.yaml` ([`Campaign`]). A launch checks
+//! that every source synced recently, freezes one [`ReviewItem`] per grant in scope in
+//! PostgreSQL with a recommendation and a reviewer, and records it in the audit chain.
+//! Decisions and sign-offs are methods of `rollcall_store::TenantScope`
+//! (`decide_review_items`, `sign_off_review`), which enforce the rules in the transaction
+//! that records them. [`launch_due`] is the scheduler: it launches each definition once
+//! per schedule period, also with several replicas running, because a unique constraint
+//! on (tenant, definition, period) lets only one launch commit.
+//!
+//! `docs/services/reviews.md` documents definitions, items, recommendations, decisions
+//! and the scheduler guarantee.
+
+mod error;
+mod items;
+mod launch;
+mod period;
+
+pub use error::ReviewError;
+pub use items::{
+    AccountFacts, Action, Baseline, EntitlementFacts, GrantFacts, Person, Reason, Recommendation,
+    ReviewItem, SignIn, all_grant_keys, build_items, item_key,
+};
+pub use launch::{
+    LAUNCH_ACTOR, ScheduledLaunch, check_freshness, expire_overdue, launch, launch_due,
+};
+pub use period::{Period, current_period};
+pub use rollcall_ingest::tenant_file::{
+    Campaign, ExpiryAction, ManagerSource, Schedule, ScopeSpec,
+};
+pub use rollcall_store::{
+    CampaignStatus, ReviewAction, ReviewActionKind, ReviewLaunch, ReviewRejection, ReviewerReason,
+    StoredReviewCampaign, StoredReviewItem,
+};

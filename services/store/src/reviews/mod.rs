@@ -1,0 +1,515 @@
+//! Access-review campaigns: launches frozen with their items, decisions and sign-offs.
+//! `rollcall-reviews` builds the items, and this module stores them. It checks the
+//! decision rules inside the transaction that records each decision, so two reviewers
+//! acting at once cannot break them.
+
+mod decide;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+pub use decide::{CampaignStatus, ReviewAction, ReviewActionKind, ReviewRejection};
+
+use crate::audit::AuditEntry;
+use crate::error::StoreError;
+use crate::json::{check_text, encode, find_nul};
+use crate::scope::TenantScope;
+use crate::time::to_micros;
+
+/// A campaign to launch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReviewCampaign {
+    /// The definition's id.
+    pub definition_id: String,
+    /// The first instant of the schedule period.
+    pub period_start: DateTime<Utc>,
+    /// The period for people, such as `2026-Q4`.
+    pub period_label: String,
+    /// The campaign's name.
+    pub name: String,
+    /// The definition as launched.
+    pub definition: Value,
+    /// The launch instant.
+    pub launched_at: DateTime<Utc>,
+    /// The deadline.
+    pub deadline: DateTime<Utc>,
+    /// `none`, `revoke` or `approve`.
+    pub at_expiry: String,
+    /// The identity key of the fallback reviewer.
+    pub fallback_reviewer: String,
+    /// The identity key of the second-stage reviewer.
+    pub second_stage_reviewer: Option<String>,
+    /// For the scope `added_since_last`, the key of every grant of the tenant at launch,
+    /// which the next launch compares with.
+    pub grant_keys: Option<Vec<String>>,
+}
+
+/// The reason an item went to its reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReviewerReason {
+    /// The reviewee's manager.
+    Manager,
+    /// No manager was found, so the fallback reviewer.
+    NoManager,
+    /// The manager was the reviewee, so the fallback reviewer.
+    SelfReview,
+    /// Delegated by the reviewer before.
+    Delegated,
+    /// Reassigned by a campaign owner.
+    Reassigned,
+}
+
+impl ReviewerReason {
+    /// Returns the name stored in `reviewer_reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewerReason::Manager => "manager",
+            ReviewerReason::NoManager => "no_manager",
+            ReviewerReason::SelfReview => "self_review",
+            ReviewerReason::Delegated => "delegated",
+            ReviewerReason::Reassigned => "reassigned",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            ReviewerReason::Manager,
+            ReviewerReason::NoManager,
+            ReviewerReason::SelfReview,
+            ReviewerReason::Delegated,
+            ReviewerReason::Reassigned,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == text)
+    }
+}
+
+/// A review item to store with its campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReviewItem {
+    /// `<source>/<account id>/<entitlement id>`.
+    pub item_key: String,
+    /// The identity key of the person whose access it is.
+    pub reviewee: String,
+    /// The identity key of the reviewer.
+    pub reviewer: String,
+    /// The reason the reviewer was chosen.
+    pub reviewer_reason: ReviewerReason,
+    /// The entitlement or account is privileged.
+    pub privileged: bool,
+    /// No baseline of the person's job roles covers the grant, or the person has no role.
+    pub outside_baseline: bool,
+    /// Whether the recommendation is to revoke.
+    pub recommend_revoke: bool,
+    /// Every fact shown to the reviewer.
+    pub facts: Value,
+}
+
+/// A stored campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReviewCampaign {
+    /// The campaign's id.
+    pub campaign_id: Uuid,
+    /// The definition's id.
+    pub definition_id: String,
+    /// The first instant of the period.
+    pub period_start: DateTime<Utc>,
+    /// The period for people.
+    pub period_label: String,
+    /// The name.
+    pub name: String,
+    /// When it was launched.
+    pub launched_at: DateTime<Utc>,
+    /// The deadline.
+    pub deadline: DateTime<Utc>,
+    /// The status.
+    pub status: CampaignStatus,
+    /// The fallback reviewer.
+    pub fallback_reviewer: String,
+    /// The second-stage reviewer.
+    pub second_stage_reviewer: Option<String>,
+}
+
+/// A stored review item with its decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReviewItem {
+    /// The item's number in the campaign, from 1.
+    pub item_id: i32,
+    /// `<source>/<account id>/<entitlement id>`.
+    pub item_key: String,
+    /// The reviewee's identity key.
+    pub reviewee: String,
+    /// The reviewer's identity key.
+    pub reviewer: String,
+    /// The reason the reviewer was chosen.
+    pub reviewer_reason: ReviewerReason,
+    /// Privileged.
+    pub privileged: bool,
+    /// Outside the baseline.
+    pub outside_baseline: bool,
+    /// The recommendation is to revoke.
+    pub recommend_revoke: bool,
+    /// The facts shown to the reviewer.
+    pub facts: Value,
+    /// `approve` or `revoke`, `None` while undecided.
+    pub decision: Option<String>,
+    /// The justification given with the decision.
+    pub justification: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+}
+
+/// The outcome of a launch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewLaunch {
+    /// The campaign was stored with this many items.
+    Launched {
+        /// The new campaign's id.
+        campaign_id: Uuid,
+        /// The number of items.
+        items: usize,
+    },
+    /// A campaign of the same definition and period exists, so nothing was stored.
+    AlreadyLaunched,
+}
+
+impl TenantScope<'_> {
+    /// Stores `campaign` with `items` and a `review.launched` audit entry, in one
+    /// transaction. A campaign without items is stored closed. Returns [`ReviewLaunch::AlreadyLaunched`] when the definition was
+    /// launched for the period already, also by a concurrent launch: the unique constraint
+    /// on (tenant, definition, period start) decides, not a lock.
+    pub async fn launch_review_campaign(
+        &self,
+        campaign: &NewReviewCampaign,
+        items: &[NewReviewItem],
+        actor: &str,
+    ) -> Result<ReviewLaunch, StoreError> {
+        const OPERATION: &str = "launch a review campaign";
+        for (path, text) in [
+            ("definition_id", &campaign.definition_id),
+            ("period_label", &campaign.period_label),
+            ("name", &campaign.name),
+            ("fallback_reviewer", &campaign.fallback_reviewer),
+        ] {
+            check_text(text, path)?;
+        }
+        let definition = encode(&campaign.definition, "definition")?;
+        let campaign_id = Uuid::new_v4();
+        // A campaign with nothing to review has nobody to sign it off, so it starts closed.
+        let empty = items.is_empty();
+
+        let mut tx = self.begin(OPERATION).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO rollcall.review_campaigns \
+               (tenant_id, campaign_id, definition_id, period_start, period_label, name, \
+                definition, launched_at, deadline, at_expiry, fallback_reviewer, \
+                second_stage_reviewer, grant_keys, status, closed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (tenant_id, definition_id, period_start) DO NOTHING",
+        )
+        .bind(self.tenant_str())
+        .bind(campaign_id)
+        .bind(&campaign.definition_id)
+        .bind(to_micros(campaign.period_start))
+        .bind(&campaign.period_label)
+        .bind(&campaign.name)
+        .bind(&definition)
+        .bind(to_micros(campaign.launched_at))
+        .bind(to_micros(campaign.deadline))
+        .bind(&campaign.at_expiry)
+        .bind(&campaign.fallback_reviewer)
+        .bind(&campaign.second_stage_reviewer)
+        .bind(&campaign.grant_keys)
+        .bind(if empty { "closed" } else { "open" })
+        .bind(empty.then(|| to_micros(campaign.launched_at)))
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        // A concurrent launch of the same period locks the key until it ends, so the
+        // insert waits for it, and inserts nothing when it committed.
+        if inserted.rows_affected() == 0 {
+            tx.rollback().await.map_err(self.db(OPERATION))?;
+            return Ok(ReviewLaunch::AlreadyLaunched);
+        }
+
+        self.insert_items(&mut tx, campaign_id, items).await?;
+
+        let reviewers: BTreeSet<&str> = items.iter().map(|i| i.reviewer.as_str()).collect();
+        let entry = AuditEntry {
+            at: campaign.launched_at,
+            actor: actor.to_owned(),
+            action: "review.launched".into(),
+            detail: json!({
+                "campaign_id": campaign_id.to_string(),
+                "definition_id": campaign.definition_id,
+                "period": campaign.period_label,
+                "items": items.len(),
+                "reviewers": reviewers,
+                "deadline": to_micros(campaign.deadline).to_rfc3339(),
+            }),
+        };
+        self.append_in(&mut tx, &entry).await?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(ReviewLaunch::Launched { campaign_id, items: items.len() })
+    }
+
+    /// Inserts the items with `COPY` into a temporary table, then one `INSERT ... SELECT`.
+    /// PostgreSQL rejects `COPY FROM` into a table with row-level security, and a
+    /// multi-row insert of the same rows took about three times as long as the `COPY`.
+    async fn insert_items(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        campaign_id: Uuid,
+        items: &[NewReviewItem],
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "store review items";
+        let mut text = String::new();
+        let campaign = campaign_id.to_string();
+        for (index, item) in items.iter().enumerate() {
+            let path = format!("items[{index}]");
+            check_text(&item.item_key, &path)?;
+            check_text(&item.reviewee, &path)?;
+            check_text(&item.reviewer, &path)?;
+            find_nul(&item.facts, &format!("{path}.facts"))?;
+            let id = i32::try_from(index + 1).map_err(|_| StoreError::Encode {
+                path: path.clone(),
+                reason: "more than 2147483647 items".into(),
+            })?;
+            let facts = serde_json::to_string(&item.facts)
+                .map_err(|e| StoreError::Encode { path: path.clone(), reason: e.to_string() })?;
+            let recommendation = if item.recommend_revoke { "revoke" } else { "keep" };
+            let fields: [&str; 11] = [
+                self.tenant_str(),
+                &campaign,
+                &id.to_string(),
+                &item.item_key,
+                &item.reviewee,
+                &item.reviewer,
+                item.reviewer_reason.as_str(),
+                if item.privileged { "t" } else { "f" },
+                if item.outside_baseline { "t" } else { "f" },
+                recommendation,
+                &facts,
+            ];
+            for (position, field) in fields.iter().enumerate() {
+                if position > 0 {
+                    text.push('\t');
+                }
+                push_copy_field(&mut text, field);
+            }
+            text.push('\n');
+        }
+
+        // ON COMMIT DROP: the table ends with the transaction, also when it rolls back.
+        sqlx::query(
+            "CREATE TEMPORARY TABLE review_items_load \
+             (LIKE rollcall.review_items INCLUDING DEFAULTS) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY review_items_load (tenant_id, campaign_id, item_id, item_key, reviewee, \
+                 reviewer, reviewer_reason, privileged, outside_baseline, recommendation, facts) \
+                 FROM STDIN",
+            )
+            .await
+            .map_err(self.db(OPERATION))?;
+        copy.send(text.as_bytes()).await.map_err(self.db(OPERATION))?;
+        copy.finish().await.map_err(self.db(OPERATION))?;
+        sqlx::query(
+            "INSERT INTO rollcall.review_items \
+               (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, reviewer_reason, \
+                privileged, outside_baseline, recommendation, facts) \
+             SELECT tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+                reviewer_reason, privileged, outside_baseline, recommendation, facts \
+             FROM review_items_load",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        Ok(())
+    }
+
+    /// Returns the id of the campaign of `definition_id` for the period starting at
+    /// `period_start`, or `None` when it was not launched.
+    pub async fn review_campaign_for_period(
+        &self,
+        definition_id: &str,
+        period_start: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError> {
+        const OPERATION: &str = "look up a review campaign";
+        let mut tx = self.begin(OPERATION).await?;
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "SELECT campaign_id FROM rollcall.review_campaigns \
+             WHERE tenant_id = $1 AND definition_id = $2 AND period_start = $3",
+        )
+        .bind(self.tenant_str())
+        .bind(definition_id)
+        .bind(to_micros(period_start))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(id)
+    }
+
+    /// Returns the grant keys stored with the latest campaign of `definition_id`, or
+    /// `None` when the definition was never launched or its latest campaign stored none.
+    pub async fn last_review_grant_keys(
+        &self,
+        definition_id: &str,
+    ) -> Result<Option<BTreeSet<String>>, StoreError> {
+        const OPERATION: &str = "read the last review campaign's grant keys";
+        let mut tx = self.begin(OPERATION).await?;
+        let keys: Option<Option<Vec<String>>> = sqlx::query_scalar(
+            "SELECT grant_keys FROM rollcall.review_campaigns \
+             WHERE tenant_id = $1 AND definition_id = $2 ORDER BY period_start DESC LIMIT 1",
+        )
+        .bind(self.tenant_str())
+        .bind(definition_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(keys.flatten().map(|keys| keys.into_iter().collect()))
+    }
+
+    /// Reads a campaign, or `None` when the tenant has no campaign with that id.
+    pub async fn review_campaign(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<Option<StoredReviewCampaign>, StoreError> {
+        const OPERATION: &str = "read a review campaign";
+        let mut tx = self.begin(OPERATION).await?;
+        let row = sqlx::query(
+            "SELECT campaign_id, definition_id, period_start, period_label, name, launched_at, \
+                    deadline, status, fallback_reviewer, second_stage_reviewer \
+             FROM rollcall.review_campaigns WHERE tenant_id = $1 AND campaign_id = $2",
+        )
+        .bind(self.tenant_str())
+        .bind(campaign_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        row.map(|row| self.campaign_row(&row, OPERATION)).transpose()
+    }
+
+    /// Lists the tenant's campaigns, newest period first.
+    pub async fn review_campaigns(&self) -> Result<Vec<StoredReviewCampaign>, StoreError> {
+        const OPERATION: &str = "list review campaigns";
+        let mut tx = self.begin(OPERATION).await?;
+        let rows = sqlx::query(
+            "SELECT campaign_id, definition_id, period_start, period_label, name, launched_at, \
+                    deadline, status, fallback_reviewer, second_stage_reviewer \
+             FROM rollcall.review_campaigns WHERE tenant_id = $1 \
+             ORDER BY period_start DESC, definition_id",
+        )
+        .bind(self.tenant_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        rows.iter().map(|row| self.campaign_row(row, OPERATION)).collect()
+    }
+
+    /// Lists a campaign's items in item order.
+    pub async fn review_items(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<Vec<StoredReviewItem>, StoreError> {
+        const OPERATION: &str = "read review items";
+        let mut tx = self.begin(OPERATION).await?;
+        let rows = sqlx::query(
+            "SELECT item_id, item_key, reviewee, reviewer, reviewer_reason, privileged, \
+                    outside_baseline, recommendation, facts, decision, justification, decided_by \
+             FROM rollcall.review_items WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY item_id",
+        )
+        .bind(self.tenant_str())
+        .bind(campaign_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        rows.iter().map(|row| self.item_row(row, OPERATION)).collect()
+    }
+
+    fn campaign_row(
+        &self,
+        row: &PgRow,
+        operation: &'static str,
+    ) -> Result<StoredReviewCampaign, StoreError> {
+        let db = self.db(operation);
+        let campaign_id: Uuid = row.try_get("campaign_id").map_err(&db)?;
+        let status: String = row.try_get("status").map_err(&db)?;
+        let status = CampaignStatus::parse(&status).ok_or_else(|| StoreError::CorruptRow {
+            table: "review_campaigns",
+            key: campaign_id.to_string(),
+            reason: format!("unknown status `{status}`"),
+        })?;
+        Ok(StoredReviewCampaign {
+            campaign_id,
+            definition_id: row.try_get("definition_id").map_err(&db)?,
+            period_start: row.try_get("period_start").map_err(&db)?,
+            period_label: row.try_get("period_label").map_err(&db)?,
+            name: row.try_get("name").map_err(&db)?,
+            launched_at: row.try_get("launched_at").map_err(&db)?,
+            deadline: row.try_get("deadline").map_err(&db)?,
+            status,
+            fallback_reviewer: row.try_get("fallback_reviewer").map_err(&db)?,
+            second_stage_reviewer: row.try_get("second_stage_reviewer").map_err(&db)?,
+        })
+    }
+
+    fn item_row(
+        &self,
+        row: &PgRow,
+        operation: &'static str,
+    ) -> Result<StoredReviewItem, StoreError> {
+        let db = self.db(operation);
+        let item_id: i32 = row.try_get("item_id").map_err(&db)?;
+        let reason: String = row.try_get("reviewer_reason").map_err(&db)?;
+        let reviewer_reason =
+            ReviewerReason::parse(&reason).ok_or_else(|| StoreError::CorruptRow {
+                table: "review_items",
+                key: item_id.to_string(),
+                reason: format!("unknown reviewer reason `{reason}`"),
+            })?;
+        let recommendation: String = row.try_get("recommendation").map_err(&db)?;
+        Ok(StoredReviewItem {
+            item_id,
+            item_key: row.try_get("item_key").map_err(&db)?,
+            reviewee: row.try_get("reviewee").map_err(&db)?,
+            reviewer: row.try_get("reviewer").map_err(&db)?,
+            reviewer_reason,
+            privileged: row.try_get("privileged").map_err(&db)?,
+            outside_baseline: row.try_get("outside_baseline").map_err(&db)?,
+            recommend_revoke: recommendation == "revoke",
+            facts: row.try_get("facts").map_err(&db)?,
+            decision: row.try_get("decision").map_err(&db)?,
+            justification: row.try_get("justification").map_err(&db)?,
+            decided_by: row.try_get("decided_by").map_err(&db)?,
+        })
+    }
+}
+
+/// Appends `value` to `out` in `COPY` text format, escaping backslash, tab, newline and
+/// carriage return.
+fn push_copy_field(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            other => out.push(other),
+        }
+    }
+}
