@@ -84,6 +84,10 @@ pub struct EngineSettings {
     /// also runs at start.
     #[serde(default = "default_due_scan_seconds")]
     pub due_scan_seconds: u64,
+    /// Seconds between launches of due access-review campaigns and expiries of overdue
+    /// ones. The pass also runs at start.
+    #[serde(default = "default_campaign_scan_seconds")]
+    pub campaign_scan_seconds: u64,
     /// Evaluate every tenant at this instant instead of the clock (RFC 3339). For tests
     /// and for reproducing a report; never set it in production, because time-based
     /// findings would stop changing.
@@ -101,6 +105,7 @@ impl Default for EngineSettings {
             ack_wait_seconds: default_ack_wait_seconds(),
             max_deliver: default_max_deliver(),
             due_scan_seconds: default_due_scan_seconds(),
+            campaign_scan_seconds: default_campaign_scan_seconds(),
             fixed_as_of: None,
         }
     }
@@ -115,6 +120,11 @@ impl EngineSettings {
     /// Returns the reconcile interval as a duration.
     pub fn reconcile_interval(&self) -> Duration {
         Duration::from_secs(self.reconcile_seconds.max(1))
+    }
+
+    /// Returns the interval of the review campaign pass as a duration.
+    pub fn campaign_scan_interval(&self) -> Duration {
+        Duration::from_secs(self.campaign_scan_seconds.max(1))
     }
 
     /// Returns the due-scan interval as a duration.
@@ -134,6 +144,12 @@ fn default_ack_wait_seconds() -> u64 {
 
 fn default_max_deliver() -> i64 {
     5
+}
+
+/// Five minutes: a campaign launches within minutes of its period's start, and a pass
+/// over tenants without a due campaign costs one query each.
+fn default_campaign_scan_seconds() -> u64 {
+    300
 }
 
 fn default_max_connections() -> u32 {

@@ -523,6 +523,36 @@ impl Engine {
         Ok(evaluated)
     }
 
+    /// Launches every tenant's due access-review campaigns and applies the default action
+    /// of those past their deadline, at the engine's clock. A tenant that fails is logged
+    /// and the others still run. Several replicas may run it at once: the store launches
+    /// each campaign period once. Returns the number of campaigns launched.
+    pub async fn run_review_campaigns(&self) -> Result<usize, EngineError> {
+        let now = self.inner.clock.now();
+        let mut launched = 0;
+        for tenant in self.inner.store.tenant_ids().await? {
+            let scope = self.inner.store.tenant(&tenant);
+            match rollcall_reviews::launch_due(&scope, now).await {
+                Ok(launches) => {
+                    for launch in launches.iter().filter(|l| l.outcome.is_ok()) {
+                        launched += 1;
+                        tracing::info!(tenant = %tenant, campaign = %launch.definition_id, "review campaign launched");
+                    }
+                }
+                // A tenant without stored configuration has no campaigns to launch.
+                Err(rollcall_reviews::ReviewError::NoConfig { .. }) => continue,
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant, %error, "review campaigns not launched; retrying at the next pass");
+                    continue;
+                }
+            }
+            if let Err(error) = rollcall_reviews::expire_overdue(&scope, now).await {
+                tracing::warn!(tenant = %tenant, %error, "overdue review campaigns not expired; retrying at the next pass");
+            }
+        }
+        Ok(launched)
+    }
+
     /// Applies the tenant's HR events that are not yet applied to its leavers, in the
     /// order they were received. Runs under the evaluation lock, before the leavers are
     /// read, so the NATS consumer and the reconcile both end here.

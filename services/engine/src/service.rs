@@ -232,6 +232,19 @@ impl Service {
         }
         {
             let (engine, stop) = (engine.clone(), stop.clone());
+            let interval = config.engine.campaign_scan_interval();
+            workers.spawn("review-campaigns", async move {
+                every(interval, &stop, || async {
+                    if let Err(error) = engine.run_review_campaigns().await {
+                        tracing::warn!(error = %error, "review campaign pass failed; retrying at the next interval");
+                    }
+                })
+                .await;
+                Ok(())
+            });
+        }
+        {
+            let (engine, stop) = (engine.clone(), stop.clone());
             let interval = config.engine.retention_interval();
             workers.spawn("retention", async move {
                 every(interval, &stop, || async {

@@ -39,8 +39,8 @@ mod outbox;
 mod problems;
 mod remediation;
 mod retention;
-mod scim;
 mod reviews;
+mod scim;
 mod scope;
 mod snapshots;
 mod store;
@@ -66,11 +66,11 @@ pub use remediation::{
     TaskKind, TaskState, TaskTransition,
 };
 pub use retention::RetentionReport;
-pub use scim::{ScimFilter, ScimUser, ScimWrite};
 pub use reviews::{
     CampaignStatus, NewReviewCampaign, NewReviewItem, ReviewAction, ReviewActionKind, ReviewLaunch,
     ReviewRejection, ReviewerReason, StoredReviewCampaign, StoredReviewItem,
 };
+pub use scim::{ScimFilter, ScimUser, ScimWrite};
 pub use scope::TenantScope;
 pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};
 pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};

@@ -182,6 +182,7 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
             ack_wait_seconds: 30,
             max_deliver: 5,
             due_scan_seconds: 60,
+            campaign_scan_seconds: 300,
             fixed_as_of: Some(rollcall_datagen::synthetic::reference()),
         },
     };

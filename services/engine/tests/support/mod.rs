@@ -275,6 +275,7 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
             ack_wait_seconds: 5,
             max_deliver,
             due_scan_seconds: 1,
+            campaign_scan_seconds: 1,
             fixed_as_of: Some(as_of()),
         },
     }
