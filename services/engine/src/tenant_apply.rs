@@ -50,8 +50,8 @@ pub async fn apply(store: &Store, dir: &Path) -> Result<Applied, ApplyError> {
         None => None,
     };
     let text = TenantConfigText { tenant_yaml, policy_yaml };
-    // The store parses the texts again as the engine reads them back; they passed the
-    // folder check above, so an error here is the same one with the folder's path.
+    // The store parses the texts again as the engine reads them back. They passed the
+    // folder check above, so an error here would be that check's error with the folder's path.
     let applied = store.apply_tenant_texts(&text, ACTOR).await.map_err(|error| match error {
         TenantApplyError::Invalid(source) => {
             ApplyError::Load(LoadError::TenantFile { path: path.clone(), source: Box::new(source) })

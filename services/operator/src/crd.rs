@@ -5,7 +5,7 @@ use kube::CustomResourceExt as _;
 
 use crate::resources::{AccessPolicy, ReviewCampaign, Tenant};
 
-/// Every CRD, with the file name it is checked in under (`k8s/crds/` and
+/// Returns every CRD with the file name it is checked in under (`k8s/crds/` and
 /// `charts/rollcall/crds/`).
 pub fn definitions() -> Vec<(&'static str, CustomResourceDefinition)> {
     vec![

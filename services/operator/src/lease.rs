@@ -1,7 +1,7 @@
-//! Leader election with a `coordination.k8s.io/v1` Lease, so that one replica reconciles.
-//! kube-runtime 5 has no leader election; this is the usual lease protocol: a replica
-//! holds the lease while it renews it within `leaseDurationSeconds`, and another replica
-//! takes it over once it has expired. The API server's optimistic concurrency (a replace
+//! Leader election with a `coordination.k8s.io/v1` Lease, so that one replica reconciles,
+//! because kube-runtime 5 has no leader election. A replica keeps the lease while it
+//! renews it within `leaseDurationSeconds`, and another replica takes it over once it has
+//! expired. The API server's optimistic concurrency (a replace
 //! with a stale `resourceVersion` fails with 409 Conflict) makes one replica win a race.
 
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub const RENEW_INTERVAL: Duration = Duration::from_secs(5);
 /// HTTP 409: another replica changed the lease first.
 const CONFLICT: u16 = 409;
 
-/// Takes or renews the lease for `holder` once. Returns whether `holder` holds it now.
+/// Takes or renews the lease for `holder` once. Returns whether `holder` is the holder now.
 pub async fn try_acquire(
     api: &Api<Lease>,
     holder: &str,
@@ -64,7 +64,7 @@ pub async fn try_acquire(
     conflict_is_false(api.replace(LEASE_NAME, &PostParams::default(), &lease).await)
 }
 
-/// Whether the lease was last renewed more than its duration before `now`. A lease
+/// Checks whether the lease was last renewed more than its duration before `now`. A lease
 /// without a renew time or duration is expired.
 fn expired(spec: &LeaseSpec, now: Timestamp) -> bool {
     match (&spec.renew_time, spec.lease_duration_seconds) {

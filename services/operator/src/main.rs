@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let client = kube::Client::try_default()
                 .await
                 .context("no Kubernetes credentials: run in a pod or set KUBECONFIG")?;
-            // The Downward API sets POD_NAME in the chart; the process id stands in outside a pod.
+            // The Downward API sets POD_NAME in the chart; outside a pod the process id is used.
             let holder = std::env::var("POD_NAME")
                 .unwrap_or_else(|_| format!("rollcall-operator-{}", std::process::id()));
             let reporter = Reporter {

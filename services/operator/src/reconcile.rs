@@ -30,7 +30,7 @@ const MANAGER: &str = "rollcall-operator";
 /// How long until a failed reconcile is retried.
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 
-/// What every reconcile needs.
+/// The state every reconcile shares.
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
@@ -123,9 +123,9 @@ async fn apply(
         "reconciled the Tenant"
     );
     report(tenant, namespace, context, &outcome).await?;
-    // Invalid input waits for a change of the Tenant or its AccessPolicy, which the
-    // controller watches; a valid one is checked again now and then in case the stored
-    // row was changed by `tenant apply`.
+    // The controller watches the Tenant and its AccessPolicy, so invalid input is retried
+    // on their next change. The periodic requeue restores a row that `tenant apply`
+    // overwrote.
     Ok(Action::requeue(Duration::from_secs(600)))
 }
 

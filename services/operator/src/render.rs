@@ -12,10 +12,10 @@ pub const POLICY_FILE: &str = "policy.yaml";
 
 /// An error rendering a resource as YAML.
 #[derive(Debug, thiserror::Error)]
-#[error("rendering {what} as YAML failed: {source}")]
+#[error("rendering {document} as YAML failed: {source}")]
 pub struct RenderError {
     /// `tenant.yaml` or the policy.
-    what: &'static str,
+    document: &'static str,
     source: serde_yaml_ng::Error,
 }
 
@@ -63,7 +63,7 @@ pub fn render(
         policy_file: policy.map(|_| POLICY_FILE),
     };
     let body = serde_yaml_ng::to_string(&document)
-        .map_err(|source| RenderError { what: "tenant.yaml", source })?;
+        .map_err(|source| RenderError { document: "tenant.yaml", source })?;
     let header = format!(
         "# Rendered by rollcall-operator from Tenant {}/{}; edit the resource, not this text.\n",
         tenant.namespace().unwrap_or_default(),
@@ -72,6 +72,6 @@ pub fn render(
     let policy_yaml = policy
         .map(|policy| serde_yaml_ng::to_string(&policy.spec))
         .transpose()
-        .map_err(|source| RenderError { what: "the policy", source })?;
+        .map_err(|source| RenderError { document: "the policy", source })?;
     Ok(TenantConfigText { tenant_yaml: header + &body, policy_yaml })
 }

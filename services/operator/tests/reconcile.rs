@@ -129,7 +129,7 @@ async fn reconcile_adds_finalizer_then_stores() {
     assert_same_tenant(&from_folder.text, &from_resource.text);
 }
 
-/// The engine parses both texts into the same tenant: id, name, zone, deadline, policy.
+/// Checks that the engine parses both texts into the same tenant: id, name, zone, deadline, policy.
 fn assert_same_tenant(folder: &TenantConfigText, resource: &TenantConfigText) {
     let folder = parse_stored(&folder.tenant_yaml, folder.policy_yaml.as_deref()).unwrap().tenant;
     let resource =
@@ -174,4 +174,66 @@ async fn missing_policy_sets_ready_false() {
 
     let config = store.tenant(&TenantId::new("harborview").unwrap()).tenant_config().await.unwrap();
     assert!(config.is_none(), "nothing is stored without the policy");
+}
+
+#[tokio::test]
+async fn invalid_tenant_sets_ready_false() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let (mut tenant, _) = common::harborview_resources();
+    tenant.spec.time_zone = "Mars/Olympus".to_owned();
+    tenant.spec.access_policy_ref = None;
+    tenant.metadata.finalizers = Some(vec![FINALIZER.to_owned()]);
+    let (context, mut server) = context(store.clone());
+
+    let task = tokio::spawn(reconcile(Arc::new(tenant.clone()), context.clone()));
+    let (method, path, body, send) = next(&mut server, "the status patch").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(path, format!("{TENANT_PATH}/status"));
+    let condition = &body["status"]["conditions"][0];
+    assert_eq!(condition["status"], "False");
+    assert_eq!(condition["reason"], "Invalid");
+    let message = condition["message"].as_str().unwrap();
+    assert!(message.contains("Mars/Olympus"), "the message must name the bad zone: {message}");
+    respond(send, &serde_json::to_value(&tenant).unwrap());
+
+    let (method, _, body, send) = next(&mut server, "the Warning Event").await;
+    assert_eq!(method, Method::POST);
+    assert_eq!(body["type"], "Warning");
+    assert_eq!(body["reason"], "Invalid");
+    respond(send, &body);
+    task.await.unwrap().unwrap();
+
+    let config = store.tenant(&TenantId::new("harborview").unwrap()).tenant_config().await.unwrap();
+    assert!(config.is_none(), "an invalid tenant must not be stored");
+}
+
+#[tokio::test]
+async fn deletion_is_audited_then_released() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let from_folder = apply_folder(&store).await;
+    let (mut tenant, _) = common::harborview_resources();
+    tenant.metadata.finalizers = Some(vec![FINALIZER.to_owned()]);
+    tenant.metadata.deletion_timestamp = Some(
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now()),
+    );
+    let (context, mut server) = context(store.clone());
+
+    let task = tokio::spawn(reconcile(Arc::new(tenant.clone()), context.clone()));
+    let (method, path, body, send) = next(&mut server, "the finalizer removal").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(path, TENANT_PATH);
+    assert!(body.to_string().contains("\"remove\""), "finalizer removal body: {body}");
+    let mut released = tenant.clone();
+    released.metadata.finalizers = None;
+    respond(send, &serde_json::to_value(&released).unwrap());
+    task.await.unwrap().unwrap();
+
+    let scope = store.tenant(&TenantId::new("harborview").unwrap());
+    let actions: Vec<String> =
+        scope.audit_entries(0, 100).await.unwrap().into_iter().map(|r| r.action).collect();
+    assert_eq!(actions, ["tenant_config.applied", "tenant_config.resource_deleted"]);
+    let kept = scope.tenant_config().await.unwrap().unwrap();
+    assert_eq!(kept.text, from_folder.text, "deletion keeps the stored configuration");
 }

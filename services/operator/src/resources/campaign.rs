@@ -41,22 +41,22 @@ pub struct ReviewCampaignSpec {
     /// Quarterly (`0 9 1 1,4,7,10 *`) when unset.
     #[serde(default = "quarterly_schedule")]
     pub schedule: String,
-    /// What the reviewers certify.
+    /// The access the reviewers certify.
     #[serde(default)]
     pub scope: ReviewScope,
-    /// Who reviews: email addresses or OIDC subject names.
+    /// The reviewers: email addresses or OIDC subject names.
     #[serde(default)]
     pub reviewers: Vec<String>,
     /// Days from a campaign's start until its decisions are due.
     #[serde(default = "default_deadline_days")]
     #[schemars(range(min = 1))]
     pub deadline_days: u32,
-    /// What happens to an item nobody decided by the deadline.
+    /// The decision for an item still undecided at the deadline.
     #[serde(default)]
     pub default_action: DefaultAction,
 }
 
-/// What a campaign covers.
+/// The access a campaign covers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewScope {
@@ -72,7 +72,7 @@ pub struct ReviewScope {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum DefaultAction {
-    /// Keep the access and record that nobody decided.
+    /// Keep the access and record that no reviewer decided.
     #[default]
     Keep,
     /// Revoke the access.

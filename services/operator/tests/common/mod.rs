@@ -13,12 +13,12 @@ pub const NAMESPACE: &str = "clinics";
 /// The `AccessPolicy`'s name.
 pub const POLICY: &str = "harborview-policy";
 
-/// The example tenant folder.
+/// Returns the example tenant folder.
 pub fn harborview_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview")
 }
 
-/// The `policy:` section of the example's `tenant.yaml`, read as an `AccessPolicy` spec:
+/// Reads the `policy:` section of the example's `tenant.yaml`, read as an `AccessPolicy` spec:
 /// the spec has the policy file's keys, so the section converts unchanged.
 pub fn harborview_policy_spec() -> AccessPolicySpec {
     let text = std::fs::read_to_string(harborview_dir().join("tenant.yaml")).unwrap();
@@ -26,7 +26,7 @@ pub fn harborview_policy_spec() -> AccessPolicySpec {
     serde_yaml_ng::from_value(document["policy"].clone()).unwrap()
 }
 
-/// The example's `Tenant` (without finalizer or status) and its `AccessPolicy`.
+/// Builds the example's `Tenant` (without finalizer or status) and its `AccessPolicy`.
 pub fn harborview_resources() -> (Tenant, AccessPolicy) {
     let mut tenant = Tenant::new(
         "harborview",
