@@ -92,6 +92,9 @@ pub fn error_policy(tenant: Arc<Tenant>, error: &ReconcileError, _context: Arc<C
 /// The outcome of one apply, as the `Ready` condition states it.
 struct Outcome {
     ready: bool,
+    /// Whether the stored texts changed, which is worth an Event even when the condition
+    /// stays the same.
+    stored_change: bool,
     reason: &'static str,
     message: String,
 }
@@ -106,6 +109,7 @@ async fn apply(
         Err(StoreFailure::Store(error)) => {
             let outcome = Outcome {
                 ready: false,
+                stored_change: false,
                 reason: "StoreFailed",
                 message: format!("storing the tenant configuration failed: {error}"),
             };
@@ -149,6 +153,7 @@ async fn store_config(
                 None => {
                     return Ok(Outcome {
                         ready: false,
+                        stored_change: false,
                         reason: "AccessPolicyNotFound",
                         message: format!(
                             "AccessPolicy `{}` not found in namespace `{namespace}`",
@@ -167,7 +172,8 @@ async fn store_config(
     match context.store.apply_tenant_texts(&text, ACTOR).await {
         Ok(applied) => Ok(Outcome {
             ready: true,
-            reason: if applied.changed { "Applied" } else { "Unchanged" },
+            reason: "Applied",
+            stored_change: applied.changed,
             message: format!("the configuration of tenant `{}` is stored", applied.tenant),
         }),
         Err(TenantApplyError::Invalid(error)) => Ok(invalid(&error)),
@@ -176,10 +182,11 @@ async fn store_config(
 }
 
 fn invalid(error: &dyn std::fmt::Display) -> Outcome {
-    Outcome { ready: false, reason: "Invalid", message: error.to_string() }
+    Outcome { ready: false, stored_change: false, reason: "Invalid", message: error.to_string() }
 }
 
-/// Patches the `Ready` condition and publishes an Event when the condition changed.
+/// Patches the `Ready` condition, and publishes an Event when the condition or the stored
+/// texts changed.
 async fn report(
     tenant: &Tenant,
     namespace: &str,
@@ -218,7 +225,7 @@ async fn report(
     )
     .await?;
 
-    if unchanged {
+    if unchanged && !outcome.stored_change {
         return Ok(());
     }
     let recorder = Recorder::new(context.client.clone(), context.reporter.clone());

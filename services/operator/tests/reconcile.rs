@@ -54,13 +54,12 @@ fn respond(send: tower_test::mock::SendResponse<Response<Body>>, body: &Value) {
     send.send_response(Response::new(Body::from(serde_json::to_vec(body).unwrap())));
 }
 
-/// Applies the example folder's texts through the function `rollcall-engine tenant apply`
-/// calls, and returns what it stored.
+/// Applies the example folder as `rollcall-engine tenant apply` does, and returns what it
+/// stored.
 async fn apply_folder(store: &Store) -> StoredTenantConfig {
-    let tenant_yaml =
-        std::fs::read_to_string(common::harborview_dir().join("tenant.yaml")).unwrap();
-    let text = TenantConfigText { tenant_yaml, policy_yaml: None };
-    let applied = store.apply_tenant_texts(&text, "rollcall-engine").await.unwrap();
+    let applied =
+        rollcall_engine::tenant_apply::apply(store, &common::harborview_dir()).await.unwrap();
+    assert_eq!(applied.tenant, "harborview");
     assert!(applied.changed);
     stored(store).await
 }
@@ -119,6 +118,18 @@ async fn reconcile_adds_finalizer_then_stores() {
     assert_eq!(body["regarding"]["name"], "harborview");
     respond(send, &body);
     second.await.unwrap().unwrap();
+
+    // The same Tenant again: the status is patched to the same value and no Event is
+    // posted, because neither the condition nor the stored texts changed.
+    let third = tokio::spawn(reconcile(Arc::new(with_status.clone()), context.clone()));
+    let (_, _, _, send) = next(&mut server, "the AccessPolicy read").await;
+    respond(send, &serde_json::to_value(&policy).unwrap());
+    let (method, path, body, send) = next(&mut server, "the status patch").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(path, format!("{TENANT_PATH}/status"));
+    assert_eq!(body["status"], serde_json::to_value(&with_status.status).unwrap());
+    respond(send, &serde_json::to_value(&with_status).unwrap());
+    third.await.unwrap().unwrap();
 
     // The operator sends nothing more once the client is gone.
     drop(context);
