@@ -15,6 +15,9 @@ use crate::resources::{AccessPolicy, Tenant};
 /// Runs the controller until the process receives SIGTERM or Ctrl-C. `namespace` limits
 /// it to one namespace; `None` watches all of them. The caller holds the leader lease
 /// ([`crate::lease`]) while this runs.
+///
+/// NOTE: the tests call [`reconcile`] and the lease against a mocked API server. This
+/// watch wiring and the AccessPolicy-to-Tenant mapping have not run against a real cluster.
 pub async fn run(context: Context, namespace: Option<&str>) {
     let client = context.client.clone();
     let (tenants, policies): (Api<Tenant>, Api<AccessPolicy>) = match namespace {
