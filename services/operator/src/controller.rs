@@ -1,5 +1,5 @@
-//! The controller loop: watches `Tenant` and `AccessPolicy` resources and reconciles every
-//! `Tenant` whose spec or policy changed.
+//! The controller loops: one reconciles every `Tenant` whose spec or policy changed, the
+//! other sets the `Ready` condition of every `AccessPolicy`.
 
 use std::sync::Arc;
 
@@ -9,10 +9,11 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, ResourceExt as _};
 
+use crate::policy;
 use crate::reconcile::{Context, error_policy, reconcile};
 use crate::resources::{AccessPolicy, Tenant};
 
-/// Runs the controller until the process receives SIGTERM or Ctrl-C. `namespace` limits
+/// Runs both controllers until the process receives SIGTERM or Ctrl-C. `namespace` limits
 /// it to one namespace; `None` watches all of them. The caller holds the leader lease
 /// ([`crate::lease`]) while this runs.
 ///
@@ -26,9 +27,18 @@ pub async fn run(context: Context, namespace: Option<&str>) {
         }
         None => (Api::all(client.clone()), Api::all(client)),
     };
+    let context = Arc::new(context);
+    let policy_controller = Controller::new(policies.clone(), watcher::Config::default())
+        .shutdown_on_signal()
+        .run(policy::reconcile, policy::error_policy, context.clone())
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::warn!(error = %error, "the AccessPolicy controller reported an error");
+            }
+        });
     let controller = Controller::new(tenants, watcher::Config::default());
     let cache = controller.store();
-    controller
+    let tenant_controller = controller
         // A policy change reconciles every Tenant in its namespace that names it.
         .watches(policies, watcher::Config::default(), move |policy: AccessPolicy| {
             let namespace = policy.namespace();
@@ -44,13 +54,13 @@ pub async fn run(context: Context, namespace: Option<&str>) {
                 .collect::<Vec<_>>()
         })
         .shutdown_on_signal()
-        .run(reconcile, error_policy, Arc::new(context))
+        .run(reconcile, error_policy, context)
         .for_each(|result| async move {
             match result {
                 Ok((tenant, _)) => tracing::debug!(namespace = tenant.namespace.as_deref().unwrap_or_default(), name = %tenant.name, "reconciled"),
                 // error_policy logged reconcile errors; these are watch and queue errors.
                 Err(error) => tracing::warn!(error = %error, "the Tenant controller reported an error"),
             }
-        })
-        .await;
+        });
+    tokio::join!(policy_controller, tenant_controller);
 }

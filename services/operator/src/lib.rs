@@ -5,6 +5,8 @@
 pub mod controller;
 pub mod crd;
 pub mod lease;
+pub mod policy;
 pub mod reconcile;
 pub mod render;
 pub mod resources;
+pub mod status;

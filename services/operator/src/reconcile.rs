@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -16,7 +14,8 @@ use rollcall_core::TenantId;
 use rollcall_store::{AuditEntry, Store, StoreError, TenantApplyError};
 
 use crate::render::render;
-use crate::resources::{AccessPolicy, ResourceStatus, Tenant};
+use crate::resources::{AccessPolicy, Tenant};
+use crate::status::ready_status;
 
 /// The finalizer that lets the operator record a `Tenant`'s deletion before it is gone.
 pub const FINALIZER: &str = "rollcall.dev/tenant-config";
@@ -25,10 +24,10 @@ pub const FINALIZER: &str = "rollcall.dev/tenant-config";
 pub const ACTOR: &str = "rollcall-operator";
 
 /// The field manager of the operator's patches.
-const MANAGER: &str = "rollcall-operator";
+pub(crate) const MANAGER: &str = "rollcall-operator";
 
 /// How long until a failed reconcile is retried.
-const RETRY_AFTER: Duration = Duration::from_secs(30);
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// The state every reconcile shares.
 pub struct Context {
@@ -193,29 +192,13 @@ async fn report(
     context: &Context,
     outcome: &Outcome,
 ) -> Result<(), kube::Error> {
-    let previous = tenant
-        .status
-        .as_ref()
-        .and_then(|status| status.conditions.iter().find(|c| c.type_ == "Ready"));
-    let status = if outcome.ready { "True" } else { "False" };
-    let unchanged = previous.is_some_and(|c| {
-        c.status == status && c.reason == outcome.reason && c.message == outcome.message
-    });
-    let last_transition_time = match previous {
-        Some(condition) if condition.status == status => condition.last_transition_time.clone(),
-        _ => Time(Timestamp::now()),
-    };
-    let generation = tenant.meta().generation;
-    let condition = Condition {
-        type_: "Ready".to_owned(),
-        status: status.to_owned(),
-        reason: outcome.reason.to_owned(),
-        message: outcome.message.clone(),
-        observed_generation: generation,
-        last_transition_time,
-    };
-    let new_status =
-        ResourceStatus { observed_generation: generation, conditions: vec![condition] };
+    let (new_status, unchanged) = ready_status(
+        tenant.status.as_ref(),
+        tenant.meta().generation,
+        outcome.ready,
+        outcome.reason,
+        &outcome.message,
+    );
     let api: Api<Tenant> = Api::namespaced(context.client.clone(), namespace);
     let patch = serde_json::json!({ "status": new_status });
     api.patch_status(

@@ -248,3 +248,47 @@ async fn deletion_is_audited_then_released() {
     let kept = scope.tenant_config().await.unwrap().unwrap();
     assert_eq!(kept.text, from_folder.text, "deletion keeps the stored configuration");
 }
+
+#[tokio::test]
+async fn policy_status_reports_compile_error() {
+    let db = TestDb::create().await;
+    let (_, mut policy) = common::harborview_resources();
+    policy.metadata.generation = Some(3);
+    policy
+        .spec
+        .job_roles
+        .get_mut("nurse")
+        .unwrap()
+        .baseline
+        .insert("ehr:[".to_owned(), vec!["role:Nurse".to_owned()]);
+    let (context, mut server) = context(db.store().await);
+
+    let task = tokio::spawn(rollcall_operator::policy::reconcile(
+        Arc::new(policy.clone()),
+        context.clone(),
+    ));
+    let (method, path, body, send) = next(&mut server, "the AccessPolicy status patch").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(
+        path,
+        format!(
+            "/apis/rollcall.dev/v1alpha1/namespaces/clinics/accesspolicies/{}/status",
+            common::POLICY
+        )
+    );
+    let condition = &body["status"]["conditions"][0];
+    assert_eq!(condition["status"], "False");
+    assert_eq!(condition["reason"], "Invalid");
+    let message = condition["message"].as_str().unwrap();
+    assert!(message.contains("job_roles.nurse"), "the message must name the key: {message}");
+    assert_eq!(body["status"]["observedGeneration"], 3);
+    let mut with_status = policy.clone();
+    with_status.status = serde_json::from_value(body["status"].clone()).unwrap();
+    respond(send, &serde_json::to_value(&with_status).unwrap());
+    task.await.unwrap().unwrap();
+
+    // The same policy with that status: nothing to patch.
+    rollcall_operator::policy::reconcile(Arc::new(with_status), context.clone()).await.unwrap();
+    drop(context);
+    assert!(server.next_request().await.is_none(), "an unchanged status must not be patched");
+}
