@@ -9,7 +9,7 @@ variable "TAG" {
 }
 
 group "default" {
-  targets = ["engine", "file-connector", "ldap-connector", "entra-connector", "cli"]
+  targets = ["engine", "file-connector", "ldap-connector", "entra-connector", "operator", "cli"]
 }
 
 target "_common" {
@@ -44,6 +44,12 @@ target "entra-connector" {
   inherits = ["_common"]
   args     = { PACKAGE = "rollcall-entra-connector", BINARY = "rollcall-entra-connector" }
   tags     = ["${REGISTRY}/rollcall-entra-connector:${TAG}"]
+}
+
+target "operator" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-operator", BINARY = "rollcall-operator" }
+  tags     = ["${REGISTRY}/rollcall-operator:${TAG}"]
 }
 
 # The offline scanner, for engineers who run `rollcall scan` in a container.

@@ -219,7 +219,19 @@ async fn report(
         action: "StoreTenantConfig".to_owned(),
         secondary: None,
     };
-    recorder.publish(&event, &tenant.object_ref(&())).await
+    // An Event only informs, so a failure to post it is logged and the reconcile, whose
+    // status patch went through, still succeeds.
+    if let Err(error) = recorder.publish(&event, &tenant.object_ref(&())).await {
+        tracing::warn!(
+            namespace,
+            name = %tenant.name_any(),
+            tenant = %tenant.spec.tenant_id,
+            reason = outcome.reason,
+            error = %error,
+            "posting the Event failed"
+        );
+    }
+    Ok(())
 }
 
 /// Records the deletion of a `Tenant` in the tenant's audit log.
