@@ -33,7 +33,7 @@ fn default_deadline_days() -> u32 {
     status = "ResourceStatus",
     shortname = "rccampaign"
 )]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewCampaignSpec {
     /// The `Tenant` resource, in the same namespace, whose access is reviewed.
     pub tenant_ref: String,
@@ -58,7 +58,7 @@ pub struct ReviewCampaignSpec {
 
 /// The access a campaign covers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReviewScope {
     /// Source patterns (`ehr:*`, `entra`); every source when empty.
     #[serde(default)]

@@ -20,7 +20,7 @@ use super::ResourceStatus;
     printcolumn = r#"{"name":"Tenant ID","type":"string","jsonPath":".spec.tenantId"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#
 )]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantSpec {
     /// The tenant id: 1 to 63 lowercase letters, digits and `-`, starting with a letter or
     /// digit. It names the tenant in the database and in NATS subjects.
@@ -46,7 +46,7 @@ pub struct TenantSpec {
 
 /// Deadlines.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SlaSpec {
     /// Hours after a termination by which every account must be disabled; 24 when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,7 +56,7 @@ pub struct SlaSpec {
 
 /// One system a connector reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SourceSpec {
     /// The kind of system.
     pub kind: SourceKind,
@@ -83,7 +83,7 @@ pub enum SourceKind {
 
 /// A key of a Secret in the resource's namespace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretKeyRef {
     /// The Secret's name.
     pub name: String,
@@ -94,6 +94,7 @@ pub struct SecretKeyRef {
 
 /// A reference to an `AccessPolicy` by name, in the same namespace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyRef {
     /// The `AccessPolicy`'s name.
     pub name: String,
