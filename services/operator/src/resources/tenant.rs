@@ -33,6 +33,8 @@ pub struct TenantSpec {
     #[serde(default)]
     pub slas: SlaSpec,
     /// The systems the connectors read for this tenant.
+    // TODO: the connectors still take their sources and credentials from their own
+    // configuration files; nothing reads this list or its Secret references yet.
     #[serde(default)]
     pub sources: Vec<SourceSpec>,
     /// The OpenID Connect issuer URL that signs in the practice's users.
