@@ -9,7 +9,10 @@ variable "TAG" {
 }
 
 group "default" {
-  targets = ["engine", "file-connector", "ldap-connector", "entra-connector", "operator", "cli"]
+  targets = [
+    "engine", "file-connector", "ldap-connector", "entra-connector", "hr-webhook", "operator",
+    "cli",
+  ]
 }
 
 target "_common" {
@@ -44,6 +47,12 @@ target "entra-connector" {
   inherits = ["_common"]
   args     = { PACKAGE = "rollcall-entra-connector", BINARY = "rollcall-entra-connector" }
   tags     = ["${REGISTRY}/rollcall-entra-connector:${TAG}"]
+}
+
+target "hr-webhook" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-hr-webhook", BINARY = "rollcall-hr-webhook" }
+  tags     = ["${REGISTRY}/rollcall-hr-webhook:${TAG}"]
 }
 
 target "operator" {

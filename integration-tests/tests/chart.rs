@@ -118,6 +118,15 @@ fn check_values(values: &str, expected: &[&str]) {
                 rollcall_ldap_connector::config::check_all(connector.directories)
                     .expect("every directory passes the connector's checks");
             }
+            "entra-connector" => {
+                let connector: rollcall_entra_connector::ConnectorConfig = load(config);
+                assert!(connector.nats.is_some() && connector.postgres.is_some(), "run needs both");
+                assert!(!connector.tenants.is_empty());
+            }
+            "hr-webhook" => {
+                let service: rollcall_hr_webhook::config::HrWebhookConfig = load(config);
+                assert!(!service.tenants.is_empty());
+            }
             other => panic!("no check for the configuration of component `{other}`"),
         }
     }
@@ -125,7 +134,10 @@ fn check_values(values: &str, expected: &[&str]) {
 
 #[test]
 fn connectors_values_configs_load() {
-    check_values("connectors-values.yaml", &["engine", "file-connector", "ldap-connector"]);
+    check_values(
+        "connectors-values.yaml",
+        &["engine", "entra-connector", "file-connector", "hr-webhook", "ldap-connector"],
+    );
 }
 
 #[test]

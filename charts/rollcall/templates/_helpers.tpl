@@ -225,3 +225,36 @@ spec:
 ---
 {{- end }}
 {{- end -}}
+
+{{/* The runtime role's PostgreSQL URL as a file: a volume and its mount, as YAML list text. */}}
+{{- define "rollcall.postgresVolume" -}}
+- name: postgres
+  secret:
+    secretName: {{ required "postgres.urlSecret.name is required" .Values.postgres.urlSecret.name }}
+    items:
+      - {key: {{ .Values.postgres.urlSecret.key }}, path: {{ .Values.postgres.urlSecret.key }}}
+{{- end -}}
+
+{{- define "rollcall.postgresMount" -}}
+- {name: postgres, mountPath: {{ include "rollcall.secretDir" "postgres" }}, readOnly: true}
+{{- end -}}
+
+{{/* `postgres.url_file` in a service's configuration. */}}
+{{- define "rollcall.postgresUrlFile" -}}
+{{- printf "%s/%s" (include "rollcall.secretDir" "postgres") .Values.postgres.urlSecret.key -}}
+{{- end -}}
+
+{{/* Mounts and volumes for a list of Secret names, each at /var/run/secrets/rollcall/<name>/. */}}
+{{- define "rollcall.secretMountList" -}}
+{{- range . }}
+- {name: {{ printf "secret-%s" . | trunc 63 | trimSuffix "-" }}, mountPath: {{ include "rollcall.secretDir" . }}, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{- define "rollcall.secretVolumeList" -}}
+{{- range . }}
+- name: {{ printf "secret-%s" . | trunc 63 | trimSuffix "-" }}
+  secret:
+    secretName: {{ . }}
+{{- end }}
+{{- end -}}

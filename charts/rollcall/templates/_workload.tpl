@@ -11,6 +11,7 @@ component. Call with a dict:
   egress     extra NetworkPolicy egress rules (YAML list text, may be empty)
   ingress    extra NetworkPolicy ingress rules (YAML list text, may be empty)
   ports      extra container ports (YAML list text, may be empty)
+  servicePorts  extra Service ports (YAML list text, may be empty)
   replicas   number of pods
   pdb        whether to render a PodDisruptionBudget (one-replica singletons do not)
 */}}
@@ -122,6 +123,9 @@ spec:
     {{- include "rollcall.selectorLabels" $ctx | nindent 4 }}
   ports:
     - {name: ops, port: 9090, targetPort: ops, protocol: TCP}
+    {{- with .servicePorts }}
+    {{- . | nindent 4 }}
+    {{- end }}
 {{- if .pdb }}
 ---
 apiVersion: policy/v1

@@ -80,6 +80,10 @@ pub struct EngineSettings {
     /// Delivery attempts before a message goes to the dead-letter stream.
     #[serde(default = "default_max_deliver")]
     pub max_deliver: i64,
+    /// Seconds between scans for leavers whose deprovisioning deadline passed. The scan
+    /// also runs at start.
+    #[serde(default = "default_due_scan_seconds")]
+    pub due_scan_seconds: u64,
     /// Evaluate every tenant at this instant instead of the clock (RFC 3339). For tests
     /// and for reproducing a report; never set it in production, because time-based
     /// findings would stop changing.
@@ -96,6 +100,7 @@ impl Default for EngineSettings {
             lock_ttl_seconds: default_lock_ttl_seconds(),
             ack_wait_seconds: default_ack_wait_seconds(),
             max_deliver: default_max_deliver(),
+            due_scan_seconds: default_due_scan_seconds(),
             fixed_as_of: None,
         }
     }
@@ -110,6 +115,11 @@ impl EngineSettings {
     /// Returns the reconcile interval as a duration.
     pub fn reconcile_interval(&self) -> Duration {
         Duration::from_secs(self.reconcile_seconds.max(1))
+    }
+
+    /// Returns the due-scan interval as a duration.
+    pub fn due_scan_interval(&self) -> Duration {
+        Duration::from_secs(self.due_scan_seconds.max(1))
     }
 
     /// Returns the retention interval as a duration.
@@ -136,6 +146,11 @@ fn default_partial_snapshot_seconds() -> u64 {
 
 fn default_reconcile_seconds() -> u64 {
     30
+}
+
+/// A minute: a deadline is acted on at most this long after it passes.
+fn default_due_scan_seconds() -> u64 {
+    60
 }
 
 /// Once a day: retention counts in years, so a day's delay changes nothing.

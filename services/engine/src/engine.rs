@@ -11,7 +11,10 @@ use rollcall_core::TenantId;
 use rollcall_core::finding::{Finding, FindingKind, Severity};
 use rollcall_core::model::{AccountKind, HrSnapshot, MfaSummary, SourceSnapshot};
 use rollcall_proto::v1;
-use rollcall_store::{ApplyOptions, ApplyOutcome, ProblemKind, SnapshotMeta, Store, StoreError};
+use rollcall_store::{
+    ApplyOptions, ApplyOutcome, LeaverChange, LeaverState, ProblemKind, SnapshotMeta, Store,
+    StoreError,
+};
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
@@ -20,7 +23,7 @@ use crate::lock::EvaluationLock;
 use crate::metrics::{
     self, EngineMetrics, FindingLabels, GaugeMemory, SourceLabels, StrengthLabels,
 };
-use crate::pipeline;
+use crate::{leavers, pipeline};
 
 /// The actor of the engine's audit entries.
 pub const ACTOR: &str = "rollcall-engine";
@@ -79,6 +82,13 @@ impl EvaluationResult {
     }
 }
 
+/// The input of a recorded evaluation, kept for the leaver tracking that follows it.
+struct RecordedInput {
+    data: rollcall_core::TenantData,
+    resolution: rollcall_core::identity::Resolution,
+    as_of: DateTime<Utc>,
+}
+
 /// The engine's shared state. Clones share it.
 #[derive(Clone)]
 pub struct Engine {
@@ -92,6 +102,9 @@ struct Inner {
     lock: EvaluationLock,
     metrics: EngineMetrics,
     gauges: GaugeMemory,
+    /// Per tenant, the sources of the `leavers_overdue` gauges set last, so the next
+    /// evaluation can zero those that no longer apply.
+    overdue_gauges: std::sync::Mutex<std::collections::BTreeMap<String, Vec<String>>>,
     queue: mpsc::UnboundedSender<TenantId>,
 }
 
@@ -106,8 +119,16 @@ impl Engine {
         metrics: EngineMetrics,
     ) -> (Self, mpsc::UnboundedReceiver<TenantId>) {
         let (queue, requests) = mpsc::unbounded_channel();
-        let inner =
-            Inner { store, publisher, clock, lock, metrics, gauges: GaugeMemory::default(), queue };
+        let inner = Inner {
+            store,
+            publisher,
+            clock,
+            lock,
+            metrics,
+            gauges: GaugeMemory::default(),
+            overdue_gauges: std::sync::Mutex::default(),
+            queue,
+        };
         (Self { inner: Arc::new(inner) }, requests)
     }
 
@@ -204,8 +225,13 @@ impl Engine {
             return Ok(EvaluationResult::Busy);
         };
         let result = async {
-            let result = self.evaluate_locked(tenant).await?;
+            let (result, recorded) = self.evaluate_locked(tenant).await?;
             self.publish_outbox(tenant).await?;
+            // After the publish, so finding events leave as soon as they are recorded.
+            if let Some(recorded) = recorded {
+                let RecordedInput { data, resolution, as_of } = recorded;
+                self.track_leavers(tenant, &data, &resolution, as_of).await?;
+            }
             Ok::<_, EngineError>(result)
         }
         .await;
@@ -215,7 +241,12 @@ impl Engine {
         Ok(result)
     }
 
-    async fn evaluate_locked(&self, tenant: &TenantId) -> Result<EvaluationResult, EngineError> {
+    /// Evaluates and records. With a recorded evaluation it also returns what the
+    /// leaver tracking needs.
+    async fn evaluate_locked(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<(EvaluationResult, Option<RecordedInput>), EngineError> {
         let started = Instant::now();
         let scope = self.inner.store.tenant(tenant);
         // Read before the data: a change committed after this read raises the version
@@ -226,7 +257,7 @@ impl Engine {
                 tenant = %tenant,
                 "tenant has data but no configuration; run `rollcall-engine tenant apply` on its folder"
             );
-            return Ok(EvaluationResult::NoConfig);
+            return Ok((EvaluationResult::NoConfig, None));
         };
         let parsed = rollcall_ingest::tenant_file::parse_stored(
             &config.text.tenant_yaml,
@@ -239,26 +270,35 @@ impl Engine {
                     tenant = %tenant, found = %parsed.tenant.id,
                     "the stored tenant.yaml names another tenant; apply the right folder"
                 );
-                return Ok(EvaluationResult::InvalidConfig);
+                return Ok((EvaluationResult::InvalidConfig, None));
             }
             Err(error) => {
                 tracing::error!(
                     tenant = %tenant, error = %error,
                     "the stored tenant.yaml is invalid; fix it and apply the folder again"
                 );
-                return Ok(EvaluationResult::InvalidConfig);
+                return Ok((EvaluationResult::InvalidConfig, None));
             }
         };
-        let data = scope.load_tenant_data().await?;
+        let sla = tenant_config.tenant.deprovision_sla;
+        self.apply_hr_events(tenant, sla).await?;
+        let realigned = scope.align_leaver_deadlines(sla).await?;
+        if realigned > 0 {
+            tracing::info!(tenant = %tenant, leavers = realigned, "leaver deadlines moved to the tenant's SLA");
+        }
+        let mut data = scope.load_tenant_data().await?;
+        let all_leavers = scope.leavers(None).await?;
+        leavers::overlay(&mut data, &all_leavers);
         let problems = scope.pipeline_problems().await?;
         let as_of = self.inner.clock.now();
         let evaluation = rollcall_core::evaluate(&tenant_config.tenant, &data, as_of);
+        let resolution = evaluation.resolution;
         let mut findings = evaluation.findings;
         findings.extend(pipeline::findings(tenant, &problems));
 
         let recorded = match scope.record_evaluation(as_of, &findings, version).await {
             Ok(recorded) => recorded,
-            Err(StoreError::StaleEvaluation { .. }) => return Ok(EvaluationResult::Stale),
+            Err(StoreError::StaleEvaluation { .. }) => return Ok((EvaluationResult::Stale, None)),
             Err(error) => return Err(error.into()),
         };
         self.inner.metrics.evaluation_seconds.observe(started.elapsed().as_secs_f64());
@@ -268,7 +308,8 @@ impl Engine {
             opened = recorded.diff.opened.len(), updated = recorded.diff.updated.len(),
             resolved = recorded.diff.resolved.len(), "tenant evaluated"
         );
-        Ok(EvaluationResult::Recorded { events: recorded.events })
+        let input = RecordedInput { data, resolution, as_of };
+        Ok((EvaluationResult::Recorded { events: recorded.events }, Some(input)))
     }
 
     /// Publishes the tenant's unpublished finding events in order, marking each after
@@ -352,7 +393,11 @@ impl Engine {
         let options = ApplyOptions { expected_base: None, audit_actor: Some(ACTOR.to_owned()) };
         let span = rollcall_runtime::work_span("apply_snapshot", Some(tenant.as_str()), Some("hr"));
         span.record("work_id", snapshot_id.hyphenated().to_string());
-        let outcome = scope.apply_hr_roster_with(roster, &meta, &options).instrument(span).await?;
+        let (outcome, derived) =
+            scope.apply_hr_roster_deriving_events(roster, &meta, &options).instrument(span).await?;
+        if derived > 0 {
+            tracing::info!(tenant = %tenant, events = derived, "HR events derived from the roster");
+        }
         self.after_apply(tenant, "hr", &outcome, started).await?;
         Ok(outcome)
     }
@@ -407,9 +452,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Evaluates every tenant with state newer than its last evaluation or with
-    /// unpublished events, and refreshes the per-source freshness gauges. Returns the
-    /// number of tenants evaluated.
+    /// Evaluates every tenant with state newer than its last evaluation, with
+    /// unpublished events or with HR events not yet applied to its leavers (a row that
+    /// reached `hr_events` without its NATS message), and refreshes the per-source
+    /// freshness gauges. Returns the number of tenants evaluated.
     pub async fn reconcile(&self) -> Result<usize, EngineError> {
         let pending = self.inner.store.pending_work().await?;
         for work in &pending {
@@ -419,6 +465,25 @@ impl Engine {
                 "reconcile found pending work"
             );
             self.evaluate_logged(&work.tenant).await;
+        }
+        let mut evaluated = pending.len();
+        for tenant in self.inner.store.tenant_ids().await? {
+            if pending.iter().any(|work| work.tenant == tenant) {
+                continue;
+            }
+            let scope = self.inner.store.tenant(&tenant);
+            match scope.unapplied_hr_event_count().await {
+                Ok(events) if events > 0 => {
+                    tracing::info!(
+                        tenant = %tenant, events,
+                        "reconcile found HR events not applied to the leavers"
+                    );
+                    self.evaluate_logged(&tenant).await;
+                    evaluated += 1;
+                }
+                Ok(_) | Err(StoreError::UnknownTenant { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
         }
         let now = Utc::now();
         for tenant in self.inner.store.tenant_ids().await? {
@@ -431,7 +496,110 @@ impl Engine {
                 self.inner.metrics.source_age.get_or_create(&labels).set(age);
             }
         }
-        Ok(pending.len())
+        Ok(evaluated)
+    }
+
+    /// Evaluates every tenant with an open leaver whose deadline passed and was not yet
+    /// acted on, so `deprovision_overdue` opens even when nothing else changed. The
+    /// evaluation marks the deadlines acted on. Runs at start, which catches deadlines
+    /// that passed while the engine was stopped, and every `engine.due_scan_seconds`.
+    /// Returns the number of tenants evaluated.
+    pub async fn scan_due_leavers(&self) -> Result<usize, EngineError> {
+        let now = self.inner.clock.now();
+        let mut evaluated = 0;
+        for tenant in self.inner.store.tenant_ids().await? {
+            let due = match self.inner.store.tenant(&tenant).due_leaver_count(now).await {
+                Ok(due) => due,
+                Err(StoreError::UnknownTenant { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            if due == 0 {
+                continue;
+            }
+            tracing::info!(tenant = %tenant, leavers = due, now = %now, "leaver deadlines passed; evaluating");
+            self.evaluate_logged(&tenant).await;
+            evaluated += 1;
+        }
+        Ok(evaluated)
+    }
+
+    /// Applies the tenant's HR events that are not yet applied to its leavers, in the
+    /// order they were received. Runs under the evaluation lock, before the leavers are
+    /// read, so the NATS consumer and the reconcile both end here.
+    async fn apply_hr_events(
+        &self,
+        tenant: &TenantId,
+        sla: chrono::TimeDelta,
+    ) -> Result<usize, EngineError> {
+        let scope = self.inner.store.tenant(tenant);
+        let events = scope.unapplied_hr_events().await?;
+        let mut changed = 0;
+        for event in &events {
+            let change =
+                scope.apply_hr_event_to_leavers(event, sla, ACTOR, self.inner.clock.now()).await?;
+            if !matches!(change, LeaverChange::Ignored | LeaverChange::AlreadyApplied) {
+                changed += 1;
+                tracing::info!(
+                    tenant = %tenant, event_id = %event.event_id, employee_id = %event.employee_id,
+                    change = change.as_str(), "HR event applied to the leavers"
+                );
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Records what the evaluation at `as_of` saw of the open leavers' accounts, closes
+    /// the leavers whose accounts are all disabled or gone, marks passed deadlines as
+    /// acted on, and sets the leaver metrics.
+    async fn track_leavers(
+        &self,
+        tenant: &TenantId,
+        data: &rollcall_core::TenantData,
+        resolution: &rollcall_core::identity::Resolution,
+        as_of: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let scope = self.inner.store.tenant(tenant);
+        let open = scope.leavers(Some(LeaverState::Open)).await?;
+        let observations = leavers::observations(&open, data, resolution, as_of);
+        let closed = scope.record_leaver_observations(as_of, &observations, ACTOR).await?;
+        for leaver in &closed {
+            self.inner
+                .metrics
+                .time_to_deprovision_seconds
+                .observe(leaver.time_to_deprovision_seconds as f64);
+            tracing::info!(
+                tenant = %tenant, leaver_id = %leaver.leaver_id, employee_id = %leaver.employee_id,
+                time_to_deprovision_seconds = leaver.time_to_deprovision_seconds,
+                "leaver closed: every account is disabled or gone"
+            );
+        }
+        for leaver in scope.mark_deadlines_acted(as_of, ACTOR).await? {
+            tracing::info!(
+                tenant = %tenant, leaver_id = %leaver.leaver_id, employee_id = %leaver.employee_id,
+                deadline = %leaver.deadline, "leaver deadline passed"
+            );
+        }
+
+        let open = scope.leavers(Some(LeaverState::Open)).await?;
+        let accounts = scope.leaver_accounts().await?;
+        let metrics = &self.inner.metrics;
+        metrics
+            .leavers_open
+            .get_or_create(&metrics::tenant(tenant.as_str()))
+            .set(i64::try_from(open.len()).unwrap_or(i64::MAX));
+        let overdue = leavers::overdue_by_source(&open, &accounts, as_of);
+        let mut memory =
+            self.inner.overdue_gauges.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let labels =
+            |source: &str| SourceLabels { tenant: tenant.to_string(), source: source.to_owned() };
+        for source in memory.remove(tenant.as_str()).unwrap_or_default() {
+            metrics.leavers_overdue.get_or_create(&labels(&source)).set(0);
+        }
+        for (source, count) in &overdue {
+            metrics.leavers_overdue.get_or_create(&labels(source)).set(*count);
+        }
+        memory.insert(tenant.to_string(), overdue.into_keys().collect());
+        Ok(())
     }
 
     /// Runs the store's retention job for every tenant.

@@ -387,11 +387,13 @@ impl Handler for HrEventHandler {
             return outcome;
         }
         match self.engine.store().tenant(&event.tenant).record_hr_event(&event).await {
-            Ok(true) => {
+            // A stored row is not always an applied one: the HR webhook commits the row
+            // before it publishes, so its messages always find the row. The evaluation
+            // applies the event if no earlier one did, instead of waiting for the reconcile.
+            Ok(_) => {
                 self.engine.request_evaluation(&event.tenant);
                 Outcome::Ack
             }
-            Ok(false) => Outcome::Ack,
             Err(error @ StoreError::NulCharacter { .. }) => Outcome::term(error.to_string()),
             Err(error) => retry(delivery, &error.into()),
         }

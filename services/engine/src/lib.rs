@@ -12,6 +12,8 @@ pub mod deadletters;
 pub mod engine;
 pub mod error;
 pub mod handlers;
+pub mod leaver_report;
+pub mod leavers;
 pub mod lock;
 pub mod metrics;
 pub mod pipeline;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use rollcall_engine::{EngineConfig, Service, tenant_apply};
+use rollcall_engine::{EngineConfig, Service, leaver_report, tenant_apply};
 use rollcall_runtime::{ConfigArgs, ConfigLoader, Shutdown};
 use rollcall_store::{Store, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -39,6 +39,17 @@ enum Command {
         /// The schema owner's URL, for servers that need no password.
         #[arg(long, value_name = "URL", required_unless_present = "owner_url_file")]
         owner_url: Option<String>,
+    },
+    /// Print the leaver SLA of a tenant: per leaver and source, the linked accounts and
+    /// the time from the termination's effective instant to the last account disabled.
+    /// Uses the postgres section of the configuration.
+    Leavers {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = leaver_report::Format::Csv)]
+        format: leaver_report::Format,
     },
     /// Manage tenants' configuration in the store.
     Tenant {
@@ -85,6 +96,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run => serve(loaded).await,
         // Handled before the configuration is loaded.
         Command::Migrate { .. } => Ok(ExitCode::SUCCESS),
+        Command::Leavers { tenant, format } => {
+            for warning in &loaded.warnings {
+                eprintln!("rollcall-engine: {warning}");
+            }
+            leavers(&loaded.config, &tenant, format).await
+        }
         Command::Tenant { command: TenantCommand::Apply { dirs } } => {
             for warning in &loaded.warnings {
                 eprintln!("rollcall-engine: {warning}");
@@ -159,4 +176,22 @@ async fn apply(config: &EngineConfig, dirs: &[PathBuf]) -> Result<ExitCode> {
     store.close().await;
     // 3, as `rollcall scan` exits for a tenant folder it cannot read.
     Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+async fn leavers(
+    config: &EngineConfig,
+    tenant: &str,
+    format: leaver_report::Format,
+) -> Result<ExitCode> {
+    let tenant = rollcall_core::TenantId::new(tenant)?;
+    let url = config.postgres.url.expose_str().context("postgres.url is not UTF-8 text")?;
+    let store =
+        Store::connect(url, &StoreOptions { max_connections: 2, ..StoreOptions::default() })
+            .await?;
+    let report = store.tenant(&tenant).leaver_sla().await;
+    store.close().await;
+    let report = report.with_context(|| format!("cannot read the leavers of tenant `{tenant}`"))?;
+    let mut out = std::io::stdout().lock();
+    leaver_report::write(&mut out, &report, format)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -125,6 +125,14 @@ pub struct EngineMetrics {
     pub redis_degraded: Gauge,
     /// Lock attempts that used PostgreSQL because Redis did not respond.
     pub redis_fallbacks: Counter,
+    /// Open leavers after the tenant's last evaluation.
+    pub leavers_open: Family<TenantLabels, Gauge>,
+    /// Open leavers past their deadline with an account still enabled in the source,
+    /// after the tenant's last evaluation.
+    pub leavers_overdue: Family<SourceLabels, Gauge>,
+    /// Seconds from a termination's effective instant to its last account disabled,
+    /// observed when the leaver closes.
+    pub time_to_deprovision_seconds: Histogram,
 }
 
 impl Default for EngineMetrics {
@@ -158,6 +166,10 @@ impl EngineMetrics {
             consumer_lag: Family::default(),
             redis_degraded: Gauge::default(),
             redis_fallbacks: Counter::default(),
+            leavers_open: Family::default(),
+            leavers_overdue: Family::default(),
+            // 15 minutes to about 43 days: SLAs range from 1 hour to a few days.
+            time_to_deprovision_seconds: Histogram::new(exponential_buckets(900.0, 2.0, 13)),
         }
     }
 
@@ -248,6 +260,17 @@ impl EngineMetrics {
             "redis_fallbacks",
             "Lock attempts that fell back to PostgreSQL",
             self.redis_fallbacks.clone(),
+        );
+        registry.register("leavers_open", "Open leavers", self.leavers_open.clone());
+        registry.register(
+            "leavers_overdue",
+            "Open leavers past the deadline with an account still enabled in the source",
+            self.leavers_overdue.clone(),
+        );
+        registry.register(
+            "leaver_time_to_deprovision_seconds",
+            "Seconds from termination to the last account disabled, per closed leaver",
+            self.time_to_deprovision_seconds.clone(),
         );
     }
 

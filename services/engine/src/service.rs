@@ -219,6 +219,19 @@ impl Service {
         }
         {
             let (engine, stop) = (engine.clone(), stop.clone());
+            let interval = config.engine.due_scan_interval();
+            workers.spawn("due-scan", async move {
+                every(interval, &stop, || async {
+                    if let Err(error) = engine.scan_due_leavers().await {
+                        tracing::warn!(error = %error, "due-scan failed; retrying at the next interval");
+                    }
+                })
+                .await;
+                Ok(())
+            });
+        }
+        {
+            let (engine, stop) = (engine.clone(), stop.clone());
             let interval = config.engine.retention_interval();
             workers.spawn("retention", async move {
                 every(interval, &stop, || async {

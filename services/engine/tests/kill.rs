@@ -133,10 +133,10 @@ fn config_file(root: &Path, db: &TestDb, bus: &TestBus) -> PathBuf {
         "telemetry: {{level: warn}}\n\
          ops: {{listen: \"127.0.0.1:0\"}}\n\
          shutdown: {{grace_period_seconds: 10}}\n\
-         nats: {{url: \"{}\", subject_prefix: {}, stream_prefix: {}, ack_wait_seconds: 2, max_deliver: 100}}\n\
+         nats: {{url: \"{}\", subject_prefix: {}, stream_prefix: {}}}\n\
          postgres: {{url_file: \"{}\"}}\n\
          redis: {{url: \"{}\"}}\n\
-         engine: {{reconcile_seconds: 1, partial_snapshot_seconds: 10, lock_ttl_seconds: 3, fixed_as_of: \"{}\"}}\n",
+         engine: {{reconcile_seconds: 1, partial_snapshot_seconds: 10, lock_ttl_seconds: 3, ack_wait_seconds: 2, max_deliver: 100, fixed_as_of: \"{}\"}}\n",
         bus.url,
         bus.namespace.subject_prefix(),
         bus.namespace.stream_prefix(),

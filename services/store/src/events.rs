@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use rollcall_core::TenantId;
 use rollcall_proto::{HrEvent, HrEventSender, HrEventType};
 use serde_json::Value;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 
 use crate::error::StoreError;
 use crate::json::{self, WorkerJson, check_text};
@@ -47,6 +47,22 @@ impl TenantScope<'_> {
     /// when the event is new.
     pub async fn record_hr_event(&self, event: &HrEvent) -> Result<bool, StoreError> {
         const OPERATION: &str = "record an HR event";
+        let mut tx = self.begin(OPERATION).await?;
+        let inserted = self.insert_hr_event_in(&mut tx, event).await?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(inserted)
+    }
+
+    /// Inserts an HR event in the caller's transaction unless one with its event id is
+    /// stored already, and raises the tenant's state version when it is new. Returns
+    /// `true` when the event is new. The SCIM user changes use it to commit a user and the
+    /// event derived from it together.
+    pub(crate) async fn insert_hr_event_in(
+        &self,
+        tx: &mut PgConnection,
+        event: &HrEvent,
+    ) -> Result<bool, StoreError> {
+        const OPERATION: &str = "record an HR event";
         if event.tenant != *self.tenant_id() {
             return Err(StoreError::TenantMismatch {
                 scope: self.tenant_id().clone(),
@@ -66,7 +82,6 @@ impl TenantScope<'_> {
             None => None,
         };
 
-        let mut tx = self.begin(OPERATION).await?;
         let inserted = sqlx::query(
             "INSERT INTO rollcall.hr_events \
                (tenant_id, event_id, event_type, employee_id, effective_at, time_zone, reason, \
@@ -92,9 +107,8 @@ impl TenantScope<'_> {
         .rows_affected()
             == 1;
         if inserted {
-            self.bump_state_in(&mut tx).await?;
+            self.bump_state_in(tx).await?;
         }
-        tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(inserted)
     }
 
@@ -117,7 +131,7 @@ impl TenantScope<'_> {
         rows.iter().map(|row| self.hr_event(row)).collect()
     }
 
-    fn hr_event(&self, row: &PgRow) -> Result<HrEvent, StoreError> {
+    pub(crate) fn hr_event(&self, row: &PgRow) -> Result<HrEvent, StoreError> {
         const OPERATION: &str = "read an HR event";
         let event_id: uuid::Uuid = row.try_get("event_id").map_err(self.db(OPERATION))?;
         let key = format!("{}/{event_id}", self.tenant_str());
@@ -159,7 +173,7 @@ impl TenantScope<'_> {
     }
 }
 
-fn event_type_name(event_type: HrEventType) -> &'static str {
+pub(crate) fn event_type_name(event_type: HrEventType) -> &'static str {
     match event_type {
         HrEventType::Hire => "hire",
         HrEventType::Change => "change",
@@ -180,7 +194,7 @@ fn parse_event_type(name: &str) -> Option<HrEventType> {
     }
 }
 
-fn sender_name(sender: HrEventSender) -> &'static str {
+pub(crate) fn sender_name(sender: HrEventSender) -> &'static str {
     match sender {
         HrEventSender::Webhook => "webhook",
         HrEventSender::Scim => "scim",

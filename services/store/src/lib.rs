@@ -34,10 +34,12 @@ mod events;
 mod findings;
 mod guard;
 mod json;
+mod leavers;
 mod outbox;
 mod problems;
 mod remediation;
 mod retention;
+mod scim;
 mod scope;
 mod snapshots;
 mod store;
@@ -53,6 +55,10 @@ pub use entra_delta::EntraDeltaState;
 pub use error::StoreError;
 pub use findings::{FindingDiff, FindingStatus, StoredFinding};
 pub use guard::RoleError;
+pub use leavers::{
+    ClosedLeaver, Leaver, LeaverAccount, LeaverChange, LeaverObservation, LeaverSla, LeaverState,
+    ObservedAccount, ROSTER_EVENT_NAMESPACE, SourceDeprovision, roster_event_id, roster_events,
+};
 pub use outbox::{OutboxEvent, RecordedEvaluation, finding_event_id};
 pub use problems::{PipelineProblem, ProblemKind};
 pub use remediation::{
@@ -60,6 +66,7 @@ pub use remediation::{
     TaskKind, TaskState, TaskTransition,
 };
 pub use retention::RetentionReport;
+pub use scim::{ScimFilter, ScimUser, ScimWrite};
 pub use scope::TenantScope;
 pub use snapshots::{ApplyOptions, ApplyOutcome, SnapshotMeta, SourceState};
 pub use store::{MIGRATOR, Store, StoreOptions, migrate_as_owner};

@@ -181,6 +181,7 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
             lock_ttl_seconds: 30,
             ack_wait_seconds: 30,
             max_deliver: 5,
+            due_scan_seconds: 60,
             fixed_as_of: Some(rollcall_datagen::synthetic::reference()),
         },
     };

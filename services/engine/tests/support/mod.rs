@@ -274,6 +274,7 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
             lock_ttl_seconds: 30,
             ack_wait_seconds: 5,
             max_deliver,
+            due_scan_seconds: 1,
             fixed_as_of: Some(as_of()),
         },
     }

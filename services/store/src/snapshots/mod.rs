@@ -104,7 +104,9 @@ impl TenantScope<'_> {
         }
         let columns = content::directory_columns(snapshot)?;
         let hash = content::directory_hash(snapshot);
-        self.apply(&snapshot.source, snapshot.collected_at, meta, hash, columns, options).await
+        self.apply(&snapshot.source, snapshot.collected_at, meta, hash, columns, options)
+            .await
+            .map(|(outcome, _)| outcome)
     }
 
     /// Replaces the stored HR roster, with the same cursor check as a source snapshot.
@@ -126,6 +128,7 @@ impl TenantScope<'_> {
             &ApplyOptions::default(),
         )
         .await
+        .map(|(outcome, _)| outcome)
     }
 
     /// [`TenantScope::apply_hr_roster`] with an audit entry ([`ApplyOptions::audit_actor`]).
@@ -138,7 +141,35 @@ impl TenantScope<'_> {
         let columns = content::roster_columns(roster)?;
         let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
         let hash = content::roster_hash(roster, workers);
-        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns, options).await
+        self.apply(&SourceId::hr(), roster.collected_at, meta, hash, columns, options)
+            .await
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`TenantScope::apply_hr_roster_with`] that also derives HR events from the
+    /// difference with the roster it replaces ([`crate::roster_events`]) and stores them
+    /// in `rollcall.hr_events` in the same transaction, so a roster file starts the
+    /// deprovisioning clock as a termination webhook does. Returns the outcome and the
+    /// number of new events.
+    pub async fn apply_hr_roster_deriving_events(
+        &self,
+        roster: &HrSnapshot,
+        meta: &SnapshotMeta,
+        options: &ApplyOptions,
+    ) -> Result<(ApplyOutcome, usize), StoreError> {
+        let columns = content::roster_columns(roster)?;
+        let workers = columns.workers.as_ref().unwrap_or(&serde_json::Value::Null);
+        let hash = content::roster_hash(roster, workers);
+        self.apply_derived(
+            &SourceId::hr(),
+            roster.collected_at,
+            meta,
+            hash,
+            columns,
+            options,
+            Some(roster),
+        )
+        .await
     }
 
     async fn apply(
@@ -149,7 +180,24 @@ impl TenantScope<'_> {
         content_sha256: [u8; 32],
         columns: ContentColumns,
         options: &ApplyOptions,
-    ) -> Result<ApplyOutcome, StoreError> {
+    ) -> Result<(ApplyOutcome, usize), StoreError> {
+        self.apply_derived(source, own_collected_at, meta, content_sha256, columns, options, None)
+            .await
+    }
+
+    /// The apply; with `derive_from`, the roster being applied, it also stores the HR
+    /// events of its difference with the stored roster.
+    #[allow(clippy::too_many_arguments, reason = "private: the parts of one apply")]
+    async fn apply_derived(
+        &self,
+        source: &SourceId,
+        own_collected_at: Option<DateTime<Utc>>,
+        meta: &SnapshotMeta,
+        content_sha256: [u8; 32],
+        columns: ContentColumns,
+        options: &ApplyOptions,
+        derive_from: Option<&HrSnapshot>,
+    ) -> Result<(ApplyOutcome, usize), StoreError> {
         const OPERATION: &str = "apply a snapshot";
         let incoming = Cursor {
             snapshot_id: meta.snapshot_id,
@@ -173,7 +221,7 @@ impl TenantScope<'_> {
             .await
             .map_err(self.db(OPERATION))?;
             if current != Some(base) {
-                return Ok(ApplyOutcome::BaseMismatch { current });
+                return Ok((ApplyOutcome::BaseMismatch { current }, 0));
             }
         }
 
@@ -217,8 +265,8 @@ impl TenantScope<'_> {
                 stream_sequence: i64::try_from(current.stream_sequence).unwrap_or(i64::MAX),
             };
             match decide(&current_cursor, &incoming) {
-                Decision::Duplicate => return Ok(ApplyOutcome::Duplicate),
-                Decision::Stale => return Ok(ApplyOutcome::Stale { current }),
+                Decision::Duplicate => return Ok((ApplyOutcome::Duplicate, 0)),
+                Decision::Stale => return Ok((ApplyOutcome::Stale { current }, 0)),
                 Decision::Apply => {}
             }
             sqlx::query(
@@ -238,6 +286,10 @@ impl TenantScope<'_> {
             .map_err(self.db(OPERATION))?;
         }
 
+        let derived = match derive_from {
+            Some(roster) => self.store_roster_events(&mut tx, roster, meta.collected_at).await?,
+            None => 0,
+        };
         self.write_content(&mut tx, &source_text, meta.snapshot_id, own_collected_at, columns)
             .await?;
         if let Some(actor) = &options.audit_actor {
@@ -259,7 +311,66 @@ impl TenantScope<'_> {
         // first (an evaluation appends, then marks itself evaluated), or they deadlock.
         self.bump_state_in(&mut tx).await?;
         tx.commit().await.map_err(self.db(OPERATION))?;
-        Ok(ApplyOutcome::Applied)
+        Ok((ApplyOutcome::Applied, derived))
+    }
+
+    /// Derives the HR events of `roster` against the roster stored now and inserts the
+    /// new ones, inside the apply's transaction. Returns the number inserted.
+    async fn store_roster_events(
+        &self,
+        tx: &mut PgConnection,
+        roster: &HrSnapshot,
+        collected_at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        const OPERATION: &str = "derive HR events from the roster";
+        let previous: Option<Option<serde_json::Value>> = sqlx::query_scalar(
+            "SELECT workers FROM rollcall.source_snapshots \
+             WHERE tenant_id = $1 AND source = 'hr' AND kind = 'hr_roster'",
+        )
+        .bind(self.tenant_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        let key = format!("{}/hr", self.tenant_str());
+        let previous: Option<Vec<rollcall_core::model::Worker>> = match previous.flatten() {
+            Some(value) => Some(
+                crate::json::decode::<Vec<crate::json::WorkerJson>>(
+                    value,
+                    "source_snapshots",
+                    &key,
+                )?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            ),
+            None => None,
+        };
+        let zone: String =
+            sqlx::query_scalar("SELECT time_zone FROM rollcall.tenants WHERE tenant_id = $1")
+                .bind(self.tenant_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db(OPERATION))?;
+        let time_zone = zone.parse::<chrono_tz::Tz>().map_err(|_| StoreError::CorruptRow {
+            table: "tenants",
+            key: self.tenant_str().to_owned(),
+            reason: format!("`{zone}` is not an IANA time zone name"),
+        })?;
+        let events = crate::leavers::roster_events(
+            self.tenant_id(),
+            time_zone,
+            previous.as_deref(),
+            &roster.workers,
+            collected_at,
+            Utc::now(),
+        );
+        let mut inserted = 0;
+        for event in &events {
+            if self.insert_hr_event_in(tx, event).await? {
+                inserted += 1;
+            }
+        }
+        Ok(inserted)
     }
 
     async fn write_content(

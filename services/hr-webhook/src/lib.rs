@@ -1,0 +1,22 @@
+//! Rollcall's HR intake service: takes hire, change and termination events from HR
+//! systems over signed webhooks (Standard Webhooks) and SCIM 2.0, commits each to
+//! PostgreSQL, then publishes it on NATS as a `rollcall.v1.HrEvent`.
+//!
+//! The `rollcall.hr_events` table is the system of record: a request gets a 2xx
+//! response only after its event is committed, and a publish that fails is logged and counted
+//! but does not fail the request, because the engine also reads the table.
+//!
+//! `docs/services/hr-webhook.md` documents the endpoints, the body, the signature scheme
+//! and the configuration.
+
+pub mod app;
+pub mod body;
+pub mod config;
+pub mod metrics;
+pub mod ratelimit;
+pub mod scim;
+pub mod service;
+pub mod signature;
+
+pub use config::HrWebhookConfig;
+pub use service::{Service, StartError};
