@@ -10,7 +10,8 @@ variable "TAG" {
 
 group "default" {
   targets = [
-    "engine", "file-connector", "ldap-connector", "entra-connector", "hr-webhook", "cli",
+    "engine", "file-connector", "ldap-connector", "entra-connector", "hr-webhook", "operator",
+    "cli",
   ]
 }
 
@@ -52,6 +53,12 @@ target "hr-webhook" {
   inherits = ["_common"]
   args     = { PACKAGE = "rollcall-hr-webhook", BINARY = "rollcall-hr-webhook" }
   tags     = ["${REGISTRY}/rollcall-hr-webhook:${TAG}"]
+}
+
+target "operator" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-operator", BINARY = "rollcall-operator" }
+  tags     = ["${REGISTRY}/rollcall-operator:${TAG}"]
 }
 
 # The offline scanner, for engineers who run `rollcall scan` in a container.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the Helm chart offline (scripts/install-chart-tools.sh installs the tools):
 # - helm lint and helm template with the default values and every charts/rollcall/ci/*-values.yaml;
+# - the CRDs in charts/rollcall/crds/ against the same Kubernetes API schemas;
 # - every rendered manifest against the Kubernetes API schemas of the oldest supported
 #   and the newest version (kubernetes-validate --strict);
 # - every file in charts/rollcall/ci/invalid/ must be rejected by values.schema.json or
@@ -42,6 +43,15 @@ render() { # name, values files...
 }
 
 render defaults
+# `helm template` leaves out crds/, so the CRDs are validated on their own.
+for version in 1.27.0 1.37.0; do
+  if ! "$bin/kubernetes-validate" --strict --quiet -k "$version" "$chart"/crds/*.yaml >"$work/crds.validate" 2>&1; then
+    cat "$work/crds.validate" >&2
+    echo "check-chart: the CRDs in $chart/crds do not validate against Kubernetes $version" >&2
+    exit 1
+  fi
+done
+echo "check-chart: $(ls "$chart"/crds/*.yaml | wc -l) CRDs validate"
 for values in "$chart"/ci/*-values.yaml; do
   render "$(basename "$values" .yaml)" "$values"
 done

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rollcall_ingest::layout::{LoadError, TENANT_FILE};
 use rollcall_ingest::tenant_file::{self, MAX_TENANT_FILE_BYTES, TenantFileError};
-use rollcall_store::{Store, StoreError, TenantConfigText, TenantProfile};
+use rollcall_store::{Store, StoreError, TenantApplyError, TenantConfigText};
 
 use crate::engine::ACTOR;
 
@@ -50,11 +50,15 @@ pub async fn apply(store: &Store, dir: &Path) -> Result<Applied, ApplyError> {
         None => None,
     };
     let text = TenantConfigText { tenant_yaml, policy_yaml };
-    let profile =
-        TenantProfile { name: config.tenant.name.clone(), time_zone: config.tenant.time_zone };
-    let changed =
-        store.tenant(&config.tenant.id).apply_tenant_config(&profile, &text, ACTOR).await?;
-    Ok(Applied { tenant: config.tenant.id.to_string(), changed })
+    // The store parses the texts again as the engine reads them back. They passed the
+    // folder check above, so an error here would be that check's error with the folder's path.
+    let applied = store.apply_tenant_texts(&text, ACTOR).await.map_err(|error| match error {
+        TenantApplyError::Invalid(source) => {
+            ApplyError::Load(LoadError::TenantFile { path: path.clone(), source: Box::new(source) })
+        }
+        TenantApplyError::Store(source) => ApplyError::Store(source),
+    })?;
+    Ok(Applied { tenant: applied.tenant, changed: applied.changed })
 }
 
 /// Reads a text file with the checks `rollcall scan` applies to `tenant.yaml`: at most
