@@ -58,6 +58,7 @@ impl Random {
 /// The engine binary as a child process, killed when dropped (a failed test).
 struct Child_ {
     child: Child,
+    log: PathBuf,
 }
 
 impl Drop for Child_ {
@@ -67,8 +68,8 @@ impl Drop for Child_ {
     }
 }
 
-fn start(config: &Path, log: &Path) -> Child_ {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+fn start(config: &Path, log_path: &Path) -> Child_ {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_rollcall-engine"));
     // The engine reads every ROLLCALL_* variable as configuration and rejects unknown
     // keys, such as this test's own ROLLCALL_TEST_* settings.
@@ -84,11 +85,21 @@ fn start(config: &Path, log: &Path) -> Child_ {
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
-    Child_ { child }
+    Child_ { child, log: log_path.to_path_buf() }
 }
 
 impl Child_ {
+    /// Fails the test at once when the engine exited on its own, such as on an invalid
+    /// configuration, instead of letting the test wait for work that will never happen.
+    fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            panic!("the engine exited on its own ({status}); its log:\n{log}");
+        }
+    }
+
     fn kill(mut self) {
+        self.assert_running();
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
@@ -302,6 +313,8 @@ async fn engine_killed_at_random_points_reaches_the_same_state_without_duplicate
         child = Some(start(&config, &log));
     }
     eprintln!("{kills} kills");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    child.as_mut().unwrap().assert_running();
     settled(&store, &bus, &finals).await;
     let mut last = child.take().unwrap();
     last.terminate();
