@@ -1,7 +1,7 @@
 //! The Helm chart's rendered configuration files are accepted by the services that read
-//! them. `helm template` renders the chart with each values file in `charts/rollcall/ci/`;
-//! every `config.yaml` of a ConfigMap is then loaded with the same loader and types the
-//! binaries use, after the Secret mount paths are pointed at files this test writes.
+//! them. `helm template` renders the chart with each values file in `charts/rollcall/ci/`.
+//! Every `config.yaml` of a ConfigMap is then loaded with the same loader and types the
+//! binaries use, after its Secret mount paths are pointed at files this test writes.
 //!
 //! Needs helm in `.tools/bin` (`scripts/install-chart-tools.sh`).
 
@@ -49,7 +49,7 @@ fn render(values: &str) -> Vec<serde_yaml_ng::Value> {
         .collect()
 }
 
-/// The `config.yaml` of every component's ConfigMap, by component label.
+/// Collects the `config.yaml` of every component's ConfigMap, by component label.
 fn configs(docs: &[serde_yaml_ng::Value]) -> BTreeMap<String, String> {
     docs.iter()
         .filter(|doc| doc["kind"].as_str() == Some("ConfigMap"))
@@ -120,7 +120,11 @@ fn check_values(values: &str, expected: &[&str]) {
             }
             "entra-connector" => {
                 let connector: rollcall_entra_connector::ConnectorConfig = load(config);
-                assert!(connector.nats.is_some() && connector.postgres.is_some(), "run needs both");
+                assert!(connector.nats.is_some(), "the connector publishes on NATS");
+                assert!(
+                    connector.postgres.is_some(),
+                    "the connector keeps its state in PostgreSQL"
+                );
                 assert!(!connector.tenants.is_empty());
             }
             "hr-webhook" => {

@@ -1,6 +1,6 @@
-//! The shared `nats` section against a `nats-server` that the test starts with TLS on a
-//! free loopback port: the pinned CA is trusted and no other, a `tls://` URL refuses a
-//! plain server, and a server that verifies clients takes the configured certificate.
+//! Tests the shared `nats` section against a `nats-server` that each test starts with TLS
+//! on a free loopback port. The pinned CA is trusted and no other. A `tls://` URL rejects a
+//! plain server, and a server that verifies clients accepts the configured certificate.
 //!
 //! Certificates come from rcgen at test time, so no key is checked in.
 

@@ -164,7 +164,7 @@ fn default_reconcile_seconds() -> u64 {
     30
 }
 
-/// A minute: a deadline is acted on at most this long after it passes.
+/// One minute, so a deadline is acted on at most a minute after it passes.
 fn default_due_scan_seconds() -> u64 {
     60
 }

@@ -271,7 +271,7 @@ impl<'a, T: Transport> GraphClient<'a, T> {
             };
             self.count(endpoint, response.status);
             match response.status {
-                // Graph answers a successful PATCH and some actions with no body.
+                // Graph returns 204 with no body for a successful PATCH and for some actions.
                 204 => return Ok(Value::Null),
                 200..=299 => match serde_json::from_slice::<Value>(&response.body) {
                     Ok(value) => return Ok(value),

@@ -2,8 +2,8 @@
 //! systems over signed webhooks (Standard Webhooks) and SCIM 2.0, commits each to
 //! PostgreSQL, then publishes it on NATS as a `rollcall.v1.HrEvent`.
 //!
-//! The `rollcall.hr_events` table is the system of record: a request gets a 2xx
-//! response only after its event is committed, and a publish that fails is logged and counted
+//! The `rollcall.hr_events` table is the system of record, so a request gets a 2xx
+//! response only after its event is committed. A publish that fails is logged and counted
 //! but does not fail the request, because the engine also reads the table.
 //!
 //! `docs/services/hr-webhook.md` documents the endpoints, the body, the signature scheme

@@ -42,7 +42,7 @@ pub enum LeaverState {
 }
 
 impl LeaverState {
-    /// The name stored in the `state` column.
+    /// Returns the name stored in the `state` column.
     pub fn as_str(self) -> &'static str {
         match self {
             LeaverState::Open => "open",
@@ -98,7 +98,7 @@ impl Leaver {
     }
 }
 
-/// What applying one HR event did to the leavers.
+/// The effect of applying one HR event to the leavers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaverChange {
     /// A termination opened a leaver.
@@ -116,7 +116,7 @@ pub enum LeaverChange {
 }
 
 impl LeaverChange {
-    /// The name stored in `leaver_applied_events.outcome`.
+    /// Returns the name stored in `leaver_applied_events.outcome`.
     pub fn as_str(self) -> &'static str {
         match self {
             LeaverChange::Opened => "opened",
@@ -199,7 +199,7 @@ pub struct SourceDeprovision {
     pub time_to_deprovision_seconds: Option<i64>,
 }
 
-/// One leaver with its SLA per source: what an auditor asks for.
+/// One leaver with its SLA per source, as an auditor requests it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaverSla {
     /// The leaver.
@@ -890,8 +890,8 @@ fn per_source_seconds<'a>(
         .collect()
 }
 
-/// Whether a roster worker's employment has ended by its own record, whatever the
-/// instant: a termination instant without a later hire, or a terminated status.
+/// Reports whether a roster worker's employment has ended by its own record, whatever
+/// the instant: a termination instant without a later hire, or a terminated status.
 fn ended(worker: &Worker) -> bool {
     match worker.terminated_at {
         Some(end) => worker.hired_at.is_none_or(|hired| hired <= end),
@@ -899,10 +899,10 @@ fn ended(worker: &Worker) -> bool {
     }
 }
 
-/// Derives the HR events of a new roster from its difference with the previous one:
-/// a termination for each worker whose termination instant is new, a rehire for each
-/// worker who had ended and no longer has, and a hire for each worker new to the roster
-/// who has not ended. The first roster of a tenant (`previous` is `None`) yields only
+/// Derives the HR events of a new roster from its difference with the previous one. It
+/// gives a termination for each worker whose termination instant is new, and a rehire for
+/// each worker who had ended and no longer has. It gives a hire for each worker new to
+/// the roster who has not ended. The first roster of a tenant (`previous` is `None`) yields only
 /// terminations. Event ids are UUID v5 of the tenant, employee id, type and effective
 /// instant in [`ROSTER_EVENT_NAMESPACE`], so the same difference gives the same ids.
 ///
@@ -967,7 +967,7 @@ pub fn roster_events(
     events
 }
 
-/// The id of a roster-derived event.
+/// Derives the id of a roster-derived event.
 pub fn roster_event_id(
     tenant: &rollcall_core::TenantId,
     employee_id: &str,
