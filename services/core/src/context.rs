@@ -24,13 +24,17 @@ pub struct SourceView<'a> {
     /// The snapshot.
     pub snapshot: &'a SourceSnapshot,
     /// Effective grants per account.
-    pub grants: SourceGrants,
+    pub grants: SourceGrants<'a>,
     // Looked up by id for every grant and linked account, never walked: hash maps. With
     // repeated ids the last one wins, as it did with the B-tree maps before.
     accounts: HashMap<&'a str, &'a Account>,
     entitlements: HashMap<&'a str, &'a Entitlement>,
     /// The privilege reasons of each privileged entitlement, by id.
     privileged: HashMap<&'a str, Vec<PrivilegeReason>>,
+    /// The position in `Resolution::identities` of each account that took part in
+    /// identity resolution, by account id. It contains what `Resolution::by_account`
+    /// contains for this source, without building an `AccountRef` per lookup.
+    identities: HashMap<&'a str, usize>,
 }
 
 impl<'a> SourceView<'a> {
@@ -53,6 +57,22 @@ impl<'a> SourceView<'a> {
             accounts: snapshot.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
             entitlements,
             privileged,
+            identities: HashMap::default(),
+        }
+    }
+
+    /// Fills the identity index of every view from `resolution`. Its accounts all come
+    /// from the snapshots, so each is found in the views of its source.
+    fn index_identities(views: &mut [SourceView<'a>], resolution: &Resolution) {
+        for (position, identity) in resolution.identities.iter().enumerate() {
+            for linked in &identity.accounts {
+                let account = &linked.account;
+                for view in views.iter_mut().filter(|view| view.source() == &account.source) {
+                    if let Some((id, _)) = view.accounts.get_key_value(account.id.as_str()) {
+                        view.identities.insert(*id, position);
+                    }
+                }
+            }
         }
     }
 
@@ -71,15 +91,24 @@ impl<'a> SourceView<'a> {
         self.entitlements.get(id).copied()
     }
 
+    /// Returns the position in `Resolution::identities` of the account with `id`, or
+    /// `None` when the account took no part in identity resolution (excluded or service).
+    pub fn identity_index(&self, id: &str) -> Option<usize> {
+        self.identities.get(id).copied()
+    }
+
     /// Returns the privilege reasons of the entitlement, empty when it is not privileged.
     pub fn privilege_reasons(&self, id: &str) -> &[PrivilegeReason] {
         self.privileged.get(id).map_or(&[], Vec::as_slice)
     }
 
     /// Lists the grants of `account` on security-enabled entitlements, the ones that give access.
-    pub fn access_grants(&self, account: &str) -> impl Iterator<Item = (&Grant, &'a Entitlement)> {
+    pub fn access_grants(
+        &self,
+        account: &str,
+    ) -> impl Iterator<Item = (&Grant<'a>, &'a Entitlement)> {
         self.grants.of(account).iter().filter_map(|grant| {
-            let entitlement = self.entitlement(&grant.entitlement)?;
+            let entitlement = self.entitlement(grant.entitlement)?;
             entitlement.security_enabled.then_some((grant, entitlement))
         })
     }
@@ -148,12 +177,15 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Indexes `data`.
     pub fn new(tenant: &'a Tenant, data: &'a TenantData, as_of: DateTime<Utc>) -> Self {
-        let sources = data.sources.iter().map(|s| SourceView::new(s, tenant)).collect();
+        let mut sources: Vec<SourceView<'a>> =
+            data.sources.iter().map(|s| SourceView::new(s, tenant)).collect();
+        let resolution = identity::resolve(tenant, data);
+        SourceView::index_identities(&mut sources, &resolution);
         Self {
             tenant,
             as_of,
             sources,
-            resolution: identity::resolve(tenant, data),
+            resolution,
             workers: data.hr.as_ref().map_or(&[], |hr| hr.workers.as_slice()),
             has_hr: data.hr.is_some(),
         }
@@ -350,7 +382,7 @@ pub fn account_privilege(
 }
 
 /// Names the evidence field of a grant after how the grant is held (`grant via Nursing`).
-pub fn grant_field(grant: &Grant) -> String {
+pub fn grant_field(grant: &Grant<'_>) -> String {
     let state = match grant.state {
         crate::model::GrantState::Active => "grant",
         crate::model::GrantState::Eligible => "eligible grant",

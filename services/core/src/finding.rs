@@ -126,11 +126,16 @@ pub enum FindingKind {
     /// Pipeline kind: the latest sync of a source failed, so the stored data of that
     /// source may be out of date.
     SourceSyncFailed,
+    /// A grant revoked in an access review is still present in its source after the
+    /// tenant's verification window.
+    RevocationUnverified,
+    /// A grant revoked in an access review, and seen gone, is present again.
+    RevokedGrantReturned,
 }
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 23] = [
+    pub const ALL: [FindingKind; 25] = [
         FindingKind::IdentityAmbiguous,
         FindingKind::MfaPrivilegedPhone,
         FindingKind::MfaPrivilegedNotPhishingResistant,
@@ -154,6 +159,8 @@ impl FindingKind {
         FindingKind::SigninDataMissing,
         FindingKind::PipelineDeadLetter,
         FindingKind::SourceSyncFailed,
+        FindingKind::RevocationUnverified,
+        FindingKind::RevokedGrantReturned,
     ];
 
     /// Returns whether the engine raises this kind about its own pipeline rather than a
@@ -161,6 +168,14 @@ impl FindingKind {
     /// of exported files never reports one.
     pub fn is_pipeline(self) -> bool {
         matches!(self, FindingKind::PipelineDeadLetter | FindingKind::SourceSyncFailed)
+    }
+
+    /// Returns whether only the engine can raise this kind, from what the store keeps
+    /// between syncs: the pipeline kinds, and the follow-up of revoked review grants.
+    /// A scan of exported files never reports one.
+    pub fn needs_store(self) -> bool {
+        self.is_pipeline()
+            || matches!(self, FindingKind::RevocationUnverified | FindingKind::RevokedGrantReturned)
     }
 
     /// The stable snake_case name.
@@ -191,6 +206,8 @@ impl FindingKind {
             FindingKind::SigninDataMissing => "signin_data_missing",
             FindingKind::PipelineDeadLetter => "pipeline_dead_letter",
             FindingKind::SourceSyncFailed => "source_sync_failed",
+            FindingKind::RevocationUnverified => "revocation_unverified",
+            FindingKind::RevokedGrantReturned => "revoked_grant_returned",
         }
     }
 
@@ -214,11 +231,14 @@ impl FindingKind {
             FindingKind::GrantOutsideBaseline
             | FindingKind::PeerOutlier
             | FindingKind::JobRoleUnknown => MINIMUM_NECESSARY,
-            FindingKind::SodConflict | FindingKind::PrivilegedWithoutRole => ACCESS_AUTHORIZATION,
+            FindingKind::SodConflict
+            | FindingKind::PrivilegedWithoutRole
+            | FindingKind::RevokedGrantReturned => ACCESS_AUTHORIZATION,
             FindingKind::DormantAccount
             | FindingKind::NeverSignedIn
             | FindingKind::StatusMismatch
-            | FindingKind::DisabledWithGrants => ACCESS_MODIFICATION,
+            | FindingKind::DisabledWithGrants
+            | FindingKind::RevocationUnverified => ACCESS_MODIFICATION,
             FindingKind::TerminatedActive | FindingKind::DeprovisionOverdue => TERMINATION,
             FindingKind::SigninDataMissing
             | FindingKind::PipelineDeadLetter
@@ -295,6 +315,12 @@ impl FindingKind {
             }
             FindingKind::SourceSyncFailed => {
                 "Read the sync report's problems, fix the file or the connection it names, and sync again."
+            }
+            FindingKind::RevocationUnverified => {
+                "Remove the grant in its source, or find out why the removal did not reach the latest sync."
+            }
+            FindingKind::RevokedGrantReturned => {
+                "Find out who gave the grant back and remove it, or record the new approval in a review."
             }
         }
     }

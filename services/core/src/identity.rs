@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::HashMap;
 
 use crate::input::TenantData;
-use crate::model::{Account, AccountRef, SourceKind, Worker};
+use crate::model::{Account, AccountRef, SourceId, SourceKind, Worker};
 use crate::normalize;
 use crate::tenant::Tenant;
 
@@ -118,16 +118,19 @@ pub struct Resolution {
 /// Keys of one account, normalised.
 struct AccountKeys {
     employee_id: Option<String>,
-    emails: BTreeSet<String>,
+    /// Sorted, without repeats. A sorted `Vec` rather than a `BTreeSet`, because an
+    /// account has one to three of each and the keys are only walked.
+    emails: Vec<String>,
     sid: Option<String>,
-    logins: BTreeSet<String>,
+    /// Sorted, without repeats, as `emails`.
+    logins: Vec<String>,
     name: Option<String>,
 }
 
 impl AccountKeys {
     fn of(account: &Account, kind: SourceKind) -> Self {
-        let mut emails = BTreeSet::new();
-        let mut logins = BTreeSet::new();
+        let mut emails = Vec::new();
+        let mut logins = Vec::new();
         for address in [account.email.as_deref(), account.upn.as_deref()].into_iter().flatten() {
             if normalize::is_address(address) {
                 emails.extend(normalize::key(address));
@@ -145,6 +148,10 @@ impl AccountKeys {
                 logins.extend(normalize::key(login));
             }
         }
+        for keys in [&mut emails, &mut logins] {
+            keys.sort_unstable();
+            keys.dedup();
+        }
         let name = account
             .given_name
             .as_deref()
@@ -161,12 +168,47 @@ impl AccountKeys {
     }
 }
 
+/// The workers (positions in the HR roster) that one key value leads to. Nearly every
+/// key leads to one worker, which needs no set of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Workers {
+    One(usize),
+    /// Two or more.
+    Many(BTreeSet<usize>),
+}
+
+impl Workers {
+    fn add(&mut self, worker: usize) {
+        match self {
+            Workers::One(only) if *only == worker => {}
+            Workers::One(only) => *self = Workers::Many(BTreeSet::from([*only, worker])),
+            Workers::Many(set) => {
+                set.insert(worker);
+            }
+        }
+    }
+
+    /// Lists the workers in ascending order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (one, many) = match self {
+            Workers::One(only) => (Some(*only), None),
+            Workers::Many(set) => (None, Some(set)),
+        };
+        one.into_iter().chain(many.into_iter().flatten().copied())
+    }
+}
+
+/// Adds `worker` to the workers of `key` in `map`.
+fn add_worker<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Workers>, key: K, worker: usize) {
+    map.entry(key).and_modify(|workers| workers.add(worker)).or_insert(Workers::One(worker));
+}
+
 /// Indexes of workers by key. Only looked up, never walked, so hash maps.
 struct WorkerIndex {
     by_employee_id: HashMap<String, usize>,
-    by_email: HashMap<String, BTreeSet<usize>>,
-    by_local_part: HashMap<String, BTreeSet<usize>>,
-    by_name: HashMap<String, BTreeSet<usize>>,
+    by_email: HashMap<String, Workers>,
+    by_local_part: HashMap<String, Workers>,
+    by_name: HashMap<String, Workers>,
 }
 
 impl WorkerIndex {
@@ -183,14 +225,14 @@ impl WorkerIndex {
             }
             if let Some(email) = worker.email.as_deref() {
                 if let Some(key) = normalize::key(email) {
-                    index.by_email.entry(key).or_default().insert(i);
+                    add_worker(&mut index.by_email, key, i);
                 }
                 if let Some(local) = normalize::local_part(email) {
-                    index.by_local_part.entry(local).or_default().insert(i);
+                    add_worker(&mut index.by_local_part, local, i);
                 }
             }
             if let Some(name) = worker.name.as_deref().and_then(normalize::name_key) {
-                index.by_name.entry(name).or_default().insert(i);
+                add_worker(&mut index.by_name, name, i);
             }
         }
         index
@@ -198,7 +240,7 @@ impl WorkerIndex {
 }
 
 /// Keys of one class that an account shares with linked accounts, with their workers.
-type Candidates<'k> = Vec<(&'k String, &'k BTreeSet<usize>)>;
+type Candidates<'k> = Vec<(&'k String, &'k Workers)>;
 
 /// The outcome of trying one key class on one account.
 enum Match {
@@ -207,20 +249,25 @@ enum Match {
     Many(BTreeSet<usize>, String),
 }
 
-fn pick<'a>(candidates: impl IntoIterator<Item = (&'a String, &'a BTreeSet<usize>)>) -> Match {
-    let mut found: BTreeSet<usize> = BTreeSet::new();
+/// Joins the workers of every candidate key. The key reported is the first candidate's.
+fn pick<'a>(candidates: impl IntoIterator<Item = (&'a String, &'a Workers)>) -> Match {
+    let mut found: Option<Workers> = None;
     let mut matched_key = String::new();
     for (key, workers) in candidates {
-        if found.is_empty() {
-            matched_key.clone_from(key);
+        for worker in workers.iter() {
+            match &mut found {
+                Some(found) => found.add(worker),
+                None => {
+                    matched_key.clone_from(key);
+                    found = Some(Workers::One(worker));
+                }
+            }
         }
-        found.extend(workers.iter().copied());
     }
-    let mut iter = found.iter();
-    match (iter.next(), iter.next()) {
-        (None, _) => Match::None,
-        (Some(only), None) => Match::One(*only, matched_key),
-        (Some(_), Some(_)) => Match::Many(found, matched_key),
+    match found {
+        None => Match::None,
+        Some(Workers::One(only)) => Match::One(only, matched_key),
+        Some(Workers::Many(all)) => Match::Many(all, matched_key),
     }
 }
 
@@ -233,6 +280,118 @@ fn is_service(tenant: &Tenant, account: &Account) -> bool {
         .any(|value| tenant.policy.is_service_name([value]))
 }
 
+/// An account that takes part in resolution, borrowed from its snapshot, with its keys.
+///
+/// Resolution works on positions in a list of these, sorted by (source, id), instead of
+/// maps keyed by owned `AccountRef`s. Comparing and cloning account ids (long DNs and
+/// object ids) in those maps cost over 40 % of its instructions on a 5,000-person tenant.
+struct Candidate<'d> {
+    source: &'d SourceId,
+    id: &'d str,
+    keys: AccountKeys,
+}
+
+impl Candidate<'_> {
+    fn account_ref(&self) -> AccountRef {
+        AccountRef { source: self.source.clone(), id: self.id.to_owned() }
+    }
+
+    fn is(&self, account: &AccountRef) -> bool {
+        account.source == *self.source && account.id == self.id
+    }
+}
+
+/// A linked account's worker, how it was linked and the key value that matched.
+type Link = (usize, LinkMethod, String);
+
+/// The link of each candidate, by position, or `None` while the account is unlinked.
+type Links = Vec<Option<Link>>;
+
+/// The accounts that matched several people, by candidate position.
+type Ambiguous = BTreeMap<usize, Ambiguity>;
+
+/// Lists every account that takes part, in source and id order, and records the excluded
+/// and service accounts in `excluded`.
+///
+/// An account id that repeats within a source gives one candidate with the keys of its
+/// last account, as inserting both into a map keyed by `AccountRef` would.
+fn candidates<'d>(
+    tenant: &Tenant,
+    data: &'d TenantData,
+    excluded: &mut BTreeMap<AccountRef, String>,
+) -> Vec<Candidate<'d>> {
+    let mut accounts = Vec::new();
+    for snapshot in &data.sources {
+        for account in &snapshot.accounts {
+            let is_account = |e: &&crate::tenant::Exclusion| {
+                e.account.source == snapshot.source && e.account.id == account.id
+            };
+            if let Some(exclusion) = tenant.identity.exclusions.iter().find(is_account) {
+                let account_ref =
+                    AccountRef { source: snapshot.source.clone(), id: account.id.clone() };
+                excluded.insert(account_ref, exclusion.reason.clone());
+            } else if is_service(tenant, account) {
+                let account_ref =
+                    AccountRef { source: snapshot.source.clone(), id: account.id.clone() };
+                excluded.insert(account_ref, "service account (policy pattern)".into());
+            } else {
+                accounts.push(Candidate {
+                    source: &snapshot.source,
+                    id: account.id.as_str(),
+                    keys: AccountKeys::of(account, snapshot.source.kind()),
+                });
+            }
+        }
+    }
+    // Stable, so that equal (source, id) pairs stay in input order and the last one's
+    // keys are kept below.
+    accounts.sort_by(|a, b| a.source.cmp(b.source).then_with(|| a.id.cmp(b.id)));
+    accounts.dedup_by(|later, kept| {
+        let same = later.source == kept.source && later.id == kept.id;
+        if same {
+            std::mem::swap(&mut later.keys, &mut kept.keys);
+        }
+        same
+    });
+    accounts
+}
+
+/// Checks whether the candidate at `position` is linked or ambiguous.
+fn is_settled(position: usize, links: &Links, ambiguous: &Ambiguous) -> bool {
+    links.get(position).is_some_and(Option::is_some) || ambiguous.contains_key(&position)
+}
+
+/// Records `outcome` for the candidate at `position`. Returns whether it matched anyone.
+fn settle(
+    accounts: &[Candidate<'_>],
+    position: usize,
+    method: LinkMethod,
+    outcome: Match,
+    links: &mut Links,
+    ambiguous: &mut Ambiguous,
+    workers: &[Worker],
+) -> bool {
+    match outcome {
+        Match::None => false,
+        Match::One(worker, key) => {
+            if let Some(slot) = links.get_mut(position) {
+                *slot = Some((worker, method, key));
+            }
+            true
+        }
+        Match::Many(candidates, key) => {
+            let Some(account) = accounts.get(position) else { return true };
+            let candidates = candidates
+                .iter()
+                .filter_map(|i| workers.get(*i).map(|w| w.employee_id.clone()))
+                .collect();
+            let account = account.account_ref();
+            ambiguous.insert(position, Ambiguity { account, method, key, candidates });
+            true
+        }
+    }
+}
+
 /// Resolves the accounts of every source into identities.
 pub fn resolve(tenant: &Tenant, data: &TenantData) -> Resolution {
     let workers: &[Worker] = data.hr.as_ref().map_or(&[], |hr| hr.workers.as_slice());
@@ -240,92 +399,66 @@ pub fn resolve(tenant: &Tenant, data: &TenantData) -> Resolution {
     let mut resolution = Resolution::default();
 
     // Every account that takes part, in source and id order.
-    let mut accounts: BTreeMap<AccountRef, AccountKeys> = BTreeMap::new();
-    for snapshot in &data.sources {
-        for account in &snapshot.accounts {
-            let account_ref =
-                AccountRef { source: snapshot.source.clone(), id: account.id.clone() };
-            if let Some(exclusion) =
-                tenant.identity.exclusions.iter().find(|e| e.account == account_ref)
-            {
-                resolution.excluded.insert(account_ref, exclusion.reason.clone());
-            } else if is_service(tenant, account) {
-                resolution.excluded.insert(account_ref, "service account (policy pattern)".into());
-            } else {
-                accounts.insert(account_ref, AccountKeys::of(account, snapshot.source.kind()));
-            }
-        }
-    }
-
-    let mut links: BTreeMap<AccountRef, (usize, LinkMethod, String)> = BTreeMap::new();
-    let mut ambiguous: BTreeMap<AccountRef, Ambiguity> = BTreeMap::new();
-    let settle = |account: &AccountRef,
-                  method: LinkMethod,
-                  outcome: Match,
-                  links: &mut BTreeMap<AccountRef, (usize, LinkMethod, String)>,
-                  ambiguous: &mut BTreeMap<AccountRef, Ambiguity>|
-     -> bool {
-        match outcome {
-            Match::None => false,
-            Match::One(worker, key) => {
-                links.insert(account.clone(), (worker, method, key));
-                true
-            }
-            Match::Many(candidates, key) => {
-                let candidates = candidates
-                    .iter()
-                    .filter_map(|i| workers.get(*i).map(|w| w.employee_id.clone()))
-                    .collect();
-                ambiguous.insert(
-                    account.clone(),
-                    Ambiguity { account: account.clone(), method, key, candidates },
-                );
-                true
-            }
-        }
-    };
+    let accounts = candidates(tenant, data, &mut resolution.excluded);
+    let mut links: Links = vec![None; accounts.len()];
+    let mut ambiguous = Ambiguous::new();
 
     // Steps 1 to 3: manual links, employee id, e-mail.
-    for (account, keys) in &accounts {
-        let manual =
-            tenant.identity.links.iter().find(|link| link.accounts.contains(account)).and_then(
-                |link| {
-                    let id = normalize::key(&link.employee_id)?;
-                    index.by_employee_id.get(&id).map(|worker| (*worker, link.employee_id.clone()))
-                },
-            );
+    for (position, account) in accounts.iter().enumerate() {
+        let manual = tenant
+            .identity
+            .links
+            .iter()
+            .find(|link| link.accounts.iter().any(|linked| account.is(linked)))
+            .and_then(|link| {
+                let id = normalize::key(&link.employee_id)?;
+                index.by_employee_id.get(&id).map(|worker| (*worker, link.employee_id.clone()))
+            });
         if let Some((worker, key)) = manual {
-            links.insert(account.clone(), (worker, LinkMethod::Manual, key));
+            if let Some(slot) = links.get_mut(position) {
+                *slot = Some((worker, LinkMethod::Manual, key));
+            }
             continue;
         }
+        let keys = &account.keys;
         let by_id = keys.employee_id.as_ref().and_then(|id| {
             index.by_employee_id.get(id).map(|worker| Match::One(*worker, id.clone()))
         });
-        if let Some(outcome) = by_id {
-            settle(account, LinkMethod::EmployeeId, outcome, &mut links, &mut ambiguous);
-            continue;
-        }
-        let by_email = pick(keys.emails.iter().filter_map(|e| index.by_email.get_key_value(e)));
-        settle(account, LinkMethod::Email, by_email, &mut links, &mut ambiguous);
+        let (method, outcome) = match by_id {
+            Some(outcome) => (LinkMethod::EmployeeId, outcome),
+            None => (
+                LinkMethod::Email,
+                pick(keys.emails.iter().filter_map(|e| index.by_email.get_key_value(e))),
+            ),
+        };
+        settle(&accounts, position, method, outcome, &mut links, &mut ambiguous, workers);
     }
 
     // Step 4: keys shared with linked accounts, until nothing changes.
     propagate(&accounts, &mut links, &mut ambiguous, workers);
 
     // Step 5: fallbacks against the HR roster.
-    for (account, keys) in &accounts {
-        if links.contains_key(account) || ambiguous.contains_key(account) {
+    for (position, account) in accounts.iter().enumerate() {
+        if is_settled(position, &links, &ambiguous) {
             continue;
         }
+        let keys = &account.keys;
         let by_local =
             pick(keys.logins.iter().filter_map(|l| index.by_local_part.get_key_value(l)));
-        if settle(account, LinkMethod::EmailLocalPart, by_local, &mut links, &mut ambiguous) {
+        let method = LinkMethod::EmailLocalPart;
+        if settle(&accounts, position, method, by_local, &mut links, &mut ambiguous, workers) {
             continue;
         }
         let by_name = pick(keys.name.iter().filter_map(|n| index.by_name.get_key_value(n)));
-        settle(account, LinkMethod::FullName, by_name, &mut links, &mut ambiguous);
+        let method = LinkMethod::FullName;
+        settle(&accounts, position, method, by_name, &mut links, &mut ambiguous, workers);
     }
     propagate(&accounts, &mut links, &mut ambiguous, workers);
+
+    // The identity of each candidate that gets one, by position: `by_account` is built
+    // from it in position order, which is `AccountRef` order, so the map is bulk-built
+    // without a search per account.
+    let mut identity_of: Vec<Option<usize>> = vec![None; accounts.len()];
 
     // One identity per worker, in roster order.
     for (i, worker) in workers.iter().enumerate() {
@@ -335,76 +468,83 @@ pub fn resolve(tenant: &Tenant, data: &TenantData) -> Resolution {
             accounts: Vec::new(),
         });
     }
-    for (account, (worker, method, key)) in &links {
+    for (position, (account, link)) in accounts.iter().zip(&links).enumerate() {
+        let Some((worker, method, key)) = link else { continue };
         if let Some(identity) = resolution.identities.get_mut(*worker) {
             identity.accounts.push(LinkedAccount {
-                account: account.clone(),
+                account: account.account_ref(),
                 method: *method,
                 key: key.clone(),
             });
-            resolution.by_account.insert(account.clone(), *worker);
+            if let Some(slot) = identity_of.get_mut(position) {
+                *slot = Some(*worker);
+            }
         }
     }
 
     // Step 6: the rest group among themselves; ambiguous accounts stand alone.
-    let unlinked: Vec<&AccountRef> = accounts
-        .keys()
-        .filter(|a| !links.contains_key(*a) && !ambiguous.contains_key(*a))
-        .collect();
+    let unlinked: Vec<usize> =
+        (0..accounts.len()).filter(|p| !is_settled(*p, &links, &ambiguous)).collect();
     for cluster in cluster(&unlinked, &accounts) {
-        let Some((first, _)) = cluster.first() else { continue };
+        let Some(first) = cluster.first().and_then(|(p, _)| accounts.get(*p)) else { continue };
         let position = resolution.identities.len();
-        resolution.identities.push(Identity {
-            key: format!("account:{first}"),
-            worker: None,
-            accounts: cluster
-                .iter()
-                .map(|(account, key)| LinkedAccount {
-                    account: (*account).clone(),
-                    method: LinkMethod::Cluster,
-                    key: key.clone(),
-                })
-                .collect(),
-        });
-        for (account, _) in &cluster {
-            resolution.by_account.insert((*account).clone(), position);
+        let key = format!("account:{}/{}", first.source, first.id);
+        let mut linked = Vec::with_capacity(cluster.len());
+        for (account_position, key) in cluster {
+            let Some(account) = accounts.get(account_position) else { continue };
+            if let Some(slot) = identity_of.get_mut(account_position) {
+                *slot = Some(position);
+            }
+            linked.push(LinkedAccount {
+                account: account.account_ref(),
+                method: LinkMethod::Cluster,
+                key,
+            });
         }
+        resolution.identities.push(Identity { key, worker: None, accounts: linked });
     }
-    for (account, ambiguity) in ambiguous {
+    for (account_position, ambiguity) in ambiguous {
         let position = resolution.identities.len();
         resolution.identities.push(Identity {
-            key: format!("account:{account}"),
+            key: format!("account:{}", ambiguity.account),
             worker: None,
             accounts: vec![LinkedAccount {
-                account: account.clone(),
+                account: ambiguity.account.clone(),
                 method: ambiguity.method,
                 key: ambiguity.key.clone(),
             }],
         });
-        resolution.by_account.insert(account, position);
+        if let Some(slot) = identity_of.get_mut(account_position) {
+            *slot = Some(position);
+        }
         resolution.ambiguous.push(ambiguity);
     }
+    resolution.by_account = accounts
+        .iter()
+        .zip(identity_of)
+        .filter_map(|(account, identity)| Some((account.account_ref(), identity?)))
+        .collect();
     resolution
 }
 
 /// The keys of linked accounts, with the workers they are linked to, by key class.
 #[derive(Default)]
 struct LinkedKeys<'k> {
-    by_sid: HashMap<&'k str, BTreeSet<usize>>,
-    by_email: HashMap<&'k str, BTreeSet<usize>>,
-    by_login: HashMap<&'k str, BTreeSet<usize>>,
+    by_sid: HashMap<&'k str, Workers>,
+    by_email: HashMap<&'k str, Workers>,
+    by_login: HashMap<&'k str, Workers>,
 }
 
 impl<'k> LinkedKeys<'k> {
     fn add(&mut self, keys: &'k AccountKeys, worker: usize) {
         if let Some(sid) = &keys.sid {
-            self.by_sid.entry(sid).or_default().insert(worker);
+            add_worker(&mut self.by_sid, sid.as_str(), worker);
         }
         for email in &keys.emails {
-            self.by_email.entry(email).or_default().insert(worker);
+            add_worker(&mut self.by_email, email.as_str(), worker);
         }
         for login in &keys.logins {
-            self.by_login.entry(login).or_default().insert(worker);
+            add_worker(&mut self.by_login, login.as_str(), worker);
         }
     }
 
@@ -448,28 +588,30 @@ impl<'k> LinkedKeys<'k> {
 /// looks only at the accounts still open. Links are only ever added, so this is the state
 /// that rebuilding the index at the start of every round would give.
 fn propagate(
-    accounts: &BTreeMap<AccountRef, AccountKeys>,
-    links: &mut BTreeMap<AccountRef, (usize, LinkMethod, String)>,
-    ambiguous: &mut BTreeMap<AccountRef, Ambiguity>,
+    accounts: &[Candidate<'_>],
+    links: &mut Links,
+    ambiguous: &mut Ambiguous,
     workers: &[Worker],
 ) {
     // Looked up by key only, never walked, so hash maps keep the outcome independent of
     // their order.
     let mut linked = LinkedKeys::default();
-    for (account, (worker, _, _)) in links.iter() {
-        if let Some(keys) = accounts.get(account) {
-            linked.add(keys, *worker);
+    for (account, link) in accounts.iter().zip(links.iter()) {
+        if let Some((worker, _, _)) = link {
+            linked.add(&account.keys, *worker);
         }
     }
-    let mut open: Vec<(&AccountRef, &AccountKeys)> = accounts
+    let mut open: Vec<(usize, &AccountKeys)> = accounts
         .iter()
-        .filter(|(account, _)| !links.contains_key(*account) && !ambiguous.contains_key(*account))
+        .enumerate()
+        .filter(|(position, _)| !is_settled(*position, links, ambiguous))
+        .map(|(position, account)| (position, &account.keys))
         .collect();
     loop {
         let mut decided = Vec::new();
-        open.retain(|(account, keys)| match linked.decide(keys) {
+        open.retain(|(position, keys)| match linked.decide(keys) {
             Some((method, outcome)) => {
-                decided.push((*account, *keys, method, outcome));
+                decided.push((*position, *keys, method, outcome));
                 false
             }
             None => true,
@@ -477,34 +619,19 @@ fn propagate(
         if decided.is_empty() {
             return;
         }
-        for (account, keys, method, outcome) in decided {
-            match outcome {
-                Match::One(worker, key) => {
-                    linked.add(keys, worker);
-                    links.insert(account.clone(), (worker, method, key));
-                }
-                Match::Many(candidates, key) => {
-                    let candidates = candidates
-                        .iter()
-                        .filter_map(|i| workers.get(*i).map(|w| w.employee_id.clone()))
-                        .collect();
-                    ambiguous.insert(
-                        account.clone(),
-                        Ambiguity { account: account.clone(), method, key, candidates },
-                    );
-                }
-                Match::None => {}
+        for (position, keys, method, outcome) in decided {
+            if let Match::One(worker, _) = &outcome {
+                linked.add(keys, *worker);
             }
+            settle(accounts, position, method, outcome, links, ambiguous, workers);
         }
     }
 }
 
-/// Groups `unlinked` accounts that share an employee id, SID, e-mail or login, with the
-/// key that joined each (the first account's own id for the first of a group).
-fn cluster<'a>(
-    unlinked: &[&'a AccountRef],
-    accounts: &BTreeMap<AccountRef, AccountKeys>,
-) -> Vec<Vec<(&'a AccountRef, String)>> {
+/// Groups the `unlinked` candidates (positions in `accounts`) that share an employee
+/// id, SID, e-mail or login, with the key that joined each (the first account's own
+/// `source/id` for the first of a group).
+fn cluster(unlinked: &[usize], accounts: &[Candidate<'_>]) -> Vec<Vec<(usize, String)>> {
     // Union-find over positions in `unlinked`.
     let mut parent: Vec<usize> = (0..unlinked.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -522,8 +649,9 @@ fn cluster<'a>(
     }
     let mut first_holder: BTreeMap<String, usize> = BTreeMap::new();
     let mut joined_by: BTreeMap<usize, String> = BTreeMap::new();
-    for (i, account) in unlinked.iter().enumerate() {
-        let Some(keys) = accounts.get(*account) else { continue };
+    for (i, position) in unlinked.iter().enumerate() {
+        let Some(account) = accounts.get(*position) else { continue };
+        let keys = &account.keys;
         let all_keys = keys
             .employee_id
             .iter()
@@ -548,10 +676,12 @@ fn cluster<'a>(
             }
         }
     }
-    let mut groups: BTreeMap<usize, Vec<(&'a AccountRef, String)>> = BTreeMap::new();
-    for (i, account) in unlinked.iter().enumerate() {
-        let key = joined_by.remove(&i).unwrap_or_else(|| account.to_string());
-        groups.entry(root(&mut parent, i)).or_default().push((*account, key));
+    let mut groups: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+    for (i, position) in unlinked.iter().enumerate() {
+        let Some(account) = accounts.get(*position) else { continue };
+        let key =
+            joined_by.remove(&i).unwrap_or_else(|| format!("{}/{}", account.source, account.id));
+        groups.entry(root(&mut parent, i)).or_default().push((*position, key));
     }
     groups.into_values().collect()
 }

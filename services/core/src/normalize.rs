@@ -26,9 +26,15 @@ pub fn is_address(value: &str) -> bool {
 pub fn name_key(name: &str) -> Option<String> {
     let fold = |c: char| if c.is_alphanumeric() { c } else { ' ' };
     // ASCII text is its own NFKD form and has no combining marks. Its lowercase is ASCII
-    // too, so ASCII names skip the Unicode tables and give the same result.
+    // too, and an ASCII character is alphanumeric exactly when it is an ASCII letter or
+    // digit, so ASCII names skip the Unicode tables, byte by byte, and give the same result.
     let folded: String = if name.is_ascii() {
-        name.chars().map(|c| fold(c.to_ascii_lowercase())).collect()
+        let bytes = name
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { b.to_ascii_lowercase() } else { b' ' })
+            .collect();
+        // Every byte is ASCII, so the conversion cannot fail.
+        String::from_utf8(bytes).unwrap_or_default()
     } else {
         name.nfkd()
             .filter(|c| !unicode_normalization::char::is_combining_mark(*c))

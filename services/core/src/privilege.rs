@@ -10,6 +10,8 @@
 //!   Administrator although Microsoft's label does not;
 //! - an AD group whose SID ends in a protected group's RID (Windows Server "Appendix C:
 //!   Protected Accounts and Groups in Active Directory", and Samba's `security.idl`);
+//! - an EHR reader marks it as controlling EPCS enrolment (athenahealth's identity
+//!   verification and EPCS approval roles, "EPCS Setup" on help.athenahealth.com);
 //! - the tenant policy marks it privileged (EHR security administration, EPCS).
 
 use crate::model::{Entitlement, EntitlementKind};
@@ -25,9 +27,15 @@ pub enum PrivilegeReason {
     EntraHighImpact,
     /// An AD protected group, by the RID of its SID.
     AdProtectedGroup(u32),
+    /// It controls who may prescribe controlled substances (EPCS enrolment or approval).
+    EpcsControl,
     /// The tenant policy pattern that marks it.
     Policy(String),
 }
+
+/// The entitlement attribute an EHR reader sets to `true` on a role that controls EPCS
+/// enrolment or its approval.
+pub const EPCS_CONTROL_ATTRIBUTE: &str = "ehr.epcs_control";
 
 impl PrivilegeReason {
     /// Describes the reason in plain English for reports.
@@ -42,6 +50,9 @@ impl PrivilegeReason {
             }
             PrivilegeReason::AdProtectedGroup(rid) => {
                 format!("an Active Directory protected group, RID {rid}")
+            }
+            PrivilegeReason::EpcsControl => {
+                "it controls EPCS enrolment (controlled-substance prescribing)".into()
             }
             PrivilegeReason::Policy(pattern) => {
                 format!("marked privileged by the tenant policy pattern `{pattern}`")
@@ -138,6 +149,9 @@ pub fn source_reasons(entitlement: &Entitlement) -> Vec<PrivilegeReason> {
     if entitlement.source_privileged == Some(true) {
         reasons.push(PrivilegeReason::SourceFlag);
     }
+    if entitlement.attributes.get(EPCS_CONTROL_ATTRIBUTE).is_some_and(|value| value == "true") {
+        reasons.push(PrivilegeReason::EpcsControl);
+    }
     if entitlement.kind == EntitlementKind::DirectoryRole {
         let template = entitlement.role_template_id.as_deref().unwrap_or(&entitlement.id);
         if entra_builtin_privileged(template).is_some() {
@@ -174,6 +188,20 @@ mod tests {
         assert_eq!(source_reasons(&role), vec![PrivilegeReason::EntraBuiltinPrivileged]);
         role.source_privileged = Some(true);
         assert_eq!(source_reasons(&role).len(), 2);
+    }
+
+    #[test]
+    fn epcs_control_attribute_is_privileged() {
+        let mut role = Entitlement::new(
+            "Clinicals: EPCS Enrollment Approval",
+            EntitlementKind::Role,
+            "Clinicals: EPCS Enrollment Approval",
+        );
+        assert!(source_reasons(&role).is_empty());
+        role.attributes.insert(EPCS_CONTROL_ATTRIBUTE.into(), "false".into());
+        assert!(source_reasons(&role).is_empty());
+        role.attributes.insert(EPCS_CONTROL_ATTRIBUTE.into(), "true".into());
+        assert_eq!(source_reasons(&role), vec![PrivilegeReason::EpcsControl]);
     }
 
     #[test]

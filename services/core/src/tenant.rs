@@ -12,6 +12,10 @@ use crate::policy::Policy;
 /// The deprovisioning deadline when a tenant sets none: 24 hours after termination.
 pub const DEFAULT_DEPROVISION_SLA_HOURS: i64 = 24;
 
+/// The revocation window when a tenant sets none: seven days, so that a removal done by
+/// hand in an EHR shows in a weekly export before it is a finding.
+pub const DEFAULT_REVOCATION_WINDOW_DAYS: i64 = 7;
+
 /// A tenant id: lowercase ASCII letters, digits and `-`, 1 to 63 characters, starting with
 /// a letter or digit. It appears in NATS subjects and URLs, so no dots or slashes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,6 +92,9 @@ pub struct Tenant {
     pub policy: Policy,
     /// How long after a termination every account must be disabled.
     pub deprovision_sla: TimeDelta,
+    /// How long after a campaign closes a revoked grant may still appear in its source's
+    /// sync before it is a finding.
+    pub revocation_window: TimeDelta,
     /// Identity overrides.
     pub identity: IdentityOverrides,
 }
@@ -101,6 +108,7 @@ impl Tenant {
             time_zone,
             policy,
             deprovision_sla: TimeDelta::hours(DEFAULT_DEPROVISION_SLA_HOURS),
+            revocation_window: TimeDelta::days(DEFAULT_REVOCATION_WINDOW_DAYS),
             identity: IdentityOverrides::default(),
         }
     }

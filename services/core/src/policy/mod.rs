@@ -15,7 +15,7 @@ pub use pattern::{
     EntitlementPattern, EntitlementSet, NamePattern, NameSet, PatternError, SourcePattern,
 };
 
-use crate::model::{SourceId, Worker};
+use crate::model::{Entitlement, SourceId, Worker};
 
 /// Days without a sign-in after which an account is dormant, unless the policy says
 /// otherwise. Ninety days is one quarter, the interval of the access reviews Rollcall runs.
@@ -61,6 +61,36 @@ pub struct PolicySpec {
     /// and block the user, and a blocked user with roles comes back with one click.
     #[serde(default)]
     pub disabled_with_grants: Option<Vec<String>>,
+    /// The entitlement catalogue: plain names and descriptions for reviewers, by source
+    /// pattern, then entitlement pattern. An entry that names one entitlement wins over a
+    /// wildcard pattern, then an exact source over a source pattern, then key order.
+    #[serde(default)]
+    pub entitlement_catalogue: BTreeMap<String, BTreeMap<String, CatalogueEntrySpec>>,
+}
+
+/// One entry of the entitlement catalogue as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueEntrySpec {
+    /// The name a practice manager understands (`Front desk check-in`).
+    pub name: String,
+    /// One sentence on what the entitlement allows.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The person or team that answers questions about it.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// A compiled catalogue entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueEntry {
+    /// The plain name.
+    pub name: String,
+    /// A sentence on what the entitlement allows.
+    pub description: Option<String>,
+    /// The person or team that answers questions about it.
+    pub owner: Option<String>,
 }
 
 /// Dormancy thresholds.
@@ -267,6 +297,8 @@ pub struct Policy {
     pub disabled_with_grants: Vec<SourcePattern>,
     /// Whether EPCS-enabled accounts are privileged.
     pub epcs_privileged: bool,
+    /// The entitlement catalogue, in key order.
+    catalogue: Vec<(SourcePattern, EntitlementPattern, CatalogueEntry)>,
 }
 
 fn in_field<T>(
@@ -278,6 +310,34 @@ fn in_field<T>(
 
 fn names(field: &str, patterns: &[String]) -> Result<Vec<NamePattern>, PolicyError> {
     patterns.iter().map(|p| in_field(field, NamePattern::new(p))).collect()
+}
+
+/// Compiles the catalogue, naming the key of the first invalid pattern or empty name.
+fn compile_catalogue(
+    spec: &BTreeMap<String, BTreeMap<String, CatalogueEntrySpec>>,
+) -> Result<Vec<(SourcePattern, EntitlementPattern, CatalogueEntry)>, PolicyError> {
+    let mut catalogue = Vec::new();
+    for (source, entries) in spec {
+        let sources = in_field("entitlement_catalogue", SourcePattern::new(source))?;
+        for (pattern, entry) in entries {
+            let field = format!("entitlement_catalogue.{source}.{pattern}");
+            let compiled = in_field(field.clone(), EntitlementPattern::new(pattern))?;
+            if entry.name.trim().is_empty() {
+                return Err(PolicyError::OutOfRange {
+                    field: format!("{field}.name"),
+                    value: "empty".into(),
+                    expected: "a plain name for reviewers, such as `Front desk check-in`",
+                });
+            }
+            let entry = CatalogueEntry {
+                name: entry.name.trim().to_owned(),
+                description: entry.description.clone(),
+                owner: entry.owner.clone(),
+            };
+            catalogue.push((sources.clone(), compiled, entry));
+        }
+    }
+    Ok(catalogue)
 }
 
 impl Policy {
@@ -337,6 +397,7 @@ impl Policy {
             spec.service_accounts.clone().unwrap_or_else(|| defaults(&DEFAULT_SERVICE_ACCOUNTS));
         let disabled =
             spec.disabled_with_grants.clone().unwrap_or_else(|| vec!["ehr:*".to_owned()]);
+        let catalogue = compile_catalogue(&spec.entitlement_catalogue)?;
         let generic_accounts = names("generic_accounts", &generic)?;
         let service_accounts = names("service_accounts", &service)?;
         let generic_set = in_field("generic_accounts", NameSet::new(&generic_accounts))?;
@@ -365,7 +426,23 @@ impl Policy {
                 .map(|p| in_field("disabled_with_grants", SourcePattern::new(p)))
                 .collect::<Result<_, _>>()?,
             epcs_privileged: spec.epcs_privileged.unwrap_or(true),
+            catalogue,
         })
+    }
+
+    /// Returns the most specific catalogue entry for `entitlement` of `source`: an exact
+    /// entitlement pattern before a wildcard one, then an exact source before a source
+    /// pattern, then the first in key order.
+    pub fn catalogue_entry(
+        &self,
+        source: &SourceId,
+        entitlement: &Entitlement,
+    ) -> Option<&CatalogueEntry> {
+        self.catalogue
+            .iter()
+            .filter(|(sources, pattern, _)| sources.matches(source) && pattern.matches(entitlement))
+            .min_by_key(|(sources, pattern, _)| (!pattern.is_exact(), !sources.is_exact()))
+            .map(|(_, _, entry)| entry)
     }
 
     /// Returns the dormancy threshold in days for `source`: the first matching override,
@@ -400,6 +477,8 @@ impl Policy {
         patterns.extend(
             self.disabled_with_grants.iter().map(|p| ("disabled_with_grants".to_owned(), p)),
         );
+        patterns
+            .extend(self.catalogue.iter().map(|(p, _, _)| ("entitlement_catalogue".to_owned(), p)));
         patterns
     }
 
@@ -443,6 +522,62 @@ mod tests {
         let policy = Policy::compile(&PolicySpec::default()).unwrap();
         assert_eq!(policy.generic_accounts.len(), DEFAULT_GENERIC_ACCOUNTS.len());
         assert_eq!(policy.service_accounts.len(), DEFAULT_SERVICE_ACCOUNTS.len());
+    }
+
+    fn catalogue_policy(yaml: &str) -> Result<Policy, PolicyError> {
+        let spec: PolicySpec = serde_yaml_ng::from_str(yaml).unwrap();
+        Policy::compile(&spec)
+    }
+
+    #[test]
+    fn catalogue_most_specific_applies() {
+        let policy = catalogue_policy(
+            "entitlement_catalogue:\n  \"ehr:epic\":\n    \"subtemplate:S5030\":\n      \
+             name: Request user changes\n      owner: Practice manager\n    \
+             \"subtemplate:*\": { name: Epic add-on access }\n  \"ehr:*\":\n    \
+             \"role:Front Desk\": { name: Front desk check-in, description: Checks patients in. }\n",
+        )
+        .unwrap();
+        let epic = SourceId::ehr("epic").unwrap();
+        let subtemplate = Entitlement::new(
+            "S5030",
+            crate::model::EntitlementKind::Subtemplate,
+            "CC AFFILIATE USER SECURITY REQUESTOR",
+        );
+        let entry = policy.catalogue_entry(&epic, &subtemplate).unwrap();
+        assert_eq!(entry.name, "Request user changes");
+        assert_eq!(entry.owner.as_deref(), Some("Practice manager"));
+
+        let other = Entitlement::new("S5002", crate::model::EntitlementKind::Subtemplate, "X");
+        assert_eq!(policy.catalogue_entry(&epic, &other).unwrap().name, "Epic add-on access");
+
+        let athena = SourceId::ehr("athenahealth").unwrap();
+        let role =
+            Entitlement::new("Front Desk", crate::model::EntitlementKind::Role, "Front Desk");
+        let entry = policy.catalogue_entry(&athena, &role).unwrap();
+        assert_eq!(entry.description.as_deref(), Some("Checks patients in."));
+        assert_eq!(policy.catalogue_entry(&athena, &subtemplate), None);
+    }
+
+    #[test]
+    fn catalogue_empty_name_rejected() {
+        let error = catalogue_policy(
+            "entitlement_catalogue:\n  entra:\n    \"group:Billing\": { name: \" \" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(error, PolicyError::OutOfRange { ref field, .. }
+                if field == "entitlement_catalogue.entra.group:Billing.name"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn catalogue_unknown_key_rejected() {
+        let result: Result<PolicySpec, _> = serde_yaml_ng::from_str(
+            "entitlement_catalogue:\n  entra:\n    \"group:Billing\": { title: Billing }\n",
+        );
+        assert!(result.unwrap_err().to_string().contains("unknown field `title`"));
     }
 
     #[test]

@@ -205,7 +205,13 @@ impl NameSet {
     /// Finds the position of the first pattern, in list order, that matches `value`. This
     /// is the pattern that trying each [`NamePattern::matches`] in turn would find.
     pub fn first_match(&self, value: &str) -> Option<usize> {
-        self.set.matches(value.trim()).into_iter().min()
+        let value = value.trim();
+        // Most values match no pattern, and the yes-or-no check is cheaper than listing
+        // every matching pattern.
+        if !self.set.is_match(value) {
+            return None;
+        }
+        self.set.matches(value).into_iter().min()
     }
 
     /// Checks whether any pattern matches `value`.

@@ -21,15 +21,14 @@ use super::Emitter;
 struct Held<'v, 'a> {
     view: &'v SourceView<'a>,
     account: &'a Account,
-    grant: &'v Grant,
+    grant: &'v Grant<'a>,
     entitlement: &'a Entitlement,
     privileged: &'v [PrivilegeReason],
     /// The position of the entitlement's [`PatternFacts`] in [`Patterns`].
     facts: usize,
 }
 
-/// A grant's (source, entitlement id), borrowed: compared and counted once per grant and
-/// peer group, so it must not allocate.
+/// A grant's (source, entitlement id), borrowed, so that comparing it does not allocate.
 type GrantKey<'a> = (&'a SourceId, &'a str);
 
 impl<'a> Held<'_, 'a> {
@@ -59,12 +58,18 @@ fn held<'v, 'a>(
     identity: &IdentityView<'_>,
     patterns: &mut Patterns<'_, 'a>,
 ) -> Vec<Held<'v, 'a>> {
-    let mut list = Vec::new();
-    for linked in &identity.identity.accounts {
-        let Some((view, account)) = ctx.account(&linked.account) else { continue };
-        if !may_sign_in(account) {
-            continue;
-        }
+    let accounts: Vec<(&SourceView<'a>, &'a Account)> = identity
+        .identity
+        .accounts
+        .iter()
+        .filter_map(|linked| ctx.account(&linked.account))
+        .filter(|(_, account)| may_sign_in(account))
+        .collect();
+    // Grants on entitlements that are not security-enabled are dropped below, so this is
+    // an upper bound that saves growing the list grant by grant.
+    let capacity = accounts.iter().map(|(view, account)| view.grants.of(&account.id).len()).sum();
+    let mut list = Vec::with_capacity(capacity);
+    for (view, account) in accounts {
         for (grant, entitlement) in view.access_grants(&account.id) {
             list.push(Held {
                 view,
@@ -185,8 +190,10 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
     // Grants the peer-outlier pass looks at, per identity: those only a wildcard justifies,
     // or every grant of a person without a job role.
     let mut candidates: Vec<(usize, Vec<Held<'_, '_>>)> = Vec::new();
-    // Holders of each (source, entitlement) per peer group.
-    let mut holders: BTreeMap<String, HashMap<GrantKey<'_>, usize>> = BTreeMap::new();
+    // Holders of each (source, entitlement) per peer group. The key is the position of its
+    // pattern facts, one per (source, entitlement), because an integer is cheaper to hash
+    // and compare than the entitlement id.
+    let mut holders: BTreeMap<String, HashMap<usize, usize>> = BTreeMap::new();
     let mut members: BTreeMap<String, usize> = BTreeMap::new();
     let mut patterns = Patterns::new(policy);
 
@@ -197,12 +204,14 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             continue;
         }
         let grants = held(ctx, identity, &mut patterns);
-        let distinct: HashSet<GrantKey<'_>> = grants.iter().map(Held::key).collect();
+        let mut distinct: Vec<usize> = grants.iter().map(|grant| grant.facts).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
         for group in peer_groups(identity) {
             *members.entry(group.clone()).or_default() += 1;
             let counts = holders.entry(group).or_default();
-            for key in &distinct {
-                *counts.entry(*key).or_default() += 1;
+            for facts in &distinct {
+                *counts.entry(*facts).or_default() += 1;
             }
         }
         if grants.is_empty() {
@@ -369,7 +378,7 @@ fn check_peers(
     ctx: &Context<'_>,
     identities: &[IdentityView<'_>],
     candidates: Vec<(usize, Vec<Held<'_, '_>>)>,
-    holders: &BTreeMap<String, HashMap<GrantKey<'_>, usize>>,
+    holders: &BTreeMap<String, HashMap<usize, usize>>,
     members: &BTreeMap<String, usize>,
     out: &mut Emitter<'_>,
 ) {
@@ -378,14 +387,14 @@ fn check_peers(
         let Some(identity) = identities.get(index) else { continue };
         let groups = peer_groups(identity);
         for grant in grants {
-            let key = grant.key();
             let mut shares = Vec::new();
             for group in &groups {
                 let size = members.get(group).copied().unwrap_or(0);
                 if size < policy.min_peers {
                     continue;
                 }
-                let held_by = holders.get(group).and_then(|c| c.get(&key)).copied().unwrap_or(0);
+                let held_by =
+                    holders.get(group).and_then(|c| c.get(&grant.facts)).copied().unwrap_or(0);
                 shares.push((group.as_str(), held_by, size));
             }
             let outlier = !shares.is_empty()

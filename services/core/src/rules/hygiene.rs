@@ -17,7 +17,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
     for view in &ctx.sources {
         let source = view.source();
         for account in &view.snapshot.accounts {
-            let identity = identity_of(ctx, identities, source, account);
+            let identity = identity_of(identities, view, account);
             let left = identity.is_some_and(|i| i.has_left);
             if may_sign_in(account) {
                 if left {

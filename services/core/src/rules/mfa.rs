@@ -21,7 +21,7 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
             if !may_sign_in(account) {
                 continue;
             }
-            let identity = super::identity_of(ctx, identities, view.source(), account);
+            let identity = super::identity_of(identities, view, account);
             if identity.is_some_and(|i| i.has_left) {
                 continue;
             }

@@ -6,9 +6,9 @@ mod identity;
 mod leavers;
 mod mfa;
 
-use crate::context::{Context, IdentityView};
+use crate::context::{Context, IdentityView, SourceView};
 use crate::finding::{Evidence, Finding, FindingKind, Severity, Subject};
-use crate::model::{Account, AccountRef, SourceId};
+use crate::model::Account;
 
 /// Collects the findings of one tenant.
 pub struct Emitter<'t> {
@@ -44,28 +44,30 @@ impl<'t> Emitter<'t> {
     }
 
     /// The findings, most severe first, then by kind and subject.
-    pub fn finish(mut self) -> Vec<Finding> {
-        self.findings.sort_by(|a, b| {
+    pub fn finish(self) -> Vec<Finding> {
+        // Each subject key is formatted once, not once per comparison.
+        let mut keyed: Vec<(String, Finding)> =
+            self.findings.into_iter().map(|finding| (finding.subject.key(), finding)).collect();
+        keyed.sort_by(|(a_key, a), (b_key, b)| {
             b.severity
                 .cmp(&a.severity)
                 .then(a.kind.cmp(&b.kind))
-                .then_with(|| a.subject.key().cmp(&b.subject.key()))
+                .then_with(|| a_key.cmp(b_key))
                 .then_with(|| a.id.cmp(&b.id))
         });
-        self.findings.dedup_by(|a, b| a.id == b.id);
-        self.findings
+        let mut findings: Vec<Finding> = keyed.into_iter().map(|(_, finding)| finding).collect();
+        findings.dedup_by(|a, b| a.id == b.id);
+        findings
     }
 }
 
-/// The identity view of an account, if it took part in identity resolution.
+/// The identity view of an account of `view`, if it took part in identity resolution.
 fn identity_of<'v, 'c>(
-    ctx: &Context<'_>,
     identities: &'v [IdentityView<'c>],
-    source: &SourceId,
+    view: &SourceView<'_>,
     account: &Account,
 ) -> Option<&'v IdentityView<'c>> {
-    let account_ref = AccountRef { source: source.clone(), id: account.id.clone() };
-    ctx.resolution.by_account.get(&account_ref).and_then(|i| identities.get(*i))
+    view.identity_index(&account.id).and_then(|i| identities.get(i))
 }
 
 /// Runs every rule.

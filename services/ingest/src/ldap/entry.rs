@@ -32,6 +32,18 @@ impl LdapEntry {
         }
     }
 
+    /// Appends `values` to the attribute `description` as [`LdapEntry::push_value`] does
+    /// for each of them, but takes the description and values without copying them.
+    pub fn push_values(&mut self, description: String, values: Vec<Vec<u8>>) {
+        if values.is_empty() {
+            return;
+        }
+        match self.attributes.iter_mut().find(|(name, _)| name.eq_ignore_ascii_case(&description)) {
+            Some((_, existing)) => existing.extend(values),
+            None => self.attributes.push((description, values)),
+        }
+    }
+
     /// Returns the values of the attribute whose description equals `description` ignoring
     /// ASCII case, or an empty slice. Descriptions with options (`member;range=0-2`) only match
     /// when the options are given too.

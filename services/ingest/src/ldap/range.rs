@@ -257,6 +257,10 @@ pub struct MergedRanges {
 /// Attributes without a range option are left as they are, except that an attribute that
 /// also has ranged chunks takes its values from the collector.
 pub fn merge_ranges(entry: LdapEntry) -> MergedRanges {
+    // Only a description with an option can carry a range, and most entries have none.
+    if !entry.attributes.iter().any(|(description, _)| description.contains(';')) {
+        return MergedRanges { entry, incomplete: Vec::new(), errors: Vec::new() };
+    }
     let ranged_keys: Vec<String> = entry
         .attributes
         .iter()

@@ -200,5 +200,10 @@ impl Ord for Dn {
 
 /// Parses `text` and returns its normalised form.
 pub fn normalize_dn(text: &str) -> Result<String, DnError> {
+    // Most DNs have no escapes and no multi-valued RDNs, and their normal form is written
+    // without building the RDNs. The rest go through the parser.
+    if let Some(normalized) = normal_form::normalize_plain(text) {
+        return Ok(normalized);
+    }
     Dn::parse(text).map(|dn| dn.normalized)
 }

@@ -89,7 +89,7 @@ fn parse_ava(cursor: &mut Cursor<'_>) -> Result<Ava, DnError> {
 
 /// Checks that `name` is a descriptor (`cn`, `msDS-x`) or a numeric OID, with the
 /// optional `OID.` prefix of RFC 1779.
-fn is_attribute_type(name: &str) -> bool {
+pub(super) fn is_attribute_type(name: &str) -> bool {
     let name = strip_oid_prefix(name);
     let mut chars = name.chars();
     match chars.next() {

@@ -32,14 +32,28 @@ pub(super) struct MappedUser {
 
 /// Maps every entry of kind `User`. A second entry with an id already taken is skipped
 /// with a warning.
-pub(super) fn map_users(views: &[EntryView], kinds: &[Kind], sink: &mut Sink) -> Vec<MappedUser> {
+///
+/// `prepared` contains users mapped ahead, by view index, with the diagnostics of their
+/// mapping, which are reported here in place of mapping the entry again.
+pub(super) fn map_users(
+    views: &[EntryView],
+    kinds: &[Kind],
+    prepared: &mut [Option<PreparedUser>],
+    sink: &mut Sink,
+) -> Vec<MappedUser> {
     let mut users = Vec::new();
     let mut seen = HashSet::new();
     for (index, (view, kind)) in views.iter().zip(kinds).enumerate() {
         if *kind != Kind::User {
             continue;
         }
-        let user = map_user(index, view, sink);
+        let user = match prepared.get_mut(index).and_then(Option::take) {
+            Some(PreparedUser { user, diagnostics }) => {
+                sink.replay(diagnostics);
+                user
+            }
+            None => map_user(index, view, sink),
+        };
         if !seen.insert(user.account.id.clone()) {
             let message = format!(
                 "entry `{}` has the id `{}` of an earlier account, so it was skipped. Check the export for copied objectGUID or entryUUID values.",
@@ -51,6 +65,22 @@ pub(super) fn map_users(views: &[EntryView], kinds: &[Kind], sink: &mut Sink) ->
         users.push(user);
     }
     users
+}
+
+/// A user mapped before the other entries were known, with the diagnostics its mapping
+/// produced.
+#[derive(Debug)]
+pub(super) struct PreparedUser {
+    pub user: MappedUser,
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
+}
+
+/// Maps one user entry on its own, collecting its diagnostics apart, for
+/// [`map_users`] to report in order later.
+pub(super) fn prepare_user(index: usize, view: &EntryView) -> PreparedUser {
+    let mut sink = Sink::new(Vec::new());
+    let user = map_user(index, view, &mut sink);
+    PreparedUser { user, diagnostics: sink.diagnostics }
 }
 
 /// Returns the account or group id of an entry: the `objectGUID` text, else `entryUUID`,

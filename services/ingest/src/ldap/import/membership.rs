@@ -25,6 +25,41 @@ enum Target {
     Group(String),
 }
 
+/// The accounts and groups by DN.
+///
+/// Member, `memberOf` and `manager` values usually spell a DN exactly as the entry's own
+/// `dn` does, so they are looked up by that text first, which saves parsing them. Only
+/// entries whose DN parsed are in `by_text`: the text then has the same normal form as
+/// the entry, so both lookups agree.
+#[derive(Debug)]
+struct DnIndex<'a> {
+    by_key: HashMap<&'a str, Target>,
+    by_text: HashMap<&'a str, Target>,
+}
+
+impl<'a> DnIndex<'a> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self { by_key: HashMap::with_capacity(capacity), by_text: HashMap::with_capacity(capacity) }
+    }
+
+    fn insert(&mut self, view: &'a EntryView, target: Target) {
+        if view.dn_parsed {
+            self.by_text.insert(view.dn.as_str(), target.clone());
+        }
+        self.by_key.insert(view.key.as_str(), target);
+    }
+
+    /// Returns the target whose DN is spelled exactly as `dn`.
+    fn get_text(&self, dn: &str) -> Option<&Target> {
+        self.by_text.get(dn)
+    }
+
+    /// Returns the target whose normalised DN is `key`.
+    fn get_key(&self, key: &str) -> Option<&Target> {
+        self.by_key.get(key)
+    }
+}
+
 /// Groups that users or groups belong to but that the export does not contain.
 #[derive(Debug, Default)]
 struct Placeholders {
@@ -88,19 +123,19 @@ pub(super) fn resolve(
     groups: Vec<MappedGroup>,
     sink: &mut Sink,
 ) -> Resolved {
-    let mut by_dn: HashMap<&str, Target> = HashMap::new();
+    let mut by_dn = DnIndex::with_capacity(users.len() + groups.len());
     let mut by_uid: HashMap<String, String> = HashMap::new();
     let mut group_by_sid: HashMap<String, String> = HashMap::new();
     for user in &users {
         let Some(view) = views.get(user.view) else { continue };
-        by_dn.insert(view.key.as_str(), Target::Account(user.account.id.clone()));
+        by_dn.insert(view, Target::Account(user.account.id.clone()));
         for uid in view.texts("uid", sink) {
             by_uid.entry(uid.trim().to_lowercase()).or_insert_with(|| user.account.id.clone());
         }
     }
     for group in &groups {
         let Some(view) = views.get(group.view) else { continue };
-        by_dn.insert(view.key.as_str(), Target::Group(group.entitlement.id.clone()));
+        by_dn.insert(view, Target::Group(group.entitlement.id.clone()));
         if let Some(sid) = &group.sid {
             group_by_sid.entry(sid.to_string()).or_insert_with(|| group.entitlement.id.clone());
         }
@@ -113,8 +148,7 @@ pub(super) fn resolve(
         let id = &group.entitlement.id;
         for name in ["member", "uniquemember"] {
             for text in view.texts(name, sink) {
-                let dn =
-                    if name == "uniquemember" { strip_optional_uid(&text) } else { text.as_str() };
+                let dn = if name == "uniquemember" { strip_optional_uid(text) } else { text };
                 let member = member_for_dn(dn, &by_dn, view, name, sink);
                 memberships.insert(active(member, id));
             }
@@ -122,12 +156,12 @@ pub(super) fn resolve(
         for uid in view.texts("memberuid", sink) {
             let member = match by_uid.get(&uid.trim().to_lowercase()) {
                 Some(account) => Member::Account(account.clone()),
-                None => Member::Unresolved(uid),
+                None => Member::Unresolved(uid.to_owned()),
             };
             memberships.insert(active(member, id));
         }
         for text in view.texts("memberof", sink) {
-            let parent = group_for_dn(&text, &by_dn, &mut placeholders, view, sink);
+            let parent = group_for_dn(text, &by_dn, &mut placeholders, view, sink);
             memberships.insert(active(Member::Entitlement(id.clone()), &parent));
         }
     }
@@ -135,7 +169,7 @@ pub(super) fn resolve(
         let Some(view) = views.get(user.view) else { continue };
         let id = &user.account.id;
         for text in view.texts("memberof", sink) {
-            let group = group_for_dn(&text, &by_dn, &mut placeholders, view, sink);
+            let group = group_for_dn(text, &by_dn, &mut placeholders, view, sink);
             memberships.insert(active(Member::Account(id.clone()), &group));
         }
         let primary =
@@ -202,13 +236,18 @@ fn strip_optional_uid(value: &str) -> &str {
 /// Finds the account or group a member DN names.
 fn member_for_dn(
     dn: &str,
-    by_dn: &HashMap<&str, Target>,
+    by_dn: &DnIndex<'_>,
     group: &EntryView,
     attribute: &str,
     sink: &mut Sink,
 ) -> Member {
+    match by_dn.get_text(dn) {
+        Some(Target::Account(id)) => return Member::Account(id.clone()),
+        Some(Target::Group(id)) => return Member::Entitlement(id.clone()),
+        None => {}
+    }
     match Dn::parse(dn) {
-        Ok(parsed) => match by_dn.get(parsed.normalized()) {
+        Ok(parsed) => match by_dn.get_key(parsed.normalized()) {
             Some(Target::Account(id)) => Member::Account(id.clone()),
             Some(Target::Group(id)) => Member::Entitlement(id.clone()),
             None => Member::Unresolved(dn.to_owned()),
@@ -227,11 +266,14 @@ fn member_for_dn(
 /// Finds the group a `memberOf` DN names, or the placeholder standing in for it.
 fn group_for_dn(
     dn: &str,
-    by_dn: &HashMap<&str, Target>,
+    by_dn: &DnIndex<'_>,
     placeholders: &mut Placeholders,
     referrer: &EntryView,
     sink: &mut Sink,
 ) -> String {
+    if let Some(Target::Group(id)) = by_dn.get_text(dn) {
+        return id.clone();
+    }
     let parsed = match Dn::parse(dn) {
         Ok(parsed) => parsed,
         Err(error) => {
@@ -244,7 +286,7 @@ fn group_for_dn(
             return placeholders.get_or_add(&key, referrer, || placeholder_for_dn(&key, dn, None));
         }
     };
-    if let Some(Target::Group(id)) = by_dn.get(parsed.normalized()) {
+    if let Some(Target::Group(id)) = by_dn.get_key(parsed.normalized()) {
         return id.clone();
     }
     let key = parsed.normalized().to_owned();
@@ -267,11 +309,15 @@ fn placeholder_attributes(name: &str, value: &str) -> BTreeMap<String, String> {
 
 /// Resolves `manager` to the manager's account id, or keeps the DN as written when the
 /// manager is not in the export.
-fn manager(view: &EntryView, by_dn: &HashMap<&str, Target>, sink: &mut Sink) -> Option<ManagerRef> {
+fn manager(view: &EntryView, by_dn: &DnIndex<'_>, sink: &mut Sink) -> Option<ManagerRef> {
     let dn = view.text("manager", sink)?;
-    let resolved = Dn::parse(&dn).ok().and_then(|parsed| match by_dn.get(parsed.normalized()) {
-        Some(Target::Account(id)) => Some(id.clone()),
-        _ => None,
-    });
+    if let Some(Target::Account(id)) = by_dn.get_text(&dn) {
+        return Some(ManagerRef::Account(id.clone()));
+    }
+    let resolved =
+        Dn::parse(&dn).ok().and_then(|parsed| match by_dn.get_key(parsed.normalized()) {
+            Some(Target::Account(id)) => Some(id.clone()),
+            _ => None,
+        });
     Some(ManagerRef::Account(resolved.unwrap_or(dn)))
 }

@@ -1,7 +1,7 @@
 //! An entry prepared for mapping: ranged attributes folded in, attribute names in
 //! lowercase, and text read with a warning instead of a failure.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::EntryOrigin;
 use crate::diagnostic::{Diagnostic, Level};
@@ -25,6 +25,12 @@ const SINGLE_VALUED: [&str; 12] = [
     "whencreated",
 ];
 
+/// Returns the values of `name` in attributes sorted by name.
+fn find<'a>(attributes: &'a [(String, Vec<Vec<u8>>)], name: &str) -> Option<&'a Vec<Vec<u8>>> {
+    let index = attributes.binary_search_by(|(candidate, _)| candidate.as_str().cmp(name)).ok()?;
+    attributes.get(index).map(|(_, values)| values)
+}
+
 /// The diagnostics collected while mapping.
 #[derive(Debug, Default)]
 pub(super) struct Sink {
@@ -37,6 +43,16 @@ impl Sink {
     /// Starts with the diagnostics collected while reading the input.
     pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
         Self { diagnostics, reported: HashSet::new() }
+    }
+
+    /// Adds diagnostics collected in another sink, in order, skipping each message that
+    /// was reported before, as if they had been reported here.
+    pub fn replay(&mut self, diagnostics: Vec<Diagnostic>) {
+        for diagnostic in diagnostics {
+            if self.reported.insert(diagnostic.message.clone()) {
+                self.diagnostics.push(diagnostic);
+            }
+        }
     }
 
     /// Adds a diagnostic about the entry at `origin` unless the same message was reported
@@ -73,11 +89,18 @@ pub(super) struct EntryView {
     pub dn: String,
     /// The normalised DN, the key members and `memberOf` values are matched against.
     pub key: String,
+    /// Whether `key` is the RFC 4514 normal form of `dn`. It is false for a DN that does
+    /// not parse, whose key is the lowercased text.
+    pub dn_parsed: bool,
     /// The location of the entry's first record.
     pub origin: EntryOrigin,
     /// Ranged attributes whose chunks did not all arrive.
     pub incomplete: Vec<IncompleteAttribute>,
-    attributes: HashMap<String, Vec<Vec<u8>>>,
+    /// Attributes by lowercase description, sorted for a binary search. Building this
+    /// costs less than a hash map per entry, and lookups cost about the same.
+    attributes: Vec<(String, Vec<Vec<u8>>)>,
+    /// The `objectClass` values in lowercase, which the mapping reads several times.
+    object_classes: Vec<String>,
 }
 
 impl EntryView {
@@ -86,15 +109,42 @@ impl EntryView {
     pub fn new(
         entry: crate::ldap::LdapEntry,
         key: String,
+        dn_parsed: bool,
         origin: EntryOrigin,
         incomplete: Vec<IncompleteAttribute>,
         sink: &mut Sink,
     ) -> Self {
-        let mut attributes: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
-        for (description, values) in entry.attributes {
-            attributes.entry(description.to_ascii_lowercase()).or_default().extend(values);
+        let mut attributes = entry.attributes;
+        for (description, _) in &mut attributes {
+            description.make_ascii_lowercase();
         }
-        let view = EntryView { dn: entry.dn, key, origin, incomplete, attributes };
+        // A stable sort keeps descriptions that differ only in case in the order they
+        // arrived in, and `dedup_by` joins their values in that order.
+        attributes.sort_by(|(a, _), (b, _)| a.cmp(b));
+        attributes.dedup_by(|(name, values), (kept_name, kept_values)| {
+            let same = name == kept_name;
+            if same {
+                kept_values.append(values);
+            }
+            same
+        });
+        let object_classes = find(&attributes, "objectclass")
+            .map(|values| {
+                values
+                    .iter()
+                    .map(|value| String::from_utf8_lossy(value).trim().to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let view = EntryView {
+            dn: entry.dn,
+            key,
+            dn_parsed,
+            origin,
+            incomplete,
+            attributes,
+            object_classes,
+        };
         for name in SINGLE_VALUED {
             let values = view.values(name);
             if values.len() > 1 {
@@ -110,9 +160,14 @@ impl EntryView {
         view
     }
 
+    /// Returns the entry with lowercase descriptions, for merging another record into it.
+    pub fn into_entry(self) -> crate::ldap::LdapEntry {
+        crate::ldap::LdapEntry { dn: self.dn, attributes: self.attributes }
+    }
+
     /// Returns the values of the attribute `name` (lowercase, without options).
     pub fn values(&self, name: &str) -> &[Vec<u8>] {
-        self.attributes.get(name).map_or(&[], Vec::as_slice)
+        find(&self.attributes, name).map_or(&[], Vec::as_slice)
     }
 
     /// Returns whether the entry has the attribute `name` with at least one value.
@@ -124,18 +179,18 @@ impl EntryView {
     /// not UTF-8 is reported and read as absent.
     pub fn text(&self, name: &str, sink: &mut Sink) -> Option<String> {
         let value = self.values(name).first()?;
-        self.decode(name, value, sink).filter(|text| !text.is_empty())
+        self.decode(name, value, sink).filter(|text| !text.is_empty()).map(str::to_owned)
     }
 
     /// Returns every value of `name` as text, skipping (and reporting) values that are not
     /// UTF-8.
-    pub fn texts(&self, name: &str, sink: &mut Sink) -> Vec<String> {
+    pub fn texts(&self, name: &str, sink: &mut Sink) -> Vec<&str> {
         self.values(name).iter().filter_map(|value| self.decode(name, value, sink)).collect()
     }
 
-    fn decode(&self, name: &str, value: &[u8], sink: &mut Sink) -> Option<String> {
+    fn decode<'a>(&self, name: &str, value: &'a [u8], sink: &mut Sink) -> Option<&'a str> {
         match std::str::from_utf8(value) {
-            Ok(text) => Some(text.to_owned()),
+            Ok(text) => Some(text),
             Err(_) => {
                 let message = format!(
                     "entry `{}`: a value of `{name}` is not valid UTF-8 text, so it was ignored. Export the directory with UTF-8 output.",
@@ -148,11 +203,8 @@ impl EntryView {
     }
 
     /// Returns the object classes in lowercase.
-    pub fn object_classes(&self) -> Vec<String> {
-        self.values("objectclass")
-            .iter()
-            .map(|value| String::from_utf8_lossy(value).trim().to_ascii_lowercase())
-            .collect()
+    pub fn object_classes(&self) -> &[String] {
+        &self.object_classes
     }
 
     /// Decides what the entry is from its object classes.

@@ -466,3 +466,32 @@ fn custom_source_kept() {
     assert_eq!(diagnostics, Vec::new());
     assert_eq!(snapshot.settings.sign_in_activity, Availability::Unknown);
 }
+
+#[test]
+fn member_spelled_differently_resolved() {
+    let user = ad_user(1, "Robin Vale", &[]);
+    let spelled = format!("cn=robin vale, ou=STAFF,{}", DOMAIN.to_lowercase());
+    let group = ad_group(2, "Billing", &[("member", spelled.as_bytes())]);
+    let (snapshot, _) = run(vec![user, group]);
+    assert_eq!(snapshot.memberships, vec![Membership::account(guid_text(1), guid_text(2))]);
+}
+
+#[test]
+fn member_naming_invalid_dn_unresolved() {
+    // The entry's DN does not parse, so its key is its lowercased text, which a member value
+    // spelled the same way must not reach.
+    let user = entry("Robin Vale", &[("objectClass", b"inetOrgPerson"), ("uid", b"rvale")]);
+    let group = ad_group(2, "Billing", &[("member", b"Robin Vale")]);
+    let (snapshot, diagnostics) = run(vec![user, group]);
+    assert_eq!(
+        snapshot.memberships,
+        vec![Membership {
+            member: Member::Unresolved("Robin Vale".to_owned()),
+            entitlement: guid_text(2),
+            state: rollcall_core::model::GrantState::Active,
+            scope: None,
+        }]
+    );
+    let warning = diagnostics.iter().find(|d| d.message.contains("a `member` value is not a DN"));
+    assert!(warning.is_some(), "{diagnostics:?}");
+}

@@ -10,12 +10,15 @@ use crate::ldap::ad::{
     GroupType, Sid, UserAccountControl, guid_from_value, parse_filetime, parse_generalized_time,
 };
 use crate::ldap::{
-    Dn, EntryOrigin, LdapEntry, LdapImport, RangeCollector, ValueRange, parse_description,
+    Dn, EntryOrigin, LdapEntry, LdapImport, RangeCollector, ValueRange, normalize_dn,
+    parse_description,
 };
 
 /// Attribute names the mapping reads, so generated entries reach its branches.
-const NAMES: [&str; 24] = [
+const NAMES: [&str; 26] = [
     "objectClass",
+    "OBJECTCLASS",
+    "CN",
     "objectGUID",
     "entryUUID",
     "objectSid",
@@ -115,6 +118,32 @@ proptest! {
     }
 
     #[test]
+    fn normalize_dn_agrees_with_parser(text in "[a-zA-Z0-9=,+#\\\\ \t\"<>;.ÅéΣß-]{0,40}") {
+        // `normalize_dn` skips the parser for plain DNs, which must not change the result.
+        let parsed = Dn::parse(&text).map(|dn| dn.normalized().to_owned());
+        prop_assert_eq!(normalize_dn(&text), parsed);
+    }
+
+    #[test]
+    fn normalize_dn_agrees_on_rdn_lists(
+        rdns in prop::collection::vec(
+            (
+                prop::sample::select(vec!["cn", "OU", " dc ", "2.5.4.3", "OID.2.5.4.11", "x-1", "1."]),
+                "[a-zA-Z0-9 =ÅéΣßİ.#\\\\\"+-]{0,8}",
+            ),
+            1..5,
+        )
+    ) {
+        let text = rdns
+            .iter()
+            .map(|(attribute_type, value)| format!("{attribute_type}={value}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let parsed = Dn::parse(&text).map(|dn| dn.normalized().to_owned());
+        prop_assert_eq!(normalize_dn(&text), parsed);
+    }
+
+    #[test]
     fn range_parser_never_panics(text in "\\PC{0,48}") {
         let _ = parse_description(&text);
     }
@@ -147,6 +176,23 @@ proptest! {
     #[test]
     fn generalized_time_digits_never_panic(text in "[0-9]{10,14}([.,][0-9]{0,20})?(Z|[+-][0-9]{0,4})?") {
         let _ = parse_generalized_time(&text);
+    }
+
+    #[test]
+    fn early_mapping_same_result(entries in prop::collection::vec(ldap_entry(), 0..8)) {
+        // Entries mapped as they arrive, and turned back when a later record merges into
+        // them, must give what mapping every entry in `finish` gives.
+        let origin = |index: usize| EntryOrigin {
+            file: PathBuf::from("p.ldif"),
+            location: Location::Line(index as u64),
+        };
+        let mut early = LdapImport::new();
+        let mut late = LdapImport::new().without_early_mapping();
+        for (index, entry) in entries.into_iter().enumerate() {
+            late.add_entry(entry.clone(), origin(index));
+            early.add_entry(entry, origin(index));
+        }
+        prop_assert_eq!(early.finish(), late.finish());
     }
 
     #[test]
