@@ -1,5 +1,6 @@
 //! `rollcall`: run Rollcall's rules offline on exported files.
 
+mod evidence;
 mod scan;
 
 use std::process::ExitCode;
@@ -18,12 +19,18 @@ struct Cli {
 enum Command {
     /// Read tenant folders of exported files and report every finding.
     Scan(scan::ScanArgs),
+    /// Check evidence packs of access-review campaigns offline.
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::EvidenceCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Evidence { command } => evidence::run(&command),
     };
     match result {
         Ok(code) => code,

@@ -7,10 +7,18 @@ use rollcall_core::model::{
     Account, AccountStatus, Entitlement, EntitlementKind, EpcsStatus, LastSignIn, Membership,
 };
 
+use rollcall_core::privilege::EPCS_CONTROL_ATTRIBUTE;
+
 use crate::diagnostic::{Diagnostic, Level};
 
 use super::row::{Grant, RowFacts, STATUS_ATTRIBUTE};
 use super::spec::StatusWord;
+
+/// The entitlement attribute with the id exactly as the export writes it.
+pub const SOURCE_ID_ATTRIBUTE: &str = "ehr.source_id";
+/// The entitlement attribute with the name exactly as the export writes it, kept beside
+/// any plain name the tenant's catalogue gives the entitlement.
+pub const SOURCE_NAME_ATTRIBUTE: &str = "ehr.source_name";
 
 /// The separator between differing values of one column when rows fold together.
 const FOLD_SEPARATOR: &str = " | ";
@@ -27,9 +35,11 @@ pub(crate) struct Assembled {
 /// and registers every grant.
 ///
 /// Without `fold`, a repeated user id is a warning and its later rows are skipped.
+/// Entitlements whose name is in `epcs_roles` get [`EPCS_CONTROL_ATTRIBUTE`].
 pub(crate) fn assemble(
     rows: Vec<RowFacts>,
     fold: bool,
+    epcs_roles: &[String],
     file: &Path,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Assembled {
@@ -65,7 +75,10 @@ pub(crate) fn assemble(
     }
 
     let mut assembled = Assembled::default();
-    let mut registry = Registry::default();
+    let mut registry = Registry {
+        epcs_roles: epcs_roles.iter().map(|role| role.trim().to_lowercase()).collect(),
+        ..Registry::default()
+    };
     for group in groups {
         let Some(mut folded) = fold_group(group, file, diagnostics) else { continue };
         for grant in &folded.grants {
@@ -218,6 +231,8 @@ struct Registry {
     ids: BTreeMap<(&'static str, String), String>,
     kinds_by_id: HashMap<String, EntitlementKind>,
     memberships: BTreeSet<(String, String, Option<String>)>,
+    /// Lowercased names of the roles that control EPCS enrolment.
+    epcs_roles: BTreeSet<String>,
 }
 
 impl Registry {
@@ -238,11 +253,13 @@ impl Registry {
                 };
                 self.kinds_by_id.insert(id.clone(), grant.kind);
                 self.ids.insert(key, id.clone());
-                self.entitlements.push(Entitlement::new(
-                    id.clone(),
-                    grant.kind,
-                    grant.name.clone(),
-                ));
+                let mut entitlement = Entitlement::new(id.clone(), grant.kind, grant.name.clone());
+                entitlement.attributes.insert(SOURCE_ID_ATTRIBUTE.to_owned(), grant.id.clone());
+                entitlement.attributes.insert(SOURCE_NAME_ATTRIBUTE.to_owned(), grant.name.clone());
+                if self.epcs_roles.contains(&grant.name.trim().to_lowercase()) {
+                    entitlement.attributes.insert(EPCS_CONTROL_ATTRIBUTE.to_owned(), "true".into());
+                }
+                self.entitlements.push(entitlement);
                 id
             }
         };

@@ -51,6 +51,7 @@ pub(crate) struct GrantColumn {
     pub pairs: bool,
     pub name_index: Option<usize>,
     pub scope_index: Option<usize>,
+    pub scope: Option<String>,
     pub ordered: bool,
 }
 
@@ -146,6 +147,7 @@ impl Columns {
                 pairs: spec.pairs,
                 name_index: resolver.optional(spec.name_column.as_ref()),
                 scope_index: resolver.optional(spec.scope_column.as_ref()),
+                scope: spec.scope.as_ref().map(|scope| scope.trim().to_owned()),
                 ordered: spec.ordered,
             });
         }

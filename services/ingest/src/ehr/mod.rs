@@ -15,10 +15,12 @@
 //! - `ehr.priority.<kind>.<id>`: the position of a grant in an ordered column (1 first).
 
 mod assemble;
+mod athena;
 mod columns;
 mod error;
 mod fields;
 mod presets;
+mod rename;
 mod row;
 mod spec;
 mod validate;
@@ -28,14 +30,16 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use rollcall_core::model::{Availability, SourceSnapshot};
+use rollcall_core::model::{Availability, SourceId, SourceSnapshot};
 
-use crate::delimited::{self, Delimiter, LineEnding, ReadOptions};
+use crate::delimited::{self, Delimiter, LineEnding, ReadOptions, Table};
 use crate::diagnostic::{Diagnostic, Level, Location};
 use crate::text::Decoding;
 
+pub use assemble::{SOURCE_ID_ATTRIBUTE, SOURCE_NAME_ATTRIBUTE};
+pub use athena::{ExportFile, PROVIDER_TYPE_COLUMN, PROVIDER_USERNAME_COLUMN, read_athenahealth};
 pub use error::{EhrError, ProfileError};
-pub use presets::PRESET_NAMES;
+pub use presets::{ATHENAHEALTH_EPCS_ROLES, EPIC_SECURITY_CLASS_COLUMNS, PRESET_NAMES};
 pub use spec::{
     DEFAULT_SEPARATOR, EpcsWord, GrantSpec, LastLoginSpec, ManagerRefersTo, ManagerSpec,
     NameFormat, ProfileSpec, RecordType, StatusWord, ValueMap,
@@ -99,58 +103,9 @@ pub fn read_ehr_csv(
         ));
     }
 
-    let mut reader = RowReader {
-        columns: &columns,
-        headers: &table.columns,
-        name_format: profile.name_format,
-        zone: options.time_zone,
-        as_of: options.as_of,
-        file,
-        diagnostics: &mut diagnostics,
-    };
-    let mut users = Vec::new();
-    let mut dropped: BTreeMap<RecordType, u64> = BTreeMap::new();
-    for row in &table.rows {
-        match reader.read(row) {
-            RowOutcome::User(facts) => users.push(*facts),
-            RowOutcome::Dropped(record_type) => *dropped.entry(record_type).or_default() += 1,
-            RowOutcome::Skipped => {}
-        }
-    }
-    for (record_type, count) in dropped {
-        diagnostics.push(Diagnostic::new(
-            Level::Info,
-            file,
-            Location::File,
-            format!(
-                "dropped {count} {} of type `{}`, which are not user accounts",
-                if count == 1 { "record" } else { "records" },
-                record_type.as_str()
-            ),
-        ));
-    }
-    let non_sid_count = users.iter().filter(|user| user.non_sid_value).count();
-    if non_sid_count > 0
-        && let Some(column) = &profile.sid
-    {
-        diagnostics.push(Diagnostic::new(
-            Level::Info,
-            file,
-            Location::File,
-            format!(
-                "column `{column}` holds {non_sid_count} values that are not security \
-                 identifiers (`S-1-...`); they are kept only as attributes"
-            ),
-        ));
-    }
-
-    let assembled = assemble::assemble(users, profile.fold_rows, file, &mut diagnostics);
-    let mut snapshot = SourceSnapshot::new(source);
-    snapshot.accounts = assembled.accounts;
-    snapshot.entitlements = assembled.entitlements;
-    snapshot.memberships = assembled.memberships;
-    snapshot.settings.sign_in_activity =
-        if columns.last_login.is_some() { Availability::Available } else { Availability::Missing };
+    let mut rows = RowSet::default();
+    rows.read(&table, &columns, profile, options, file, &mut diagnostics);
+    let snapshot = rows.finish(source, &columns, profile, file, &mut diagnostics);
 
     Ok(EhrRead {
         snapshot,
@@ -159,6 +114,100 @@ pub fn read_ehr_csv(
         delimiter: table.delimiter,
         line_ending: table.line_ending,
     })
+}
+
+/// User rows read from one or more tables that share a header, before they are folded.
+#[derive(Default)]
+struct RowSet {
+    users: Vec<row::RowFacts>,
+    dropped: BTreeMap<RecordType, u64>,
+}
+
+impl RowSet {
+    /// Reads every row of `table`; `file` names the table in diagnostics.
+    fn read(
+        &mut self,
+        table: &Table,
+        columns: &Columns,
+        profile: &ProfileSpec,
+        options: &EhrOptions,
+        file: &Path,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let mut reader = RowReader {
+            columns,
+            headers: &table.columns,
+            name_format: profile.name_format,
+            zone: options.time_zone,
+            as_of: options.as_of,
+            file,
+            diagnostics,
+        };
+        for row in &table.rows {
+            match reader.read(row) {
+                RowOutcome::User(facts) => self.users.push(*facts),
+                RowOutcome::Dropped(record_type) => {
+                    *self.dropped.entry(record_type).or_default() += 1;
+                }
+                RowOutcome::Skipped => {}
+            }
+        }
+    }
+
+    /// Folds the rows into accounts and builds the snapshot for `source`.
+    fn finish(
+        self,
+        source: SourceId,
+        columns: &Columns,
+        profile: &ProfileSpec,
+        file: &Path,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> SourceSnapshot {
+        for (record_type, count) in self.dropped {
+            diagnostics.push(Diagnostic::new(
+                Level::Info,
+                file,
+                Location::File,
+                format!(
+                    "dropped {count} {} of type `{}`, which are not user accounts",
+                    if count == 1 { "record" } else { "records" },
+                    record_type.as_str()
+                ),
+            ));
+        }
+        let non_sid_count = self.users.iter().filter(|user| user.non_sid_value).count();
+        if non_sid_count > 0
+            && let Some(column) = &profile.sid
+        {
+            diagnostics.push(Diagnostic::new(
+                Level::Info,
+                file,
+                Location::File,
+                format!(
+                    "column `{column}` holds {non_sid_count} values that are not security \
+                     identifiers (`S-1-...`); they are kept only as attributes"
+                ),
+            ));
+        }
+
+        let assembled = assemble::assemble(
+            self.users,
+            profile.fold_rows,
+            &profile.epcs_roles,
+            file,
+            diagnostics,
+        );
+        let mut snapshot = SourceSnapshot::new(source);
+        snapshot.accounts = assembled.accounts;
+        snapshot.entitlements = assembled.entitlements;
+        snapshot.memberships = assembled.memberships;
+        snapshot.settings.sign_in_activity = if columns.last_login.is_some() {
+            Availability::Available
+        } else {
+            Availability::Missing
+        };
+        snapshot
+    }
 }
 
 fn quote_list(names: &[String]) -> String {

@@ -14,8 +14,30 @@ use super::spec::{
     RecordType, StatusWord, ValueMap,
 };
 
+/// The Epic extract's security class columns and the application each applies to. Each
+/// column contains the `CLARITY_ECL` name of the class that the `CLARITY_EMP` or
+/// `CLARITY_EMP_2` column without the `_ID` or `_C` suffix points at (`MR_DFLT_SEC_CLS`
+/// from `MR_DFLT_SEC_CLS_ID`), as Epic's Clarity dictionary describes those columns.
+pub const EPIC_SECURITY_CLASS_COLUMNS: [(&str, &str); 8] = [
+    ("MR_DFLT_SEC_CLS", "EpicCare"),
+    ("IB_SEC_CLASS", "In Basket"),
+    ("RX_SEC_CLASS", "Willow"),
+    ("DFLT_SEC_CLASS", "Resolute Billing"),
+    ("RW_CLASS", "Reporting Workbench"),
+    ("CR_DFLT_ECL", "Clarity"),
+    ("ADMIN_SEC_CL", "User Security"),
+    ("HKU_SEC_CLASS", "Haiku"),
+];
+
+/// The athenahealth roles that control EPCS: the trusted individual who verifies a
+/// prescriber's identity, and the approvers of EPCS enrolment ("EPCS Setup",
+/// help.athenahealth.com).
+pub const ATHENAHEALTH_EPCS_ROLES: [&str; 2] =
+    ["User Admin: Identity Verification", "Clinicals: EPCS Enrollment Approval"];
+
 /// The names of the built-in profiles.
-pub const PRESET_NAMES: [&str; 3] = ["epic", "athenahealth", "eclinicalworks"];
+pub const PRESET_NAMES: [&str; 4] =
+    ["epic", "athenahealth", "eclinicalworks", "eclinicalworks-report"];
 
 impl ProfileSpec {
     /// Returns the built-in profile called `name`, if there is one.
@@ -24,13 +46,35 @@ impl ProfileSpec {
             "epic" => Some(Self::epic()),
             "athenahealth" => Some(Self::athenahealth()),
             "eclinicalworks" => Some(Self::eclinicalworks()),
+            "eclinicalworks-report" => Some(Self::eclinicalworks_report()),
             _ => None,
         }
     }
 
     /// Returns the profile for the Epic Community Connect extract: one row per `CLARITY_EMP`
-    /// record, templates included.
+    /// record, templates included. `docs/connectors/epic-extract.md` specifies the columns.
     pub fn epic() -> ProfileSpec {
+        let mut grants = vec![
+            GrantSpec {
+                name_column: Some("LNK_SEC_TEMPLT_NAME".into()),
+                separator: None,
+                ..GrantSpec::new("LNK_SEC_TEMPLT_ID", EntitlementKind::Template)
+            },
+            // Subtemplates carry a priority, and the extract lists them in priority order,
+            // so the position is kept.
+            GrantSpec {
+                pairs: true,
+                ordered: true,
+                ..GrantSpec::new("SUBTEMPLATES", EntitlementKind::Subtemplate)
+            },
+        ];
+        // One security class per application; the application is the grant's scope, so
+        // the same class name in two applications stays two grants.
+        grants.extend(EPIC_SECURITY_CLASS_COLUMNS.iter().map(|(column, application)| GrantSpec {
+            separator: None,
+            scope: Some((*application).to_owned()),
+            ..GrantSpec::new(column, EntitlementKind::SecurityClass)
+        }));
         ProfileSpec {
             display_name: Some("NAME".into()),
             name_format: NameFormat::LastCommaFirst,
@@ -61,24 +105,7 @@ impl ProfileSpec {
                 column: "LAST_ACCS_DATETIME".into(),
                 reliable: false,
             }),
-            grants: vec![
-                GrantSpec {
-                    name_column: Some("LNK_SEC_TEMPLT_NAME".into()),
-                    separator: None,
-                    ..GrantSpec::new("LNK_SEC_TEMPLT_ID", EntitlementKind::Template)
-                },
-                // Subtemplates carry a priority, and the extract lists them in priority order,
-                // so the position is kept.
-                GrantSpec {
-                    pairs: true,
-                    ordered: true,
-                    ..GrantSpec::new("SUBTEMPLATES", EntitlementKind::Subtemplate)
-                },
-                GrantSpec {
-                    separator: None,
-                    ..GrantSpec::new("MR_DFLT_SEC_CLS", EntitlementKind::SecurityClass)
-                },
-            ],
+            grants,
             departments: vec!["LGIN_DEPARTMENT".into()],
             provider_id: Some("PROV_ID".into()),
             npi: Some("PROVIDER_NPI".into()),
@@ -120,6 +147,7 @@ impl ProfileSpec {
             email: Some("Email".into()),
             employee_id: Some("Other ID".into()),
             fold_rows: true,
+            epcs_roles: ATHENAHEALTH_EPCS_ROLES.iter().map(|role| (*role).to_owned()).collect(),
             ..ProfileSpec::minimal("athenahealth", "Username", "Username")
         }
     }
@@ -154,6 +182,59 @@ impl ProfileSpec {
         }
     }
 
+    /// Returns the profile for a user security report that eClinicalWorks support produces
+    /// for a cloud-hosted practice. The report's layout is not published, so these column
+    /// names are a starting point: `columns:` in `tenant.yaml` renames them to the
+    /// report's own.
+    pub fn eclinicalworks_report() -> ProfileSpec {
+        ProfileSpec {
+            family_name: Some("Last Name".into()),
+            given_name: Some("First Name".into()),
+            record_type: Some(value_map(
+                "User Type",
+                &[
+                    ("Provider", RecordType::Provider),
+                    ("Staff", RecordType::User),
+                    ("Patient", RecordType::Patient),
+                ],
+                Some(RecordType::NonUser),
+            )),
+            status: vec![
+                value_map(
+                    "Status",
+                    &[("Active", StatusWord::Active), ("Inactive", StatusWord::Inactive)],
+                    None,
+                ),
+                value_map(
+                    "Deleted",
+                    &[
+                        ("Yes", StatusWord::Deleted),
+                        ("Y", StatusWord::Deleted),
+                        ("No", StatusWord::Active),
+                        ("N", StatusWord::Active),
+                    ],
+                    None,
+                ),
+            ],
+            last_login: Some(LastLoginSpec { column: "Last Login".into(), reliable: false }),
+            grants: vec![GrantSpec::new("Security Roles", EntitlementKind::Role)],
+            departments: vec!["Facility".into()],
+            npi: Some("NPI".into()),
+            epcs: Some(value_map(
+                "EPCS",
+                &[
+                    ("Yes", EpcsWord::Enabled),
+                    ("Y", EpcsWord::Enabled),
+                    ("No", EpcsWord::Disabled),
+                    ("N", EpcsWord::Disabled),
+                ],
+                None,
+            )),
+            email: Some("Email".into()),
+            ..ProfileSpec::minimal("eclinicalworks", "User ID", "Username")
+        }
+    }
+
     /// Creates a profile that maps only the user id and login columns.
     pub fn minimal(vendor: &str, user_id: &str, login: &str) -> ProfileSpec {
         ProfileSpec {
@@ -183,6 +264,7 @@ impl ProfileSpec {
             employee_id: None,
             sid: None,
             fold_rows: false,
+            epcs_roles: Vec::new(),
         }
     }
 }

@@ -285,7 +285,8 @@ impl RowReader<'_> {
             }
             None => None,
         };
-        let scope = column.scope_index.and_then(|index| owned(row, Some(index)));
+        let scope =
+            column.scope_index.and_then(|index| owned(row, Some(index))).or(column.scope.clone());
 
         let mut grants = Vec::with_capacity(ids.len());
         for (position, value) in ids.iter().enumerate() {

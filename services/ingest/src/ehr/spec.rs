@@ -93,6 +93,11 @@ pub struct ProfileSpec {
     /// When false, a repeated user id is a warning and only its first row is read.
     #[serde(default)]
     pub fold_rows: bool,
+    /// Entitlement names that control who may prescribe controlled substances (EPCS
+    /// enrolment and its approval), matched trimmed and without regard to case. Rollcall
+    /// treats them as privileged, because they open DEA-regulated prescribing.
+    #[serde(default)]
+    pub epcs_roles: Vec<String>,
 }
 
 /// The way a full name is written.
@@ -259,6 +264,10 @@ pub struct GrantSpec {
     /// A column whose value scopes each grant of the row, such as a practice id.
     #[serde(default)]
     pub scope_column: Option<String>,
+    /// A fixed scope for every grant of the column, such as the Epic application a
+    /// security class applies to. A non-empty `scope_column` cell wins over it.
+    #[serde(default)]
+    pub scope: Option<String>,
     /// Whether the order of values is a priority (first is 1), kept as an attribute.
     #[serde(default)]
     pub ordered: bool,
@@ -274,6 +283,7 @@ impl GrantSpec {
             pairs: false,
             name_column: None,
             scope_column: None,
+            scope: None,
             ordered: false,
         }
     }

@@ -54,6 +54,9 @@ impl ProfileSpec {
             if let Some(column) = &grant.scope_column {
                 named.push(("grants", column));
             }
+            if grant.scope.as_deref().is_some_and(|scope| scope.trim().is_empty()) {
+                return Err(ProfileError::EmptyScope(grant.column.clone()));
+            }
             if grant.separator.as_deref() == Some("") {
                 return Err(ProfileError::EmptySeparator(grant.column.clone()));
             }
@@ -70,6 +73,9 @@ impl ProfileSpec {
         }
         if let Some(map) = &self.epcs {
             check_value_map("epcs", map)?;
+        }
+        if self.epcs_roles.iter().any(|role| role.trim().is_empty()) {
+            return Err(ProfileError::EmptyEpcsRole);
         }
         Ok(source)
     }

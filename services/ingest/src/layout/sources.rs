@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rollcall_core::TenantData;
-use rollcall_core::model::{SourceId, SourceSnapshot};
+use rollcall_core::model::{Availability, SourceId, SourceSnapshot};
 
 use super::TENANT_FILE;
 use super::files::{self, has_extension, read, walk};
 use crate::diagnostic::{Diagnostic, Level, Location};
-use crate::ehr::{EhrOptions, read_ehr_csv};
+use crate::ehr::{EhrOptions, ExportFile, ProfileSpec, read_athenahealth, read_ehr_csv};
 use crate::entra::EntraImport;
 use crate::hr::{HrOptions, read_hr_roster};
 use crate::ldap::LdapImport;
@@ -44,7 +44,17 @@ pub fn read_all(
         data.sources.push(read_ldap(dir, &path, &mut claimed, diagnostics));
     }
     let zone = config.tenant.time_zone;
-    for input in &plan.ehr {
+    // FHIR entries only enrich accounts, so they run after every user export, and one that
+    // names the same source as an export enriches that export's accounts.
+    let (fhir_inputs, exports): (Vec<&EhrInput>, Vec<&EhrInput>) =
+        plan.ehr.iter().partition(|input| input.format == EhrFormat::Fhir);
+    for input in exports.into_iter().chain(fhir_inputs) {
+        if input.format == EhrFormat::Fhir
+            && let Some(existing) = data.sources.iter_mut().find(|s| s.source == input.source)
+        {
+            enrich_from_fhir(dir, input, existing, &mut claimed, diagnostics);
+            continue;
+        }
         let snapshot = read_ehr(dir, input, as_of, &mut claimed, diagnostics);
         match data.sources.iter_mut().find(|s| s.source == snapshot.source) {
             Some(existing) => merge(existing, snapshot),
@@ -186,6 +196,9 @@ fn read_ehr(
     let mut snapshot = SourceSnapshot::new(input.source.clone());
     let mut providers = Vec::new();
     let mut fhir_files = Vec::new();
+    if input.format == EhrFormat::Athenahealth {
+        return read_athenahealth_set(dir, input, as_of, claimed, diagnostics);
+    }
     for file in &input.files {
         claimed.insert(file.clone());
         let Some(bytes) = read(dir, file, diagnostics) else { continue };
@@ -199,6 +212,8 @@ fn read_ehr(
                 }
                 None => Err(format!("`{}` needs a profile", input.field)),
             },
+            // Read as one set above, because the files only make accounts once joined.
+            EhrFormat::Athenahealth => continue,
             EhrFormat::Drchrono => {
                 drchrono::read(file, &bytes, input.time_zone).map_err(|e| e.to_string())
             }
@@ -231,6 +246,66 @@ fn read_ehr(
     snapshot
 }
 
+/// Adds the providers of a FHIR entry's files to the accounts of `snapshot`, the user
+/// export of the same source.
+fn enrich_from_fhir(
+    dir: &Path,
+    input: &EhrInput,
+    snapshot: &mut SourceSnapshot,
+    claimed: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut providers = Vec::new();
+    let mut first = None;
+    for file in &input.files {
+        claimed.insert(file.clone());
+        let Some(bytes) = read(dir, file, diagnostics) else { continue };
+        match fhir::read(file, &bytes, &input.npi_systems) {
+            Ok((found, notes)) => {
+                providers.extend(found);
+                diagnostics.extend(notes);
+                first.get_or_insert_with(|| file.clone());
+            }
+            Err(e) => diagnostics.push(error(file, e.to_string())),
+        }
+    }
+    if let Some(file) = first {
+        diagnostics.extend(fhir::enrich(snapshot, &providers, &file));
+    }
+}
+
+/// Reads an athenahealth export set: every file of the entry is joined into one snapshot.
+fn read_athenahealth_set(
+    dir: &Path,
+    input: &EhrInput,
+    as_of: DateTime<Utc>,
+    claimed: &mut BTreeSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceSnapshot {
+    let mut contents = Vec::new();
+    for file in &input.files {
+        claimed.insert(file.clone());
+        if let Some(bytes) = read(dir, file, diagnostics) {
+            contents.push((file.clone(), bytes));
+        }
+    }
+    let files: Vec<ExportFile<'_>> =
+        contents.iter().map(|(path, bytes)| ExportFile { path, bytes }).collect();
+    let profile = input.profile.clone().unwrap_or_else(ProfileSpec::athenahealth);
+    let options = EhrOptions { time_zone: input.time_zone, as_of };
+    match read_athenahealth(&files, &profile, &options) {
+        Ok(read) => {
+            diagnostics.extend(read.diagnostics);
+            relabel(read.snapshot, &input.source)
+        }
+        Err(e) => {
+            let file = input.files.first().cloned().unwrap_or_default();
+            diagnostics.push(error(&file, e.to_string()));
+            SourceSnapshot::new(input.source.clone())
+        }
+    }
+}
+
 /// Gives a reader's snapshot the source `tenant.yaml` names: a preset's vendor may differ
 /// from the entry's `vendor:`.
 fn relabel(mut snapshot: SourceSnapshot, source: &SourceId) -> SourceSnapshot {
@@ -239,7 +314,8 @@ fn relabel(mut snapshot: SourceSnapshot, source: &SourceId) -> SourceSnapshot {
 }
 
 /// Adds `part` to `into`: accounts and entitlements by id (the first file's record wins,
-/// a later file adds only what is new), memberships without duplicates.
+/// a later file adds only what is new), memberships without duplicates. A setting that
+/// `into` leaves unknown is taken from `part`.
 pub fn merge(into: &mut SourceSnapshot, part: SourceSnapshot) {
     let accounts: BTreeSet<String> = into.accounts.iter().map(|a| a.id.clone()).collect();
     into.accounts.extend(part.accounts.into_iter().filter(|a| !accounts.contains(&a.id)));
@@ -251,6 +327,9 @@ pub fn merge(into: &mut SourceSnapshot, part: SourceSnapshot) {
     into.collected_at = into.collected_at.max(part.collected_at);
     if into.settings.weak_methods_enabled.is_none() {
         into.settings.weak_methods_enabled = part.settings.weak_methods_enabled;
+    }
+    if into.settings.sign_in_activity == Availability::Unknown {
+        into.settings.sign_in_activity = part.settings.sign_in_activity;
     }
 }
 

@@ -160,3 +160,57 @@ fn source_inputs_name_each_source_paths() {
     assert!(!inputs[0].contains(Path::new("entra-old/users.json")));
     assert!(inputs[2].contains(Path::new("hr/roster.csv")));
 }
+
+#[test]
+fn fhir_entry_enriches_same_source() {
+    let folder = Folder::new(
+        "tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\nsources:\n  ehr:\n\
+         \x20   - files: [ehr/practitioners.json]\n      format: fhir\n      vendor: epic\n\
+         \x20     npi_systems: [\"urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.60\"]\n\
+         \x20   - files: [ehr/users.csv]\n      profile: epic\n",
+    );
+    folder.write(
+        "ehr/users.csv",
+        "USER_ID,SYSTEM_LOGIN,NAME,USER_STATUS,PROV_ID,PROVIDER_NPI\n\
+         1,QV,\"VANTERPOOL, QUINCY\",Active,E1,9999900118\n2,MA,\"OSEI, MERCY\",Active,,\n",
+    );
+    folder.write(
+        "ehr/practitioners.json",
+        r#"{"resourceType": "Practitioner", "id": "p1", "identifier": [
+            {"system": "PROVID", "value": "E1"},
+            {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.60", "value": "9999900118"}],
+            "name": [{"family": "Vanterpool", "given": ["Quincy"]}]}"#,
+    );
+
+    let as_of = Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).unwrap();
+    let loaded = load_tenant(&folder.0, as_of).unwrap();
+    let epic: Vec<_> =
+        loaded.data.sources.iter().filter(|s| s.source.to_string() == "ehr:epic").collect();
+    assert_eq!(epic.len(), 1);
+
+    let provider = epic[0].accounts.iter().find(|a| a.id == "1").unwrap();
+    assert_eq!(provider.attributes.get("fhir.practitioner_id").map(String::as_str), Some("p1"));
+    assert_eq!(provider.attributes.get("fhir.match").map(String::as_str), Some("npi"));
+    // `active` is absent from the resource, so nothing claims the provider is active.
+    assert_eq!(provider.attributes.get("fhir.active"), None);
+    let staff = epic[0].accounts.iter().find(|a| a.id == "2").unwrap();
+    assert_eq!(staff.attributes.get("fhir.practitioner_id"), None);
+}
+
+#[test]
+fn merge_keeps_sign_in_availability() {
+    use rollcall_core::model::{Availability, SourceId, SourceSnapshot};
+
+    let source = SourceId::ehr("drchrono").unwrap();
+    let mut merged = SourceSnapshot::new(source.clone());
+    let mut part = SourceSnapshot::new(source.clone());
+    part.settings.sign_in_activity = Availability::Available;
+    super::sources::merge(&mut merged, part);
+    assert_eq!(merged.settings.sign_in_activity, Availability::Available);
+
+    // A later file does not override what the first one stated.
+    let mut missing = SourceSnapshot::new(source);
+    missing.settings.sign_in_activity = Availability::Missing;
+    super::sources::merge(&mut merged, missing);
+    assert_eq!(merged.settings.sign_in_activity, Availability::Available);
+}

@@ -8,6 +8,9 @@ use chrono::{Datelike, NaiveDateTime, TimeDelta, Timelike};
 use rollcall_core::model::SourceId;
 use serde::{Deserialize, Serialize};
 
+use super::campaign_mail::{
+    Escalation, EscalationSpec, MailOffset, check_escalation, check_reminders,
+};
 use super::error::TenantFileError;
 use super::load::parse_sla;
 
@@ -44,6 +47,13 @@ pub struct CampaignSpec {
     /// such as `72h` or `3d`.
     #[serde(default)]
     pub max_source_age: Option<String>,
+    /// Offsets before the deadline at which each reviewer with work left gets a reminder,
+    /// such as `[3d, 1d]`. An empty list sends none.
+    #[serde(default)]
+    pub reminders: Option<Vec<String>>,
+    /// Mail after the deadline about reviewers who did not finish.
+    #[serde(default)]
+    pub escalation: Option<EscalationSpec>,
 }
 
 /// `scope:` of a campaign: a name, or `{ source: <source id> }`.
@@ -193,6 +203,10 @@ pub struct Campaign {
     pub at_expiry: ExpiryAction,
     /// The largest age of a source's last sync that lets a launch go ahead.
     pub max_source_age: TimeDelta,
+    /// The reminder offsets before the deadline, from the largest to the smallest.
+    pub reminders: Vec<MailOffset>,
+    /// Whom to tell after the deadline, and when.
+    pub escalation: Escalation,
 }
 
 /// Checks every entry of `campaigns:`.
@@ -279,6 +293,10 @@ pub(super) fn check(specs: &[CampaignSpec]) -> Result<Vec<Campaign>, TenantFileE
             None => TimeDelta::hours(DEFAULT_MAX_SOURCE_AGE_HOURS),
         };
 
+        let reminders = check_reminders(index, spec.reminders.as_deref())?;
+        let escalation =
+            check_escalation(index, spec.escalation.as_ref(), second_stage_reviewer.is_some())?;
+
         campaigns.push(Campaign {
             id: id.to_owned(),
             name: spec.name.trim().to_owned(),
@@ -291,6 +309,8 @@ pub(super) fn check(specs: &[CampaignSpec]) -> Result<Vec<Campaign>, TenantFileE
             deadline_days,
             at_expiry: spec.at_expiry,
             max_source_age,
+            reminders,
+            escalation,
         });
     }
     Ok(campaigns)

@@ -68,6 +68,9 @@ pub enum TenantFileError {
         "`slas.deprovision` is `{0}`; write a duration such as `24h`, `90m` or `2d`, or `hipaa-2025-proposal`"
     )]
     Sla(String),
+    /// The revocation window is not a positive duration.
+    #[error("`slas.revocation` is `{0}`; write a positive duration such as `72h` or `7d`")]
+    RevocationWindow(String),
     /// Both `policy` and `policy_file` are set.
     #[error("set either `policy` or `policy_file`, not both")]
     TwoPolicies,
@@ -153,6 +156,14 @@ pub enum TenantFileError {
     Profile {
         /// The profile's name.
         name: String,
+        /// The reason.
+        source: ProfileError,
+    },
+    /// An EHR entry's column renames do not fit its profile.
+    #[error("`{field}`: {source}")]
+    Columns {
+        /// The key.
+        field: String,
         /// The reason.
         source: ProfileError,
     },

@@ -66,6 +66,9 @@ pub struct TenantConfig {
     pub policy_file: Option<PathBuf>,
     /// The access-review campaign definitions, in file order.
     pub campaigns: Vec<Campaign>,
+    /// The id of the definition in `campaigns` that event-triggered reviews take their
+    /// reviewers, deadline and default action from.
+    pub event_reviews: Option<String>,
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
@@ -189,6 +192,12 @@ fn parse_checked(
         Some(text) => parse_sla(text).ok_or_else(|| TenantFileError::Sla(text.to_owned()))?,
         None => TimeDelta::hours(DEFAULT_DEPROVISION_SLA_HOURS),
     };
+    if let Some(text) = file.slas.revocation.as_deref() {
+        // The deprovisioning preset is a deadline for leavers, not a verification window.
+        tenant.revocation_window = parse_sla(text)
+            .filter(|window| text.trim() != "hipaa-2025-proposal" && *window > TimeDelta::zero())
+            .ok_or_else(|| TenantFileError::RevocationWindow(text.to_owned()))?;
+    }
     tenant.identity = identity(&file.identity, &tenant.policy)?;
 
     let mut sources = SourcePlan {
@@ -211,7 +220,25 @@ fn parse_checked(
         sources.ehr.push(ehr_input(&format!("sources.ehr[{index}]"), entry, &file.profiles, zone)?);
     }
     let campaigns = campaigns::check(&file.campaigns)?;
-    Ok(TenantConfig { tenant, sources, policy_file: policy_file.map(PathBuf::from), campaigns })
+    let event_reviews = match file.event_reviews.as_deref().map(str::trim) {
+        Some(id) if campaigns.iter().any(|campaign| campaign.id == id) => Some(id.to_owned()),
+        Some(id) => {
+            return Err(TenantFileError::Campaign {
+                field: "event_reviews".into(),
+                reason: format!(
+                    "names `{id}`, which is not the id of a definition under `campaigns:`; write one of them"
+                ),
+            });
+        }
+        None => None,
+    };
+    Ok(TenantConfig {
+        tenant,
+        sources,
+        policy_file: policy_file.map(PathBuf::from),
+        campaigns,
+        event_reviews,
+    })
 }
 
 fn read_policy_file(dir: &Path, path: &str) -> Result<PolicySpec, TenantFileError> {
@@ -302,7 +329,16 @@ fn ehr_input(
         (None, EhrFormat::Csv) => {
             return Err(TenantFileError::MissingProfile { field: field.to_owned(), presets });
         }
+        (None, EhrFormat::Athenahealth) => Some(ProfileSpec::athenahealth()),
         (None, _) => None,
+    };
+    let profile = match profile {
+        Some(profile) if !entry.columns.is_empty() => {
+            Some(profile.with_renamed_columns(&entry.columns).map_err(|source| {
+                TenantFileError::Columns { field: format!("{field}.columns"), source }
+            })?)
+        }
+        other => other,
     };
     let vendor = match (&entry.vendor, &profile) {
         (Some(vendor), _) => vendor.trim().to_owned(),

@@ -92,6 +92,7 @@ fn error_path(error: &TenantFileError) -> Option<Vec<Step>> {
     let path = match error {
         TenantFileError::TenantId(_) => vec![key("tenant"), key("id")],
         TenantFileError::Sla(_) => vec![key("slas"), key("deprovision")],
+        TenantFileError::RevocationWindow(_) => vec![key("slas"), key("revocation")],
         TenantFileError::TwoPolicies | TenantFileError::PolicyFile { .. } => {
             vec![key("policy_file")]
         }
@@ -108,6 +109,7 @@ fn error_path(error: &TenantFileError) -> Option<Vec<Step>> {
         | TenantFileError::MissingVendor { field }
         | TenantFileError::Vendor { field, .. }
         | TenantFileError::NoFiles { field }
+        | TenantFileError::Columns { field, .. }
         | TenantFileError::Campaign { field, .. } => parse_path(field),
         TenantFileError::Profile { name, .. } => vec![key("profiles"), key(name)],
         TenantFileError::UnknownRole { employee_id, index, .. } => {

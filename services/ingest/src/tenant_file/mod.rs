@@ -1,5 +1,6 @@
 //! `tenant.yaml`: who the tenant is, its policy, SLAs, sources and identity overrides.
 
+mod campaign_mail;
 mod campaigns;
 mod error;
 mod guard;
@@ -7,6 +8,10 @@ mod load;
 mod locate;
 mod spec;
 
+pub use campaign_mail::{
+    DEFAULT_ESCALATION_AFTER, DEFAULT_REMINDERS, Escalation, EscalationSpec, EscalationTarget,
+    MAX_REMINDERS, MailOffset,
+};
 pub use campaigns::{
     Campaign, CampaignSpec, CronSchedule, DEFAULT_DEADLINE_DAYS, DEFAULT_MAX_SOURCE_AGE_HOURS,
     ExpiryAction, MAX_DEADLINE_DAYS, ManagerSource, ReviewersSpec, Schedule, ScopeSpec,

@@ -36,6 +36,10 @@ pub struct TenantFile {
     /// Access-review campaign definitions.
     #[serde(default)]
     pub campaigns: Vec<CampaignSpec>,
+    /// The id of the campaign definition whose reviewers, deadline and default action the
+    /// event-triggered reviews use; absent when no review opens on events.
+    #[serde(default)]
+    pub event_reviews: Option<String>,
 }
 
 /// `tenant:`.
@@ -58,6 +62,10 @@ pub struct SlaSection {
     /// `24h`, `90m` or `2d`, or the preset `hipaa-2025-proposal` (1 hour).
     #[serde(default)]
     pub deprovision: Option<String>,
+    /// How long after a review campaign closes a revoked grant may still appear in its
+    /// source before it is a finding: a duration such as `72h` or `7d`.
+    #[serde(default)]
+    pub revocation: Option<String>,
 }
 
 /// `sources:`.
@@ -85,7 +93,7 @@ pub struct EhrSection {
     /// The export files, relative to the tenant folder. Several files of one vendor (the
     /// athenahealth Users page and User Access by Location) make one source.
     pub files: Vec<String>,
-    /// `csv` (default), `drchrono`, `fhir` or `scim`.
+    /// `csv` (default), `athenahealth`, `drchrono`, `fhir` or `scim`.
     #[serde(default)]
     pub format: EhrFormat,
     /// A preset (`epic`, `athenahealth`, `eclinicalworks`) or a name under `profiles:`.
@@ -102,6 +110,10 @@ pub struct EhrSection {
     /// FHIR identifier systems that also hold NPIs, beside `http://hl7.org/fhir/sid/us-npi`.
     #[serde(default)]
     pub npi_systems: Vec<String>,
+    /// Column renames applied to the profile: the profile's column name, then the name the
+    /// export uses (an eClinicalWorks vendor report whose headers differ per practice).
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
 }
 
 /// The format of an EHR export.
@@ -111,6 +123,10 @@ pub enum EhrFormat {
     /// A CSV user export read through a profile.
     #[default]
     Csv,
+    /// athenahealth's Users page and User Access by Location CSV exports, with saved
+    /// providers API responses (`.json`), joined on the username. The profile defaults to
+    /// `athenahealth`.
+    Athenahealth,
     /// A saved set of DrChrono API responses.
     Drchrono,
     /// A FHIR R4 Bundle of Practitioner and PractitionerRole: enriches providers.

@@ -42,16 +42,39 @@ fn edited(from: &str, to: &str) -> String {
 }
 
 #[test]
+fn revocation_window_is_read() {
+    let text = edited("deprovision: 24h", "deprovision: 24h\n  revocation: 72h");
+    let config = parse_text(&text).unwrap();
+    assert_eq!(config.tenant.revocation_window, TimeDelta::hours(72));
+}
+
+#[test]
 fn base_file_parses() {
     let config = parse_text(BASE).unwrap();
     assert_eq!(config.tenant.id.as_str(), "clinic-one");
     assert_eq!(config.tenant.name, "Clinic One");
     assert_eq!(config.tenant.time_zone, chrono_tz::America::Chicago);
     assert_eq!(config.tenant.deprovision_sla, TimeDelta::hours(24));
+    assert_eq!(config.tenant.revocation_window, TimeDelta::days(7));
     assert_eq!(config.sources.hr, Some(PathBuf::from("hr/roster.csv")));
     assert_eq!(config.sources.ehr.len(), 1);
     assert_eq!(config.sources.ehr[0].source.to_string(), "ehr:athenahealth");
     assert_eq!(config.tenant.identity.roles["E100"], vec!["nurse".to_owned()]);
+}
+
+#[test]
+fn athenahealth_format_defaults_profile() {
+    let config = parse_text(&edited(
+        "      profile: athenahealth\n",
+        "      format: athenahealth\n      columns: { Other ID: Employee ID }\n",
+    ))
+    .unwrap();
+    let input = &config.sources.ehr[0];
+    assert_eq!(input.format, EhrFormat::Athenahealth);
+    assert_eq!(input.source.to_string(), "ehr:athenahealth");
+    let profile = input.profile.as_ref().unwrap();
+    assert_eq!(profile.employee_id.as_deref(), Some("Employee ID"));
+    assert_eq!(profile.epcs_roles.len(), 2);
 }
 
 /// One invalid file: its name, the text, the expected kind and words of the message.
@@ -116,6 +139,15 @@ fn cases() -> Vec<Case> {
             message: &["\"ninety\"", "expected a whole number from 0 to 4294967295"],
         },
         Case {
+            name: "EHR rename of an unused column",
+            text: edited(
+                "      profile: athenahealth\n",
+                "      profile: athenahealth\n      columns: { Roles Held: Roles }\n",
+            ),
+            kind: |e| matches!(e, TenantFileError::Columns { .. }),
+            message: &["sources.ehr[0].columns", "`Roles Held`", "`Username`"],
+        },
+        Case {
             name: "EHR format as a list",
             text: edited("      profile: athenahealth\n", "      format: [csv]\n"),
             kind: |e| matches!(e, TenantFileError::Yaml { line: 11, .. }),
@@ -159,6 +191,24 @@ fn cases() -> Vec<Case> {
             text: edited("deprovision: 24h", "deprovision: 24 hours"),
             kind: |e| matches!(e, TenantFileError::Sla(value) if value == "24 hours"),
             message: &["`slas.deprovision`", "`24 hours`"],
+        },
+        Case {
+            name: "bad revocation window",
+            text: edited("deprovision: 24h", "deprovision: 24h\n  revocation: a week"),
+            kind: |e| matches!(e, TenantFileError::RevocationWindow(value) if value == "a week"),
+            message: &["`slas.revocation`", "`a week`"],
+        },
+        Case {
+            name: "revocation window preset",
+            text: edited("deprovision: 24h", "deprovision: 24h\n  revocation: hipaa-2025-proposal"),
+            kind: |e| matches!(e, TenantFileError::RevocationWindow(value) if value == "hipaa-2025-proposal"),
+            message: &["`slas.revocation`", "positive duration"],
+        },
+        Case {
+            name: "zero revocation window",
+            text: edited("deprovision: 24h", "deprovision: 24h\n  revocation: 0h"),
+            kind: |e| matches!(e, TenantFileError::RevocationWindow(value) if value == "0h"),
+            message: &["`slas.revocation`", "`0h`"],
         },
         Case {
             name: "policy and policy file",
@@ -310,6 +360,7 @@ fn errors_name_line_and_column() {
         ("bad time zone", 4, 14),
         ("bad EHR time zone", 12, 18),
         ("bad deprovision SLA", 6, 16),
+        ("bad revocation window", 7, 15),
         ("policy and policy file", 12, 14),
         ("missing policy file", 12, 14),
         ("policy file outside the folder", 12, 14),
@@ -670,7 +721,24 @@ fn campaigns_parse_with_defaults() {
 
 #[test]
 fn file_without_campaigns_has_none() {
-    assert!(parse_text(BASE).unwrap().campaigns.is_empty());
+    let config = parse_text(BASE).unwrap();
+    assert!(config.campaigns.is_empty());
+    assert_eq!(config.event_reviews, None);
+}
+
+#[test]
+fn event_reviews_name_a_definition() {
+    let first = CAMPAIGNS.lines().find_map(|line| line.trim().strip_prefix("- id: ")).unwrap();
+    let text = format!("{BASE}{CAMPAIGNS}event_reviews: {first}\n");
+    assert_eq!(parse_text(&text).unwrap().event_reviews.as_deref(), Some(first));
+
+    let text = format!("{BASE}{CAMPAIGNS}event_reviews: monthly-nothing\n");
+    let error = parse_text(&text).unwrap_err();
+    assert!(
+        matches!(error.kind(), TenantFileError::Campaign { field, .. } if field == "event_reviews"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("`monthly-nothing`"), "{error}");
 }
 
 #[test]
@@ -729,4 +797,121 @@ fn invalid_campaigns_name_their_key() {
             "`{to}` has no position: {error}"
         );
     }
+}
+
+#[test]
+fn campaign_mail_keys_default() {
+    let config = parse_text(&format!("{BASE}{CAMPAIGNS}")).unwrap();
+    let all = &config.campaigns[0];
+    assert_eq!(all.reminders, DEFAULT_REMINDERS.to_vec());
+    // Without a second stage, escalation has no default recipient.
+    assert_eq!(all.escalation.to, Vec::<EscalationTarget>::new());
+    let ehr = &config.campaigns[1];
+    assert_eq!(ehr.escalation.to, vec![EscalationTarget::SecondStage]);
+    assert_eq!(ehr.escalation.after, DEFAULT_ESCALATION_AFTER);
+}
+
+#[test]
+fn campaign_mail_keys_parse() {
+    let text = format!(
+        "{BASE}{}",
+        CAMPAIGNS.replacen(
+            "    max_source_age: 2d\n",
+            "    max_source_age: 2d\n    reminders: [1d, 7d, 12h]\n    escalation:\n      after: 2d\n      to: [manager, second_stage, manager]\n",
+            1
+        )
+    );
+    let config = parse_text(&text).unwrap();
+    let ehr = &config.campaigns[1];
+    let offsets: Vec<String> = ehr.reminders.iter().map(ToString::to_string).collect();
+    assert_eq!(offsets, ["7d", "1d", "12h"]);
+    assert_eq!(ehr.escalation.after, MailOffset { days: 2, minutes: 0 });
+    assert_eq!(ehr.escalation.to, vec![EscalationTarget::SecondStage, EscalationTarget::Manager]);
+
+    let off = format!(
+        "{BASE}{}",
+        CAMPAIGNS.replacen(
+            "    max_source_age: 2d\n",
+            "    max_source_age: 2d\n    reminders: []\n    escalation: { to: [] }\n",
+            1
+        )
+    );
+    let config = parse_text(&off).unwrap();
+    assert!(config.campaigns[1].reminders.is_empty());
+    assert!(config.campaigns[1].escalation.to.is_empty());
+}
+
+#[test]
+fn invalid_campaign_mail_keys_name_their_key() {
+    let table = [
+        ("reminders: [3d, soon]", "campaigns[1].reminders[1]", "`soon`", 4),
+        ("reminders: [3d, 72h]", "campaigns[1].reminders[1]", "repeats", 4),
+        ("reminders: [0d]", "campaigns[1].reminders[0]", "`0d`", 4),
+        (
+            "reminders: [1d, 2d, 3d, 4d, 5d, 6d, 7d, 8d, 9d, 10d, 11d]",
+            "campaigns[1].reminders",
+            "at most 10",
+            4,
+        ),
+        ("escalation: { after: later }", "campaigns[1].escalation.after", "`later`", 4),
+    ];
+    for (line, field, words, indent) in table {
+        let to = format!("    max_source_age: 2d\n{}{line}\n", " ".repeat(indent));
+        let text = format!("{BASE}{}", CAMPAIGNS.replacen("    max_source_age: 2d\n", &to, 1));
+        let error = parse_text(&text).unwrap_err();
+        let TenantFileError::Campaign { field: found, reason } = error.kind() else {
+            panic!("`{line}` gave another error: {error}");
+        };
+        assert_eq!(found, field, "{line}");
+        assert!(reason.contains(words), "`{line}`: {reason}");
+        let TenantFileError::Located { line: at_line, .. } = error else {
+            panic!("`{line}` has no position: {error}");
+        };
+        // The key is the line after `max_source_age`, the 17th of the edited CAMPAIGNS.
+        assert_eq!(at_line, BASE.lines().count() + 17, "`{line}`");
+    }
+}
+
+#[test]
+fn escalation_to_missing_second_stage_is_rejected() {
+    let text = format!(
+        "{BASE}{}",
+        CAMPAIGNS.replacen(
+            "    reviewers:\n      fallback: E100\n",
+            "    reviewers:\n      fallback: E100\n    escalation:\n      to: [second_stage]\n",
+            1
+        )
+    );
+    let error = parse_text(&text).unwrap_err();
+    let TenantFileError::Campaign { field, reason } = error.kind() else {
+        panic!("another error: {error}");
+    };
+    assert_eq!(field, "campaigns[0].escalation.to");
+    assert!(reason.contains("reviewers.second_stage"), "{reason}");
+}
+
+#[test]
+fn campaign_mail_unknown_keys_are_rejected() {
+    let text = format!(
+        "{BASE}{}",
+        CAMPAIGNS.replacen(
+            "    max_source_age: 2d\n",
+            "    max_source_age: 2d\n    escalation: { to: [manager], cc: [it] }\n",
+            1
+        )
+    );
+    let error = parse_text(&text).unwrap_err();
+    assert!(matches!(error.kind(), TenantFileError::Yaml { .. }), "{error}");
+    assert!(error.to_string().contains("unknown field `cc`"), "{error}");
+
+    let text = format!(
+        "{BASE}{}",
+        CAMPAIGNS.replacen(
+            "    max_source_age: 2d\n",
+            "    max_source_age: 2d\n    escalation: { to: [hr] }\n",
+            1
+        )
+    );
+    let error = parse_text(&text).unwrap_err();
+    assert!(error.to_string().contains("hr"), "{error}");
 }

@@ -97,3 +97,53 @@ fn msp_admin_account_granted() {
         [grant(EntitlementKind::Role, "Administrator", "Administrator", None)]
     );
 }
+
+/// Reads the vendor report, with its own headers mapped onto the report preset's columns.
+fn vendor_report() -> EhrRead {
+    let renames = [
+        ("Username".to_owned(), "Login Name".to_owned()),
+        ("Security Roles".to_owned(), "Roles".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let profile = ProfileSpec::eclinicalworks_report().with_renamed_columns(&renames).unwrap();
+    read_example_file("eclinicalworks/vendor-report.csv", &profile, Chicago)
+}
+
+#[test]
+fn vendor_report_drops_patient() {
+    let read = vendor_report();
+    let ids: Vec<&str> = read.snapshot.accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["10231", "10244", "10258", "10262", "10270"]);
+    let messages: Vec<&str> = read.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages, ["dropped 1 record of type `patient`, which are not user accounts"]);
+}
+
+#[test]
+fn vendor_report_fields_mapped() {
+    let read = vendor_report();
+    let user = account(&read, "10231");
+    assert_eq!(user.login.as_deref(), Some("hbergstrom"));
+    assert!(user.is_provider);
+    assert_eq!(user.npi.as_deref(), Some("9999900662"));
+    assert_eq!(user.epcs, Some(EpcsStatus::Enabled));
+    assert_eq!(user.last_sign_in, LastSignIn::At(utc("2026-11-30T13:55:02Z")));
+    assert_eq!(
+        grants(&read, "10231"),
+        [
+            grant(EntitlementKind::Role, "Provider Full", "Provider Full", None),
+            grant(EntitlementKind::Role, "Rx Prescriber", "Rx Prescriber", None),
+        ]
+    );
+}
+
+#[test]
+fn vendor_report_statuses() {
+    let read = vendor_report();
+    assert_eq!(account(&read, "10244").status, AccountStatus::Enabled);
+    assert_eq!(account(&read, "10262").status, AccountStatus::Disabled);
+    let deleted = account(&read, "10270");
+    assert_eq!(deleted.status, AccountStatus::Disabled);
+    assert_eq!(attribute(deleted, "ehr.status"), Some("deleted"));
+    assert_eq!(deleted.status_raw.as_deref(), Some("Status: Active, Deleted: Yes"));
+}

@@ -28,7 +28,16 @@ fn templates_dropped_and_counted() {
         .filter(|d| d.level == Level::Info)
         .map(|d| d.message.as_str())
         .collect();
-    assert_eq!(infos, ["dropped 2 records of type `template`, which are not user accounts"]);
+    // The example predates the extract specification and has only the EpicCare class column.
+    assert_eq!(
+        infos,
+        [
+            "the profile maps columns that the file lacks, so those fields are unknown: \
+             `IB_SEC_CLASS`, `RX_SEC_CLASS`, `DFLT_SEC_CLASS`, `RW_CLASS`, `CR_DFLT_ECL`, \
+             `ADMIN_SEC_CL`, `HKU_SEC_CLASS`",
+            "dropped 2 records of type `template`, which are not user accounts"
+        ]
+    );
     assert!(read.diagnostics.iter().all(|d| d.level == Level::Info));
     assert_eq!(read.snapshot.source.to_string(), "ehr:epic");
 }
@@ -79,7 +88,7 @@ fn template_subtemplates_and_class_granted() {
                 EntitlementKind::SecurityClass,
                 "EPICCARE AMB PHYSICIAN",
                 "EPICCARE AMB PHYSICIAN",
-                None
+                Some("EpicCare")
             ),
         ]
     );
@@ -145,7 +154,7 @@ fn future_start_without_access_time() {
                 EntitlementKind::SecurityClass,
                 "EPICCARE AMB PHYSICIAN",
                 "EPICCARE AMB PHYSICIAN",
-                None
+                Some("EpicCare")
             ),
         ]
     );
@@ -164,7 +173,7 @@ fn future_end_date_stays_enabled() {
             EntitlementKind::SecurityClass,
             "EPICCARE AMB CLINICAL STAFF",
             "EPICCARE AMB CLINICAL STAFF",
-            None
+            Some("EpicCare")
         )]
     );
 }

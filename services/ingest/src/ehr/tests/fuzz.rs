@@ -17,6 +17,10 @@ fn profiles() -> Vec<ProfileSpec> {
 
 fn header(profile: &ProfileSpec) -> &'static str {
     match profile.vendor.as_str() {
+        _ if profile.user_id == "User ID" => {
+            "User ID,Username,Last Name,First Name,User Type,Status,Deleted,Facility,NPI,\
+             Security Roles,Last Login,EPCS,Email\n"
+        }
         "epic" => {
             "USER_ID,SYSTEM_LOGIN,NAME,EMP_RECORD_TYPE,USER_STATUS,LOGIN_BLOCKED,\
              LOGIN_BLOCKED_INST_DTTM,LNK_SEC_TEMPLT_ID,LNK_SEC_TEMPLT_NAME,SUBTEMPLATES,\
@@ -56,6 +60,20 @@ proptest! {
             );
             prop_assert!(read.is_ok(), "{:?}", read.err());
         }
+    }
+
+    #[test]
+    fn athena_set_never_panics(
+        users in proptest::collection::vec(any::<u8>(), 0..256),
+        access in "(Username,Practice ID,Roles\n)?([a-z0-9 ;:,]{0,16}\n){0,4}",
+        providers in proptest::collection::vec(any::<u8>(), 0..128),
+    ) {
+        let files = [
+            crate::ehr::ExportFile { path: Path::new("users.csv"), bytes: &users },
+            crate::ehr::ExportFile { path: Path::new("access.csv"), bytes: access.as_bytes() },
+            crate::ehr::ExportFile { path: Path::new("providers.json"), bytes: &providers },
+        ];
+        let _ = crate::ehr::read_athenahealth(&files, &ProfileSpec::athenahealth(), &options(Chicago));
     }
 
     #[test]

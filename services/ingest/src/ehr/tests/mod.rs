@@ -1,14 +1,16 @@
 //! Tests of the EHR profiles against the made-up exports in `testdata/field-cases/ehr-exports`
 //! and the Excel-saved roster in `testdata/field-cases/csv-excel-roster`.
 
+mod athena_join;
 mod athenahealth;
 mod custom;
 mod eclinicalworks;
 mod epic;
+mod epic_extract;
 mod fuzz;
 mod rules;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -35,7 +37,12 @@ fn testdata(relative: &str) -> Vec<u8> {
 }
 
 fn read_example(vendor: &str, profile: &ProfileSpec, zone: Tz) -> EhrRead {
-    let relative = format!("field-cases/ehr-exports/{vendor}/example.csv");
+    read_example_file(&format!("{vendor}/example.csv"), profile, zone)
+}
+
+/// Reads `name` under `testdata/field-cases/ehr-exports/`.
+fn read_example_file(name: &str, profile: &ProfileSpec, zone: Tz) -> EhrRead {
+    let relative = format!("field-cases/ehr-exports/{name}");
     read_ehr_csv(&testdata(&relative), Path::new(&relative), profile, &options(zone)).unwrap()
 }
 

@@ -248,8 +248,9 @@ fn non_sid_value_noted_once() {
 fn presets_found_by_name() {
     for name in PRESET_NAMES {
         let profile = ProfileSpec::preset(name).unwrap();
-        assert_eq!(profile.vendor, name);
-        assert_eq!(profile.validate().unwrap().to_string(), format!("ehr:{name}"));
+        // The eClinicalWorks report preset reads into the same source as the SQL preset.
+        assert!(name.starts_with(&profile.vendor), "{name}");
+        assert_eq!(profile.validate().unwrap().to_string(), format!("ehr:{}", profile.vendor));
     }
     assert_eq!(ProfileSpec::preset("Epic").map(|p| p.vendor), Some("epic".to_owned()));
     assert_eq!(ProfileSpec::preset("cerner"), None);
@@ -277,6 +278,57 @@ fn empty_column_name_rejected() {
     let mut profile = profile();
     profile.npi = Some(" ".into());
     assert_eq!(profile.validate(), Err(ProfileError::EmptyColumn("npi")));
+}
+
+#[test]
+fn fixed_scope_applies_to_grants() {
+    let mut profile = profile();
+    profile.grants[0].scope = Some(" Clinic A ".into());
+    let read = read_with(&profile, &format!("{HEADER}1,a,Active,,,Nurse\n"));
+    assert_eq!(
+        grants(&read, "1"),
+        [grant(EntitlementKind::Role, "Nurse", "Nurse", Some("Clinic A"))]
+    );
+}
+
+#[test]
+fn empty_fixed_scope_rejected() {
+    let mut profile = profile();
+    profile.grants[0].scope = Some(" ".into());
+    assert_eq!(profile.validate(), Err(ProfileError::EmptyScope("Roles".into())));
+}
+
+#[test]
+fn empty_epcs_role_rejected() {
+    let mut profile = profile();
+    profile.epcs_roles = vec!["EPCS Approver".into(), String::new()];
+    assert_eq!(profile.validate(), Err(ProfileError::EmptyEpcsRole));
+}
+
+#[test]
+fn renamed_columns_read() {
+    let renames = [("Security Roles".to_owned(), "Role(s)".to_owned())].into_iter().collect();
+    let profile = ProfileSpec::eclinicalworks_report().with_renamed_columns(&renames).unwrap();
+    assert_eq!(profile.grants[0].column, "Role(s)");
+    let read = read_with(&profile, "User ID,Username,Role(s)\n7,amy,Nursing; Billing\n");
+    assert_eq!(grants(&read, "7").len(), 2);
+}
+
+#[test]
+fn rename_of_unused_column_rejected() {
+    let renames = [("Roles Held".to_owned(), "Roles".to_owned())].into_iter().collect();
+    let error = ProfileSpec::eclinicalworks_report().with_renamed_columns(&renames).unwrap_err();
+    assert!(
+        matches!(error, ProfileError::UnknownRename { ref column, .. } if column == "Roles Held")
+    );
+    assert!(error.to_string().contains("`Security Roles`"), "{error}");
+}
+
+#[test]
+fn rename_to_empty_rejected() {
+    let renames = [("NPI".to_owned(), " ".to_owned())].into_iter().collect();
+    let error = ProfileSpec::eclinicalworks_report().with_renamed_columns(&renames).unwrap_err();
+    assert_eq!(error, ProfileError::EmptyColumn("columns"));
 }
 
 #[test]
