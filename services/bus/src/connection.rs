@@ -43,6 +43,15 @@ pub struct NatsConfig {
     /// the service logs a warning at start.
     #[serde(default)]
     pub insecure: bool,
+    /// Copies of each stream that a clustered JetStream keeps: 1 on a single server, 3 (or
+    /// 5) on a cluster, so that losing one NATS node loses no accepted message. Every
+    /// service that creates the streams sets this number at start, so all must agree.
+    #[serde(default = "default_stream_replicas")]
+    pub stream_replicas: usize,
+}
+
+fn default_stream_replicas() -> usize {
+    1
 }
 
 fn default_subject_prefix() -> String {
@@ -73,6 +82,14 @@ pub enum NatsConfigError {
         /// The TLS key that is set.
         key: &'static str,
     },
+    /// A replica count JetStream does not accept.
+    #[error(
+        "nats.stream_replicas is {replicas}; JetStream keeps 1 to 5 copies of a stream, use 1 on a single server and 3 on a cluster"
+    )]
+    StreamReplicas {
+        /// The configured count.
+        replicas: usize,
+    },
     /// The token is not UTF-8 text.
     #[error("nats.token is not UTF-8 text; NATS tokens are text")]
     TokenNotText,
@@ -90,6 +107,7 @@ impl NatsConfig {
             cert_file: None,
             key_file: None,
             insecure: false,
+            stream_replicas: default_stream_replicas(),
         }
     }
 
@@ -119,6 +137,9 @@ impl NatsConfig {
     ///
     /// A [`NatsConfigError`] naming the key to fix.
     pub fn connect_options(&self, client_name: &str) -> Result<ConnectOptions, NatsConfigError> {
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(NatsConfigError::StreamReplicas { replicas: self.stream_replicas });
+        }
         if self.cert_file.is_some() != self.key_file.is_some() {
             return Err(NatsConfigError::ClientCertificate);
         }
@@ -231,5 +252,20 @@ mod tests {
             config.connect_options("test").err(),
             Some(NatsConfigError::InsecureWithTls { key: "ca_file" })
         );
+    }
+
+    #[test]
+    fn stream_replicas_outside_jetstreams_range_are_rejected() {
+        for replicas in [0, 6] {
+            let mut config = NatsConfig::new("nats://127.0.0.1:4222");
+            config.stream_replicas = replicas;
+            assert_eq!(
+                config.connect_options("test").err(),
+                Some(NatsConfigError::StreamReplicas { replicas })
+            );
+        }
+        let mut config = NatsConfig::new("nats://127.0.0.1:4222");
+        config.stream_replicas = 3;
+        assert!(config.connect_options("test").is_ok());
     }
 }

@@ -38,7 +38,11 @@ impl Server {
                 panic!("starting `nats-server` failed ({error}): install it, for example with `apt-get install nats-server`")
             });
         let started = Instant::now();
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        while !TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+            // A connection to an unused port of the ephemeral range can be the socket
+            // connected to itself, which is not the server listening.
+            .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok())
+        {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "nats-server did not listen on {port}"
