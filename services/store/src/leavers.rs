@@ -35,7 +35,8 @@ pub const ROSTER_EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a9e_4b7d_4c1a_9
 pub enum LeaverState {
     /// Accounts may still be enabled; the clock runs.
     Open,
-    /// Every linked account was seen disabled or gone.
+    /// Every linked account was seen disabled or gone. An account that can sign in again,
+    /// or one first linked later, opens it again.
     Closed,
     /// A rehire or a correction withdrew the termination before the leaver closed.
     Cancelled,
@@ -180,6 +181,27 @@ pub struct ClosedLeaver {
     pub employee_id: String,
     /// Seconds from the effective instant to the last account disabled.
     pub time_to_deprovision_seconds: i64,
+}
+
+/// A closed leaver that [`TenantScope::record_leaver_observations`] opened again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReopenedLeaver {
+    /// The leaver.
+    pub leaver_id: Uuid,
+    /// The worker's employee id.
+    pub employee_id: String,
+    /// The accounts that can sign in again or were not linked when it closed, as
+    /// `source/account id`.
+    pub accounts: Vec<String>,
+}
+
+/// What [`TenantScope::record_leaver_observations`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedObservations {
+    /// Leavers closed: every account disabled or gone.
+    pub closed: Vec<ClosedLeaver>,
+    /// Closed leavers opened again.
+    pub reopened: Vec<ReopenedLeaver>,
 }
 
 /// The leaver SLA of one leaver in one source.
@@ -606,8 +628,14 @@ impl TenantScope<'_> {
         Ok(changed)
     }
 
-    /// Records what one evaluation at `as_of` saw of each open leaver's linked accounts,
+    /// Records what one evaluation at `as_of` saw of each leaver's linked accounts,
     /// and closes the leavers whose accounts are all disabled or gone.
+    ///
+    /// A closed leaver still in effect opens again when its observation has an account
+    /// that can sign in and was not stored as able to: one enabled again, or one of a
+    /// source first synced after the close. It is then tracked like any open leaver,
+    /// with a `leaver.reopened` audit entry. No leaver reopens while another leaver of
+    /// its worker is open, and other observations of closed leavers change nothing.
     ///
     /// An account is recorded with the first instant it was seen able to sign in and the
     /// first instant it was seen disabled; an account enabled again loses its disabled
@@ -620,14 +648,15 @@ impl TenantScope<'_> {
         as_of: DateTime<Utc>,
         observations: &[LeaverObservation],
         actor: &str,
-    ) -> Result<Vec<ClosedLeaver>, StoreError> {
+    ) -> Result<RecordedObservations, StoreError> {
         const OPERATION: &str = "record leaver accounts";
         let as_of = to_micros(as_of);
-        let mut closed = Vec::new();
+        let mut recorded = RecordedObservations::default();
         let mut tx = self.begin(OPERATION).await?;
         for observation in observations {
             let row = sqlx::query(AssertSqlSafe(format!(
-                "{LEAVER_COLUMNS} WHERE tenant_id = $1 AND leaver_id = $2 AND state = 'open' \
+                "{LEAVER_COLUMNS} WHERE tenant_id = $1 AND leaver_id = $2 \
+                   AND state IN ('open', 'closed') AND ended_by_event_id IS NULL \
                  FOR UPDATE"
             )))
             .bind(self.tenant_str())
@@ -637,6 +666,14 @@ impl TenantScope<'_> {
             .map_err(self.db(OPERATION))?;
             let Some(row) = row else { continue };
             let leaver = self.leaver(&row)?;
+            if leaver.state == LeaverState::Closed {
+                let Some(reopened) =
+                    self.reopen_leaver(&mut tx, &leaver, observation, as_of, actor).await?
+                else {
+                    continue;
+                };
+                recorded.reopened.push(reopened);
+            }
             for account in &observation.accounts {
                 json::check_text(&account.source, "source")?;
                 json::check_text(&account.account_id, "account_id")?;
@@ -723,14 +760,79 @@ impl TenantScope<'_> {
                 "per_source_seconds": per_source,
             });
             self.audit_in(&mut tx, actor, as_of, "leaver.closed", detail).await?;
-            closed.push(ClosedLeaver {
+            recorded.closed.push(ClosedLeaver {
                 leaver_id: leaver.leaver_id,
                 employee_id: leaver.employee_id.clone(),
                 time_to_deprovision_seconds: seconds,
             });
         }
         tx.commit().await.map_err(self.db(OPERATION))?;
-        Ok(closed)
+        Ok(recorded)
+    }
+
+    /// Opens the closed `leaver` again when `observation` has an account that can sign
+    /// in and is not stored as able to, and no other leaver of the worker is open.
+    async fn reopen_leaver(
+        &self,
+        tx: &mut PgConnection,
+        leaver: &Leaver,
+        observation: &LeaverObservation,
+        as_of: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<Option<ReopenedLeaver>, StoreError> {
+        const OPERATION: &str = "reopen leaver";
+        let stored = self.leaver_accounts_in(tx, Some(leaver.leaver_id), OPERATION).await?;
+        let accounts: Vec<String> = observation
+            .accounts
+            .iter()
+            .filter(|seen| {
+                seen.can_sign_in
+                    && !stored.iter().any(|account| {
+                        account.source == seen.source
+                            && account.account_id == seen.account_id
+                            && account.disabled_at.is_none()
+                    })
+            })
+            .map(|seen| format!("{}/{}", seen.source, seen.account_id))
+            .collect();
+        if accounts.is_empty() {
+            return Ok(None);
+        }
+        let other_open = sqlx::query(
+            "SELECT 1 FROM rollcall.leavers \
+             WHERE tenant_id = $1 AND employee_id = $2 AND state = 'open'",
+        )
+        .bind(self.tenant_str())
+        .bind(&leaver.employee_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        if other_open.is_some() {
+            return Ok(None);
+        }
+        sqlx::query(
+            "UPDATE rollcall.leavers \
+             SET state = 'open', closed_at = NULL, time_to_deprovision_seconds = NULL \
+             WHERE tenant_id = $1 AND leaver_id = $2",
+        )
+        .bind(self.tenant_str())
+        .bind(leaver.leaver_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        let detail = json!({
+            "leaver_id": leaver.leaver_id.hyphenated().to_string(),
+            "employee_id": leaver.employee_id,
+            "closed_at": leaver.closed_at,
+            "time_to_deprovision_seconds": leaver.time_to_deprovision_seconds,
+            "accounts": accounts,
+        });
+        self.audit_in(tx, actor, as_of, "leaver.reopened", detail).await?;
+        Ok(Some(ReopenedLeaver {
+            leaver_id: leaver.leaver_id,
+            employee_id: leaver.employee_id.clone(),
+            accounts,
+        }))
     }
 
     /// Lists the linked accounts of every leaver, by leaver, source and account id.

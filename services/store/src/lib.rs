@@ -28,11 +28,13 @@ mod advisory;
 mod audit;
 mod config;
 mod cursor;
+mod drchrono_state;
 mod entra_delta;
 mod error;
 mod events;
 mod findings;
 mod guard;
+mod hr_vendors;
 mod json;
 mod leavers;
 mod outbox;
@@ -52,24 +54,32 @@ mod work;
 pub use advisory::AdvisoryLock;
 pub use audit::{AuditEntry, AuditRecord, BreakKind, ChainBreak, ChainVerification, STORE_ACTOR};
 pub use config::{StoredTenantConfig, TenantConfigText};
+pub use drchrono_state::DrChronoState;
 pub use entra_delta::EntraDeltaState;
 pub use error::StoreError;
 pub use findings::{FindingDiff, FindingStatus, StoredFinding};
 pub use guard::RoleError;
+pub use hr_vendors::{VendorDelivery, VendorDeliverySender, VendorWorkerState};
 pub use leavers::{
     ClosedLeaver, Leaver, LeaverAccount, LeaverChange, LeaverObservation, LeaverSla, LeaverState,
-    ObservedAccount, ROSTER_EVENT_NAMESPACE, SourceDeprovision, roster_event_id, roster_events,
+    ObservedAccount, ROSTER_EVENT_NAMESPACE, RecordedObservations, ReopenedLeaver,
+    SourceDeprovision, roster_event_id, roster_events,
 };
 pub use outbox::{OutboxEvent, RecordedEvaluation, finding_event_id};
 pub use problems::{PipelineProblem, ProblemKind};
 pub use remediation::{
     ApprovalOutcome, NewRemediationTask, RemediationMode, RemediationSettings, RemediationTask,
-    TaskKind, TaskState, TaskTransition,
+    ReviewGrant, TaskKind, TaskState, TaskTransition,
 };
 pub use retention::RetentionReport;
 pub use reviews::{
-    CampaignStatus, NewReviewCampaign, NewReviewItem, ReviewAction, ReviewActionKind, ReviewLaunch,
-    ReviewRejection, ReviewerReason, StoredReviewCampaign, StoredReviewItem,
+    CampaignEvidence, CampaignStatus, EvidenceItem, MailClaim, NewReviewCampaign, NewReviewItem,
+    OpenReviewCampaign, REVOCATION_OVERDUE, REVOCATION_VERIFIED, REVOCATIONS_REQUESTED,
+    REVOKED_GRANT_RETURNED, RecommendationOutcome, ReviewAction, ReviewActionKind, ReviewFacts,
+    ReviewLaunch, ReviewMailKey, ReviewMailKind, ReviewParticipation, ReviewProgress,
+    ReviewRejection, ReviewRevocation, ReviewSignoff, ReviewerProgress, ReviewerReason,
+    RevocationState, SkippedItem, StoredReviewCampaign, StoredReviewItem, StoredReviewSignOff,
+    TriggerBaseline,
 };
 pub use scim::{ScimFilter, ScimUser, ScimWrite};
 pub use scope::TenantScope;

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
+use uuid::Uuid;
 
 use crate::audit::AuditEntry;
 use crate::error::StoreError;
@@ -68,6 +69,13 @@ pub enum TaskKind {
     EhrTask,
     /// An EHR task for a prescriber with EPCS rights, which needs two approvers.
     EpcsTask,
+    /// Remove an account's direct membership of an Entra ID or LDAP group, revoked in an
+    /// access review.
+    RemoveGroupMember,
+    /// A task for the source's administrators to remove access revoked in an access
+    /// review that Rollcall does not remove itself: EHR roles, directory roles, grants
+    /// through a nested group, and every revoke while remediation is not enforced.
+    RevokeTask,
 }
 
 impl TaskKind {
@@ -78,7 +86,14 @@ impl TaskKind {
             TaskKind::DisableLdapAccount => "disable_ldap_account",
             TaskKind::EhrTask => "ehr_task",
             TaskKind::EpcsTask => "epcs_task",
+            TaskKind::RemoveGroupMember => "remove_group_member",
+            TaskKind::RevokeTask => "revoke_task",
         }
+    }
+
+    /// Whether the task carries out a revoke decision of an access review.
+    pub fn is_revoke(self) -> bool {
+        matches!(self, TaskKind::RemoveGroupMember | TaskKind::RevokeTask)
     }
 
     fn parse(text: &str) -> Option<Self> {
@@ -87,6 +102,8 @@ impl TaskKind {
             TaskKind::DisableLdapAccount,
             TaskKind::EhrTask,
             TaskKind::EpcsTask,
+            TaskKind::RemoveGroupMember,
+            TaskKind::RevokeTask,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -164,16 +181,38 @@ pub struct NewRemediationTask {
     pub privileged: bool,
     /// Whether the account has EPCS prescribing rights.
     pub epcs: bool,
+    /// The revoked grant, for tasks that carry out an access review's revoke decision.
+    pub grant: Option<ReviewGrant>,
+}
+
+/// The grant and review item a revoke task carries out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewGrant {
+    /// The entitlement as the source names it for a write: the Entra group's object id,
+    /// the LDAP group's DN, the EHR role's id.
+    pub entitlement_id: String,
+    /// The campaign whose sign-off revoked the grant.
+    pub campaign_id: Uuid,
+    /// The item in the campaign.
+    pub item_id: i32,
 }
 
 impl NewRemediationTask {
     /// Returns the task id: hex SHA-256 over the kind, source, account id and employee
     /// id, each preceded by its byte length as an 8-byte big-endian integer, so the same
-    /// leaver's account always gets the same id.
+    /// leaver's account always gets the same id. A revoke task adds the entitlement id
+    /// and `<campaign id>/<item id>` the same way, so one grant revoked in two campaigns
+    /// gives two tasks.
     pub fn task_id(&self) -> String {
         let mut hasher = Sha256::new();
         let source = self.source.to_string();
-        for field in [self.kind.as_str(), &source, &self.account_id, &self.employee_id] {
+        let mut fields = vec![self.kind.as_str().to_owned(), source, self.account_id.clone()];
+        fields.push(self.employee_id.clone());
+        if let Some(grant) = &self.grant {
+            fields.push(grant.entitlement_id.clone());
+            fields.push(format!("{}/{}", grant.campaign_id, grant.item_id));
+        }
+        for field in &fields {
             hasher.update((field.len() as u64).to_be_bytes());
             hasher.update(field.as_bytes());
         }
@@ -214,6 +253,8 @@ pub struct RemediationTask {
     pub planned_at: DateTime<Utc>,
     /// When the row last changed.
     pub updated_at: DateTime<Utc>,
+    /// The revoked grant, for revoke tasks.
+    pub grant: Option<ReviewGrant>,
 }
 
 impl RemediationTask {
@@ -224,7 +265,7 @@ impl RemediationTask {
 
     /// Returns the task's facts as written to the audit log.
     pub fn audit_detail(&self) -> Value {
-        json!({
+        let mut detail = json!({
             "task_id": self.task_id,
             "kind": self.kind.as_str(),
             "employee_id": self.employee_id,
@@ -233,7 +274,15 @@ impl RemediationTask {
             "login": self.login,
             "privileged": self.privileged,
             "epcs": self.epcs,
-        })
+        });
+        if let (Some(grant), Some(fields)) = (&self.grant, detail.as_object_mut()) {
+            fields.insert("entitlement_id".into(), json!(grant.entitlement_id));
+            // The campaign id as the review audit entries write it, so the campaign's
+            // evidence pack finds the task's entries.
+            fields.insert("campaign_id".into(), json!(grant.campaign_id.to_string()));
+            fields.insert("item".into(), json!(grant.item_id));
+        }
+        detail
     }
 }
 
@@ -275,7 +324,8 @@ const APPROVED_ACTION: &str = "remediation.approved";
 macro_rules! task_columns {
     () => {
         "task_id, kind, employee_id, source, account_id, login, privileged, epcs, state, \
-         attempts, last_error, first_approver, second_approver, planned_at, updated_at"
+         attempts, last_error, first_approver, second_approver, planned_at, updated_at, \
+         entitlement_id, campaign_id, item_id"
     };
 }
 
@@ -372,6 +422,9 @@ impl TenantScope<'_> {
             check_text(&task.employee_id, "employee_id")?;
             check_text(&task.account_id, "account_id")?;
             check_text(task.login.as_deref().unwrap_or_default(), "login")?;
+            if let Some(grant) = &task.grant {
+                check_text(&grant.entitlement_id, "entitlement_id")?;
+            }
         }
         let at = to_micros(at);
         let mut tx = self.begin(OPERATION).await?;
@@ -381,8 +434,10 @@ impl TenantScope<'_> {
             let inserted = sqlx::query(
                 "INSERT INTO rollcall.remediation_tasks \
                    (tenant_id, task_id, kind, employee_id, source, account_id, login, \
-                    privileged, epcs, state, planned_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'planned', $10, $10) \
+                    privileged, epcs, state, planned_at, updated_at, entitlement_id, \
+                    campaign_id, item_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'planned', $10, $10, $11, $12, \
+                    $13) \
                  ON CONFLICT (tenant_id, task_id) DO NOTHING",
             )
             .bind(self.tenant_str())
@@ -395,6 +450,9 @@ impl TenantScope<'_> {
             .bind(task.privileged)
             .bind(task.epcs)
             .bind(at)
+            .bind(task.grant.as_ref().map(|grant| grant.entitlement_id.as_str()))
+            .bind(task.grant.as_ref().map(|grant| grant.campaign_id))
+            .bind(task.grant.as_ref().map(|grant| grant.item_id))
             .execute(&mut *tx)
             .await
             .map_err(self.db(OPERATION))?
@@ -485,8 +543,12 @@ impl TenantScope<'_> {
             return Ok(None);
         };
 
+        // A removed group membership is done when Graph or the directory accepted the
+        // removal, and verified when a later sync no longer shows the grant.
+        let verifiable = current.state == TaskState::Open
+            || (current.state == TaskState::Done && current.grant.is_some());
         let allowed = !current.state.is_carried_out()
-            || (current.state == TaskState::Open && transition.state == TaskState::Verified);
+            || (verifiable && transition.state == TaskState::Verified);
         if !allowed {
             tx.commit().await.map_err(self.db(OPERATION))?;
             return Ok(Some((current, false)));
@@ -528,6 +590,52 @@ impl TenantScope<'_> {
         self.append_in(&mut tx, &entry).await?;
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(Some((updated, true)))
+    }
+
+    /// Marks verified every revoke task whose review item's removal a sync verified
+    /// (`review_revocations.state` is `verified`), with a `remediation.verified` entry
+    /// each. Tasks in any state but `verified` qualify: a group membership removed by
+    /// Rollcall (`done`), a task the administrators carried out (`open`), and a failed
+    /// or dry-run one whose grant someone removed by hand. Returns the tasks verified.
+    pub async fn verify_revoke_tasks(
+        &self,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<RemediationTask>, StoreError> {
+        const OPERATION: &str = "verify revoke tasks";
+        let mut tx = self.begin(OPERATION).await?;
+        let due: Vec<(String, Option<DateTime<Utc>>, Option<Uuid>)> = sqlx::query_as(
+            "SELECT t.task_id, r.verified_at, r.verified_snapshot \
+             FROM rollcall.remediation_tasks t JOIN rollcall.review_revocations r \
+               ON r.tenant_id = t.tenant_id AND r.campaign_id = t.campaign_id \
+                  AND r.item_id = t.item_id \
+             WHERE t.tenant_id = $1 AND t.state <> 'verified' AND r.state = 'verified' \
+             ORDER BY t.planned_at, t.task_id",
+        )
+        .bind(self.tenant_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+
+        let mut verified = Vec::new();
+        for (task_id, synced_at, snapshot_id) in due {
+            let transition = TaskTransition {
+                state: TaskState::Verified,
+                attempt: false,
+                error: None,
+                detail: json!({
+                    "synced_at": synced_at.map(|at| at.to_rfc3339()),
+                    "snapshot_id": snapshot_id.map(|id| id.to_string()),
+                }),
+            };
+            if let Some((task, true)) =
+                self.transition_remediation_task(&task_id, &transition, actor, at).await?
+            {
+                verified.push(task);
+            }
+        }
+        Ok(verified)
     }
 
     /// Records `approver`'s approval of an EPCS task and appends a `remediation.approved`
@@ -627,7 +735,18 @@ impl TenantScope<'_> {
         let state: String = row.try_get("state").map_err(self.db(OPERATION))?;
         let source: String = row.try_get("source").map_err(self.db(OPERATION))?;
         let attempts: i32 = row.try_get("attempts").map_err(self.db(OPERATION))?;
+        let entitlement_id: Option<String> =
+            row.try_get("entitlement_id").map_err(self.db(OPERATION))?;
+        let campaign_id: Option<Uuid> = row.try_get("campaign_id").map_err(self.db(OPERATION))?;
+        let item_id: Option<i32> = row.try_get("item_id").map_err(self.db(OPERATION))?;
+        let grant = match (entitlement_id, campaign_id, item_id) {
+            (Some(entitlement_id), Some(campaign_id), Some(item_id)) => {
+                Some(ReviewGrant { entitlement_id, campaign_id, item_id })
+            }
+            _ => None,
+        };
         Ok(RemediationTask {
+            grant,
             kind: TaskKind::parse(&kind)
                 .ok_or_else(|| corrupt(format!("unknown kind `{kind}`")))?,
             state: TaskState::parse(&state)

@@ -17,11 +17,17 @@ const FOREIGN_KEY_VIOLATION: &str = "23503";
 pub struct TenantScope<'s> {
     pool: &'s PgPool,
     tenant: TenantId,
+    review_loader: bool,
 }
 
 impl<'s> TenantScope<'s> {
-    pub(crate) fn new(pool: &'s PgPool, tenant: TenantId) -> Self {
-        Self { pool, tenant }
+    pub(crate) fn new(pool: &'s PgPool, tenant: TenantId, review_loader: bool) -> Self {
+        Self { pool, tenant, review_loader }
+    }
+
+    /// Returns whether the runtime role may switch to the review loader role.
+    pub(crate) fn review_loader(&self) -> bool {
+        self.review_loader
     }
 
     /// Returns the tenant of this scope.

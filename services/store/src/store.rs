@@ -47,6 +47,8 @@ pub async fn migrate_as_owner(owner_pool: &PgPool) -> Result<(), StoreError> {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: PgPool,
+    /// The runtime role may switch to the review loader role for bulk inserts.
+    review_loader: bool,
 }
 
 impl Store {
@@ -74,13 +76,19 @@ impl Store {
     /// BYPASSRLS role, a role with the rights of a table's owner, and a schema whose tables
     /// lack enabled and forced row-level security.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
-        check_runtime_role(&pool).await?;
-        Ok(Self { pool })
+        let role = check_runtime_role(&pool).await?;
+        Ok(Self { pool, review_loader: role.review_loader })
+    }
+
+    /// Returns whether campaign launches store their items with one `COPY` as the review
+    /// loader role, rather than through a temporary table (migration 0018).
+    pub fn copies_review_items(&self) -> bool {
+        self.review_loader
     }
 
     /// Returns the scope through which every read and write of `tenant`'s rows goes.
     pub fn tenant(&self, tenant: &TenantId) -> TenantScope<'_> {
-        TenantScope::new(&self.pool, tenant.clone())
+        TenantScope::new(&self.pool, tenant.clone(), self.review_loader)
     }
 
     /// Returns the pool, for the few queries that are not about one tenant's rows.

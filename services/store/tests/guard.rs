@@ -13,28 +13,8 @@ mod support;
 use std::time::Duration;
 
 use rollcall_store::{RoleError, Store, StoreError, StoreOptions};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::AssertSqlSafe;
 use support::{MIGRATOR, TestDb};
-
-/// Opens a pool of the superuser that switches every connection to `role` with SET ROLE,
-/// so `current_user` is `role` although the role cannot log in.
-async fn pool_switched_to(db: &TestDb, role: &str) -> PgPool {
-    let admin = db.options_as(support::admin_options().get_username());
-    let statement = format!("SET ROLE {role}");
-    PgPoolOptions::new()
-        .max_connections(1)
-        .after_connect(move |connection, _| {
-            let statement = statement.clone();
-            Box::pin(async move {
-                sqlx::query(AssertSqlSafe(statement)).execute(connection).await?;
-                Ok(())
-            })
-        })
-        .connect_with(admin)
-        .await
-        .unwrap()
-}
 
 fn role_error(result: Result<Store, StoreError>) -> RoleError {
     match result {
@@ -87,7 +67,7 @@ async fn member_of_owner_refused() {
         .await
         .unwrap();
 
-    let error = role_error(Store::from_pool(pool_switched_to(&db, &member).await).await);
+    let error = role_error(Store::from_pool(db.pool_switched_to(&member, 1).await).await);
 
     match error {
         RoleError::OwnsTable { role, owner, .. } => {
@@ -103,7 +83,7 @@ async fn bypassrls_role_refused() {
     let mut db = TestDb::create().await;
     let support_role = db.create_test_role("NOSUPERUSER BYPASSRLS").await;
 
-    let error = role_error(Store::from_pool(pool_switched_to(&db, &support_role).await).await);
+    let error = role_error(Store::from_pool(db.pool_switched_to(&support_role, 1).await).await);
 
     match error {
         RoleError::BypassRls { role } => assert_eq!(role, support_role),
@@ -122,7 +102,7 @@ async fn noinherit_member_of_owner_refused() {
         .unwrap();
 
     // Without INHERIT it has no owner rights now, but SET ROLE would give them.
-    let error = role_error(Store::from_pool(pool_switched_to(&db, &member).await).await);
+    let error = role_error(Store::from_pool(db.pool_switched_to(&member, 1).await).await);
 
     match error {
         RoleError::OwnsTable { role, owner, .. } => {
@@ -144,7 +124,7 @@ async fn member_of_bypassrls_role_refused() {
         .await
         .unwrap();
 
-    let error = role_error(Store::from_pool(pool_switched_to(&db, &member).await).await);
+    let error = role_error(Store::from_pool(db.pool_switched_to(&member, 1).await).await);
 
     match error {
         RoleError::MemberOfPrivileged { role, privileged } => {
@@ -232,4 +212,76 @@ async fn invalid_url_rejected() {
         Store::connect("postgres://127.0.0.1:port/rollcall", &StoreOptions::default()).await;
 
     assert!(matches!(result, Err(StoreError::InvalidUrl { .. })), "{:?}", result.err());
+}
+
+#[tokio::test]
+async fn review_loader_member_accepted() {
+    let mut db = TestDb::create_with_review_loader().await;
+    let member = db.create_loader_member().await;
+
+    let store = Store::from_pool(db.pool_switched_to(&member, 1).await).await.unwrap();
+
+    assert!(store.copies_review_items());
+    assert!(!db.store().await.copies_review_items());
+}
+
+#[tokio::test]
+async fn review_loader_with_more_privileges_refused() {
+    for grant in [
+        "GRANT SELECT ON rollcall.review_items TO rollcall_review_loader",
+        "GRANT UPDATE (decision) ON rollcall.review_items TO rollcall_review_loader",
+        "GRANT INSERT ON rollcall.review_signoffs TO rollcall_review_loader",
+        "GRANT SELECT ON rollcall.findings TO PUBLIC",
+    ] {
+        let mut db = TestDb::create_with_review_loader().await;
+        let member = db.create_loader_member().await;
+        let admin = db.admin_pool().await;
+        sqlx::query(AssertSqlSafe(grant)).execute(&admin).await.unwrap();
+
+        let error = role_error(Store::from_pool(db.pool_switched_to(&member, 1).await).await);
+
+        match error {
+            RoleError::ReviewLoaderInvalid { role, loader, .. } => {
+                assert_eq!(role, member, "{grant}");
+                assert_eq!(loader, support::REVIEW_LOADER, "{grant}");
+            }
+            other => panic!("{grant}: expected a loader error, got {other}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn review_loader_without_insert_refused() {
+    let mut db = TestDb::create_with_review_loader().await;
+    let member = db.create_loader_member().await;
+    let owner = db.pool_as(MIGRATOR).await;
+    sqlx::query("REVOKE INSERT ON rollcall.review_items FROM rollcall_review_loader")
+        .execute(&owner)
+        .await
+        .unwrap();
+
+    let error = role_error(Store::from_pool(db.pool_switched_to(&member, 1).await).await);
+
+    assert!(
+        matches!(&error, RoleError::ReviewLoaderInvalid { reason, .. } if reason.contains("lacks USAGE")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn review_loader_without_trigger_refused() {
+    let mut db = TestDb::create_with_review_loader().await;
+    let member = db.create_loader_member().await;
+    let admin = db.admin_pool().await;
+    sqlx::query("ALTER TABLE rollcall.review_items DISABLE TRIGGER review_items_same_tenant")
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let error = role_error(Store::from_pool(db.pool_switched_to(&member, 1).await).await);
+
+    assert!(
+        matches!(&error, RoleError::ReviewLoaderInvalid { reason, .. } if reason.contains("review_items_same_tenant")),
+        "{error}"
+    );
 }

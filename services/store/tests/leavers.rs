@@ -17,7 +17,8 @@ use rollcall_core::TenantId;
 use rollcall_core::model::{HrSnapshot, Worker, WorkerStatus};
 use rollcall_proto::{HrEvent, HrEventSender, HrEventType};
 use rollcall_store::{
-    ApplyOptions, LeaverChange, LeaverObservation, LeaverState, ObservedAccount, Store,
+    ApplyOptions, LeaverChange, LeaverObservation, LeaverState, ObservedAccount,
+    RecordedObservations, Store,
 };
 use support::TestDb;
 use support::fixtures::{add_tenant, at, meta};
@@ -173,13 +174,16 @@ async fn accounts_close_leaver_per_source() {
     // Both enabled; then Entra disabled; then the LDAP account is gone from its source.
     let first = at("2026-12-01T12:00:00Z");
     let both = observe(vec![account("entra", "u1", true), account("ldap", "cn=u1", true)]);
-    assert!(scope.record_leaver_observations(first, &both, ACTOR).await.unwrap().is_empty());
+    assert_eq!(scope.record_leaver_observations(first, &both, ACTOR).await.unwrap(), nothing());
     let second = at("2026-12-01T20:00:00Z");
     let entra_off = observe(vec![account("entra", "u1", false), account("ldap", "cn=u1", true)]);
-    assert!(scope.record_leaver_observations(second, &entra_off, ACTOR).await.unwrap().is_empty());
+    assert_eq!(
+        scope.record_leaver_observations(second, &entra_off, ACTOR).await.unwrap(),
+        nothing()
+    );
     let third = at("2026-12-02T05:00:00Z");
     let ldap_gone = observe(vec![account("entra", "u1", false)]);
-    let closed = scope.record_leaver_observations(third, &ldap_gone, ACTOR).await.unwrap();
+    let closed = scope.record_leaver_observations(third, &ldap_gone, ACTOR).await.unwrap().closed;
     assert_eq!(closed.len(), 1);
     let expected = (third - effective).num_seconds();
     assert_eq!(closed[0].time_to_deprovision_seconds, expected);
@@ -210,6 +214,84 @@ async fn accounts_close_leaver_per_source() {
             ("ldap".to_owned(), Some(expected)),
         ]
     );
+}
+
+fn nothing() -> RecordedObservations {
+    RecordedObservations::default()
+}
+
+fn observed(source: &str, id: &str, can_sign_in: bool) -> ObservedAccount {
+    ObservedAccount { source: source.to_owned(), account_id: id.to_owned(), can_sign_in }
+}
+
+#[tokio::test]
+async fn account_found_after_close_reopens_leaver() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store, "oakridge").await;
+    let scope = store.tenant(&tenant);
+    let effective = at("2026-11-30T17:00:00Z");
+    let termination = event(&tenant, HrEventType::Termination, "E1", effective);
+    record_and_apply(&store, &tenant, &termination).await;
+    let observe = |accounts: Vec<ObservedAccount>| {
+        vec![LeaverObservation { leaver_id: termination.event_id, accounts, may_close: true }]
+    };
+
+    // Only the Entra directory is synced, and its account is disabled: the leaver closes.
+    let first = at("2026-12-01T12:00:00Z");
+    let entra_off = observe(vec![observed("entra", "u1", false)]);
+    let recorded = scope.record_leaver_observations(first, &entra_off, ACTOR).await.unwrap();
+    assert_eq!(recorded.closed.len(), 1);
+
+    // Seeing the same again changes nothing.
+    let second = at("2026-12-01T13:00:00Z");
+    assert_eq!(
+        scope.record_leaver_observations(second, &entra_off, ACTOR).await.unwrap(),
+        nothing()
+    );
+
+    // The directory's first sync links an enabled account, so the leaver opens again
+    // and tracks it. The Entra account keeps the instant it was first seen disabled.
+    let third = at("2026-12-01T14:00:00Z");
+    let with_ldap = observe(vec![observed("entra", "u1", false), observed("ldap", "cn=u1", true)]);
+    let recorded = scope.record_leaver_observations(third, &with_ldap, ACTOR).await.unwrap();
+    assert!(recorded.closed.is_empty(), "{recorded:?}");
+    assert_eq!(recorded.reopened.len(), 1);
+    assert_eq!(recorded.reopened[0].accounts, ["ldap/cn=u1"]);
+    let leaver = scope.leavers(None).await.unwrap().remove(0);
+    assert_eq!(leaver.state, LeaverState::Open);
+    assert_eq!(leaver.closed_at, None);
+    assert_eq!(leaver.time_to_deprovision_seconds, None);
+    let accounts = scope.leaver_accounts().await.unwrap();
+    let ldap = accounts.iter().find(|a| a.source == "ldap").unwrap();
+    assert_eq!((ldap.first_seen_enabled_at, ldap.disabled_at), (Some(third), None));
+    let entra = accounts.iter().find(|a| a.source == "entra").unwrap();
+    assert_eq!(entra.disabled_at, Some(first));
+    let reopened: Vec<_> = scope
+        .audit_entries(0, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.action == "leaver.reopened")
+        .collect();
+    assert_eq!(reopened.len(), 1);
+    let detail: serde_json::Value = serde_json::from_str(&reopened[0].detail).unwrap();
+    assert_eq!(detail["accounts"][0], "ldap/cn=u1");
+
+    // Once the directory account is disabled, the leaver closes again, timed to it.
+    let fourth = at("2026-12-01T18:00:00Z");
+    let both_off = observe(vec![observed("entra", "u1", false), observed("ldap", "cn=u1", false)]);
+    let recorded = scope.record_leaver_observations(fourth, &both_off, ACTOR).await.unwrap();
+    assert_eq!(recorded.closed.len(), 1);
+    assert_eq!(recorded.closed[0].time_to_deprovision_seconds, (fourth - effective).num_seconds());
+
+    // An account enabled again after the close opens the leaver again too.
+    let fifth = at("2026-12-02T09:00:00Z");
+    let entra_on = observe(vec![observed("entra", "u1", true), observed("ldap", "cn=u1", false)]);
+    let recorded = scope.record_leaver_observations(fifth, &entra_on, ACTOR).await.unwrap();
+    assert_eq!(recorded.reopened.len(), 1);
+    assert_eq!(recorded.reopened[0].accounts, ["entra/u1"]);
+    assert_eq!(scope.leavers(Some(LeaverState::Open)).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -98,6 +98,8 @@ async fn removal_is_logged_in_the_chain() {
         json!({
             "cutoff": CUTOFF,
             "findings_removed": [old.id],
+            "campaigns_removed": [],
+            "remediation_tasks_removed": [],
             "audit_removed": {"first_seq": 1, "last_seq": 2},
         })
     );

@@ -177,7 +177,7 @@ impl TenantScope<'_> {
         Ok((seq, hash))
     }
 
-    fn audit_record(&self, row: &PgRow) -> Result<AuditRecord, StoreError> {
+    pub(crate) fn audit_record(&self, row: &PgRow) -> Result<AuditRecord, StoreError> {
         const OPERATION: &str = "read an audit entry";
         Ok(AuditRecord {
             seq: self.seq_column(row, "seq", "audit_log")?,

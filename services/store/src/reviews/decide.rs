@@ -167,10 +167,10 @@ pub enum ReviewRejection {
 }
 
 /// The campaign facts the rules need, read under the campaign row lock.
-struct Locked {
-    status: CampaignStatus,
-    fallback: String,
-    second_stage: Option<String>,
+pub(super) struct Locked {
+    pub(super) status: CampaignStatus,
+    pub(super) fallback: String,
+    pub(super) second_stage: Option<String>,
 }
 
 /// The facts of one item the rules need.
@@ -490,6 +490,9 @@ impl TenantScope<'_> {
             }),
         };
         self.append_in(&mut tx, &entry).await?;
+        if status == CampaignStatus::Closed {
+            self.request_revocations(&mut tx, campaign_id, at, reviewer).await?;
+        }
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(status)
     }
@@ -559,6 +562,7 @@ impl TenantScope<'_> {
                 }),
             };
             self.append_in(&mut tx, &entry).await?;
+            self.request_revocations(&mut tx, campaign_id, now, actor).await?;
             expired.push((campaign_id, decided));
         }
         tx.commit().await.map_err(self.db(OPERATION))?;
@@ -566,7 +570,7 @@ impl TenantScope<'_> {
     }
 
     /// Locks the campaign row for the rest of the transaction and reads its rules.
-    async fn lock_campaign(
+    pub(super) async fn lock_campaign(
         &self,
         tx: &mut PgConnection,
         campaign_id: Uuid,
@@ -628,7 +632,7 @@ impl TenantScope<'_> {
     }
 
     /// Returns the (stage, reviewer) pairs that signed off.
-    async fn signed_off(
+    pub(super) async fn signed_off(
         &self,
         tx: &mut PgConnection,
         campaign_id: Uuid,

@@ -4,6 +4,12 @@
 //! acting at once cannot break them.
 
 mod decide;
+mod evidence;
+mod mail;
+mod progress;
+mod recommend;
+mod revocations;
+mod triggers;
 
 use std::collections::BTreeSet;
 
@@ -14,9 +20,19 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 pub use decide::{CampaignStatus, ReviewAction, ReviewActionKind, ReviewRejection};
+pub use evidence::{CampaignEvidence, EvidenceItem, ReviewSignoff};
+pub use mail::{MailClaim, OpenReviewCampaign, ReviewMailKey, ReviewMailKind, ReviewerProgress};
+pub use progress::ReviewProgress;
+pub use recommend::{RecommendationOutcome, SkippedItem};
+pub use revocations::{
+    REVOCATION_OVERDUE, REVOCATION_VERIFIED, REVOCATIONS_REQUESTED, REVOKED_GRANT_RETURNED,
+    ReviewRevocation, RevocationState,
+};
+pub use triggers::TriggerBaseline;
 
 use crate::audit::AuditEntry;
 use crate::error::StoreError;
+use crate::guard::REVIEW_LOADER;
 use crate::json::{check_text, encode, find_nul};
 use crate::scope::TenantScope;
 use crate::time::to_micros;
@@ -107,7 +123,54 @@ pub struct NewReviewItem {
     /// Whether the recommendation is to revoke.
     pub recommend_revoke: bool,
     /// Every fact shown to the reviewer.
-    pub facts: Value,
+    pub facts: ReviewFacts,
+}
+
+/// The facts of a review item as JSON text, written once by serde and sent to PostgreSQL
+/// as they are. Building a [`serde_json::Value`] per item first and then its text took
+/// four to five times as long in `make bench-reviews` (docs/benchmarks.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewFacts(String);
+
+impl ReviewFacts {
+    /// Serialises `facts` to JSON text. Fails when serde does, or when a string or key
+    /// contains a NUL character, which jsonb rejects. `path` names the item in the error,
+    /// such as `items[3].facts`, and the error adds the NUL's path below it.
+    pub fn new<T: serde::Serialize>(facts: &T, path: &str) -> Result<Self, StoreError> {
+        let text = serde_json::to_string(facts)
+            .map_err(|e| StoreError::Encode { path: path.to_owned(), reason: e.to_string() })?;
+        if has_nul_escape(&text) {
+            // Rare, so only here the value is built to name the NUL's path.
+            let value = serde_json::to_value(facts)
+                .map_err(|e| StoreError::Encode { path: path.to_owned(), reason: e.to_string() })?;
+            find_nul(&value, path)?;
+            return Err(StoreError::NulCharacter { path: path.to_owned() });
+        }
+        Ok(Self(text))
+    }
+
+    /// Returns the JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Returns whether serde_json's output `json` contains the escape `\u0000`, the only
+/// form in which it writes a NUL character. A backslash that starts an escape is skipped
+/// with the character after it, so an escaped backslash followed by `u0000` is not one.
+fn has_nul_escape(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let mut index = 0;
+    while let Some(offset) =
+        bytes.get(index..).and_then(|rest| rest.iter().position(|&b| b == b'\\'))
+    {
+        let escape = index + offset;
+        if bytes.get(escape + 1..escape + 6) == Some(b"u0000".as_slice()) {
+            return true;
+        }
+        index = escape + 2;
+    }
+    false
 }
 
 /// A stored campaign.
@@ -162,6 +225,28 @@ pub struct StoredReviewItem {
     pub justification: Option<String>,
     /// Who decided.
     pub decided_by: Option<String>,
+    /// When the decision was recorded, `None` while undecided.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A campaign read for one person, with whether they review or reviewed items of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewParticipation {
+    /// The campaign.
+    pub campaign: StoredReviewCampaign,
+    /// The person reviews an item of the campaign now, or recorded one of its decisions.
+    pub involved: bool,
+}
+
+/// A stored sign-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReviewSignOff {
+    /// The identity key of the reviewer.
+    pub reviewer: String,
+    /// 1 for the first stage, 2 for the second.
+    pub stage: i16,
+    /// When.
+    pub signed_at: DateTime<Utc>,
 }
 
 /// The outcome of a launch.
@@ -237,8 +322,6 @@ impl TenantScope<'_> {
             return Ok(ReviewLaunch::AlreadyLaunched);
         }
 
-        self.insert_items(&mut tx, campaign_id, items).await?;
-
         let reviewers: BTreeSet<&str> = items.iter().map(|i| i.reviewer.as_str()).collect();
         let entry = AuditEntry {
             at: campaign.launched_at,
@@ -254,13 +337,17 @@ impl TenantScope<'_> {
             }),
         };
         self.append_in(&mut tx, &entry).await?;
+        // Last in the transaction, because the bulk path switches the role until the end.
+        self.insert_items(&mut tx, campaign_id, items).await?;
         tx.commit().await.map_err(self.db(OPERATION))?;
         Ok(ReviewLaunch::Launched { campaign_id, items: items.len() })
     }
 
-    /// Inserts the items with `COPY` into a temporary table, then one `INSERT ... SELECT`.
-    /// PostgreSQL rejects `COPY FROM` into a table with row-level security, and a
-    /// multi-row insert of the same rows took about three times as long as the `COPY`.
+    /// Inserts the items with one `COPY`. PostgreSQL rejects `COPY FROM` into a table with
+    /// row-level security, so with the review loader role (migration 0018) the `COPY`
+    /// runs as that role, and the table's tenant trigger rejects a row of another tenant.
+    /// Without it, the rows are copied into a temporary table and inserted from there,
+    /// which writes them twice. The role stays switched until the transaction ends.
     async fn insert_items(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -268,41 +355,15 @@ impl TenantScope<'_> {
         items: &[NewReviewItem],
     ) -> Result<(), StoreError> {
         const OPERATION: &str = "store review items";
-        let mut text = String::new();
-        let campaign = campaign_id.to_string();
-        for (index, item) in items.iter().enumerate() {
-            let path = format!("items[{index}]");
-            check_text(&item.item_key, &path)?;
-            check_text(&item.reviewee, &path)?;
-            check_text(&item.reviewer, &path)?;
-            find_nul(&item.facts, &format!("{path}.facts"))?;
-            let id = i32::try_from(index + 1).map_err(|_| StoreError::Encode {
-                path: path.clone(),
-                reason: "more than 2147483647 items".into(),
-            })?;
-            let facts = serde_json::to_string(&item.facts)
-                .map_err(|e| StoreError::Encode { path: path.clone(), reason: e.to_string() })?;
-            let recommendation = if item.recommend_revoke { "revoke" } else { "keep" };
-            let fields: [&str; 11] = [
-                self.tenant_str(),
-                &campaign,
-                &id.to_string(),
-                &item.item_key,
-                &item.reviewee,
-                &item.reviewer,
-                item.reviewer_reason.as_str(),
-                if item.privileged { "t" } else { "f" },
-                if item.outside_baseline { "t" } else { "f" },
-                recommendation,
-                &facts,
-            ];
-            for (position, field) in fields.iter().enumerate() {
-                if position > 0 {
-                    text.push('\t');
-                }
-                push_copy_field(&mut text, field);
-            }
-            text.push('\n');
+        let text = self.items_copy_text(campaign_id, items)?;
+        if self.review_loader() {
+            let switch = format!("SET LOCAL ROLE {REVIEW_LOADER}");
+            sqlx::query(sqlx::AssertSqlSafe(switch))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db(OPERATION))?;
+            copy_items(tx, "rollcall.review_items", &text).await.map_err(self.db(OPERATION))?;
+            return Ok(());
         }
 
         // ON COMMIT DROP: the table ends with the transaction, also when it rolls back.
@@ -313,16 +374,7 @@ impl TenantScope<'_> {
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY review_items_load (tenant_id, campaign_id, item_id, item_key, reviewee, \
-                 reviewer, reviewer_reason, privileged, outside_baseline, recommendation, facts) \
-                 FROM STDIN",
-            )
-            .await
-            .map_err(self.db(OPERATION))?;
-        copy.send(text.as_bytes()).await.map_err(self.db(OPERATION))?;
-        copy.finish().await.map_err(self.db(OPERATION))?;
+        copy_items(tx, "review_items_load", &text).await.map_err(self.db(OPERATION))?;
         sqlx::query(
             "INSERT INTO rollcall.review_items \
                (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, reviewer_reason, \
@@ -335,6 +387,48 @@ impl TenantScope<'_> {
         .await
         .map_err(self.db(OPERATION))?;
         Ok(())
+    }
+
+    /// Checks the items and writes them as `COPY` text, numbered from 1.
+    fn items_copy_text(
+        &self,
+        campaign_id: Uuid,
+        items: &[NewReviewItem],
+    ) -> Result<String, StoreError> {
+        let mut text = String::new();
+        let campaign = campaign_id.to_string();
+        for (index, item) in items.iter().enumerate() {
+            let path = format!("items[{index}]");
+            check_text(&item.item_key, &path)?;
+            check_text(&item.reviewee, &path)?;
+            check_text(&item.reviewer, &path)?;
+            let id = i32::try_from(index + 1).map_err(|_| StoreError::Encode {
+                path: path.clone(),
+                reason: "more than 2147483647 items".into(),
+            })?;
+            let recommendation = if item.recommend_revoke { "revoke" } else { "keep" };
+            let fields: [&str; 11] = [
+                self.tenant_str(),
+                &campaign,
+                &id.to_string(),
+                &item.item_key,
+                &item.reviewee,
+                &item.reviewer,
+                item.reviewer_reason.as_str(),
+                if item.privileged { "t" } else { "f" },
+                if item.outside_baseline { "t" } else { "f" },
+                recommendation,
+                item.facts.as_str(),
+            ];
+            for (position, field) in fields.iter().enumerate() {
+                if position > 0 {
+                    text.push('\t');
+                }
+                push_copy_field(&mut text, field);
+            }
+            text.push('\n');
+        }
+        Ok(text)
     }
 
     /// Returns the id of the campaign of `definition_id` for the period starting at
@@ -402,6 +496,42 @@ impl TenantScope<'_> {
         row.map(|row| self.campaign_row(&row, OPERATION)).transpose()
     }
 
+    /// Reads a campaign with whether `identity` reviews one of its items now or recorded
+    /// one of its decisions. Returns `None` when the tenant has no campaign with that id.
+    pub async fn review_campaign_for(
+        &self,
+        campaign_id: Uuid,
+        identity: &str,
+    ) -> Result<Option<ReviewParticipation>, StoreError> {
+        const OPERATION: &str = "read a review campaign for a reviewer";
+        let mut tx = self.begin(OPERATION).await?;
+        // The first EXISTS uses `review_items_by_reviewer`. PostgreSQL evaluates OR from
+        // the left, so the second, which scans the campaign's items, runs only when the
+        // first is false.
+        let row = sqlx::query(
+            "SELECT campaign_id, definition_id, period_start, period_label, name, launched_at, \
+                    deadline, status, fallback_reviewer, second_stage_reviewer, \
+                    EXISTS (SELECT 1 FROM rollcall.review_items i \
+                            WHERE i.tenant_id = c.tenant_id AND i.campaign_id = c.campaign_id \
+                              AND i.reviewer = $3) \
+                    OR EXISTS (SELECT 1 FROM rollcall.review_items i \
+                               WHERE i.tenant_id = c.tenant_id AND i.campaign_id = c.campaign_id \
+                                 AND i.decided_by = $3) AS involved \
+             FROM rollcall.review_campaigns c WHERE c.tenant_id = $1 AND c.campaign_id = $2",
+        )
+        .bind(self.tenant_str())
+        .bind(campaign_id)
+        .bind(identity)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        let Some(row) = row else { return Ok(None) };
+        let campaign = self.campaign_row(&row, OPERATION)?;
+        let involved = row.try_get("involved").map_err(self.db(OPERATION))?;
+        Ok(Some(ReviewParticipation { campaign, involved }))
+    }
+
     /// Lists the tenant's campaigns, newest period first.
     pub async fn review_campaigns(&self) -> Result<Vec<StoredReviewCampaign>, StoreError> {
         const OPERATION: &str = "list review campaigns";
@@ -429,7 +559,8 @@ impl TenantScope<'_> {
         let mut tx = self.begin(OPERATION).await?;
         let rows = sqlx::query(
             "SELECT item_id, item_key, reviewee, reviewer, reviewer_reason, privileged, \
-                    outside_baseline, recommendation, facts, decision, justification, decided_by \
+                    outside_baseline, recommendation, facts, decision, justification, decided_by, \
+                    decided_at \
              FROM rollcall.review_items WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY item_id",
         )
         .bind(self.tenant_str())
@@ -439,6 +570,61 @@ impl TenantScope<'_> {
         .map_err(self.db(OPERATION))?;
         tx.commit().await.map_err(self.db(OPERATION))?;
         rows.iter().map(|row| self.item_row(row, OPERATION)).collect()
+    }
+
+    /// Lists the items of a campaign that `reviewer` reviews now, in item order.
+    pub async fn review_items_of(
+        &self,
+        campaign_id: Uuid,
+        reviewer: &str,
+    ) -> Result<Vec<StoredReviewItem>, StoreError> {
+        const OPERATION: &str = "read a reviewer's review items";
+        let mut tx = self.begin(OPERATION).await?;
+        let rows = sqlx::query(
+            "SELECT item_id, item_key, reviewee, reviewer, reviewer_reason, privileged, \
+                    outside_baseline, recommendation, facts, decision, justification, decided_by, \
+                    decided_at \
+             FROM rollcall.review_items \
+             WHERE tenant_id = $1 AND campaign_id = $2 AND reviewer = $3 ORDER BY item_id",
+        )
+        .bind(self.tenant_str())
+        .bind(campaign_id)
+        .bind(reviewer)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        rows.iter().map(|row| self.item_row(row, OPERATION)).collect()
+    }
+
+    /// Lists the sign-offs of a campaign: reviewer, stage (1 or 2) and instant, in the
+    /// order they were given.
+    pub async fn review_signoffs(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<Vec<StoredReviewSignOff>, StoreError> {
+        const OPERATION: &str = "read review sign-offs";
+        let mut tx = self.begin(OPERATION).await?;
+        let rows = sqlx::query(
+            "SELECT reviewer, stage, signed_at FROM rollcall.review_signoffs \
+             WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY signed_at, stage, reviewer",
+        )
+        .bind(self.tenant_str())
+        .bind(campaign_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        let db = self.db(OPERATION);
+        rows.iter()
+            .map(|row| {
+                Ok(StoredReviewSignOff {
+                    reviewer: row.try_get("reviewer").map_err(&db)?,
+                    stage: row.try_get("stage").map_err(&db)?,
+                    signed_at: row.try_get("signed_at").map_err(&db)?,
+                })
+            })
+            .collect()
     }
 
     fn campaign_row(
@@ -496,8 +682,25 @@ impl TenantScope<'_> {
             decision: row.try_get("decision").map_err(&db)?,
             justification: row.try_get("justification").map_err(&db)?,
             decided_by: row.try_get("decided_by").map_err(&db)?,
+            decided_at: row.try_get("decided_at").map_err(&db)?,
         })
     }
+}
+
+/// Streams `text`, rows in `COPY` text format, into the item columns of `table`.
+async fn copy_items(
+    tx: &mut sqlx::PgConnection,
+    table: &str,
+    text: &str,
+) -> Result<(), sqlx::Error> {
+    let statement = format!(
+        "COPY {table} (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+         reviewer_reason, privileged, outside_baseline, recommendation, facts) FROM STDIN"
+    );
+    let mut copy = tx.copy_in_raw(&statement).await?;
+    copy.send(text.as_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
 }
 
 /// Appends `value` to `out` in `COPY` text format, escaping backslash, tab, newline and
@@ -511,5 +714,43 @@ fn push_copy_field(out: &mut String, value: &str) {
             '\r' => out.push_str("\\r"),
             other => out.push(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{ReviewFacts, has_nul_escape};
+    use crate::error::StoreError;
+
+    #[test]
+    fn nul_escape_found() {
+        assert!(has_nul_escape(r#"{"a":"x\u0000"}"#));
+        assert!(has_nul_escape(r#"{"a":"\\\u0000"}"#));
+        assert!(!has_nul_escape(r#"{"a":"\\u0000"}"#));
+        assert!(!has_nul_escape(r#"{"a":"\u0001","b":"\\"}"#));
+        assert!(!has_nul_escape(r#"{"a":"ends with \\"}"#));
+    }
+
+    #[test]
+    fn facts_with_nul_rejected_with_path() {
+        let facts = json!({ "person": { "name": "Dana\u{0}" } });
+
+        let error = ReviewFacts::new(&facts, "items[3].facts").unwrap_err();
+
+        match error {
+            StoreError::NulCharacter { path } => assert_eq!(path, "items[3].facts.person.name"),
+            other => panic!("expected a NUL error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn facts_text_is_serde_output() {
+        let facts = json!({ "note": "a \\u0000 that is text", "n": 1 });
+
+        let text = ReviewFacts::new(&facts, "facts").unwrap();
+
+        assert_eq!(text.as_str(), serde_json::to_string(&facts).unwrap());
     }
 }

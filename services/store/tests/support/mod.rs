@@ -27,6 +27,9 @@ pub const MIGRATOR: &str = "rollcall_migrator";
 /// The runtime role the store connects as.
 pub const APP: &str = "rollcall_app";
 
+/// The role that campaign launches switch to for the `COPY` of review items.
+pub const REVIEW_LOADER: &str = "rollcall_review_loader";
+
 /// Bounds every connection attempt, so that a server that is down fails the test quickly.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -89,6 +92,63 @@ impl TestDb {
         migrate_as_owner(&owner).await.unwrap_or_else(|e| panic!("{e}"));
         owner.close().await;
         db
+    }
+
+    /// Creates the review loader role if it is missing, then a migrated scratch database,
+    /// whose migration 0018 grants the role INSERT on the review items. The role has no
+    /// members but those of [`TestDb::create_loader_member`], so `rollcall_app` and other
+    /// databases on the server do not change.
+    pub async fn create_with_review_loader() -> Self {
+        let mut connection =
+            connect_admin(&admin_options()).await.unwrap_or_else(|message| panic!("{message}"));
+        create_role(&mut connection, REVIEW_LOADER, "NOLOGIN NOSUPERUSER BYPASSRLS").await;
+        let _ = connection.close().await;
+        Self::create().await
+    }
+
+    /// Creates a role for this test with the privileges of the runtime role that may also
+    /// switch to the review loader role, and returns its name.
+    pub async fn create_loader_member(&mut self) -> String {
+        let role = self.create_test_role("NOSUPERUSER NOBYPASSRLS").await;
+        let mut connection =
+            connect_admin(&self.admin).await.unwrap_or_else(|message| panic!("{message}"));
+        sqlx::query(AssertSqlSafe(format!("GRANT {APP}, {REVIEW_LOADER} TO {role}")))
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("granting roles to `{role}` failed: {e}"));
+        let _ = connection.close().await;
+        role
+    }
+
+    /// Opens a pool of the server's admin user that switches every connection to `role`
+    /// with SET ROLE, so `current_user` is `role` although the role cannot log in.
+    pub async fn pool_switched_to(&self, role: &str, max_connections: u32) -> PgPool {
+        let admin = self.options_as(self.admin.get_username());
+        let statement = format!("SET ROLE {role}");
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .after_connect(move |connection, _| {
+                let statement = statement.clone();
+                Box::pin(async move {
+                    sqlx::query(AssertSqlSafe(statement)).execute(connection).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(admin)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to `{}` as `{role}` failed: {e}", self.name))
+    }
+
+    /// Connects the store as a role of [`TestDb::create_loader_member`], so launches store
+    /// their items with one `COPY`. The database must come from
+    /// [`TestDb::create_with_review_loader`].
+    pub async fn loader_store(&mut self) -> Store {
+        let role = self.create_loader_member().await;
+        let pool = self.pool_switched_to(&role, 4).await;
+        let store = Store::from_pool(pool).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(store.copies_review_items(), "the store does not use `{REVIEW_LOADER}`");
+        store
     }
 
     /// Connection options for `role` on the scratch database.
