@@ -5,7 +5,9 @@
 //!    once into `target/bench-data/` and stored in a scratch database, with every source
 //!    collected an hour before the reference instant.
 //! 2. Launch: `rollcall_reviews::launch` with the scope `everyone`, which checks
-//!    freshness, loads the snapshots from the store, builds the items and stores them.
+//!    freshness, loads the snapshots from the store, builds the items and stores them
+//!    with one `COPY` as the review loader role (`BENCH_TEMPORARY_TABLE=1`: through a
+//!    temporary table, as a store without that role does).
 //! 3. COPY: the rows the launch stored, read back and written as `COPY ... FROM STDIN`
 //!    text in advance, streamed into a table with the columns and indexes of
 //!    `review_items`. Only the `COPY` is timed.
@@ -68,8 +70,15 @@ async fn run() -> Result<()> {
     let tenant = config.tenant;
     let campaign = config.campaigns.first().context("no campaign parsed")?;
 
-    let db = support::TestDb::create().await;
-    let store = db.store().await;
+    // With the review loader role, so the launch stores its items with one COPY;
+    // `BENCH_TEMPORARY_TABLE=1` measures the path through a temporary table instead.
+    let mut db = support::TestDb::create_with_review_loader().await;
+    let store = if std::env::var_os("BENCH_TEMPORARY_TABLE").is_some() {
+        db.store().await
+    } else {
+        db.loader_store().await
+    };
+    println!("items stored with one COPY: {}", store.copies_review_items());
     let scope = store.tenant(&tenant.id);
     let profile = TenantProfile { name: tenant.name.clone(), time_zone: tenant.time_zone };
     let text = TenantConfigText { tenant_yaml: yaml.clone(), policy_yaml: None };
@@ -119,13 +128,23 @@ async fn run() -> Result<()> {
     let items = rollcall_reviews::build_items(&ctx, campaign, None);
     let build = started.elapsed();
     let started = Instant::now();
-    let facts: Vec<serde_json::Value> =
-        items.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    let facts: Vec<rollcall_store::ReviewFacts> = items
+        .iter()
+        .map(|item| rollcall_store::ReviewFacts::new(item, "facts"))
+        .collect::<Result<_, _>>()?;
     let json = started.elapsed();
+    // The way launches built the text before: a `serde_json::Value` first, then its text.
+    let started = Instant::now();
+    let through_value: Vec<String> = items
+        .iter()
+        .map(|item| serde_json::to_value(item).map(|value| value.to_string()))
+        .collect::<Result<_, _>>()?;
+    let json_through_value = started.elapsed();
     println!(
         "\nParts of one launch: load {load:?}, context and items {build:?}, item JSON {json:?} \
-         for {} items",
-        facts.len()
+         for {} items ({json_through_value:?} through serde_json::Value for {})",
+        facts.len(),
+        through_value.len()
     );
 
     let campaign_id = last_campaign.context("no run launched")?;

@@ -11,6 +11,8 @@ use rollcall_core::model::{
     Account, AccountKind, Entitlement, EntitlementKind, GrantState, LastSignIn, ManagerRef,
     MfaSummary, SourceKind, Strength,
 };
+use rollcall_core::policy::Policy;
+use rollcall_ingest::ehr::{SOURCE_ID_ATTRIBUTE, SOURCE_NAME_ATTRIBUTE};
 use rollcall_ingest::tenant_file::{Campaign, ManagerSource, ScopeSpec};
 use rollcall_store::ReviewerReason;
 use serde::Serialize;
@@ -88,14 +90,23 @@ pub struct AccountFacts {
 pub struct EntitlementFacts {
     /// The id in the source.
     pub id: String,
-    /// The name.
+    /// The name from the tenant's entitlement catalogue, else the source's name.
     pub name: String,
     /// The kind (`group`, `role`, `directory_role`).
     pub kind: &'static str,
     /// A sentence for the reviewer, such as `EHR role "Billing" in ehr:athenahealth`.
     pub text: String,
-    /// The source's description, when it has one.
+    /// The catalogue's description, else the source's, when either has one.
     pub description: Option<String>,
+    /// The catalogue's owner: the person or team that answers questions about it.
+    pub owner: Option<String>,
+    /// The name exactly as the source writes it, so a reviewer can match the item to the
+    /// source's own screens: the EHR export's `ehr.source_name`, or the source's name when
+    /// the catalogue renames the entitlement. `None` for other entitlements.
+    pub source_name: Option<String>,
+    /// The id exactly as the source writes it (an Epic subtemplate id such as `S5030`), for
+    /// EHR entitlements.
+    pub source_id: Option<String>,
 }
 
 /// The way the grant is held.
@@ -257,7 +268,7 @@ pub fn build_items(
                         login: account.login.clone(),
                         name: account.label(),
                     },
-                    entitlement: entitlement_facts(view, entitlement),
+                    entitlement: entitlement_facts(&ctx.tenant.policy, view, entitlement),
                     grant: grant_facts(view, grant),
                     sign_ins: sign_ins.clone(),
                     mfa_strength: mfa.as_ref().map(|m| m.strongest.as_str()),
@@ -426,7 +437,11 @@ fn baseline(
     }
 }
 
-fn entitlement_facts(view: &SourceView<'_>, entitlement: &Entitlement) -> EntitlementFacts {
+fn entitlement_facts(
+    policy: &Policy,
+    view: &SourceView<'_>,
+    entitlement: &Entitlement,
+) -> EntitlementFacts {
     let kind = match entitlement.kind {
         EntitlementKind::Group => "group",
         EntitlementKind::DirectoryRole => "directory role",
@@ -437,12 +452,28 @@ fn entitlement_facts(view: &SourceView<'_>, entitlement: &Entitlement) -> Entitl
         EntitlementKind::Permission => "EHR permission",
         EntitlementKind::UserGroup => "EHR user group",
     };
+    let entry = policy.catalogue_entry(view.source(), entitlement);
+    let name = entry.map_or_else(|| entitlement.name.clone(), |entry| entry.name.clone());
+    let source_name = entitlement
+        .attributes
+        .get(SOURCE_NAME_ATTRIBUTE)
+        .cloned()
+        .or_else(|| entry.map(|_| entitlement.name.clone()));
+    let text = match source_name.as_deref().filter(|words| *words != name) {
+        Some(words) => format!("{kind} \"{name}\" (\"{words}\" in {})", view.source()),
+        None => format!("{kind} \"{name}\" in {}", view.source()),
+    };
     EntitlementFacts {
         id: entitlement.id.clone(),
-        name: entitlement.name.clone(),
+        name,
         kind: entitlement.kind.as_str(),
-        text: format!("{kind} \"{}\" in {}", entitlement.name, view.source()),
-        description: entitlement.description.clone(),
+        text,
+        description: entry
+            .and_then(|entry| entry.description.clone())
+            .or_else(|| entitlement.description.clone()),
+        owner: entry.and_then(|entry| entry.owner.clone()),
+        source_name,
+        source_id: entitlement.attributes.get(SOURCE_ID_ATTRIBUTE).cloned(),
     }
 }
 
@@ -452,7 +483,7 @@ fn grant_facts(view: &SourceView<'_>, grant: &Grant) -> GrantFacts {
         via: grant
             .via
             .iter()
-            .map(|id| view.entitlement(id).map_or_else(|| id.clone(), |e| e.name.clone()))
+            .map(|id| view.entitlement(id).map_or_else(|| (*id).to_owned(), |e| e.name.clone()))
             .collect(),
         state: match grant.state {
             GrantState::Active => "active",

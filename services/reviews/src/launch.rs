@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rollcall_core::Tenant;
 use rollcall_core::context::Context;
 use rollcall_ingest::tenant_file::{Campaign, Schedule, ScopeSpec, parse_stored};
-use rollcall_store::{NewReviewCampaign, NewReviewItem, ReviewLaunch, StoreError, TenantScope};
+use rollcall_store::{NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch, TenantScope};
 use serde_json::{Value, json};
 
 use crate::error::ReviewError;
@@ -69,10 +69,7 @@ pub async fn launch(
     };
     let mut rows = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let facts = serde_json::to_value(item).map_err(|e| StoreError::Encode {
-            path: format!("items[{index}]"),
-            reason: e.to_string(),
-        })?;
+        let facts = ReviewFacts::new(item, &format!("items[{index}].facts"))?;
         rows.push(NewReviewItem {
             item_key: item.key.clone(),
             reviewee: item.reviewee.clone(),
@@ -136,6 +133,11 @@ fn definition_json(campaign: &Campaign) -> Value {
         "deadline_days": campaign.deadline_days,
         "at_expiry": campaign.at_expiry,
         "max_source_age_hours": campaign.max_source_age.num_hours(),
+        "reminders": campaign.reminders.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "escalation": {
+            "after": campaign.escalation.after.to_string(),
+            "to": campaign.escalation.to,
+        },
     })
 }
 

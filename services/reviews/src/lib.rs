@@ -10,13 +10,18 @@
 //! per schedule period, also with several replicas running, because a unique constraint
 //! on (tenant, definition, period) lets only one launch commit.
 //!
+//! [`mail`] sends reminders before a campaign's deadline and escalations after it.
+//!
 //! `docs/services/reviews.md` documents definitions, items, recommendations, decisions
 //! and the scheduler guarantee.
 
 mod error;
+pub mod evidence;
 mod items;
 mod launch;
+pub mod mail;
 mod period;
+mod triggers;
 
 pub use error::ReviewError;
 pub use items::{
@@ -34,3 +39,4 @@ pub use rollcall_store::{
     CampaignStatus, ReviewAction, ReviewActionKind, ReviewLaunch, ReviewRejection, ReviewerReason,
     StoredReviewCampaign, StoredReviewItem,
 };
+pub use triggers::{EVENT_PERIOD, EventReview, Trigger, open_event_reviews};

@@ -44,6 +44,16 @@ campaigns:
     max_source_age: 72h
 ";
 
+/// A catalogue entry added to the example's policy, so one EHR role has a plain name.
+const CATALOGUE: &str = "policy:
+  entitlement_catalogue:
+    \"ehr:athenahealth\":
+      \"role:Front Desk\":
+        name: Front desk check-in
+        description: Checks patients in and edits their demographics.
+        owner: Office manager
+";
+
 fn example_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/harborview")
 }
@@ -58,6 +68,8 @@ fn now() -> DateTime<Utc> {
 async fn example_tenant(store: &Store, hr_collected_at: DateTime<Utc>) -> (TenantId, Tenant) {
     let dir = example_dir();
     let yaml = std::fs::read_to_string(dir.join("tenant.yaml")).unwrap() + CAMPAIGNS;
+    assert!(yaml.contains("\npolicy:\n"), "the example's tenant.yaml has no policy");
+    let yaml = yaml.replacen("\npolicy:\n", &format!("\n{CATALOGUE}"), 1);
     let config = rollcall_ingest::tenant_file::parse_stored(&yaml, None).unwrap();
     let tenant = config.tenant;
     let id = tenant.id.clone();
@@ -184,6 +196,38 @@ async fn items_carry_recommendations_with_reasons() {
     assert_eq!(billing.facts["entitlement"]["text"], "group \"Billing\" in entra");
     assert_eq!(billing.facts["person"]["hr_status"], "Active");
     assert!(billing.facts["sign_ins"].as_array().unwrap().len() >= 2, "one per account");
+
+    // EHR items carry the export's own words for the role beside the name shown.
+    let ehr_role = items
+        .iter()
+        .find(|item| {
+            item.facts["source"] == "ehr:athenahealth"
+                && item.facts["entitlement"]["kind"] == "role"
+                && item.facts["entitlement"]["id"] != "Front Desk"
+        })
+        .unwrap();
+    let words = ehr_role.facts["entitlement"]["source_name"].as_str().unwrap();
+    assert_eq!(ehr_role.facts["entitlement"]["name"].as_str(), Some(words));
+    assert_eq!(ehr_role.facts["entitlement"]["source_id"].as_str(), Some(words));
+    assert_eq!(billing.facts["entitlement"]["source_name"], Value::Null);
+
+    // A role the catalogue names shows the plain name, and the EHR's words beside it.
+    let front_desk = items
+        .iter()
+        .find(|item| {
+            item.facts["source"] == "ehr:athenahealth"
+                && item.facts["entitlement"]["id"] == "Front Desk"
+        })
+        .unwrap();
+    let facts = &front_desk.facts["entitlement"];
+    assert_eq!(facts["name"], "Front desk check-in");
+    assert_eq!(facts["source_name"], "Front Desk");
+    assert_eq!(facts["owner"], "Office manager");
+    assert_eq!(facts["description"], "Checks patients in and edits their demographics.");
+    assert_eq!(
+        facts["text"],
+        "EHR role \"Front desk check-in\" (\"Front Desk\" in ehr:athenahealth)"
+    );
 
     // Someone clean keeps their access, with the reason.
     let kept = items.iter().filter(|item| !item.recommend_revoke).count();
