@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 pub use rollcall_bus::NatsConfig;
+pub use rollcall_reviews::mail::MailConfig;
 use rollcall_runtime::shutdown::ShutdownConfig;
 use rollcall_runtime::{OpsConfig, Secret, TelemetryConfig};
 use serde::Deserialize;
@@ -32,6 +33,133 @@ pub struct EngineConfig {
     /// The engine's own settings.
     #[serde(default)]
     pub engine: EngineSettings,
+    /// SMTP for review reminders and escalations; without it no mail is sent.
+    #[serde(default)]
+    pub mail: Option<MailConfig>,
+    /// Write credentials for leaver remediation and review revokes, per tenant.
+    #[serde(default)]
+    pub remediation: RemediationConfig,
+}
+
+/// `remediation.*`: the credentials remediation writes with, per tenant. Whether a tenant
+/// remediates at all, and in which mode, is the tenant's `remediation_settings` row in
+/// the store; this section only gives the engine the means.
+///
+/// The connectors' service accounts only read. Remediation writes (disables accounts,
+/// removes group members), so it gets its own app registration and bind account, held by
+/// the engine alone: a compromised connector cannot change a directory, and each
+/// credential can be revoked on its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationConfig {
+    /// Per tenant id, the write access of its sources.
+    #[serde(default)]
+    pub tenants: std::collections::BTreeMap<String, TenantRemediationConfig>,
+}
+
+/// `remediation.tenants.<tenant>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantRemediationConfig {
+    /// The Entra ID app that may disable users and remove group members.
+    #[serde(default)]
+    pub entra: Option<EntraWriteConfig>,
+    /// The LDAP or Active Directory account that may disable accounts and remove group
+    /// members.
+    #[serde(default)]
+    pub ldap: Option<LdapWriteConfig>,
+}
+
+/// `remediation.tenants.<tenant>.entra`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntraWriteConfig {
+    /// The source id the app acts on.
+    #[serde(default = "default_entra_source")]
+    pub source: String,
+    /// The Entra directory (tenant) id or a verified domain of it.
+    pub directory_id: String,
+    /// The application (client) id of the write app.
+    pub client_id: String,
+    /// A file holding the client secret and nothing else.
+    #[serde(default)]
+    pub client_secret_file: Option<std::path::PathBuf>,
+    /// A PEM file with the certificate's private key and the certificate, instead of a
+    /// secret.
+    #[serde(default)]
+    pub certificate_file: Option<std::path::PathBuf>,
+    /// The Microsoft identity platform, without a trailing slash.
+    #[serde(default = "default_authority_url")]
+    pub authority_url: String,
+    /// Microsoft Graph, without a trailing slash and without `/v1.0`.
+    #[serde(default = "default_graph_url")]
+    pub graph_url: String,
+}
+
+/// How an LDAP account is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisableMethod {
+    /// Set the ACCOUNTDISABLE bit of `userAccountControl` (Active Directory, Samba AD).
+    ActiveDirectory,
+    /// Replace `disable_attribute` with `disable_value` (OpenLDAP and others).
+    Attribute,
+}
+
+/// `remediation.tenants.<tenant>.ldap`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapWriteConfig {
+    /// The source id the account acts on: `ldap`, or `ldap:<instance>`.
+    #[serde(default = "default_ldap_source")]
+    pub source: String,
+    /// `ldaps://host:636` or `ldap://host:389`.
+    pub url: String,
+    /// `ldaps`, `starttls` or `insecure`. Without it, `ldaps://` URLs use `ldaps` and
+    /// `ldap://` URLs `starttls`, so TLS is on unless switched off by name.
+    #[serde(default)]
+    pub tls: Option<rollcall_ldap_connector::TlsMode>,
+    /// PEM file with the CA certificates that may sign the server's certificate.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// DN of the account that may write.
+    pub bind_dn: String,
+    /// Its password; give it as `password_file`.
+    pub password: Secret,
+    /// `active_directory` or `attribute`.
+    pub disable: DisableMethod,
+    /// With `disable: attribute`, the attribute, such as `pwdAccountLockedTime`.
+    #[serde(default)]
+    pub disable_attribute: Option<String>,
+    /// With `disable: attribute`, the value, such as `000001010000Z`.
+    #[serde(default)]
+    pub disable_value: Option<String>,
+    /// Seconds allowed for the TCP connect, TLS handshake and StartTLS together.
+    #[serde(default = "default_ldap_timeout")]
+    pub connect_timeout_seconds: u64,
+    /// Seconds allowed for each LDAP operation.
+    #[serde(default = "default_ldap_timeout")]
+    pub operation_timeout_seconds: u64,
+}
+
+fn default_entra_source() -> String {
+    "entra".to_owned()
+}
+
+fn default_ldap_source() -> String {
+    "ldap".to_owned()
+}
+
+fn default_authority_url() -> String {
+    "https://login.microsoftonline.com".to_owned()
+}
+
+fn default_graph_url() -> String {
+    "https://graph.microsoft.com".to_owned()
+}
+
+fn default_ldap_timeout() -> u64 {
+    10
 }
 
 /// `postgres.*`.
@@ -178,4 +306,117 @@ fn default_retention_seconds() -> u64 {
 /// blocks the tenant's evaluations this long at most.
 fn default_lock_ttl_seconds() -> u64 {
     30
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test stops at its first broken expectation")]
+
+    use rollcall_reviews::mail::{MailSender, TlsMode};
+    use rollcall_runtime::ConfigLoader;
+
+    use super::*;
+
+    const BASE: &str = "nats:\n  url: nats://127.0.0.1:4222\npostgres:\n  url_file: PG\n";
+
+    fn load(dir: &std::path::Path, mail: &str) -> Result<EngineConfig, String> {
+        std::fs::write(dir.join("pg"), "postgres://rollcall_app@127.0.0.1/rollcall\n").unwrap();
+        std::fs::write(dir.join("smtp-password"), "synthetic-smtp-password\n").unwrap();
+        let text = BASE.replace("PG", &dir.join("pg").display().to_string())
+            + &mail.replace("PASSWORD_FILE", &dir.join("smtp-password").display().to_string());
+        let path = dir.join("engine.yaml");
+        std::fs::write(&path, text).unwrap();
+        ConfigLoader::new()
+            .file(&path)
+            .load::<EngineConfig>()
+            .map(|l| l.config)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn mail_section_reads_password_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = load(
+            dir.path(),
+            "mail:\n  from: Rollcall reviews <reviews@msp.example>\n  ui_base_url: https://reviews.msp.example\n  smtp:\n    host: smtp.office365.com\n    tls: starttls_required\n    username: reviews@clinic.example\n    password_file: PASSWORD_FILE\n",
+        )
+        .unwrap();
+        let mail = config.mail.unwrap();
+        assert_eq!(mail.smtp.tls, TlsMode::StarttlsRequired);
+        assert_eq!(mail.smtp.port(), 587);
+        assert_eq!(
+            mail.smtp.password.as_ref().and_then(|p| p.expose_str()),
+            Some("synthetic-smtp-password")
+        );
+        let printed = format!("{mail:?}");
+        assert!(!printed.contains("synthetic-smtp-password"), "{printed}");
+        MailSender::new(mail).unwrap();
+    }
+
+    #[test]
+    fn remediation_section_reads_files_and_names_bad_keys() {
+        use crate::remediation::RemediationAccess;
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("entra-secret"), "synthetic-entra-secret\n").unwrap();
+        std::fs::write(dir.path().join("ldap-password"), "synthetic-ldap-password\n").unwrap();
+        std::fs::write(dir.path().join("ca.pem"), "not read before a connection\n").unwrap();
+        let section = |entra_secret: &str, ldap_url: &str| {
+            format!(
+                "remediation:\n  tenants:\n    harborview:\n      entra:\n        directory_id: 0c0ffee0-0000-4000-8000-000000000001\n        client_id: 22222222-3333-4444-8555-666666666666\n        client_secret_file: {}\n      ldap:\n        url: {ldap_url}\n        ca_file: {}\n        bind_dn: cn=writer,dc=harborview,dc=example\n        password_file: {}\n        disable: active_directory\n",
+                dir.path().join(entra_secret).display(),
+                dir.path().join("ca.pem").display(),
+                dir.path().join("ldap-password").display(),
+            )
+        };
+
+        let config =
+            load(dir.path(), &section("entra-secret", "ldaps://dc1.harborview.example")).unwrap();
+        let printed = format!("{:?}", config.remediation);
+        assert!(!printed.contains("synthetic-ldap-password"), "{printed}");
+        let tenant = &config.remediation.tenants["harborview"];
+        assert_eq!(tenant.entra.as_ref().unwrap().graph_url, "https://graph.microsoft.com");
+        let access = RemediationAccess::from_config(config.remediation).unwrap();
+        let tenants: Vec<_> = access.tenants().map(|(id, e, l)| (id.to_string(), e, l)).collect();
+        assert_eq!(tenants, [("harborview".to_owned(), true, true)]);
+
+        let missing =
+            load(dir.path(), &section("no-such-file", "ldaps://dc1.harborview.example")).unwrap();
+        let error = RemediationAccess::from_config(missing.remediation).unwrap_err().to_string();
+        assert!(error.starts_with("remediation.tenants.harborview.entra:"), "{error}");
+
+        // `tls` defaults to StartTLS on an ldap:// URL, which still needs the CA file.
+        let plain =
+            load(dir.path(), &section("entra-secret", "ldap://dc1.harborview.example")).unwrap();
+        let access = RemediationAccess::from_config(plain.remediation).unwrap();
+        assert_eq!(access.tenants().count(), 1);
+        let unknown =
+            load(dir.path(), "remediation:\n  tenants:\n    harborview:\n      okta: {}\n")
+                .unwrap_err();
+        assert!(unknown.contains("okta"), "{unknown}");
+    }
+
+    #[test]
+    fn mail_section_rejects_unknown_and_missing_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let unknown = load(
+            dir.path(),
+            "mail:\n  from: r@msp.example\n  ui_base_url: https://reviews.msp.example\n  smtp:\n    host: smtp.example\n    tls: starttls_required\n    security: TLS\n",
+        )
+        .unwrap_err();
+        assert!(unknown.contains("security"), "{unknown}");
+        let no_mode = load(
+            dir.path(),
+            "mail:\n  from: r@msp.example\n  ui_base_url: https://reviews.msp.example\n  smtp:\n    host: smtp.example\n",
+        )
+        .unwrap_err();
+        assert!(no_mode.contains("tls"), "{no_mode}");
+        let label = load(
+            dir.path(),
+            "mail:\n  from: r@msp.example\n  ui_base_url: https://reviews.msp.example\n  smtp:\n    host: smtp.example\n    tls: auto\n",
+        )
+        .unwrap_err();
+        assert!(label.contains("auto"), "{label}");
+        assert!(load(dir.path(), "").unwrap().mail.is_none());
+    }
 }

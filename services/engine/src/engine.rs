@@ -1,6 +1,6 @@
 //! The engine's work on one tenant: apply a change, evaluate, publish the outbox.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,10 +10,11 @@ use rollcall_bus::Publisher;
 use rollcall_core::TenantId;
 use rollcall_core::finding::{Finding, FindingKind, Severity};
 use rollcall_core::model::{AccountKind, HrSnapshot, MfaSummary, SourceSnapshot};
+use rollcall_ingest::tenant_file::TenantConfig;
 use rollcall_proto::v1;
 use rollcall_store::{
     ApplyOptions, ApplyOutcome, LeaverChange, LeaverState, ProblemKind, SnapshotMeta, Store,
-    StoreError,
+    StoreError, TenantConfigText,
 };
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
@@ -23,7 +24,8 @@ use crate::lock::EvaluationLock;
 use crate::metrics::{
     self, EngineMetrics, FindingLabels, GaugeMemory, SourceLabels, StrengthLabels,
 };
-use crate::{leavers, pipeline};
+use crate::review_gauges::ReviewGaugeMemory;
+use crate::{leavers, pipeline, revocations};
 
 /// The actor of the engine's audit entries.
 pub const ACTOR: &str = "rollcall-engine";
@@ -89,6 +91,13 @@ struct RecordedInput {
     as_of: DateTime<Utc>,
 }
 
+/// A tenant's parsed configuration with the SHA-256 of the texts it was parsed from
+/// ([`TenantConfigText::sha256`]).
+struct ParsedConfig {
+    sha256: [u8; 32],
+    config: Arc<TenantConfig>,
+}
+
 /// The engine's shared state. Clones share it.
 #[derive(Clone)]
 pub struct Engine {
@@ -105,8 +114,22 @@ struct Inner {
     /// Per tenant, the sources of the `leavers_overdue` gauges set last, so the next
     /// evaluation can zero those that no longer apply.
     overdue_gauges: std::sync::Mutex<std::collections::BTreeMap<String, Vec<String>>>,
+    review_gauges: ReviewGaugeMemory,
     queue: mpsc::UnboundedSender<TenantId>,
+    /// The review mail sender, set once at start when `mail` is configured.
+    mail: std::sync::OnceLock<rollcall_reviews::mail::MailSender>,
+    /// Until when review mail is paused after the SMTP server refused the settings.
+    mail_paused_until: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// The remediation write access, set once at start.
+    remediation: std::sync::OnceLock<crate::remediation::RemediationAccess>,
+    /// Per tenant, the configuration parsed last.
+    configs: std::sync::Mutex<HashMap<TenantId, ParsedConfig>>,
 }
+
+/// How long review mail pauses after the SMTP server refused the settings (credentials,
+/// TLS mode): every send would fail the same way until an operator fixes them, so each
+/// replica tries again only this often instead of at every pass.
+const MAIL_CONFIG_PAUSE: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
 impl Engine {
     /// Creates the engine and the receiving end of its evaluation queue, which
@@ -127,7 +150,12 @@ impl Engine {
             metrics,
             gauges: GaugeMemory::default(),
             overdue_gauges: std::sync::Mutex::default(),
+            review_gauges: ReviewGaugeMemory::default(),
             queue,
+            mail: std::sync::OnceLock::new(),
+            mail_paused_until: std::sync::Mutex::new(None),
+            remediation: std::sync::OnceLock::new(),
+            configs: std::sync::Mutex::default(),
         };
         (Self { inner: Arc::new(inner) }, requests)
     }
@@ -231,6 +259,9 @@ impl Engine {
             if let Some(recorded) = recorded {
                 let RecordedInput { data, resolution, as_of } = recorded;
                 self.track_leavers(tenant, &data, &resolution, as_of).await?;
+                // Under the evaluation lock, so one remediation pass runs per tenant at a
+                // time, after the leaver tracking saw which accounts are still enabled.
+                self.remediate(tenant, &data, as_of).await;
             }
             Ok::<_, EngineError>(result)
         }
@@ -259,11 +290,7 @@ impl Engine {
             );
             return Ok((EvaluationResult::NoConfig, None));
         };
-        let parsed = rollcall_ingest::tenant_file::parse_stored(
-            &config.text.tenant_yaml,
-            config.text.policy_yaml.as_deref(),
-        );
-        let tenant_config = match parsed {
+        let tenant_config = match self.parsed_config(tenant, &config.text) {
             Ok(parsed) if parsed.tenant.id == *tenant => parsed,
             Ok(parsed) => {
                 tracing::error!(
@@ -295,6 +322,8 @@ impl Engine {
         let resolution = evaluation.resolution;
         let mut findings = evaluation.findings;
         findings.extend(pipeline::findings(tenant, &problems));
+        findings.extend(revocations::check(&scope, &tenant_config.tenant, &data, as_of).await?);
+        self.open_event_reviews(&scope, &tenant_config, &data, as_of).await;
 
         let recorded = match scope.record_evaluation(as_of, &findings, version).await {
             Ok(recorded) => recorded,
@@ -310,6 +339,58 @@ impl Engine {
         );
         let input = RecordedInput { data, resolution, as_of };
         Ok((EvaluationResult::Recorded { events: recorded.events }, Some(input)))
+    }
+
+    /// Returns the parsed configuration of `text`, parsing it only when its content hash
+    /// differs from the one parsed last for `tenant`. Parsing compiles the policy's
+    /// pattern matchers, which costs more than a small tenant's evaluation. A text that
+    /// does not parse is not kept, so its error is logged at every evaluation.
+    fn parsed_config(
+        &self,
+        tenant: &TenantId,
+        text: &TenantConfigText,
+    ) -> Result<Arc<TenantConfig>, rollcall_ingest::tenant_file::TenantFileError> {
+        let hash = text.sha256();
+        let mut cache =
+            self.inner.configs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cached) = cache.get(tenant)
+            && cached.sha256 == hash
+        {
+            return Ok(Arc::clone(&cached.config));
+        }
+        // Parsed under the lock: two evaluations rarely overlap, and parsing twice would
+        // cost more than the wait.
+        let parsed = Arc::new(rollcall_ingest::tenant_file::parse_stored(
+            &text.tenant_yaml,
+            text.policy_yaml.as_deref(),
+        )?);
+        cache.insert(tenant.clone(), ParsedConfig { sha256: hash, config: Arc::clone(&parsed) });
+        Ok(parsed)
+    }
+
+    /// Opens the event-triggered reviews of `data` when the tenant names a definition for
+    /// them in `event_reviews`. A failure is logged, and the next evaluation tries again;
+    /// the trigger keys keep that from opening a review twice.
+    async fn open_event_reviews(
+        &self,
+        scope: &rollcall_store::TenantScope<'_>,
+        config: &rollcall_ingest::tenant_file::TenantConfig,
+        data: &rollcall_core::TenantData,
+        as_of: DateTime<Utc>,
+    ) {
+        let Some(id) = config.event_reviews.as_deref() else { return };
+        let Some(definition) = config.campaigns.iter().find(|campaign| campaign.id == id) else {
+            return;
+        };
+        let opened =
+            rollcall_reviews::open_event_reviews(scope, &config.tenant, definition, data, as_of)
+                .await;
+        if let Err(error) = opened {
+            tracing::error!(
+                tenant = %scope.tenant_id(), error = %error,
+                "event-triggered reviews could not be opened; the next evaluation tries again"
+            );
+        }
     }
 
     /// Publishes the tenant's unpublished finding events in order, marking each after
@@ -523,8 +604,8 @@ impl Engine {
         Ok(evaluated)
     }
 
-    /// Launches every tenant's due access-review campaigns and applies the default action
-    /// of those past their deadline, at the engine's clock. A tenant that fails is logged
+    /// Launches every tenant's due access-review campaigns, applies the default action
+    /// of those past their deadline and sets the campaign gauges, at the engine's clock. A tenant that fails is logged
     /// and the others still run. Several replicas may run it at once: the store launches
     /// each campaign period once. Returns the number of campaigns launched.
     pub async fn run_review_campaigns(&self) -> Result<usize, EngineError> {
@@ -549,8 +630,119 @@ impl Engine {
             if let Err(error) = rollcall_reviews::expire_overdue(&scope, now).await {
                 tracing::warn!(tenant = %tenant, %error, "overdue review campaigns not expired; retrying at the next pass");
             }
+            self.send_review_mail(&scope, now).await;
+            match scope.review_progress().await {
+                Ok(progress) => {
+                    let metrics = &self.inner.metrics;
+                    self.inner.review_gauges.update(metrics, tenant.as_str(), &progress, now);
+                }
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant, %error, "review campaign gauges not updated; retrying at the next pass");
+                }
+            }
         }
         Ok(launched)
+    }
+
+    /// Sets the remediation write access. Returns `false` when it was set before, which is
+    /// then kept.
+    pub fn set_remediation_access(&self, access: crate::remediation::RemediationAccess) -> bool {
+        self.inner.remediation.set(access).is_ok()
+    }
+
+    /// Runs the tenant's remediation pass on the data of the evaluation at `as_of`. A
+    /// failure is logged; the next evaluation runs the pass again, and tasks already
+    /// carried out are not repeated.
+    async fn remediate(
+        &self,
+        tenant: &TenantId,
+        data: &rollcall_core::TenantData,
+        as_of: DateTime<Utc>,
+    ) {
+        let empty = crate::remediation::RemediationAccess::default();
+        let access = self.inner.remediation.get().unwrap_or(&empty);
+        let scope = self.inner.store.tenant(tenant);
+        match crate::remediation::run_pass(&scope, access, data, as_of, &self.inner.metrics).await {
+            Ok(report) if !report.outcomes.is_empty() || report.verified > 0 => tracing::info!(
+                tenant = %tenant, outcomes = ?report.outcomes, verified = report.verified,
+                "remediation pass finished"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::error!(
+                tenant = %tenant, %error,
+                "remediation pass failed; the next evaluation tries again"
+            ),
+        }
+    }
+
+    /// Sets the sender of review reminders and escalations. Returns `false` when one was
+    /// set before, which is then kept.
+    pub fn set_mail_sender(&self, sender: rollcall_reviews::mail::MailSender) -> bool {
+        self.inner.mail.set(sender).is_ok()
+    }
+
+    /// Checks the SMTP settings once without sending mail, so a server that refuses them
+    /// shows in the log at start and not first at a campaign's reminder. Does nothing
+    /// without a `mail` section.
+    pub async fn check_mail_connection(&self) {
+        let Some(sender) = self.inner.mail.get() else { return };
+        match sender.mailer().check().await {
+            Ok(()) => tracing::info!(
+                server = sender.mailer().server(),
+                "SMTP server accepted the mail settings"
+            ),
+            Err(error) if error.class.is_config_error() => tracing::error!(
+                class = error.class.as_str(),
+                %error,
+                "SMTP server refused the mail settings; review mail will fail until `mail.smtp` is fixed"
+            ),
+            Err(error) => tracing::warn!(
+                class = error.class.as_str(),
+                %error,
+                "SMTP settings check failed; review mail is retried at each pass"
+            ),
+        }
+    }
+
+    /// Sends the review mail the tenant's campaigns owe at `now`, when mail is
+    /// configured and not paused, and counts the outcome.
+    async fn send_review_mail(&self, scope: &rollcall_store::TenantScope<'_>, now: DateTime<Utc>) {
+        use rollcall_reviews::mail::{MailError, send_due_mail};
+
+        let Some(sender) = self.inner.mail.get() else { return };
+        let paused = self.inner.mail_paused_until.lock().map(|until| *until).unwrap_or(None);
+        if paused.is_some_and(|until| now < until) {
+            return;
+        }
+        let tenant = scope.tenant_id().as_str();
+        let metrics = &self.inner.metrics;
+        match send_due_mail(scope, sender, now).await {
+            Ok(report) => {
+                metrics.count_review_mail(tenant, "sent", report.sent);
+                metrics.count_review_mail(tenant, "failed", report.failed);
+                metrics.count_review_mail(tenant, "no_address", report.no_address);
+                metrics.count_review_mail(tenant, "no_manager", report.no_manager);
+            }
+            // A tenant without stored configuration has no campaigns to mail about.
+            Err(MailError::Review(rollcall_reviews::ReviewError::NoConfig { .. })) => {}
+            Err(MailError::Config(error)) => {
+                metrics.count_review_mail(tenant, "config_error", 1);
+                let until = now + MAIL_CONFIG_PAUSE;
+                if let Ok(mut paused) = self.inner.mail_paused_until.lock() {
+                    *paused = Some(until);
+                }
+                tracing::error!(
+                    tenant = %tenant,
+                    class = error.class.as_str(),
+                    %error,
+                    paused_until = %until,
+                    "review mail stopped: the SMTP server refused the mail settings; fix `mail.smtp` and restart, or mail resumes at the pause's end"
+                );
+            }
+            Err(error) => {
+                tracing::warn!(tenant = %tenant, %error, "review mail not sent; retrying at the next pass");
+            }
+        }
     }
 
     /// Applies the tenant's HR events that are not yet applied to its leavers, in the
@@ -589,10 +781,23 @@ impl Engine {
         as_of: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let scope = self.inner.store.tenant(tenant);
-        let open = scope.leavers(Some(LeaverState::Open)).await?;
-        let observations = leavers::observations(&open, data, resolution, as_of);
-        let closed = scope.record_leaver_observations(as_of, &observations, ACTOR).await?;
-        for leaver in &closed {
+        let tracked: Vec<_> = scope
+            .leavers(None)
+            .await?
+            .into_iter()
+            .filter(|leaver| leaver.state != LeaverState::Cancelled)
+            .collect();
+        let stored = scope.leaver_accounts().await?;
+        let observations = leavers::observations(&tracked, &stored, data, resolution, as_of);
+        let recorded = scope.record_leaver_observations(as_of, &observations, ACTOR).await?;
+        for leaver in &recorded.reopened {
+            tracing::warn!(
+                tenant = %tenant, leaver_id = %leaver.leaver_id, employee_id = %leaver.employee_id,
+                accounts = ?leaver.accounts,
+                "leaver opened again: an account of the terminated worker can sign in"
+            );
+        }
+        for leaver in &recorded.closed {
             self.inner
                 .metrics
                 .time_to_deprovision_seconds

@@ -67,28 +67,49 @@ fn overlay_one(roster: &mut HrSnapshot, leaver: &Leaver) {
     }
 }
 
-/// Returns what the evaluation at `as_of` saw of each open leaver's accounts: every
-/// account identity resolution links to the leaver's worker, and whether it can still
-/// sign in. A leaver may close only once its termination is in effect, its worker was
-/// resolved and at least one source snapshot is stored, so a roster applied before any
-/// directory does not close every leaver at once.
+/// Returns what the evaluation at `as_of` saw of the leavers' accounts: every account
+/// identity resolution links to the leaver's worker, and whether it can still sign in.
+///
+/// Every open leaver is observed. A closed leaver that is still in effect and the latest
+/// of its worker is observed only when one of its worker's accounts can sign in and is
+/// not in `stored` as enabled, so that the store opens it again. That covers the account
+/// of a source first synced after the close, and an account enabled again.
+///
+/// A leaver may close only once its termination is in effect, its worker was resolved
+/// and at least one source snapshot is stored, so a roster applied before any directory
+/// does not close every leaver at once.
 pub fn observations(
     leavers: &[Leaver],
+    stored: &[LeaverAccount],
     data: &TenantData,
     resolution: &Resolution,
     as_of: DateTime<Utc>,
 ) -> Vec<LeaverObservation> {
     let workers = data.hr.as_ref().map_or(&[][..], |roster| roster.workers.as_slice());
+    let mut identities = BTreeMap::new();
+    for identity in &resolution.identities {
+        if let Some(worker) = identity.worker.and_then(|index| workers.get(index)) {
+            identities.entry(worker.employee_id.as_str()).or_insert(identity);
+        }
+    }
+    let mut latest_in_effect: BTreeMap<&str, &Leaver> = BTreeMap::new();
+    for leaver in leavers.iter().filter(|l| l.is_in_effect()) {
+        let entry = latest_in_effect.entry(leaver.employee_id.as_str()).or_insert(leaver);
+        if leaver.effective_at > entry.effective_at {
+            *entry = leaver;
+        }
+    }
     leavers
         .iter()
-        .filter(|leaver| leaver.state == LeaverState::Open)
-        .map(|leaver| {
-            let identity = resolution.identities.iter().find(|identity| {
-                identity
-                    .worker
-                    .and_then(|index| workers.get(index))
-                    .is_some_and(|worker| worker.employee_id == leaver.employee_id)
-            });
+        .filter(|leaver| match leaver.state {
+            LeaverState::Open => true,
+            LeaverState::Closed => latest_in_effect
+                .get(leaver.employee_id.as_str())
+                .is_some_and(|latest| latest.leaver_id == leaver.leaver_id),
+            LeaverState::Cancelled => false,
+        })
+        .filter_map(|leaver| {
+            let identity = identities.get(leaver.employee_id.as_str());
             let accounts: Vec<ObservedAccount> = identity
                 .map(|identity| {
                     identity
@@ -108,15 +129,36 @@ pub fn observations(
                         .collect()
                 })
                 .unwrap_or_default();
-            LeaverObservation {
+            if leaver.state == LeaverState::Closed
+                && !accounts.iter().any(|account| enabled_since_close(leaver, stored, account))
+            {
+                return None;
+            }
+            Some(LeaverObservation {
                 leaver_id: leaver.leaver_id,
                 accounts,
                 may_close: as_of >= leaver.effective_at
                     && identity.is_some()
                     && !data.sources.is_empty(),
-            }
+            })
         })
         .collect()
+}
+
+/// Returns whether `account` can sign in and the closed `leaver` does not hold it in
+/// `stored` as enabled.
+fn enabled_since_close(
+    leaver: &Leaver,
+    stored: &[LeaverAccount],
+    account: &ObservedAccount,
+) -> bool {
+    account.can_sign_in
+        && !stored.iter().any(|s| {
+            s.leaver_id == leaver.leaver_id
+                && s.source == account.source
+                && s.account_id == account.account_id
+                && s.disabled_at.is_none()
+        })
 }
 
 /// Counts, per source, the open leavers past their deadline at `as_of` with an account
@@ -194,6 +236,73 @@ mod tests {
         };
         overlay(&mut data, &[leaver("E1", at)]);
         assert_eq!(data.hr.unwrap().workers, vec![worker]);
+    }
+
+    /// Builds a roster with worker E1 and an LDAP snapshot whose account `cn=e1`, linked
+    /// to E1, is enabled or disabled.
+    fn one_ldap_account(enabled: bool) -> (TenantData, Resolution) {
+        use rollcall_core::identity::{Identity, LinkMethod, LinkedAccount};
+        use rollcall_core::model::{Account, AccountRef, SourceSnapshot};
+        let source: rollcall_core::model::SourceId = "ldap".parse().unwrap();
+        let mut account = Account::new("cn=e1");
+        if !enabled {
+            account.status = AccountStatus::Disabled;
+        }
+        let mut snapshot = SourceSnapshot::new(source.clone());
+        snapshot.accounts.push(account);
+        let data = TenantData {
+            sources: vec![snapshot],
+            hr: Some(HrSnapshot { collected_at: None, workers: vec![Worker::new("E1")] }),
+        };
+        let resolution = Resolution {
+            identities: vec![Identity {
+                key: "hr:E1".into(),
+                worker: Some(0),
+                accounts: vec![LinkedAccount {
+                    account: AccountRef { source, id: "cn=e1".into() },
+                    method: LinkMethod::EmployeeId,
+                    key: "e1".into(),
+                }],
+            }],
+            ..Resolution::default()
+        };
+        (data, resolution)
+    }
+
+    #[test]
+    fn closed_leaver_observed_when_reenabled() {
+        let at = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z").unwrap().to_utc();
+        let later = at + TimeDelta::hours(30);
+        let mut closed = leaver("E1", at);
+        closed.state = LeaverState::Closed;
+        closed.closed_at = Some(at + TimeDelta::hours(2));
+        let stored = |disabled: bool| LeaverAccount {
+            leaver_id: closed.leaver_id,
+            source: "ldap".into(),
+            account_id: "cn=e1".into(),
+            first_seen_enabled_at: Some(at),
+            disabled_at: disabled.then_some(at + TimeDelta::hours(2)),
+            disabled_how: disabled.then(|| "disabled".to_owned()),
+        };
+
+        // Closed with the account disabled, still disabled: nothing to record.
+        let (data, resolution) = one_ldap_account(false);
+        let seen = observations(&[closed.clone()], &[stored(true)], &data, &resolution, later);
+        assert!(seen.is_empty(), "{seen:?}");
+
+        // Enabled again, or linked for the first time: observed, so the store opens it.
+        let (data, resolution) = one_ldap_account(true);
+        let seen = observations(&[closed.clone()], &[stored(true)], &data, &resolution, later);
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].accounts[0].can_sign_in);
+        let seen = observations(&[closed.clone()], &[], &data, &resolution, later);
+        assert_eq!(seen.len(), 1);
+
+        // An earlier closed leaver of a worker with a later one in effect is left alone.
+        let mut newer = leaver("E1", at + TimeDelta::hours(5));
+        newer.leaver_id = uuid::Uuid::from_u128(3);
+        let seen = observations(&[closed, newer.clone()], &[], &data, &resolution, later);
+        assert_eq!(seen.iter().map(|o| o.leaver_id).collect::<Vec<_>>(), [newer.leaver_id]);
     }
 
     #[test]

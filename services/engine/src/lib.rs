@@ -17,6 +17,9 @@ pub mod leavers;
 pub mod lock;
 pub mod metrics;
 pub mod pipeline;
+pub mod remediation;
+mod review_gauges;
+pub mod revocations;
 pub mod service;
 pub mod tenant_apply;
 

@@ -1,15 +1,18 @@
 //! The `rollcall-engine` binary: runs the engine, migrates the database, or applies
 //! tenant folders to the store.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
+use rollcall_core::model::SourceId;
 use rollcall_engine::{EngineConfig, Service, leaver_report, tenant_apply};
+use rollcall_reviews::evidence::export_campaign;
 use rollcall_runtime::{ConfigArgs, ConfigLoader, Shutdown};
-use rollcall_store::{Store, StoreOptions};
+use rollcall_store::{RemediationMode, RemediationSettings, Store, StoreOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Rollcall's engine: applies snapshots from NATS JetStream to PostgreSQL, evaluates the
@@ -55,6 +58,87 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Export the evidence of access-review campaigns. The export runs here rather than in
+    /// the offline `rollcall` CLI because it reads the store; `rollcall evidence verify`
+    /// checks the result with no server.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+    /// Verify a tenant's audit chain in the store: recompute every entry's hash from the
+    /// retention anchor to the head and name the first entry that breaks the chain. Exits
+    /// with 0 when the chain is intact and 3 when it is broken. Uses the postgres section
+    /// of the configuration.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Show or change a tenant's remediation mode. The write credentials stay in the
+    /// `remediation` section of the configuration, and this command sets whether and where
+    /// they are used. Uses the postgres section of the configuration.
+    Remediation {
+        #[command(subcommand)]
+        command: RemediationCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RemediationCommand {
+    /// Print the tenant's mode and the sources remediation may act on.
+    Show {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+    },
+    /// Set the tenant's mode and sources, and record the change with the actor in the
+    /// tenant's audit chain. Start with `dry_run`: it records what would be done and
+    /// changes nothing.
+    Set {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+        /// `off`, `dry_run` or `enforce`.
+        #[arg(long, value_name = "MODE")]
+        mode: String,
+        /// A source remediation may act on, such as `entra`, `ldap` or `ehr:athena`. Repeat
+        /// it for several. Accounts of sources not listed are left alone.
+        #[arg(long = "source", value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// The login of the person making the change, recorded in the audit chain.
+        #[arg(long, value_name = "LOGIN")]
+        actor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the tenant's chain and report whether it is intact.
+    Verify {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvidenceCommand {
+    /// Write one campaign's evidence pack (campaign.json, items.csv, report.html,
+    /// audit.jsonl, manifest.json) into a new or empty folder, and record the export in
+    /// the tenant's audit chain. Uses the postgres section of the configuration.
+    Export {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+        /// The campaign id, a UUID.
+        #[arg(long, value_name = "UUID")]
+        campaign: uuid::Uuid,
+        /// The folder to write; created when missing, and it must be empty.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The person exporting, as recorded in the audit chain, such as a login.
+        #[arg(long, value_name = "NAME")]
+        actor: String,
     },
 }
 
@@ -108,7 +192,104 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             apply(&loaded.config, &dirs).await
         }
+        Command::Evidence { command: EvidenceCommand::Export { tenant, campaign, out, actor } } => {
+            for warning in &loaded.warnings {
+                eprintln!("rollcall-engine: {warning}");
+            }
+            export_evidence(&loaded.config, &tenant, campaign, &out, &actor).await
+        }
+        Command::Audit { command: AuditCommand::Verify { tenant } } => {
+            for warning in &loaded.warnings {
+                eprintln!("rollcall-engine: {warning}");
+            }
+            verify_audit(&loaded.config, &tenant).await
+        }
+        Command::Remediation { command } => {
+            for warning in &loaded.warnings {
+                eprintln!("rollcall-engine: {warning}");
+            }
+            remediation(&loaded.config, command).await
+        }
     }
+}
+
+/// Reports whether the configuration gives the engine write credentials for `source` of
+/// `tenant`.
+fn has_write_credentials(
+    config: &EngineConfig,
+    tenant: &rollcall_core::TenantId,
+    source: &SourceId,
+) -> bool {
+    let Some(access) = config.remediation.tenants.get(tenant.as_str()) else { return false };
+    let source = source.to_string();
+    access.entra.as_ref().is_some_and(|entra| entra.source == source)
+        || access.ldap.as_ref().is_some_and(|ldap| ldap.source == source)
+}
+
+/// Parses the arguments of `remediation set` into the settings to store.
+fn requested_settings(mode: &str, sources: &[String]) -> Result<RemediationSettings> {
+    let Some(mode) = RemediationMode::parse(mode) else {
+        bail!("--mode `{mode}` is not a remediation mode; use off, dry_run or enforce");
+    };
+    let mut parsed = BTreeSet::new();
+    for source in sources {
+        let id: SourceId = source.parse().with_context(|| {
+            format!("--source `{source}` is not a source id; use entra, ldap or ehr:VENDOR")
+        })?;
+        parsed.insert(id);
+    }
+    if mode != RemediationMode::Off && parsed.is_empty() {
+        bail!("--mode {} needs at least one --source to act on", mode.as_str());
+    }
+    Ok(RemediationSettings { mode, sources: parsed })
+}
+
+async fn remediation(config: &EngineConfig, command: RemediationCommand) -> Result<ExitCode> {
+    let (tenant, wanted) = match &command {
+        RemediationCommand::Show { tenant } => (tenant, None),
+        RemediationCommand::Set { tenant, mode, sources, actor } => {
+            let settings = requested_settings(mode, sources)?;
+            if actor.trim().is_empty() {
+                bail!("--actor is empty; give the login of the person changing the mode");
+            }
+            (tenant, Some((settings, actor.trim())))
+        }
+    };
+    let tenant = rollcall_core::TenantId::new(tenant)?;
+
+    let url = config.postgres.url.expose_str().context("postgres.url is not UTF-8 text")?;
+    let store =
+        Store::connect(url, &StoreOptions { max_connections: 2, ..StoreOptions::default() })
+            .await?;
+    let scope = store.tenant(&tenant);
+    let result = async {
+        if let Some((settings, actor)) = &wanted {
+            scope.set_remediation_settings(settings, actor, chrono::Utc::now()).await?;
+        }
+        scope.remediation_settings().await
+    }
+    .await;
+    store.close().await;
+    let settings = result.with_context(|| {
+        format!("failed to read or store the remediation settings of tenant `{tenant}`")
+    })?;
+
+    let sources: Vec<String> = settings.sources.iter().map(SourceId::to_string).collect();
+    println!(
+        "tenant `{tenant}`: remediation {} for sources [{}]",
+        settings.mode.as_str(),
+        sources.join(", ")
+    );
+    if settings.mode != RemediationMode::Off {
+        for source in &settings.sources {
+            if !has_write_credentials(config, &tenant, source) {
+                eprintln!(
+                    "rollcall-engine: warning: no write credentials for source `{source}` of tenant `{tenant}`; set remediation.tenants.{tenant} in the engine configuration"
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(loaded: rollcall_runtime::Loaded<EngineConfig>) -> Result<ExitCode> {
@@ -193,5 +374,72 @@ async fn leavers(
     let report = report.with_context(|| format!("cannot read the leavers of tenant `{tenant}`"))?;
     let mut out = std::io::stdout().lock();
     leaver_report::write(&mut out, &report, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The exit code of `audit verify` for a broken chain, apart from 1 (the command could
+/// not run) so that a scheduled check can tell the two apart.
+const CHAIN_BROKEN: u8 = 3;
+
+async fn verify_audit(config: &EngineConfig, tenant: &str) -> Result<ExitCode> {
+    let tenant = rollcall_core::TenantId::new(tenant)?;
+    let url = config.postgres.url.expose_str().context("postgres.url is not UTF-8 text")?;
+    let store =
+        Store::connect(url, &StoreOptions { max_connections: 2, ..StoreOptions::default() })
+            .await?;
+    let verification = store.tenant(&tenant).verify_audit_chain().await;
+    store.close().await;
+    let verification = verification
+        .with_context(|| format!("cannot read the audit chain of tenant `{tenant}`"))?;
+    match verification {
+        rollcall_store::ChainVerification::Intact { anchor_seq, head_seq } => {
+            let retained = if anchor_seq == 0 {
+                String::new()
+            } else {
+                format!("; entries up to {anchor_seq} were removed by retention")
+            };
+            println!(
+                "audit chain of tenant `{tenant}` is intact: {} entries checked, newest {head_seq}{retained}",
+                head_seq.saturating_sub(anchor_seq)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        rollcall_store::ChainVerification::Broken(chain_break) => {
+            eprintln!(
+                "rollcall-engine: the audit chain of tenant `{tenant}` is broken: {chain_break}. Keep the database as it is, restore the last backup whose chain verifies into a separate database to compare, and treat the change as a security incident."
+            );
+            Ok(ExitCode::from(CHAIN_BROKEN))
+        }
+    }
+}
+
+async fn export_evidence(
+    config: &EngineConfig,
+    tenant: &str,
+    campaign: uuid::Uuid,
+    out: &Path,
+    actor: &str,
+) -> Result<ExitCode> {
+    let tenant = rollcall_core::TenantId::new(tenant)?;
+    if actor.trim().is_empty() {
+        bail!("--actor is empty; give the login of the person exporting the evidence");
+    }
+    let url = config.postgres.url.expose_str().context("postgres.url is not UTF-8 text")?;
+    let store =
+        Store::connect(url, &StoreOptions { max_connections: 2, ..StoreOptions::default() })
+            .await?;
+    let scope = store.tenant(&tenant);
+    let result = export_campaign(&scope, campaign, out, chrono::Utc::now(), actor.trim()).await;
+    store.close().await;
+    let summary = result.with_context(|| {
+        format!("cannot export the evidence of campaign `{campaign}` of tenant `{tenant}`")
+    })?;
+    println!(
+        "{}: campaign `{campaign}` of tenant `{tenant}` exported: {} items, {} audit entries, manifest SHA-256 {}",
+        out.display(),
+        summary.items,
+        summary.entries,
+        summary.manifest_sha256
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -47,6 +47,26 @@ pub struct SourceLabels {
     pub source: String,
 }
 
+/// `tenant`, `campaign`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CampaignLabels {
+    /// The tenant id.
+    pub tenant: String,
+    /// `<definition>/<period>`, such as `quarterly-all/2026-Q4`.
+    pub campaign: String,
+}
+
+/// `tenant`, `campaign`, `state`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReviewItemLabels {
+    /// The tenant id.
+    pub tenant: String,
+    /// `<definition>/<period>`.
+    pub campaign: String,
+    /// `undecided`, `approved` or `revoked`.
+    pub state: String,
+}
+
 /// `tenant`, `source`, `outcome`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SyncLabels {
@@ -75,6 +95,19 @@ pub struct EvaluationLabels {
     /// `recorded`, `busy` (another evaluation held the lock), `stale`, `no_config`,
     /// `invalid_config` or `failed`.
     pub result: String,
+}
+
+/// `tenant`, `outcome`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReviewMailLabels {
+    /// The tenant id.
+    pub tenant: String,
+    /// The outcome: `sent`, `failed` (retried later), `no_address`, `no_manager` or
+    /// `config_error`. `no_address` counts once per mail whose recipient has no usable
+    /// address. `no_manager` counts late reviewers without a manager to escalate to, at
+    /// each pass until the campaign's manager escalations are done. `config_error` means
+    /// the SMTP server refused the settings and mail stopped.
+    pub outcome: String,
 }
 
 /// `consumer`.
@@ -133,6 +166,31 @@ pub struct EngineMetrics {
     /// Seconds from a termination's effective instant to its last account disabled,
     /// observed when the leaver closes.
     pub time_to_deprovision_seconds: Histogram,
+    /// Items of each campaign in review (open or in its second stage) by state, as of the
+    /// last campaign pass. A closed campaign's series are removed.
+    pub review_items: Family<ReviewItemLabels, Gauge>,
+    /// Unix time of the deadline of each campaign in review.
+    pub review_deadline: Family<CampaignLabels, Gauge<f64, AtomicU64>>,
+    /// Campaigns in review whose deadline has passed, as of the last campaign pass.
+    pub review_campaigns_overdue: Family<TenantLabels, Gauge>,
+    /// Review reminder and escalation mails, by outcome.
+    pub review_mail: Family<ReviewMailLabels, Counter>,
+    /// Remediation actions, by tenant, source, kind and outcome.
+    pub remediation_actions: Family<RemediationLabels, Counter>,
+}
+
+/// `tenant`, `source`, `kind`, `outcome`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RemediationLabels {
+    /// The tenant id.
+    pub tenant: String,
+    /// The source id.
+    pub source: String,
+    /// The task kind, such as `disable_entra_user` or `remove_group_member`.
+    pub kind: String,
+    /// `skipped`, `dry_run`, `done`, `opened`, `awaiting_approval`, `already_carried_out`
+    /// or `failed`.
+    pub outcome: String,
 }
 
 impl Default for EngineMetrics {
@@ -170,6 +228,11 @@ impl EngineMetrics {
             leavers_overdue: Family::default(),
             // 15 minutes to about 43 days: SLAs range from 1 hour to a few days.
             time_to_deprovision_seconds: Histogram::new(exponential_buckets(900.0, 2.0, 13)),
+            review_items: Family::default(),
+            review_deadline: Family::default(),
+            review_campaigns_overdue: Family::default(),
+            review_mail: Family::default(),
+            remediation_actions: Family::default(),
         }
     }
 
@@ -272,6 +335,31 @@ impl EngineMetrics {
             "Seconds from termination to the last account disabled, per closed leaver",
             self.time_to_deprovision_seconds.clone(),
         );
+        registry.register(
+            "review_items",
+            "Items of each campaign in review by state",
+            self.review_items.clone(),
+        );
+        registry.register(
+            "review_deadline_timestamp_seconds",
+            "Unix time of the deadline of each campaign in review",
+            self.review_deadline.clone(),
+        );
+        registry.register(
+            "review_campaigns_overdue",
+            "Campaigns in review past their deadline",
+            self.review_campaigns_overdue.clone(),
+        );
+        registry.register(
+            "review_mail",
+            "Review reminder and escalation mails by outcome",
+            self.review_mail.clone(),
+        );
+        registry.register(
+            "remediation_actions",
+            "Remediation actions by tenant, source, kind and outcome",
+            self.remediation_actions.clone(),
+        );
     }
 
     /// Counts an evaluation result.
@@ -282,6 +370,21 @@ impl EngineMetrics {
                 result: result.to_owned(),
             })
             .inc();
+    }
+}
+
+impl EngineMetrics {
+    /// Adds `count` review mails of `outcome` for `tenant`.
+    pub fn count_review_mail(&self, tenant: &str, outcome: &str, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.review_mail
+            .get_or_create(&ReviewMailLabels {
+                tenant: tenant.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 }
 

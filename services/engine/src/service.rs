@@ -63,6 +63,12 @@ pub enum StartError {
     /// The ops server could not bind.
     #[error(transparent)]
     Ops(#[from] rollcall_runtime::ops::OpsError),
+    /// The `mail` section cannot work.
+    #[error(transparent)]
+    Mail(#[from] rollcall_reviews::mail::MailConfigError),
+    /// The `remediation` section cannot work.
+    #[error(transparent)]
+    Remediation(#[from] crate::remediation::RemediationConfigError),
 }
 
 /// A connected engine, ready to run.
@@ -79,7 +85,12 @@ pub struct Service {
 impl Service {
     /// Connects to NATS (creating the streams), PostgreSQL and, when configured, Redis.
     /// Redis being unreachable does not stop the start.
-    pub async fn connect(config: EngineConfig) -> Result<Self, StartError> {
+    pub async fn connect(mut config: EngineConfig) -> Result<Self, StartError> {
+        // Checked first, so a wrong mail setting stops the start before any connection.
+        let mail = config.mail.take().map(rollcall_reviews::mail::MailSender::new).transpose()?;
+        let remediation = crate::remediation::RemediationAccess::from_config(std::mem::take(
+            &mut config.remediation,
+        ))?;
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
         if config.nats.insecure {
             tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
@@ -94,7 +105,10 @@ impl Service {
             StartError::Nats { url: config.nats.url.clone(), reason: error.to_string() }
         })?;
         let jetstream = jetstream::new(client.clone());
-        Topology::new(namespace.clone()).ensure(&jetstream).await?;
+        Topology::new(namespace.clone())
+            .with_replicas(config.nats.stream_replicas)
+            .ensure(&jetstream)
+            .await?;
 
         let url = config.postgres.url.expose_str().ok_or(StartError::PostgresUrl)?;
         let store_options = StoreOptions {
@@ -115,6 +129,18 @@ impl Service {
         let publisher = Publisher::new(jetstream.clone(), namespace.clone(), bus_metrics.clone());
         let clock = config.engine.fixed_as_of.map_or(Clock::System, Clock::Fixed);
         let (engine, requests) = Engine::new(store, publisher, clock, lock, metrics);
+        if let Some(sender) = mail {
+            tracing::info!(
+                server = sender.mailer().server(),
+                tls = sender.config().smtp.tls.as_str(),
+                "review mail enabled"
+            );
+            engine.set_mail_sender(sender);
+        }
+        for (tenant, entra, ldap) in remediation.tenants() {
+            tracing::info!(tenant = %tenant, entra, ldap, "remediation write access configured");
+        }
+        engine.set_remediation_access(remediation);
         Ok(Self { config, engine, requests, client, jetstream, namespace, bus_metrics })
     }
 
@@ -234,6 +260,7 @@ impl Service {
             let (engine, stop) = (engine.clone(), stop.clone());
             let interval = config.engine.campaign_scan_interval();
             workers.spawn("review-campaigns", async move {
+                engine.check_mail_connection().await;
                 every(interval, &stop, || async {
                     if let Err(error) = engine.run_review_campaigns().await {
                         tracing::warn!(error = %error, "review campaign pass failed; retrying at the next interval");

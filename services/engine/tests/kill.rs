@@ -19,7 +19,6 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -27,91 +26,8 @@ use rollcall_core::model::{SourceKind, SourceSnapshot};
 use rollcall_core::{TenantData, TenantId};
 use rollcall_proto::v1;
 use rollcall_store::{FindingStatus, Store};
+use support::process::{Random, ServiceProcess, engine_config_file, env_number, tenant_dir};
 use support::{TestBus, TestDb, as_of, eventually, example};
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// A small xorshift generator, seeded from the clock and printed, so a failing run can
-/// be repeated with `ROLLCALL_TEST_KILL_SEED`.
-struct Random(u64);
-
-impl Random {
-    fn new() -> Self {
-        let seed = std::env::var("ROLLCALL_TEST_KILL_SEED")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| u64::from(chrono::Utc::now().timestamp_subsec_nanos()) | 1);
-        eprintln!("kill test seed: {seed}");
-        Self(seed)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
-/// The engine binary as a child process, killed when dropped (a failed test).
-struct Child_ {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Drop for Child_ {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(config: &Path, log_path: &Path) -> Child_ {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rollcall-engine"));
-    // The engine reads every ROLLCALL_* variable as configuration and rejects unknown
-    // keys, such as this test's own ROLLCALL_TEST_* settings.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("ROLLCALL_") {
-            command.env_remove(name);
-        }
-    }
-    let child = command
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    Child_ { child, log: log_path.to_path_buf() }
-}
-
-impl Child_ {
-    /// Fails the test at once when the engine exited on its own, such as on an invalid
-    /// configuration, instead of letting the test wait for work that will never happen.
-    fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            panic!("the engine exited on its own ({status}); its log:\n{log}");
-        }
-    }
-
-    fn kill(mut self) {
-        self.assert_running();
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(&mut self) {
-        let status =
-            Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
-        assert!(status.success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "the engine did not stop cleanly on SIGTERM: {status}");
-    }
-}
 
 /// The example's Entra snapshot, version `v`: one account fewer per version, dated one
 /// minute apart, so each version changes some findings.
@@ -124,40 +40,6 @@ fn entra_version(base: &SourceSnapshot, v: usize, versions: usize) -> SourceSnap
     let minutes = i64::try_from(versions - v).unwrap();
     snapshot.collected_at = Some(as_of() - TimeDelta::minutes(minutes));
     snapshot
-}
-
-fn tenant_dir(root: &Path, tenant: &str) -> PathBuf {
-    let dir = root.join(tenant);
-    std::fs::create_dir_all(&dir).unwrap();
-    let text = std::fs::read_to_string(support::example_dir().join("tenant.yaml")).unwrap();
-    std::fs::write(
-        dir.join("tenant.yaml"),
-        text.replace("id: harborview", &format!("id: {tenant}")),
-    )
-    .unwrap();
-    dir
-}
-
-fn config_file(root: &Path, db: &TestDb, bus: &TestBus) -> PathBuf {
-    let path = root.join("engine.yaml");
-    let text = format!(
-        "telemetry: {{level: warn}}\n\
-         ops: {{listen: \"127.0.0.1:0\"}}\n\
-         shutdown: {{grace_period_seconds: 10}}\n\
-         nats: {{url: \"{}\", subject_prefix: {}, stream_prefix: {}}}\n\
-         postgres: {{url_file: \"{}\"}}\n\
-         redis: {{url: \"{}\"}}\n\
-         engine: {{reconcile_seconds: 1, partial_snapshot_seconds: 10, lock_ttl_seconds: 3, ack_wait_seconds: 2, max_deliver: 100, fixed_as_of: \"{}\"}}\n",
-        bus.url,
-        bus.namespace.subject_prefix(),
-        bus.namespace.stream_prefix(),
-        root.join("postgres-url").display(),
-        support::redis_url(),
-        as_of().to_rfc3339(),
-    );
-    std::fs::write(root.join("postgres-url"), format!("{}\n", db.app_url())).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 /// Checks that each finding's events alternate opened, updated..., resolved, and
@@ -286,9 +168,9 @@ async fn engine_killed_at_random_points_reaches_the_same_state_without_duplicate
     let snapshots = messages.len();
     eprintln!("{snapshots} snapshots across {tenants} tenants");
 
-    let config = config_file(root.path(), &db, &bus);
+    let config = engine_config_file(root.path(), &db, &bus);
     let log = root.path().join("engine.log");
-    let mut child = Some(start(&config, &log));
+    let mut child = Some(ServiceProcess::engine(&config, &log));
     let publisher = bus.publisher();
     let mut kills = 0;
     let mut next_kill =
@@ -300,7 +182,7 @@ async fn engine_killed_at_random_points_reaches_the_same_state_without_duplicate
         if tokio::time::Instant::now() >= next_kill {
             child.take().unwrap().kill();
             kills += 1;
-            child = Some(start(&config, &log));
+            child = Some(ServiceProcess::engine(&config, &log));
             next_kill =
                 tokio::time::Instant::now() + Duration::from_millis(300 + random.below(2000));
         }
@@ -310,7 +192,7 @@ async fn engine_killed_at_random_points_reaches_the_same_state_without_duplicate
         tokio::time::sleep(Duration::from_millis(300 + random.below(1500))).await;
         child.take().unwrap().kill();
         kills += 1;
-        child = Some(start(&config, &log));
+        child = Some(ServiceProcess::engine(&config, &log));
     }
     eprintln!("{kills} kills");
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -30,7 +30,11 @@ fn free_port() -> u16 {
 
 fn wait_listening(port: u16, what: &str) {
     let started = Instant::now();
-    while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+    while !TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+        // A connection to an unused port of the ephemeral range can be the socket
+        // connected to itself, which is not the server listening.
+        .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok())
+    {
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{what} did not listen on port {port} within 20 s"

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 /// Endpoint labels in the client's request statistics.
 const PATCH_ENDPOINT: &str = "users/accountEnabled";
 const REVOKE_ENDPOINT: &str = "users/revokeSignInSessions";
+const MEMBER_ENDPOINT: &str = "groups/members";
 
 /// Disables the user with `object_id` and revokes its sessions. Returns the audit detail
 /// of what was done, or the reason it failed.
@@ -41,6 +42,38 @@ pub(crate) async fn disable_user<T: Transport>(
         .map_err(|error| describe(&error, object_id, "revoking the sign-in sessions of"))?;
     tracing::info!(user = object_id, "Entra ID sign-in sessions revoked");
     Ok(json!({ "account_enabled": false, "sessions_revoked": true }))
+}
+
+/// Removes the user `member` from the group `group`: `DELETE
+/// /v1.0/groups/{group}/members/{member}/$ref` (permission `GroupMember.ReadWrite.All`).
+/// Graph removes direct members only; a membership through a nested group is not planned
+/// as a removal. Returns the audit detail, or the reason it failed.
+pub(crate) async fn remove_member<T: Transport>(
+    client: &mut GraphClient<'_, T>,
+    graph_url: &str,
+    group: &str,
+    member: &str,
+) -> Result<Value, String> {
+    for (id, what) in [(group, "group"), (member, "user")] {
+        if !is_object_id(id) {
+            return Err(format!(
+                "`{id}` is not an Entra object id (a GUID such as 00000000-0000-4000-8000-000000000000); the {what} must be named by its `id` from Graph"
+            ));
+        }
+    }
+    let url =
+        format!("{}/v1.0/groups/{group}/members/{member}/$ref", graph_url.trim_end_matches('/'));
+    client.delete(MEMBER_ENDPOINT, &url).await.map_err(|error| match error.status() {
+        Some(404) => format!(
+            "removing user {member} from Entra ID group {group} failed: Graph returned 404 because the group does not exist or the user is not a direct member of it (the next sync shows whether the access is gone)"
+        ),
+        Some(403) => format!(
+            "removing user {member} from Entra ID group {group} failed: {error}; grant the app GroupMember.ReadWrite.All with admin consent (role-assignable groups also need RoleManagement.ReadWrite.Directory)"
+        ),
+        _ => format!("removing user {member} from Entra ID group {group} failed: {error}"),
+    })?;
+    tracing::info!(group, user = member, "Entra ID group member removed");
+    Ok(json!({ "group_id": group, "member_removed": true }))
 }
 
 /// Describes what failed, with the usual causes of Graph's status.

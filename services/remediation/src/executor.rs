@@ -41,7 +41,7 @@ pub struct LdapAccess {
 /// The result of one action, with its task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// The task id in the store (empty when the mode is `Off`, which stores nothing).
+    /// The task id in the store (empty for a skipped action, which stores nothing).
     pub task_id: String,
     /// The action.
     pub action: Action,
@@ -52,13 +52,14 @@ pub struct Outcome {
 /// The result of one action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutcomeKind {
-    /// The mode is `Off`: nothing was recorded or changed.
+    /// The mode is `Off` and the action is not a revoke task: nothing was recorded or
+    /// changed.
     Skipped,
     /// Dry run: the action was recorded as what would be done; nothing was changed.
     DryRun,
-    /// The directory account was disabled in this run.
+    /// The directory account was disabled, or the group member removed, in this run.
     Done,
-    /// The EHR or EPCS task was opened for the EHR's administrators in this run.
+    /// The EHR, EPCS or revoke task was opened for the administrators in this run.
     Opened,
     /// An EPCS task that two different people have not approved yet.
     AwaitingApproval,
@@ -73,12 +74,22 @@ pub struct Executor<'a, T: Transport> {
     scope: TenantScope<'a>,
     entra: BTreeMap<SourceId, EntraAccess<'a, T>>,
     ldap: BTreeMap<SourceId, LdapAccess>,
+    /// Per source without access, the reason an enforced action of it fails.
+    missing: BTreeMap<SourceId, String>,
 }
 
 impl<'a, T: Transport> Executor<'a, T> {
     /// Creates an executor that records in `scope`, with no source access yet.
     pub fn new(scope: TenantScope<'a>) -> Self {
-        Self { scope, entra: BTreeMap::new(), ldap: BTreeMap::new() }
+        Self { scope, entra: BTreeMap::new(), ldap: BTreeMap::new(), missing: BTreeMap::new() }
+    }
+
+    /// Records why `source` has no write access, such as the configuration key to set.
+    /// An enforced action of that source fails with `reason`, which the task keeps as
+    /// its last error.
+    pub fn without_access(mut self, source: SourceId, reason: String) -> Self {
+        self.missing.insert(source, reason);
+        self
     }
 
     /// Adds Graph access for the Entra source `source`.
@@ -101,7 +112,8 @@ impl<'a, T: Transport> Executor<'a, T> {
     /// Carries out `actions` in `mode` at instant `at`, and returns one outcome per
     /// action in order.
     ///
-    /// `Off` returns [`OutcomeKind::Skipped`] for each and touches nothing. Otherwise the
+    /// A [`TaskKind::RevokeTask`] is opened for the administrators in every mode. In `Off`
+    /// every other action returns [`OutcomeKind::Skipped`] and touches nothing. Otherwise the
     /// actions are first recorded as planned tasks, then each task that was not carried
     /// out before is dry-run or enforced, and its new state is recorded with an audit
     /// entry. A failure of one action is an [`OutcomeKind::Failed`] outcome, and the
@@ -127,23 +139,33 @@ impl<'a, T: Transport> Executor<'a, T> {
                 found: action.target.tenant.to_string(),
             });
         }
-        if mode == RemediationMode::Off {
-            return Ok(actions
-                .iter()
-                .map(|action| Outcome {
+        // A revoke task is recorded in every mode, `Off` included: it hands a signed-off
+        // review decision to the administrators and changes nothing by itself.
+        let records =
+            |action: &Action| mode != RemediationMode::Off || action.kind == TaskKind::RevokeTask;
+        let tasks: Vec<_> = actions.iter().filter(|a| records(a)).map(Action::task).collect();
+        let mut stored = if tasks.is_empty() {
+            Vec::new()
+        } else {
+            self.scope.plan_remediation(&tasks, ACTOR, at).await?
+        }
+        .into_iter();
+        let mut sessions: BTreeMap<SourceId, Session> = BTreeMap::new();
+        let mut outcomes = Vec::with_capacity(actions.len());
+        for action in actions {
+            let stored_task = if records(action) { stored.next() } else { None };
+            let Some((task, _)) = stored_task else {
+                outcomes.push(Outcome {
                     task_id: String::new(),
                     action: action.clone(),
                     kind: OutcomeKind::Skipped,
-                })
-                .collect());
-        }
-
-        let tasks: Vec<_> = actions.iter().map(Action::task).collect();
-        let stored = self.scope.plan_remediation(&tasks, ACTOR, at).await?;
-        let mut sessions: BTreeMap<SourceId, Session> = BTreeMap::new();
-        let mut outcomes = Vec::with_capacity(actions.len());
-        for (action, (task, _)) in actions.iter().zip(stored) {
+                });
+                continue;
+            };
             let kind = match mode {
+                _ if action.kind == TaskKind::RevokeTask => {
+                    self.open_task(action, &task, mode, at).await?
+                }
                 RemediationMode::DryRun => self.dry_run(action, &task, at).await?,
                 _ => self.enforce(action, &task, &mut sessions, at).await?,
             };
@@ -153,6 +175,27 @@ impl<'a, T: Transport> Executor<'a, T> {
             session.close().await;
         }
         Ok(outcomes)
+    }
+
+    /// Opens a task for the administrators, in any mode.
+    async fn open_task(
+        &self,
+        action: &Action,
+        task: &RemediationTask,
+        mode: RemediationMode,
+        at: DateTime<Utc>,
+    ) -> Result<OutcomeKind, RemediationError> {
+        if task.state.is_carried_out() {
+            return Ok(OutcomeKind::AlreadyCarriedOut(task.state));
+        }
+        let transition = TaskTransition {
+            state: TaskState::Open,
+            attempt: false,
+            error: None,
+            detail: json!({ "mode": mode.as_str(), "task": action.instruction() }),
+        };
+        self.record(task, &transition, at).await?;
+        Ok(OutcomeKind::Opened)
     }
 
     async fn dry_run(
@@ -192,7 +235,8 @@ impl<'a, T: Transport> Executor<'a, T> {
         let result = match action.kind {
             TaskKind::DisableEntraUser => self.disable_entra(action).await,
             TaskKind::DisableLdapAccount => self.disable_ldap(action, sessions).await,
-            TaskKind::EhrTask => Ok(json!({ "task": instruction })),
+            TaskKind::RemoveGroupMember => self.remove_member(action, sessions).await,
+            TaskKind::EhrTask | TaskKind::RevokeTask => Ok(json!({ "task": instruction })),
             TaskKind::EpcsTask if task.is_approved() => Ok(json!({
                 "task": instruction,
                 "approvers": [task.first_approver, task.second_approver],
@@ -211,7 +255,7 @@ impl<'a, T: Transport> Executor<'a, T> {
             }
         };
         let (state, outcome, error, detail) = match (action.kind, result) {
-            (TaskKind::EhrTask | TaskKind::EpcsTask, Ok(detail)) => {
+            (TaskKind::EhrTask | TaskKind::EpcsTask | TaskKind::RevokeTask, Ok(detail)) => {
                 (TaskState::Open, OutcomeKind::Opened, None, detail)
             }
             (_, Ok(detail)) => (TaskState::Done, OutcomeKind::Done, None, detail),
@@ -234,12 +278,38 @@ impl<'a, T: Transport> Executor<'a, T> {
     async fn disable_entra(&mut self, action: &Action) -> Result<Value, String> {
         let source = &action.target.source;
         let Some(access) = self.entra.get_mut(source) else {
-            return Err(format!(
-                "no Graph access is configured for source `{source}`; give the executor one with with_entra"
-            ));
+            return Err(self.no_access(source));
         };
         crate::entra::disable_user(&mut access.client, &access.graph_url, &action.target.account_id)
             .await
+    }
+
+    fn no_access(&self, source: &SourceId) -> String {
+        self.missing.get(source).cloned().unwrap_or_else(|| {
+            format!("no write access is configured for source `{source}`, so nothing was changed")
+        })
+    }
+
+    async fn remove_member(
+        &mut self,
+        action: &Action,
+        sessions: &mut BTreeMap<SourceId, Session>,
+    ) -> Result<Value, String> {
+        let Some((grant, _)) = &action.grant else {
+            return Err("the action names no group to remove the account from".to_owned());
+        };
+        let source = &action.target.source;
+        if let Some(access) = self.entra.get_mut(source) {
+            return crate::entra::remove_member(
+                &mut access.client,
+                &access.graph_url,
+                &grant.entitlement_id,
+                &action.target.account_id,
+            )
+            .await;
+        }
+        let session = self.ldap_session(source, sessions).await?;
+        crate::ldap::remove_member(session, &grant.entitlement_id, &action.target.account_id).await
     }
 
     async fn disable_ldap(
@@ -248,20 +318,30 @@ impl<'a, T: Transport> Executor<'a, T> {
         sessions: &mut BTreeMap<SourceId, Session>,
     ) -> Result<Value, String> {
         let source = &action.target.source;
+        let Some(disable) = self.ldap.get(source).map(|access| access.disable.clone()) else {
+            return Err(self.no_access(source));
+        };
+        let session = self.ldap_session(source, sessions).await?;
+        disable_account(session, &action.target.account_id, &disable).await
+    }
+
+    /// Returns the open session of `source`, opening it on first use.
+    async fn ldap_session<'s>(
+        &self,
+        source: &SourceId,
+        sessions: &'s mut BTreeMap<SourceId, Session>,
+    ) -> Result<&'s mut Session, String> {
         let Some(access) = self.ldap.get(source) else {
-            return Err(format!(
-                "no directory access is configured for source `{source}`; give the executor one with with_ldap"
-            ));
+            return Err(self.no_access(source));
         };
         if !sessions.contains_key(source) {
             let session =
                 Session::open(&access.directory).await.map_err(|error| error.to_string())?;
             sessions.insert(source.clone(), session);
         }
-        let Some(session) = sessions.get_mut(source) else {
-            return Err(format!("the connection to source `{source}` was lost"));
-        };
-        disable_account(session, &action.target.account_id, &access.disable).await
+        sessions
+            .get_mut(source)
+            .ok_or_else(|| format!("the connection to source `{source}` was lost"))
     }
 
     async fn record(

@@ -133,6 +133,97 @@ async fn set_attribute(
     Ok(json!({ "attribute": attribute, "value": value }))
 }
 
+/// The group attributes that hold members by DN: `member` (groupOfNames, Active
+/// Directory) and `uniqueMember` (groupOfUniqueNames).
+const MEMBER_ATTRIBUTES: [&str; 2] = ["member", "uniqueMember"];
+
+/// Removes the account `member_dn` from the group `group_dn`: one modify request that
+/// deletes the member's value, spelled as the group stores it. A group that no longer
+/// lists the account is left as it is and reported done.
+pub(crate) async fn remove_member(
+    session: &mut Session,
+    group_dn: &str,
+    member_dn: &str,
+) -> Result<Value, String> {
+    for (dn, what) in [(group_dn, "group"), (member_dn, "account")] {
+        if !dn.contains('=') {
+            return Err(format!(
+                "`{dn}` is not a distinguished name; the {what} must be named by its DN"
+            ));
+        }
+    }
+    let attributes: Vec<String> = MEMBER_ATTRIBUTES.iter().map(|name| (*name).to_owned()).collect();
+    let entry = session
+        .read_base(group_dn, &attributes)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("the group `{group_dn}` does not exist"))?;
+    let wanted = normalize_dn(member_dn);
+    // The group may spell the DN with other case or spacing than the account's entry.
+    let found = MEMBER_ATTRIBUTES.iter().find_map(|attribute| {
+        entry
+            .values(attribute)
+            .iter()
+            .find(|value| normalize_dn(&String::from_utf8_lossy(value)) == wanted)
+            .map(|value| (*attribute, value.clone()))
+    });
+    let Some((attribute, value)) = found else {
+        return Ok(json!({ "group": group_dn, "member_removed": false, "not_a_member": true }));
+    };
+    let changes = vec![Mod::Delete(attribute.as_bytes().to_vec(), [value].into())];
+    let (rc, text) = session.modify(group_dn, changes).await.map_err(|error| error.to_string())?;
+    match rc {
+        0 => {
+            tracing::info!(group = group_dn, member = member_dn, attribute, "group member removed");
+            Ok(json!({ "group": group_dn, "attribute": attribute, "member_removed": true }))
+        }
+        // Another writer removed the value between the read and the write.
+        NO_SUCH_ATTRIBUTE => {
+            Ok(json!({ "group": group_dn, "member_removed": false, "not_a_member": true }))
+        }
+        // groupOfNames needs one member; removing the last is refused with 65.
+        65 => Err(format!(
+            "removing `{member_dn}` from `{group_dn}` failed with result code 65 (object class violation): it is the group's last member, which groupOfNames requires; remove it by hand or add another member first"
+        )),
+        _ => Err(modify_failure(group_dn, rc, &text)),
+    }
+}
+
+/// Returns `dn` in one spelling for comparison: lowercase, without spaces around the
+/// `,` and `=` that separate its parts, and with every escape (`\,` or `\2C`, RFC 4514)
+/// written as a backslash and the character. Enough to match the spelling a group
+/// stores with the entry's DN, not a full RFC 4514 canonical form.
+fn normalize_dn(dn: &str) -> String {
+    let mut parts: Vec<String> = vec![String::new()];
+    let mut chars = dn.chars().peekable();
+    while let Some(c) = chars.next() {
+        let Some(current) = parts.last_mut() else { break };
+        match c {
+            '\\' => {
+                let first = chars.next();
+                let hex: String = first.into_iter().chain(chars.peek().copied()).collect();
+                let decoded = match u8::from_str_radix(&hex, 16) {
+                    Ok(byte) if hex.len() == 2 && byte.is_ascii() => {
+                        chars.next();
+                        char::from(byte)
+                    }
+                    _ => first.unwrap_or('\\'),
+                };
+                current.push('\\');
+                current.extend(decoded.to_lowercase());
+            }
+            ',' | '=' => {
+                let trimmed = current.trim().to_owned();
+                *current = trimmed;
+                parts.push(c.to_string());
+                parts.push(String::new());
+            }
+            _ => current.extend(c.to_lowercase()),
+        }
+    }
+    parts.iter().map(|part| part.trim()).collect()
+}
+
 /// Describes why a modify failed, with the fix for the usual result codes.
 fn modify_failure(dn: &str, rc: u32, text: &str) -> String {
     let hint = match rc {
@@ -145,4 +236,17 @@ fn modify_failure(dn: &str, rc: u32, text: &str) -> String {
         _ => "see the server's log for the cause",
     };
     format!("modifying `{dn}` failed with result code {rc}{text}: {hint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_dn;
+
+    #[test]
+    fn dn_spellings_compare_equal() {
+        let stored = normalize_dn("CN=Reyes\\, Ana (Locum), OU=Staff,DC=clinic,DC=example");
+        assert_eq!(stored, normalize_dn("cn=Reyes\\2C Ana (Locum),ou=Staff,dc=clinic,dc=example"));
+        assert_eq!(stored, "cn=reyes\\, ana (locum),ou=staff,dc=clinic,dc=example");
+        assert_ne!(stored, normalize_dn("cn=Reyes,ou=Staff,dc=clinic,dc=example"));
+    }
 }

@@ -7,6 +7,10 @@
 //! export verifies ([`verify_ehr_tasks`]). An EHR account with EPCS prescribing rights gets a task that
 //! two different people must approve before it opens.
 //!
+//! A grant revoked in a signed-off access review ([`Revoke`]) becomes, through
+//! [`plan_revokes`], the removal of a direct group membership in Entra ID or LDAP when
+//! the tenant enforces remediation, and otherwise a task for the source's administrators.
+//!
 //! [`Executor::run`] carries out actions in the tenant's [`Mode`]: `Off` (the default)
 //! does nothing, `DryRun` records what would be done, `Enforce` acts. Tasks and their
 //! state are kept in PostgreSQL through `rollcall-store`, so planning the same leaver
@@ -30,11 +34,11 @@ mod verify;
 pub use error::RemediationError;
 pub use executor::{EntraAccess, Executor, LdapAccess, Outcome, OutcomeKind};
 pub use ldap::LdapDisable;
-pub use plan::{Action, Target, plan};
+pub use plan::{Action, Revoke, Target, plan, plan_revokes};
 pub use rollcall_entra_connector::GraphClient;
 pub use rollcall_store::{
     ApprovalOutcome, RemediationMode as Mode, RemediationSettings as Settings, RemediationTask,
-    TaskKind, TaskState,
+    ReviewGrant, TaskKind, TaskState,
 };
 pub use verify::verify_ehr_tasks;
 

@@ -41,6 +41,10 @@ const PARAMS: Params = Params { tenants: 100, people: 200, grants: 20, seed: SEE
 /// How long the pipeline may take to settle before the run counts as failed.
 const SETTLE_LIMIT: Duration = Duration::from_secs(600);
 
+/// Per tenant, the findings of `rollcall_core::evaluate` on the data as `rollcall scan`
+/// reads it, sorted by finding id.
+type Expected = BTreeMap<String, Vec<rollcall_core::finding::Finding>>;
+
 /// One snapshot of one tenant's source (or roster), ready to publish.
 struct Snapshot {
     tenant: String,
@@ -56,10 +60,15 @@ fn main() -> Result<()> {
         .with_context(|| format!("cannot list the tenants of `{}`", root.display()))?;
     let as_of = synthetic::reference();
     let mut snapshots = Vec::new();
+    let mut expected = Expected::new();
     for dir in &tenant_dirs {
         let loaded = rollcall_ingest::layout::load_tenant(dir, as_of)
             .with_context(|| format!("cannot load `{}`", dir.display()))?;
         let tenant = loaded.config.tenant.id.clone();
+        let mut findings =
+            rollcall_core::evaluate(&loaded.config.tenant, &loaded.data, as_of).findings;
+        findings.sort_by(|a, b| a.id.cmp(&b.id));
+        expected.insert(tenant.to_string(), findings);
         let mut lists = Vec::new();
         for source in &loaded.data.sources {
             lists.push(rollcall_proto::split(
@@ -96,7 +105,7 @@ fn main() -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let raw = runtime.block_on(raw_publish(&mut snapshots))?;
-    let pipeline = runtime.block_on(pipeline(&snapshots, &tenant_dirs))?;
+    let pipeline = runtime.block_on(pipeline(&snapshots, &tenant_dirs, &expected))?;
 
     print_results(people, snapshots.len(), chunk_count, chunk_bytes, &raw, &pipeline);
     Ok(())
@@ -197,7 +206,11 @@ struct PipelineRun {
     drain: Duration,
 }
 
-async fn pipeline(snapshots: &[Snapshot], tenant_dirs: &[PathBuf]) -> Result<PipelineRun> {
+async fn pipeline(
+    snapshots: &[Snapshot],
+    tenant_dirs: &[PathBuf],
+    expected: &Expected,
+) -> Result<PipelineRun> {
     let db = BenchDb::create().await?;
     let bus = BenchNamespace::create().await?;
     let store = db.store().await?;
@@ -241,19 +254,22 @@ async fn pipeline(snapshots: &[Snapshot], tenant_dirs: &[PathBuf]) -> Result<Pip
     }
     let published = Instant::now();
 
-    // Settled: every tenant evaluated at its latest state, its outbox published, and
-    // every published event received.
+    // Settled: every snapshot acked by the engine, so committed, then every tenant
+    // evaluated at its latest state, its outbox published, and every published event
+    // received. The consumer is read first: a tenant whose snapshots still wait in the
+    // stream looks evaluated in PostgreSQL.
     let deadline = Instant::now() + SETTLE_LIMIT;
     loop {
+        let unacked = bus.unacked_snapshots().await?;
         let (pending, stored) = db.progress().await?;
         let received = arrivals.lock().map(|list| list.len()).unwrap_or_default();
-        if pending == 0 && stored > 0 && received as i64 >= stored {
+        if unacked == 0 && pending == 0 && stored > 0 && received as i64 >= stored {
             break;
         }
         if Instant::now() > deadline {
             bail!(
-                "the pipeline did not settle within {SETTLE_LIMIT:?}: {pending} tenants pending, \
-                 {received} of {stored} events received"
+                "the pipeline did not settle within {SETTLE_LIMIT:?}: {unacked} snapshot chunks \
+                 not acked, {pending} tenants pending, {received} of {stored} events received"
             );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -284,6 +300,14 @@ async fn pipeline(snapshots: &[Snapshot], tenant_dirs: &[PathBuf]) -> Result<Pip
 
     engine.stop().await?;
     listener.abort();
+    let differing = compare_findings(&store, expected).await?;
+    if !differing.is_empty() {
+        bail!(
+            "the open findings in PostgreSQL differ from rollcall_core::evaluate on the folders for {} tenants: {}",
+            differing.len(),
+            differing.join(", ")
+        );
+    }
     bus.delete().await;
     drop(store);
     db.drop_database().await;
@@ -294,6 +318,25 @@ async fn pipeline(snapshots: &[Snapshot], tenant_dirs: &[PathBuf]) -> Result<Pip
         without_event,
         drain: end.saturating_duration_since(published),
     })
+}
+
+/// Returns the tenants whose open findings in the store differ from `expected`.
+async fn compare_findings(
+    store: &rollcall_store::Store,
+    expected: &Expected,
+) -> Result<Vec<String>> {
+    let mut differing = Vec::new();
+    for (tenant, findings) in expected {
+        let id = rollcall_core::TenantId::new(tenant)?;
+        let stored = store.tenant(&id).findings(rollcall_store::FindingStatus::Open).await?;
+        let mut stored: Vec<_> = stored.into_iter().map(|stored| stored.finding).collect();
+        // By byte order as `expected` is, which PostgreSQL's collation may not follow.
+        stored.sort_by(|a, b| a.id.cmp(&b.id));
+        if stored != *findings {
+            differing.push(tenant.clone());
+        }
+    }
+    Ok(differing)
 }
 
 /// Samples `/proc/loadavg` every second until stopped.

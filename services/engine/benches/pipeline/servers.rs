@@ -73,7 +73,7 @@ impl BenchDb {
     }
 
     /// The runtime role's URL, as the engine connects in production.
-    fn app_url(&self) -> String {
+    pub fn app_url(&self) -> String {
         format!(
             "postgres://rollcall_app@{}:{}/{}",
             self.admin.get_host(),
@@ -137,6 +137,21 @@ impl BenchNamespace {
         Ok(Self { jetstream, namespace })
     }
 
+    /// Counts the chunks that the engine's snapshot consumer has not acked yet, delivered
+    /// or not.
+    pub async fn unacked_snapshots(&self) -> Result<u64> {
+        let stream =
+            self.jetstream.get_stream(self.namespace.stream_name(StreamFamily::Source)).await?;
+        let mut consumer = stream
+            .get_consumer::<jetstream::consumer::pull::Config>(
+                &rollcall_bus::ConsumerSpec::engine_snapshots().durable_name,
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot read the snapshot consumer: {error}"))?;
+        let info = consumer.info().await?;
+        Ok(info.num_pending + u64::try_from(info.num_ack_pending).unwrap_or(u64::MAX))
+    }
+
     pub async fn delete(&self) {
         for family in StreamFamily::ALL {
             let _ = self.jetstream.delete_stream(self.namespace.stream_name(family)).await;
@@ -185,6 +200,8 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
             campaign_scan_seconds: 300,
             fixed_as_of: Some(rollcall_datagen::synthetic::reference()),
         },
+        mail: None,
+        remediation: Default::default(),
     };
     let service = Service::connect(config).await?;
     let shutdown = Shutdown::new();

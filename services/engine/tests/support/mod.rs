@@ -14,6 +14,8 @@
     reason = "test support: each test binary uses a part, and a test stops at its first broken expectation"
 )]
 
+pub mod process;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -89,6 +91,12 @@ impl TestDb {
     /// Creates the roles and a database owned by the schema owner, without the schema.
     pub async fn create_empty() -> Self {
         Self::create_empty_on(admin_options()).await
+    }
+
+    /// Returns the server administrator's connection options for this database, for
+    /// tests that change rows behind the store's back.
+    pub fn admin_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
     }
 
     /// Returns the schema owner's connection options.
@@ -186,10 +194,22 @@ impl TestBus {
     }
 
     pub async fn on(url: &str) -> Self {
-        let client = tokio::time::timeout(Duration::from_secs(10), async_nats::connect(url))
-            .await
-            .expect("NATS did not answer; start nats-server -js on 127.0.0.1:4222 or set ROLLCALL_TEST_NATS_URL")
-            .expect("NATS refused the connection");
+        // A server that a test has just started may reject connections for a moment after
+        // its port first accepted one, so a refused connection is retried for a few seconds.
+        let started = tokio::time::Instant::now();
+        let client = loop {
+            let attempt = tokio::time::timeout(Duration::from_secs(10), async_nats::connect(url))
+                .await
+                .expect("NATS did not answer; start nats-server -js on 127.0.0.1:4222 or set ROLLCALL_TEST_NATS_URL");
+            match attempt {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() < Duration::from_secs(10) => {
+                    eprintln!("NATS at {url} refused the connection ({error}); retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!("NATS at {url} refused the connection: {error}"),
+            }
+        };
         let short = Uuid::new_v4().simple().to_string()[..12].to_owned();
         let namespace =
             Namespace::new(&format!("t{short}"), &format!("T{}", short.to_uppercase())).unwrap();
@@ -278,6 +298,8 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
             campaign_scan_seconds: 1,
             fixed_as_of: Some(as_of()),
         },
+        mail: None,
+        remediation: Default::default(),
     }
 }
 
