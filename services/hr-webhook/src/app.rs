@@ -18,6 +18,7 @@ use rollcall_core::TenantId;
 use rollcall_proto::{HrEvent, HrEventSender, hr_event_to_proto};
 use rollcall_store::{Store, StoreError};
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
@@ -26,6 +27,7 @@ use crate::metrics::{HrWebhookMetrics, ReasonLabels, SenderLabels};
 use crate::ratelimit::RateLimiter;
 use crate::scim;
 use crate::signature::{self, SigningKey};
+use crate::vendors::{self, VendorConnections};
 
 /// The UUID v5 namespace of webhook event ids. An event id is
 /// `UUIDv5(WEBHOOK_EVENT_NAMESPACE, "<tenant>/<webhook-id>")`, so a redelivery of one
@@ -69,12 +71,21 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Largest body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The tenants' HR vendor connections.
+    pub vendors: VendorConnections,
+    /// Wakes the vendor resolver when a delivery is committed.
+    pub vendor_wake: Notify,
 }
 
 /// Builds the routes of the HR intake server.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/tenants/{tenant}/hr/events", post(webhook))
+        .route("/v1/tenants/{tenant}/hr/vendors/{vendor}", post(vendors::route::delivery))
+        .route(
+            "/v1/tenants/{tenant}/hr/vendors/{vendor}/{token}",
+            post(vendors::route::delivery_with_token),
+        )
         .route("/scim/v2/{tenant}/ServiceProviderConfig", get(scim::service_provider_config))
         .route("/scim/v2/{tenant}/Users", post(scim::create).get(scim::list))
         .route(
@@ -90,7 +101,7 @@ async fn not_found() -> Response {
     problem(
         StatusCode::NOT_FOUND,
         "Not found",
-        "the paths are /v1/tenants/{tenant}/hr/events and /scim/v2/{tenant}/Users",
+        "the paths are /v1/tenants/{tenant}/hr/events, /v1/tenants/{tenant}/hr/vendors/{vendor} and /scim/v2/{tenant}/Users",
         &[],
     )
 }
@@ -395,7 +406,7 @@ pub fn too_many_requests(seconds: u64) -> Response {
 
 /// Builds the response to a store error on the webhook endpoint and logs the error. Its
 /// text names the tenant and operation but contains no request content.
-fn store_problem(error: &StoreError) -> Response {
+pub fn store_problem(error: &StoreError) -> Response {
     match classify(error) {
         StoreFailure::UnknownTenant => {
             problem(StatusCode::NOT_FOUND, "Unknown tenant", "the tenant is not in the store", &[])

@@ -37,6 +37,9 @@ pub struct HrWebhookConfig {
     /// The tenants this service accepts, by tenant id, with their keys and tokens.
     #[serde(default)]
     pub tenants: BTreeMap<String, TenantConfig>,
+    /// How often vendor deliveries are read back, and the vendors polled.
+    #[serde(default)]
+    pub vendor_sync: VendorSyncConfig,
 }
 
 /// `http.*`.
@@ -117,6 +120,10 @@ pub struct TenantConfig {
     /// endpoints return 401 for the tenant.
     #[serde(default)]
     pub scim_token: Option<Secret>,
+    /// The tenant's HR vendors by vendor name (`bamboohr`, `hibob`, `gusto`, `paychex`,
+    /// `paylocity`, `rippling`, `adp-workforce-now`).
+    #[serde(default)]
+    pub vendors: BTreeMap<String, crate::vendors::VendorConfig>,
 }
 
 /// `tenants.<tenant id>.webhook_keys[]`.
@@ -127,6 +134,55 @@ pub struct WebhookKeyConfig {
     pub id: String,
     /// `whsec_` followed by the base64 key (`secret_file`).
     pub secret: Secret,
+}
+
+/// `vendor_sync.*`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSyncConfig {
+    /// Seconds between two passes over the due vendor deliveries. A new delivery also
+    /// starts a pass at once.
+    #[serde(default = "default_resolve_interval_seconds")]
+    pub resolve_interval_seconds: u64,
+    /// Seconds between two polls of a vendor's worker list.
+    #[serde(default = "default_poll_interval_seconds")]
+    pub poll_interval_seconds: u64,
+    /// Seconds between two reads of ADP's event queue while it is empty.
+    #[serde(default = "default_queue_interval_seconds")]
+    pub queue_interval_seconds: u64,
+    /// Seconds before the first retry of a failed vendor read; each later retry waits
+    /// twice as long, up to an hour.
+    #[serde(default = "default_retry_first_wait_seconds")]
+    pub retry_first_wait_seconds: u64,
+}
+
+impl Default for VendorSyncConfig {
+    fn default() -> Self {
+        Self {
+            resolve_interval_seconds: default_resolve_interval_seconds(),
+            poll_interval_seconds: default_poll_interval_seconds(),
+            queue_interval_seconds: default_queue_interval_seconds(),
+            retry_first_wait_seconds: default_retry_first_wait_seconds(),
+        }
+    }
+}
+
+fn default_resolve_interval_seconds() -> u64 {
+    30
+}
+
+/// Daily: the poll is the safety net for dropped and late webhooks, and a practice's
+/// worker list is a few hundred reads.
+fn default_poll_interval_seconds() -> u64 {
+    24 * 60 * 60
+}
+
+fn default_queue_interval_seconds() -> u64 {
+    60
+}
+
+fn default_retry_first_wait_seconds() -> u64 {
+    30
 }
 
 fn default_listen() -> SocketAddr {

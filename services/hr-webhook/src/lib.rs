@@ -6,6 +6,10 @@
 //! response only after its event is committed. A publish that fails is logged and counted
 //! but does not fail the request, because the engine also reads the table.
 //!
+//! HR vendors (BambooHR, HiBob, Gusto, Paychex, Paylocity, Rippling, ADP) deliver in
+//! their own schemes to per-tenant routes. Each delivery is committed, and then the worker
+//! is read back through the vendor's API ([`vendors`]).
+//!
 //! `docs/services/hr-webhook.md` documents the endpoints, the body, the signature scheme
 //! and the configuration.
 
@@ -17,6 +21,7 @@ pub mod ratelimit;
 pub mod scim;
 pub mod service;
 pub mod signature;
+pub mod vendors;
 
 pub use config::HrWebhookConfig;
 pub use service::{Service, StartError};

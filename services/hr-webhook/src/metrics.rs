@@ -28,6 +28,15 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
+/// Labels of `vendor_reads_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VendorReadLabels {
+    /// The vendor, such as `hibob`.
+    pub vendor: String,
+    /// `ok`, `not_found`, `rate_limited`, `unauthorized` or `failed`.
+    pub outcome: String,
+}
+
 /// The counters. Clones share them.
 #[derive(Debug, Clone, Default)]
 pub struct HrWebhookMetrics {
@@ -40,6 +49,8 @@ pub struct HrWebhookMetrics {
     pub publish_failures: Family<SenderLabels, Counter>,
     /// Webhook requests rejected for their signature, by reason.
     pub signature_rejections: Family<ReasonLabels, Counter>,
+    /// Worker reads from vendor APIs, by vendor and outcome.
+    pub vendor_reads: Family<VendorReadLabels, Counter>,
 }
 
 impl HrWebhookMetrics {
@@ -70,6 +81,17 @@ impl HrWebhookMetrics {
             "Webhook requests rejected for their signature, by reason",
             self.signature_rejections.clone(),
         );
+        registry.register(
+            "vendor_reads",
+            "Worker reads from HR vendor APIs, by vendor and outcome",
+            self.vendor_reads.clone(),
+        );
+    }
+
+    /// Counts a worker read from a vendor's API.
+    pub fn vendor_read(&self, vendor: &str, outcome: &str) {
+        let labels = VendorReadLabels { vendor: vendor.to_owned(), outcome: outcome.to_owned() };
+        self.vendor_reads.get_or_create(&labels).inc();
     }
 
     /// Counts a response.

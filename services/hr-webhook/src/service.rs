@@ -13,12 +13,14 @@ use rollcall_runtime::ops::CheckFailure;
 use rollcall_runtime::{OpsServer, Readiness, Shutdown, ShutdownReport, Workers};
 use rollcall_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::app::{self, AppState, TenantAuth};
-use crate::config::HrWebhookConfig;
+use crate::config::{HrWebhookConfig, VendorSyncConfig};
 use crate::metrics::HrWebhookMetrics;
 use crate::ratelimit::RateLimiter;
 use crate::signature::{KeyError, SigningKey};
+use crate::vendors::{self, VendorConnections};
 
 /// Readiness probe timeout.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -54,6 +56,9 @@ pub enum StartError {
         /// The problem with the key.
         source: KeyError,
     },
+    /// A tenant's vendor section is invalid.
+    #[error(transparent)]
+    Vendor(#[from] crate::vendors::VendorConfigError),
     /// A listener could not bind.
     #[error(
         "cannot listen on `{address}` for the HR endpoints: {reason}; set http.listen to a free address"
@@ -77,6 +82,7 @@ pub struct Service {
     ops: TcpListener,
     grace: Duration,
     bus_metrics: BusMetrics,
+    vendor_sync: VendorSyncConfig,
 }
 
 impl Service {
@@ -85,6 +91,7 @@ impl Service {
     /// are committed while it is away.
     pub async fn start(config: HrWebhookConfig) -> Result<Self, StartError> {
         let tenants = tenants(&config)?;
+        let vendors = vendor_connections(&config)?;
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
         if config.nats.insecure {
             tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
@@ -133,8 +140,12 @@ impl Service {
             metrics: HrWebhookMetrics::new(),
             limiter: RateLimiter::new(config.rate_limit),
             max_body_bytes: config.http.max_body_bytes,
+            vendors,
+            vendor_wake: Notify::new(),
         });
-        Ok(Self { state, client, http, ops, grace: config.shutdown.grace_period(), bus_metrics })
+        let grace = config.shutdown.grace_period();
+        let vendor_sync = config.vendor_sync;
+        Ok(Self { state, client, http, ops, grace, bus_metrics, vendor_sync })
     }
 
     /// Returns the address of the HR endpoints.
@@ -150,7 +161,7 @@ impl Service {
     /// Serves until `shutdown` is triggered, then lets requests in progress finish within
     /// the grace period.
     pub async fn run(self, shutdown: &Shutdown) -> ShutdownReport {
-        let Service { state, client, http, ops, grace, bus_metrics } = self;
+        let Service { state, client, http, ops, grace, bus_metrics, vendor_sync } = self;
         let mut registry = Registry::with_prefix("rollcall_hr_webhook");
         state.metrics.register(&mut registry);
         bus_metrics.register(&mut registry);
@@ -164,13 +175,29 @@ impl Service {
             workers.spawn("http", async move {
                 let address = http.local_addr().ok();
                 tracing::info!(address = ?address, "HR endpoints listening");
-                axum::serve(http, router)
+                // The peer address is the vendors' allowed-networks check.
+                let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(http, service)
                     .with_graceful_shutdown(async move { shutdown.triggered().await })
                     .await?;
                 Ok(())
             });
         }
-        tracing::info!(tenants = state.tenants.len(), "HR webhook started");
+        if !state.vendors.is_empty() {
+            let (resolver_state, resolver_stop) = (state.clone(), shutdown.clone());
+            workers.spawn("vendor-resolver", async move {
+                vendors::tasks::run_resolver(resolver_state, vendor_sync, resolver_stop).await
+            });
+            let (poll_state, poll_stop) = (state.clone(), shutdown.clone());
+            workers.spawn("vendor-poll", async move {
+                vendors::tasks::run_poll(poll_state, vendor_sync, poll_stop).await
+            });
+        }
+        tracing::info!(
+            tenants = state.tenants.len(),
+            vendors = state.vendors.len(),
+            "HR webhook started"
+        );
         let report = workers.run(grace).await;
         // Acked events are in JetStream already, so draining only ends the connection
         // cleanly. It is bounded because a client that never connected cannot drain.
@@ -198,6 +225,18 @@ fn tenants(config: &HrWebhookConfig) -> Result<HashMap<String, TenantAuth>, Star
         tenants.insert(name.clone(), TenantAuth { id, keys, scim_token_digest });
     }
     Ok(tenants)
+}
+
+/// Builds every tenant's vendor connections, checking each section.
+fn vendor_connections(config: &HrWebhookConfig) -> Result<VendorConnections, StartError> {
+    let mut connections = VendorConnections::new();
+    for (tenant, tenant_config) in &config.tenants {
+        for (name, vendor) in &tenant_config.vendors {
+            let connection = vendor.connect(tenant, name)?;
+            connections.insert((tenant.clone(), connection.vendor), Arc::new(connection));
+        }
+    }
+    Ok(connections)
 }
 
 /// Builds the readiness checks: PostgreSQL only. NATS is left out because events are

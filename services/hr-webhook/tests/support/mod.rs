@@ -277,6 +277,11 @@ pub struct Options {
     pub max_body_bytes: usize,
     pub per_minute: u32,
     pub burst: u32,
+    /// YAML lines added to [`TENANT`]'s section, indented by four spaces, such as its
+    /// `vendors:` map.
+    pub tenant_yaml: String,
+    /// YAML lines added at the top level, such as a `vendor_sync:` section.
+    pub extra_yaml: String,
 }
 
 impl Default for Options {
@@ -287,6 +292,8 @@ impl Default for Options {
             max_body_bytes: 65_536,
             per_minute: 1_000_000,
             burst: 10_000,
+            tenant_yaml: String::new(),
+            extra_yaml: String::new(),
         }
     }
 }
@@ -323,18 +330,22 @@ pub fn write_config(
          \x20     - id: key-a\n        secret_file: {d}/key-a\n\
          \x20     - id: key-b\n        secret_file: {d}/key-b\n\
          \x20   scim_token_file: {d}/scim-token\n\
+         {tenant_yaml}\
          \x20 {OTHER}:\n\
          \x20   webhook_keys:\n\
          \x20     - id: lakeside\n        secret_file: {d}/other-key\n\
          \x20   scim_token_file: {d}/other-scim-token\n\
          \x20 {UNSTORED}:\n\
          \x20   webhook_keys:\n\
-         \x20     - id: ghost\n        secret_file: {d}/key-a\n",
+         \x20     - id: ghost\n        secret_file: {d}/key-a\n\
+         {extra_yaml}",
         max_body = options.max_body_bytes,
         subject = bus.namespace.subject_prefix(),
         stream = bus.namespace.stream_prefix(),
         per_minute = options.per_minute,
         burst = options.burst,
+        tenant_yaml = options.tenant_yaml,
+        extra_yaml = options.extra_yaml,
     );
     let path = dir.join("hr-webhook.yaml");
     std::fs::write(&path, yaml).unwrap();

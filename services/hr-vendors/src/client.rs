@@ -1,0 +1,532 @@
+//! [`VendorClient`]: sends an adapter's API requests to one tenant's vendor account.
+//!
+//! TLS is required: a base URL must be `https`, except `http` to a loopback address when
+//! [`ClientOptions::allow_plain_http_loopback`] is set, which only the test doubles use.
+//! Each request has a timeout. 429 waits for `Retry-After` (seconds or an HTTP date) and
+//! 5xx and network failures back off exponentially, both within a bounded number of
+//! attempts. A `Retry-After` longer than [`ClientOptions::max_retry_after`] is not waited
+//! for: the call returns [`LookupError::RateLimited`] and the caller retries later.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use serde_json::Value;
+
+use crate::error::LookupError;
+use crate::model::{ApiMethod, ApiRequest, WorkerRecord};
+use crate::vendors::{VendorAdapter, adp};
+
+/// The maximum number of pages read from a worker list, so a vendor that keeps returning
+/// a next cursor cannot keep the poll running. 1,000 pages of 100 workers is far above
+/// the staff of any medical practice.
+pub const MAX_PAGES: usize = 1000;
+
+/// The credential the client sends to the vendor's API.
+#[derive(Clone)]
+pub enum ApiAuth {
+    /// No `Authorization` header; ADP's mutual TLS still applies.
+    None,
+    /// HTTP Basic, as BambooHR (API key and `x`) and HiBob (service user) use it.
+    Basic {
+        /// The user name or API key.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A static bearer token (Gusto, Rippling).
+    Bearer(String),
+    /// OAuth 2.0 client credentials (Paychex, Paylocity, ADP): a token is fetched from
+    /// `token_url` and reused until a minute before it expires.
+    ClientCredentials {
+        /// The token endpoint.
+        token_url: String,
+        /// The client id.
+        client_id: String,
+        /// The client secret.
+        client_secret: String,
+    },
+}
+
+impl std::fmt::Debug for ApiAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiAuth::None => f.write_str("None"),
+            ApiAuth::Basic { user, .. } => write!(f, "Basic({user}, <redacted>)"),
+            ApiAuth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            ApiAuth::ClientCredentials { token_url, client_id, .. } => {
+                write!(f, "ClientCredentials({token_url}, {client_id}, <redacted>)")
+            }
+        }
+    }
+}
+
+/// The settings of one tenant's connection to one vendor's API.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The API's base URL, such as `https://api.hibob.com`.
+    pub base_url: String,
+    /// The credential.
+    pub auth: ApiAuth,
+    /// The time one request may take, connection included.
+    pub timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; each later wait doubles, up to `max_backoff`.
+    pub first_backoff: Duration,
+    /// The maximum wait between two attempts.
+    pub max_backoff: Duration,
+    /// The maximum `Retry-After` the client waits for within one call.
+    pub max_retry_after: Duration,
+    /// Allows `http` to a loopback address, for the local test doubles only.
+    pub allow_plain_http_loopback: bool,
+    /// A PEM client certificate and key for mutual TLS (ADP).
+    pub client_identity_pem: Option<Vec<u8>>,
+}
+
+impl ClientOptions {
+    /// Builds options with the defaults: a 15 s timeout, 4 attempts, backoff from
+    /// 500 ms to 30 s, and `Retry-After` waits up to 120 s.
+    pub fn new(base_url: impl Into<String>, auth: ApiAuth) -> Self {
+        Self {
+            base_url: base_url.into(),
+            auth,
+            timeout: Duration::from_secs(15),
+            max_attempts: 4,
+            first_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+            allow_plain_http_loopback: false,
+            client_identity_pem: None,
+        }
+    }
+}
+
+/// One response, after retries.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// ADP's `adp-msg-msgid` header, when present.
+    pub message_id: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// One message pulled from ADP's event notification queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// The id to delete it by, from `adp-msg-msgid`.
+    pub message_id: String,
+    /// The message body.
+    pub body: Vec<u8>,
+}
+
+/// A client of one tenant's account at one vendor.
+#[derive(Debug)]
+pub struct VendorClient {
+    vendor: &'static str,
+    http: reqwest::Client,
+    base: Url,
+    options: ClientOptions,
+    /// The OAuth access token and the instant it stops being reused.
+    token: Mutex<Option<(String, Instant)>>,
+}
+
+impl VendorClient {
+    /// Builds a client. Fails when a URL is not `https` (or loopback `http` where
+    /// allowed) or the client identity is not a PEM certificate and key.
+    pub fn new(vendor: &'static str, options: ClientOptions) -> Result<Self, LookupError> {
+        let base = checked_url(&options.base_url, options.allow_plain_http_loopback)?;
+        if let ApiAuth::ClientCredentials { token_url, .. } = &options.auth {
+            checked_url(token_url, options.allow_plain_http_loopback)?;
+        }
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .https_only(!options.allow_plain_http_loopback)
+            .user_agent(concat!("rollcall-hr-vendors/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &options.client_identity_pem {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|error| {
+                LookupError::Config(format!(
+                    "the client certificate and key are not usable PEM: {error}"
+                ))
+            })?;
+            builder = builder.identity(identity);
+        }
+        let http = builder.build().map_err(|error| {
+            LookupError::Config(format!("cannot build the HTTP client: {error}"))
+        })?;
+        Ok(Self { vendor, http, base, options, token: Mutex::new(None) })
+    }
+
+    /// Reads one worker. A 404, or a response that names no such worker, is
+    /// [`LookupError::NotFound`], which the caller retries later, because a vendor may
+    /// send a webhook before its API shows the new worker.
+    pub async fn fetch_worker(
+        &self,
+        adapter: &dyn VendorAdapter,
+        worker_id: &str,
+    ) -> Result<WorkerRecord, LookupError> {
+        let request = adapter.worker_request(worker_id);
+        let response = self.send(&request).await?;
+        let not_found =
+            || LookupError::NotFound { vendor: self.vendor, worker_id: worker_id.to_owned() };
+        match response.status {
+            200 => {}
+            404 => return Err(not_found()),
+            status => return Err(self.status_error(&request, status)),
+        }
+        adapter
+            .parse_worker(worker_id, &response.body)
+            .map_err(|source| LookupError::Parse { vendor: self.vendor, source })?
+            .ok_or_else(not_found)
+    }
+
+    /// Lists the worker ids of every page, for the daily poll.
+    pub async fn list_workers(
+        &self,
+        adapter: &dyn VendorAdapter,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, LookupError> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let request = adapter.list_request(cursor.as_deref(), since);
+            let response = self.send(&request).await?;
+            if !matches!(response.status, 200 | 204) {
+                return Err(self.status_error(&request, response.status));
+            }
+            let page = adapter
+                .parse_list(cursor.as_deref(), &response.body)
+                .map_err(|source| LookupError::Parse { vendor: self.vendor, source })?;
+            ids.extend(page.worker_ids);
+            match page.next_cursor {
+                Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                _ => return Ok(ids),
+            }
+        }
+        tracing::warn!(
+            vendor = self.vendor,
+            pages = MAX_PAGES,
+            "worker list cut at the page limit"
+        );
+        Ok(ids)
+    }
+
+    /// Pulls the next message from ADP's event notification queue; `None` when it is empty.
+    pub async fn next_queue_message(&self) -> Result<Option<QueueMessage>, LookupError> {
+        let request = adp::queue_request();
+        let response = self.send(&request).await?;
+        match response.status {
+            204 => Ok(None),
+            200 => {
+                let message_id = response.message_id.ok_or(LookupError::Parse {
+                    vendor: self.vendor,
+                    source: crate::error::ParseError::MissingField {
+                        what: "ADP queue response",
+                        field: adp::MESSAGE_ID_HEADER,
+                    },
+                })?;
+                Ok(Some(QueueMessage { message_id, body: response.body }))
+            }
+            status => Err(self.status_error(&request, status)),
+        }
+    }
+
+    /// Deletes a processed message from ADP's queue.
+    pub async fn delete_queue_message(&self, message_id: &str) -> Result<(), LookupError> {
+        let request = adp::delete_request(message_id);
+        let response = self.send(&request).await?;
+        match response.status {
+            200..=299 | 404 => Ok(()),
+            status => Err(self.status_error(&request, status)),
+        }
+    }
+
+    /// Sends one request with the retries the module documents and returns the final
+    /// response, whatever its status, except 401 and 403, which are errors.
+    pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, LookupError> {
+        let url = self
+            .base
+            .join(request.path.trim_start_matches('/'))
+            .map_err(|error| LookupError::Config(format!("invalid request path: {error}")))?;
+        let mut refreshed = false;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= self.options.max_attempts.max(1);
+            let authorization = self.authorization().await?;
+            let outcome = self.send_once(request, url.clone(), authorization).await;
+            let response = match outcome {
+                Ok(response) => response,
+                Err(message) if !last => {
+                    tracing::warn!(vendor = self.vendor, path = request.path_only(), attempt, error = %message, "vendor request failed, retrying");
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    continue;
+                }
+                Err(message) => return Err(LookupError::Network { vendor: self.vendor, message }),
+            };
+            match response.0.status {
+                401 | 403 if self.uses_tokens() && !refreshed => {
+                    // The cached token may have been revoked early: fetch a new one once.
+                    refreshed = true;
+                    self.forget_token();
+                }
+                status @ (401 | 403) => {
+                    return Err(LookupError::Unauthorized { vendor: self.vendor, status });
+                }
+                429 => {
+                    let wait = response.1.unwrap_or_else(|| self.backoff(attempt));
+                    if last || wait > self.options.max_retry_after {
+                        return Err(LookupError::RateLimited {
+                            vendor: self.vendor,
+                            retry_after_seconds: wait.as_secs().max(1),
+                        });
+                    }
+                    tracing::info!(
+                        vendor = self.vendor,
+                        path = request.path_only(),
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "vendor rate limit, waiting"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                500..=599 if !last => {
+                    tracing::warn!(
+                        vendor = self.vendor,
+                        path = request.path_only(),
+                        attempt,
+                        status = response.0.status,
+                        "vendor server error, retrying"
+                    );
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                _ => return Ok(response.0),
+            }
+        }
+    }
+
+    /// Sends one attempt. Returns the response and its `Retry-After` wait, or the
+    /// client's message for a request that got no complete response.
+    async fn send_once(
+        &self,
+        request: &ApiRequest,
+        url: Url,
+        authorization: Option<String>,
+    ) -> Result<(ApiResponse, Option<Duration>), String> {
+        let mut builder = match request.method {
+            ApiMethod::Get => self.http.get(url),
+            ApiMethod::Post => self.http.post(url),
+            ApiMethod::Put => self.http.put(url),
+            ApiMethod::Delete => self.http.delete(url),
+        };
+        builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        if let Some(value) = authorization {
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        if let Some(json) = &request.json {
+            builder = builder.header(CONTENT_TYPE, "application/json").body(json.to_string());
+        }
+        let response = builder.send().await.map_err(|error| error.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        let retry_after =
+            headers.get(RETRY_AFTER).and_then(|value| parse_retry_after(value, Utc::now()));
+        let message_id = headers
+            .get(adp::MESSAGE_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = response.bytes().await.map_err(|error| error.to_string())?.to_vec();
+        Ok((ApiResponse { status, message_id, body }, retry_after))
+    }
+
+    /// Returns the `Authorization` value, fetching an OAuth token when none is cached.
+    async fn authorization(&self) -> Result<Option<String>, LookupError> {
+        use base64::Engine as _;
+        match &self.options.auth {
+            ApiAuth::None => Ok(None),
+            ApiAuth::Basic { user, password } => {
+                let pair = format!("{user}:{password}");
+                Ok(Some(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )))
+            }
+            ApiAuth::Bearer(token) => Ok(Some(format!("Bearer {token}"))),
+            ApiAuth::ClientCredentials { token_url, client_id, client_secret } => {
+                if let Some(token) = self.cached_token() {
+                    return Ok(Some(format!("Bearer {token}")));
+                }
+                let (token, lifetime) =
+                    self.fetch_token(token_url, client_id, client_secret).await?;
+                // Reuse it until a minute before it expires.
+                let until = Instant::now() + lifetime.saturating_sub(Duration::from_secs(60));
+                if let Ok(mut slot) = self.token.lock() {
+                    *slot = Some((token.clone(), until));
+                }
+                Ok(Some(format!("Bearer {token}")))
+            }
+        }
+    }
+
+    /// Requests a client-credentials token (RFC 6749 section 4.4), with the client id and
+    /// secret as HTTP Basic.
+    async fn fetch_token(
+        &self,
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<(String, Duration), LookupError> {
+        let response = self
+            .http
+            .post(token_url)
+            .basic_auth(client_id, Some(client_secret))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .map_err(|error| LookupError::Network {
+                vendor: self.vendor,
+                message: error.to_string(),
+            })?;
+        let status = response.status().as_u16();
+        if matches!(status, 400 | 401 | 403) {
+            return Err(LookupError::Unauthorized { vendor: self.vendor, status });
+        }
+        if status != 200 {
+            return Err(LookupError::Status {
+                vendor: self.vendor,
+                path: "(token endpoint)".into(),
+                status,
+            });
+        }
+        let bytes = response.bytes().await.map_err(|error| LookupError::Network {
+            vendor: self.vendor,
+            message: error.to_string(),
+        })?;
+        let body: Value = serde_json::from_slice(&bytes).map_err(|error| LookupError::Parse {
+            vendor: self.vendor,
+            source: crate::error::ParseError::Syntax {
+                what: "token response",
+                format: "JSON",
+                message: error.to_string(),
+            },
+        })?;
+        let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
+        let token = token.ok_or(LookupError::Parse {
+            vendor: self.vendor,
+            source: crate::error::ParseError::MissingField {
+                what: "token response",
+                field: "/access_token",
+            },
+        })?;
+        // RFC 6749 makes `expires_in` optional; without it the token is kept 5 minutes.
+        let lifetime = body.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
+        Ok((token.to_owned(), Duration::from_secs(lifetime)))
+    }
+
+    fn cached_token(&self) -> Option<String> {
+        let slot = self.token.lock().ok()?;
+        slot.as_ref().filter(|(_, until)| Instant::now() < *until).map(|(token, _)| token.clone())
+    }
+
+    fn forget_token(&self) {
+        if let Ok(mut slot) = self.token.lock() {
+            *slot = None;
+        }
+    }
+
+    fn uses_tokens(&self) -> bool {
+        matches!(self.options.auth, ApiAuth::ClientCredentials { .. })
+    }
+
+    /// Returns the wait after failed attempt `attempt` (1-based).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2_u32.saturating_pow(attempt.saturating_sub(1));
+        self.options.first_backoff.saturating_mul(factor).min(self.options.max_backoff)
+    }
+
+    fn status_error(&self, request: &ApiRequest, status: u16) -> LookupError {
+        LookupError::Status { vendor: self.vendor, path: request.path_only().to_owned(), status }
+    }
+}
+
+/// Parses a URL and requires `https`, or `http` to a loopback host when `allow_loopback`.
+fn checked_url(text: &str, allow_loopback: bool) -> Result<Url, LookupError> {
+    let mut url = Url::parse(text)
+        .map_err(|error| LookupError::Config(format!("`{text}` is not a URL: {error}")))?;
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_loopback && loopback => {}
+        "http" => {
+            return Err(LookupError::Config(format!(
+                "`{text}` is plain http; use https (plain http is allowed only to a loopback test double)"
+            )));
+        }
+        other => {
+            return Err(LookupError::Config(format!("`{text}` has scheme `{other}`; use https")));
+        }
+    }
+    // `Url::join` replaces the last segment unless the base ends with a slash.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Parses `Retry-After`: whole seconds, or an HTTP date (RFC 9110 section 10.2.3).
+pub fn parse_retry_after(value: &HeaderValue, now: DateTime<Utc>) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = DateTime::parse_from_rfc2822(text).ok()?.with_timezone(&Utc);
+    Some((date - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_rejected_off_loopback() {
+        let options = ClientOptions::new("http://api.hibob.com", ApiAuth::None);
+        assert!(matches!(VendorClient::new("hibob", options), Err(LookupError::Config(_))));
+        let mut options = ClientOptions::new("http://api.hibob.com", ApiAuth::None);
+        options.allow_plain_http_loopback = true;
+        assert!(matches!(VendorClient::new("hibob", options), Err(LookupError::Config(_))));
+    }
+
+    #[test]
+    fn plain_http_to_loopback_needs_opt_in() {
+        let options = ClientOptions::new("http://127.0.0.1:9", ApiAuth::None);
+        assert!(VendorClient::new("hibob", options).is_err());
+        let mut options = ClientOptions::new("http://127.0.0.1:9", ApiAuth::None);
+        options.allow_plain_http_loopback = true;
+        assert!(VendorClient::new("hibob", options).is_ok());
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        let now =
+            DateTime::parse_from_rfc3339("2026-12-01T08:49:30Z").map(|d| d.with_timezone(&Utc));
+        let now = now.unwrap_or_default();
+        let seconds = HeaderValue::from_static("7");
+        assert_eq!(parse_retry_after(&seconds, now), Some(Duration::from_secs(7)));
+        let date = HeaderValue::from_static("Tue, 01 Dec 2026 08:49:37 GMT");
+        assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(7)));
+        let junk = HeaderValue::from_static("soon");
+        assert_eq!(parse_retry_after(&junk, now), None);
+    }
+}

@@ -1,0 +1,372 @@
+//! A local double of every vendor's worker API, served by axum on 127.0.0.1, for tests.
+//!
+//! Each vendor's API sits under `/{vendor}` (`http://127.0.0.1:PORT/hibob`), with the
+//! paths and response shapes of its adapter. The double keeps one worker table per
+//! vendor, which a test changes while the double runs (a late termination, a rescinded
+//! one). It also keeps a queue of faults for the next requests: a status such as 401 or
+//! 500, or 429 with `Retry-After`. A worker not in the table gets 404, as a worker the vendor
+//! does not show yet. Every request is recorded, method and path, for assertions.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::vendors::Vendor;
+
+/// A worker as the double serves it, in every vendor's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureWorker {
+    /// The termination date, in the vendor's meaning; `None` for an active worker.
+    pub termination_date: Option<NaiveDate>,
+    /// HiBob's site name.
+    pub site: Option<String>,
+    /// The work e-mail address.
+    pub email: Option<String>,
+}
+
+impl FixtureWorker {
+    /// Builds an active worker.
+    pub fn active() -> Self {
+        Self { termination_date: None, site: None, email: None }
+    }
+
+    /// Builds a worker terminated on `date` (`YYYY-MM-DD`); an invalid date gives an
+    /// active worker.
+    pub fn terminated(date: &str) -> Self {
+        Self {
+            termination_date: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+            ..Self::active()
+        }
+    }
+}
+
+/// A fault the next request gets instead of its response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// This status with an empty JSON object.
+    Status(u16),
+    /// 429 with this `Retry-After` value.
+    RateLimited(String),
+}
+
+#[derive(Debug, Default)]
+struct DoubleState {
+    workers: Mutex<BTreeMap<(Vendor, String), FixtureWorker>>,
+    faults: Mutex<VecDeque<Fault>>,
+    requests: Mutex<Vec<String>>,
+    queue: Mutex<VecDeque<(String, Vec<u8>)>>,
+    verified: Mutex<Vec<(String, String)>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The running double. Dropping it stops the server.
+#[derive(Debug)]
+pub struct VendorDouble {
+    address: SocketAddr,
+    state: Arc<DoubleState>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for VendorDouble {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl VendorDouble {
+    /// Starts the double on a free loopback port.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let state = Arc::new(DoubleState::default());
+        let router = Router::new().fallback(handle).with_state(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self { address, state, server })
+    }
+
+    /// Returns the base URL of `vendor`'s API on the double.
+    pub fn base_url(&self, vendor: Vendor) -> String {
+        format!("http://{}/{}", self.address, vendor.as_str())
+    }
+
+    /// Returns the OAuth token URL of `vendor` on the double.
+    pub fn token_url(&self, vendor: Vendor) -> String {
+        format!("http://{}/{}/oauth/token", self.address, vendor.as_str())
+    }
+
+    /// Adds or replaces a worker.
+    pub fn set_worker(&self, vendor: Vendor, worker_id: &str, worker: FixtureWorker) {
+        lock(&self.state.workers).insert((vendor, worker_id.to_owned()), worker);
+    }
+
+    /// Removes a worker, so that reads of it get 404.
+    pub fn remove_worker(&self, vendor: Vendor, worker_id: &str) {
+        lock(&self.state.workers).remove(&(vendor, worker_id.to_owned()));
+    }
+
+    /// Queues a fault for the next request.
+    pub fn push_fault(&self, fault: Fault) {
+        lock(&self.state.faults).push_back(fault);
+    }
+
+    /// Puts a message into ADP's event notification queue.
+    pub fn push_adp_message(&self, message_id: &str, body: &[u8]) {
+        lock(&self.state.queue).push_back((message_id.to_owned(), body.to_vec()));
+    }
+
+    /// Returns the number of messages left in ADP's queue.
+    pub fn adp_queue_len(&self) -> usize {
+        lock(&self.state.queue).len()
+    }
+
+    /// Returns the Gusto subscriptions verified so far, with their tokens.
+    pub fn verified_subscriptions(&self) -> Vec<(String, String)> {
+        lock(&self.state.verified).clone()
+    }
+
+    /// Returns every request so far as `METHOD /path?query`.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.state.requests).clone()
+    }
+}
+
+async fn handle(
+    State(state): State<Arc<DoubleState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default().to_owned();
+    lock(&state.requests).push(format!("{method} {target}"));
+    if let Some(fault) = lock(&state.faults).pop_front() {
+        return fault_response(fault);
+    }
+    if headers.get(header::AUTHORIZATION).is_none() {
+        return reply(StatusCode::UNAUTHORIZED, json!({ "error": "missing Authorization" }));
+    }
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let Some((vendor, rest)) = segments.split_first() else {
+        return reply(StatusCode::NOT_FOUND, json!({}));
+    };
+    let Some(vendor) = Vendor::parse(vendor) else {
+        return reply(StatusCode::NOT_FOUND, json!({}));
+    };
+    if rest == ["oauth", "token"] && method == Method::POST {
+        return reply(
+            StatusCode::OK,
+            json!({ "access_token": "double-token", "expires_in": 3600 }),
+        );
+    }
+    let workers = lock(&state.workers).clone();
+    let of_vendor: Vec<(&String, &FixtureWorker)> =
+        workers.iter().filter(|((v, _), _)| *v == vendor).map(|((_, id), w)| (id, w)).collect();
+    let find = |id: &str| workers.get(&(vendor, id.to_owned())).cloned();
+    route(&state, vendor, &method, rest, &of_vendor, &find, &body)
+}
+
+fn route(
+    state: &DoubleState,
+    vendor: Vendor,
+    method: &Method,
+    rest: &[&str],
+    all: &[(&String, &FixtureWorker)],
+    find: &dyn Fn(&str) -> Option<FixtureWorker>,
+    body: &[u8],
+) -> Response {
+    let ids = || all.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>();
+    let found = |id: &str, render: &dyn Fn(&str, &FixtureWorker) -> Value| match find(id) {
+        Some(worker) => reply(StatusCode::OK, render(id, &worker)),
+        None => reply(StatusCode::NOT_FOUND, json!({ "message": "not found" })),
+    };
+    match (vendor, rest) {
+        (Vendor::BambooHr, ["api", "v1", "employees", "changed"]) => {
+            let employees: serde_json::Map<String, Value> = ids()
+                .into_iter()
+                .map(|id| (id.to_owned(), json!({ "id": id, "action": "Updated" })))
+                .collect();
+            reply(StatusCode::OK, json!({ "employees": employees }))
+        }
+        (Vendor::BambooHr, ["api", "v1", "employees", id]) => found(id, &bamboohr),
+        (Vendor::HiBob, ["v1", "people", "search"]) => {
+            let employees: Vec<Value> = ids().into_iter().map(|id| json!({ "id": id })).collect();
+            reply(StatusCode::OK, json!({ "employees": employees }))
+        }
+        (Vendor::HiBob, ["v1", "people", id]) if method == Method::POST => found(id, &hibob),
+        (Vendor::Gusto, ["v1", "employees", id, "terminations"]) => found(id, &gusto),
+        (Vendor::Gusto, ["v1", "companies", _, "employees"]) => {
+            let employees: Vec<Value> = ids().into_iter().map(|id| json!({ "uuid": id })).collect();
+            reply(StatusCode::OK, Value::Array(employees))
+        }
+        (Vendor::Gusto, ["v1", "webhook_subscriptions", uuid, "verify"])
+            if method == Method::PUT =>
+        {
+            let sent: Value = serde_json::from_slice(body).unwrap_or_default();
+            let token = sent.get("verification_token").and_then(Value::as_str).unwrap_or_default();
+            lock(&state.verified).push(((*uuid).to_owned(), token.to_owned()));
+            reply(StatusCode::OK, json!({ "uuid": uuid, "status": "verified" }))
+        }
+        (Vendor::Paychex, ["companies", _, "workers"]) => {
+            let content: Vec<Value> =
+                ids().into_iter().map(|id| json!({ "workerId": id })).collect();
+            reply(StatusCode::OK, json!({ "content": content }))
+        }
+        (Vendor::Paychex, ["workers", id]) => found(id, &paychex),
+        (Vendor::Paylocity, ["apiHub", "coreHr", "v1", "companies", _, "employees"]) => {
+            let employees: Vec<Value> = ids().into_iter().map(|id| json!({ "id": id })).collect();
+            reply(StatusCode::OK, Value::Array(employees))
+        }
+        (Vendor::Paylocity, ["apiHub", "coreHr", "v1", "companies", _, "employees", id]) => {
+            found(id, &paylocity)
+        }
+        (Vendor::Rippling, ["workers"]) => {
+            let results: Vec<Value> = ids().into_iter().map(|id| json!({ "id": id })).collect();
+            reply(StatusCode::OK, json!({ "results": results, "next_link": null }))
+        }
+        (Vendor::Rippling, ["workers", id]) => found(id, &rippling),
+        (Vendor::AdpWorkforceNow, ["hr", "v2", "workers"]) => {
+            let workers: Vec<Value> =
+                ids().into_iter().map(|id| json!({ "associateOID": id })).collect();
+            reply(StatusCode::OK, json!({ "workers": workers }))
+        }
+        (Vendor::AdpWorkforceNow, ["hr", "v2", "workers", id]) => found(id, &adp),
+        (Vendor::AdpWorkforceNow, ["core", "v1", "event-notification-messages"]) => {
+            let Some((id, message)) = lock(&state.queue).front().cloned() else {
+                return StatusCode::NO_CONTENT.into_response();
+            };
+            let mut response = (StatusCode::OK, message).into_response();
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert("adp-msg-msgid", value);
+            }
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        (Vendor::AdpWorkforceNow, ["core", "v1", "event-notification-messages", id])
+            if method == Method::DELETE =>
+        {
+            let mut queue = lock(&state.queue);
+            let before = queue.len();
+            queue.retain(|(queued, _)| queued != id);
+            let status = if queue.len() < before { StatusCode::OK } else { StatusCode::NOT_FOUND };
+            status.into_response()
+        }
+        _ => reply(StatusCode::NOT_FOUND, json!({ "message": "no such path on the double" })),
+    }
+}
+
+fn date(worker: &FixtureWorker) -> Value {
+    worker.termination_date.map(|d| Value::String(d.to_string())).unwrap_or(Value::Null)
+}
+
+fn bamboohr(id: &str, worker: &FixtureWorker) -> Value {
+    let terminated = worker.termination_date.is_some();
+    json!({
+        "id": id,
+        "status": if terminated { "Inactive" } else { "Active" },
+        "employmentHistoryStatus": if terminated { "Terminated" } else { "Full-Time" },
+        "terminationDate": worker.termination_date.map(|d| d.to_string()).unwrap_or_else(|| "0000-00-00".into()),
+        "workEmail": worker.email,
+    })
+}
+
+fn hibob(id: &str, worker: &FixtureWorker) -> Value {
+    let terminated = worker.termination_date.is_some();
+    json!({
+        "id": id,
+        "email": worker.email,
+        "internal": {
+            "status": if terminated { "Inactive" } else { "Active" },
+            "lifecycleStatus": if terminated { "terminated" } else { "employed" },
+            "terminationDate": date(worker),
+        },
+        "work": { "site": worker.site },
+    })
+}
+
+fn gusto(id: &str, worker: &FixtureWorker) -> Value {
+    match worker.termination_date {
+        Some(day) => json!([{
+            "uuid": format!("termination-{id}"),
+            "employee_uuid": id,
+            "active": true,
+            "effective_date": day.to_string(),
+            "run_termination_payroll": false,
+        }]),
+        None => json!([]),
+    }
+}
+
+fn paychex(id: &str, worker: &FixtureWorker) -> Value {
+    let status = match worker.termination_date {
+        Some(day) => {
+            json!({ "statusType": "TERMINATED", "effectiveDate": format!("{day}T00:00:00Z"), "statusReason": "RESIGNED" })
+        }
+        None => json!({ "statusType": "ACTIVE", "effectiveDate": "2024-01-02T00:00:00Z" }),
+    };
+    json!({ "content": [{ "workerId": id, "currentStatus": status }] })
+}
+
+fn paylocity(id: &str, worker: &FixtureWorker) -> Value {
+    let status = match worker.termination_date {
+        Some(day) => {
+            json!({ "status": "T", "statusType": "Terminated", "effectiveDate": day.to_string(), "changeReason": "Resigned" })
+        }
+        None => json!({ "status": "A", "statusType": "Active", "effectiveDate": "2024-01-02" }),
+    };
+    json!({ "id": id, "currentStatus": status })
+}
+
+fn rippling(id: &str, worker: &FixtureWorker) -> Value {
+    json!({
+        "id": id,
+        "status": if worker.termination_date.is_some() { "TERMINATED" } else { "ACTIVE" },
+        "end_date": date(worker),
+        "work_email": worker.email,
+    })
+}
+
+fn adp(id: &str, worker: &FixtureWorker) -> Value {
+    let code = if worker.termination_date.is_some() { "Terminated" } else { "Active" };
+    json!({ "workers": [{
+        "associateOID": id,
+        "workerStatus": { "statusCode": { "codeValue": code } },
+        "workerDates": { "terminationDate": date(worker) },
+    }] })
+}
+
+fn fault_response(fault: Fault) -> Response {
+    match fault {
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            reply(status, json!({}))
+        }
+        Fault::RateLimited(retry_after) => {
+            let mut response = reply(StatusCode::TOO_MANY_REQUESTS, json!({}));
+            if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
+
+fn reply(status: StatusCode, body: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
