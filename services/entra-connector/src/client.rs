@@ -228,6 +228,11 @@ impl<'a, T: Transport> GraphClient<'a, T> {
         self.send_json(endpoint, HttpMethod::Patch, url, bytes).await
     }
 
+    /// Sends a `DELETE` and returns `Value::Null` for Graph's usual `204 No Content`.
+    pub async fn delete(&mut self, endpoint: &str, url: &str) -> Result<Value, GraphError> {
+        self.send_json(endpoint, HttpMethod::Delete, url, Vec::new()).await
+    }
+
     /// Sends one Graph request with retries and returns its JSON body, or `Value::Null`
     /// for a `204 No Content`.
     ///

@@ -156,7 +156,7 @@ async fn run(config: ConnectorConfig) -> Result<ExitCode> {
     let client = connect_nats(nats).await?;
     let jetstream = async_nats::jetstream::new(client.clone());
     let namespace = Namespace::new(&nats.subject_prefix, &nats.stream_prefix)?;
-    Topology::new(namespace.clone()).ensure(&jetstream).await?;
+    Topology::new(namespace.clone()).with_replicas(nats.stream_replicas).ensure(&jetstream).await?;
     let store = connect_store(postgres).await?;
 
     let bus_metrics = BusMetrics::new();

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// One HTTP request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// `GET`, `POST` or `PATCH`.
+    /// `GET`, `POST`, `PATCH` or `DELETE`.
     pub method: HttpMethod,
     /// The absolute URL.
     pub url: String,
@@ -26,6 +26,8 @@ pub enum HttpMethod {
     Post,
     /// A change of an object's properties, such as `accountEnabled`.
     Patch,
+    /// A removal, such as a group member's `$ref`.
+    Delete,
 }
 
 /// One HTTP response.
@@ -92,6 +94,7 @@ impl Transport for HttpTransport {
             HttpMethod::Get => self.client.get(&request.url),
             HttpMethod::Post => self.client.post(&request.url).body(request.body.clone()),
             HttpMethod::Patch => self.client.patch(&request.url).body(request.body.clone()),
+            HttpMethod::Delete => self.client.delete(&request.url),
         };
         for (name, value) in &request.headers {
             builder = builder.header(name, value);

@@ -54,7 +54,10 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot connect to NATS at `{}`", config.nats.url))?;
     let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
     let jetstream = jetstream::new(client.clone());
-    Topology::new(namespace.clone()).ensure(&jetstream).await?;
+    Topology::new(namespace.clone())
+        .with_replicas(config.nats.stream_replicas)
+        .ensure(&jetstream)
+        .await?;
 
     let mut registry = Registry::with_prefix("rollcall_file_connector");
     let bus_metrics = BusMetrics::new();

@@ -142,8 +142,32 @@ impl Session {
             let mut control = RawControl::from(PagedResults { size: page_size, cookie });
             control.crit = true;
             let operation = format!("search page {}", stats.pages);
-            let (entries, result) = self
-                .search_once(base, Scope::Subtree, filter, attributes, Some(control), &operation)
+            let url = self.url.clone();
+            // Entries are decoded and handed on as they arrive, so the caller's work on one
+            // entry overlaps the connection task's receiving and parsing of the next.
+            let on_message = |message| match decode_response(message) {
+                Some(Response::Entry(entry)) => {
+                    stats.entries += 1;
+                    on_entry(entry);
+                    Ok(())
+                }
+                Some(Response::Reference(urls)) => {
+                    stats.referrals.extend(urls);
+                    Ok(())
+                }
+                Some(Response::Intermediate) => Ok(()),
+                None => Err(SyncError::Malformed { url: url.clone(), what: "search result entry" }),
+            };
+            let result = self
+                .search_each(
+                    base,
+                    Scope::Subtree,
+                    filter,
+                    attributes,
+                    Some(control),
+                    &operation,
+                    on_message,
+                )
                 .await?;
             if result.rc != 0 {
                 return Err(SyncError::SearchResult {
@@ -153,22 +177,6 @@ impl Session {
                     text: server_text(&result.text),
                     hint: search_hint(result.rc),
                 });
-            }
-            for message in entries {
-                match decode_response(message) {
-                    Some(Response::Entry(entry)) => {
-                        stats.entries += 1;
-                        on_entry(entry);
-                    }
-                    Some(Response::Reference(urls)) => stats.referrals.extend(urls),
-                    Some(Response::Intermediate) => {}
-                    None => {
-                        return Err(SyncError::Malformed {
-                            url: self.url.clone(),
-                            what: "search result entry",
-                        });
-                    }
-                }
             }
             let control = result
                 .ctrls
@@ -249,8 +257,14 @@ impl Session {
         attributes: &[String],
     ) -> Result<Option<LdapEntry>, SyncError> {
         let operation = format!("read of `{dn}`");
-        let (entries, result) = self
-            .search_once(dn, Scope::Base, "(objectClass=*)", attributes, None, &operation)
+        // The messages are decoded after the result code, which decides whether they count.
+        let mut entries = Vec::new();
+        let collect = |message| {
+            entries.push(message);
+            Ok(())
+        };
+        let result = self
+            .search_each(dn, Scope::Base, "(objectClass=*)", attributes, None, &operation, collect)
             .await?;
         // 32: no such object, a member DN that points nowhere.
         if result.rc == 32 {
@@ -316,13 +330,18 @@ impl Session {
         }
     }
 
-    /// Runs one search request and collects every message of the response: entries, search
-    /// result references and intermediate responses, undecoded.
+    /// Runs one search request and hands every message of the response to `on_message` as
+    /// it arrives: entries, search result references and intermediate responses, undecoded.
+    /// The first error `on_message` returns abandons the request and is returned.
     ///
     /// ldap3's `search` is not used because its adapter decodes references with a parser
     /// that panics on a malformed one. The whole request must finish within the operation
     /// timeout, not only each message.
-    async fn search_once(
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the search request's own fields, plus the operation name for messages"
+    )]
+    async fn search_each(
         &mut self,
         base: &str,
         scope: Scope,
@@ -330,7 +349,8 @@ impl Session {
         attributes: &[String],
         control: Option<RawControl>,
         operation: &str,
-    ) -> Result<(Vec<StructureTag>, ldap3::LdapResult), SyncError> {
+        mut on_message: impl FnMut(StructureTag) -> Result<(), SyncError>,
+    ) -> Result<ldap3::LdapResult, SyncError> {
         let timeout = self.operation_timeout;
         let failure = |error: ldap3::LdapError| SyncError::Operation {
             url: self.url.clone(),
@@ -346,14 +366,20 @@ impl Session {
                 .with_timeout(timeout)
                 .streaming_search(base, scope, filter, attributes)
                 .await?;
-            let mut messages = Vec::new();
+            let mut rejected = None;
             while let Some(message) = stream.next().await? {
-                messages.push(message.0);
+                if let Err(error) = on_message(message.0) {
+                    rejected = Some(error);
+                    break;
+                }
             }
-            Ok::<_, ldap3::LdapError>((messages, stream.finish().await))
+            // After a rejected message this abandons the rest of the response.
+            let result = stream.finish().await;
+            Ok::<_, ldap3::LdapError>((result, rejected))
         };
         match tokio::time::timeout(timeout, search).await {
-            Ok(Ok(answer)) => Ok(answer),
+            Ok(Ok((_, Some(rejected)))) => Err(rejected),
+            Ok(Ok((result, None))) => Ok(result),
             Ok(Err(error)) => Err(failure(error)),
             Err(_) => Err(SyncError::Operation {
                 url: self.url.clone(),
@@ -436,21 +462,22 @@ fn decode_entry(payload: PL) -> Option<LdapEntry> {
     let PL::P(dn) = parts.next()?.payload else { return None };
     let mut entry = LdapEntry::new(String::from_utf8(dn).ok()?);
     let PL::C(attributes) = parts.next()?.payload else { return None };
+    entry.attributes.reserve(attributes.len());
     for attribute in attributes {
         let PL::C(pair) = attribute.payload else { return None };
         let mut pair = pair.into_iter();
         let PL::P(name) = pair.next()?.payload else { return None };
         let name = String::from_utf8(name).ok()?;
         let PL::C(values) = pair.next()?.payload else { return None };
-        if values.is_empty() {
-            // AD sends `member` without values beside `member;range=0-1499`. ldapsearch
-            // prints no line for it, so skipping it keeps a live read equal to an export.
-            continue;
-        }
+        // AD sends `member` without values beside `member;range=0-1499`. ldapsearch prints
+        // no line for it, and `push_values` adds no attribute for it, so a live read stays
+        // equal to an export.
+        let mut bytes = Vec::with_capacity(values.len());
         for value in values {
             let PL::P(value) = value.payload else { return None };
-            entry.push_value(&name, value);
+            bytes.push(value);
         }
+        entry.push_values(name, bytes);
     }
     Some(entry)
 }

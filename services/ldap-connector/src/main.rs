@@ -52,7 +52,10 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot connect to NATS at `{}`", config.nats.url))?;
     let jetstream = async_nats::jetstream::new(client);
     let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
-    Topology::new(namespace.clone()).ensure(&jetstream).await?;
+    Topology::new(namespace.clone())
+        .with_replicas(config.nats.stream_replicas)
+        .ensure(&jetstream)
+        .await?;
     let bus_metrics = BusMetrics::new();
     let publisher = Publisher::new(jetstream, namespace, bus_metrics.clone());
     let metrics = SyncMetrics::new();

@@ -63,16 +63,12 @@ pub async fn read_directory(
     directory: &Directory,
     collected_at: DateTime<Utc>,
 ) -> Result<DirectoryRead, SyncError> {
-    let mut session = Session::open(directory).await?;
-    let read = read_entries(&mut session, directory).await;
-    session.close().await;
-    let (entries, stats) = read?;
-
     let mut import = LdapImport::with_source(directory.source.clone());
-    let origin = EntryOrigin { file: PathBuf::from(&directory.url), location: Location::File };
-    for entry in entries {
-        import.add_entry(entry, origin.clone());
-    }
+    let mut session = Session::open(directory).await?;
+    let read = read_entries(&mut session, directory, &mut import).await;
+    session.close().await;
+    let stats = read?;
+
     let (mut snapshot, mut diagnostics) = import.finish();
     snapshot.collected_at = Some(collected_at);
     if let Some(first) = stats.referrals.first() {
@@ -90,19 +86,38 @@ pub async fn read_directory(
 }
 
 /// Runs the paged search, then reads the rest of ranged attributes and the groups outside
-/// the base.
+/// the base, and adds every record to `import` in that order.
+///
+/// Search entries go into `import` as they arrive, so the import parses their DNs and maps
+/// them while the connection task receives the next ones.
 async fn read_entries(
     session: &mut Session,
     directory: &Directory,
-) -> Result<(Vec<LdapEntry>, ReadStats), SyncError> {
-    let mut entries = Vec::new();
+    import: &mut LdapImport,
+) -> Result<ReadStats, SyncError> {
+    let origin = EntryOrigin { file: PathBuf::from(&directory.url), location: Location::File };
+    let under_base = SpelledUnderBase::new(&directory.base_dn);
+    // Entries with ranged attributes still to read, and the member DNs of groups that may
+    // lie outside the base, in the order the search returned them.
+    let mut ranged = Vec::new();
+    let mut outside_members = Vec::new();
     let search = session
         .paged_search(
             &directory.base_dn,
             &directory.filter,
             &directory.attributes,
             directory.page_size,
-            |entry| entries.push(entry),
+            |entry| {
+                if needs_ranges(&entry) {
+                    ranged.push(entry.clone());
+                }
+                if directory.follow_groups_outside_base && is_group(&entry) {
+                    outside_members.extend(
+                        member_dns(&entry).filter(|dn| !under_base.matches(dn)).map(str::to_owned),
+                    );
+                }
+                import.add_entry(entry, origin.clone());
+            },
         )
         .await?;
     let mut stats = ReadStats {
@@ -112,13 +127,11 @@ async fn read_entries(
         referrals: search.referrals,
     };
     let mut extra = Vec::new();
-    for entry in &entries {
-        if needs_ranges(entry) {
-            extra.extend(session.complete_ranges(entry, MAX_RANGE_READS).await?);
-        }
+    for entry in &ranged {
+        extra.extend(session.complete_ranges(entry, MAX_RANGE_READS).await?);
     }
     if directory.follow_groups_outside_base {
-        let outside = read_outside_groups(session, directory, &entries).await?;
+        let outside = read_outside_groups(session, directory, import, outside_members).await?;
         for group in &outside {
             if needs_ranges(group) {
                 extra.extend(session.complete_ranges(group, MAX_RANGE_READS).await?);
@@ -128,42 +141,67 @@ async fn read_entries(
         extra.extend(outside);
     }
     stats.entries += extra.len() as u64;
-    entries.extend(extra);
-    Ok((entries, stats))
+    for record in extra {
+        import.add_entry(record, origin.clone());
+    }
+    Ok(stats)
 }
 
-/// Reads the groups that synced groups name as members but that lie outside the base,
-/// then their member groups, and so on. Each DN is read at most once, so a cycle of
-/// groups ends the walk instead of looping.
+/// A plain suffix test for DNs that spell the base the way the configuration does, which
+/// sorts most member DNs out before any DN is parsed.
+struct SpelledUnderBase {
+    /// `,` and the base, trimmed and lowercased.
+    suffix: String,
+}
+
+impl SpelledUnderBase {
+    fn new(base_dn: &str) -> Self {
+        Self { suffix: format!(",{}", base_dn.trim().to_lowercase()) }
+    }
+
+    /// Returns whether `dn` is the base or ends in `,` and the base, ignoring case and
+    /// surrounding spaces.
+    fn matches(&self, dn: &str) -> bool {
+        let dn = dn.trim();
+        // When the part of `dn` that the suffix would cover is ASCII, lowercasing `dn`
+        // leaves that part where it is, so it can be compared without a lowercased copy.
+        // An ASCII `dn` is also too long to be the base itself.
+        let tail = dn.len().checked_sub(self.suffix.len()).and_then(|start| dn.get(start..));
+        if let Some(tail) = tail.filter(|tail| tail.is_ascii()) {
+            if tail.eq_ignore_ascii_case(&self.suffix) {
+                return true;
+            }
+            if dn.is_ascii() {
+                return false;
+            }
+        }
+        let dn = dn.to_lowercase();
+        dn.ends_with(&self.suffix) || self.suffix.strip_prefix(',') == Some(dn.as_str())
+    }
+}
+
+/// Reads the groups that synced groups name as members (`members`, from the search) but
+/// that lie outside the base, then their member groups, and so on. Each DN is read at most
+/// once, so a cycle of groups ends the walk instead of looping.
 async fn read_outside_groups(
     session: &mut Session,
     directory: &Directory,
-    entries: &[LdapEntry],
+    import: &LdapImport,
+    members: Vec<String>,
 ) -> Result<Vec<LdapEntry>, SyncError> {
-    // Most member DNs spell the base the way the configuration does, so a plain suffix test
-    // sorts them out before any DN is parsed. The rest are compared in normal form below.
-    let base_suffix = format!(",{}", directory.base_dn.trim().to_lowercase());
-    let spelled_under_base = |dn: &str| {
-        let dn = dn.trim().to_lowercase();
-        dn.ends_with(&base_suffix) || format!(",{dn}") == base_suffix
-    };
-    let mut queue: VecDeque<String> = entries
-        .iter()
-        .filter(|entry| is_group(entry))
-        .flat_map(member_dns)
-        .filter(|dn| !spelled_under_base(dn))
-        .collect();
+    let mut queue = VecDeque::from(members);
     if queue.is_empty() {
         return Ok(Vec::new());
     }
     let base = dn_key(&directory.base_dn);
-    let mut seen: HashSet<String> = entries.iter().map(|entry| dn_key(&entry.dn)).collect();
+    // DNs that the import already contains are not read again.
+    let mut seen: HashSet<String> = HashSet::new();
     let mut found = Vec::new();
     while let Some(dn) = queue.pop_front() {
         let key = dn_key(&dn);
         // Entries under the base that the search did not return did not match the filter
         // (computers, contacts), so they are not read again.
-        if under_base(&key, &base) || !seen.insert(key) {
+        if under_base(&key, &base) || import.contains_key(&key) || !seen.insert(key) {
             continue;
         }
         if found.len() >= MAX_OUTSIDE_GROUPS {
@@ -178,7 +216,7 @@ async fn read_outside_groups(
             continue;
         };
         if is_group(&entry) {
-            queue.extend(member_dns(&entry));
+            queue.extend(member_dns(&entry).map(str::to_owned));
             found.push(entry);
         }
     }
@@ -199,13 +237,14 @@ fn under_base(dn: &str, base: &str) -> bool {
 /// Returns whether the entry has one of the group object classes the mapping reads.
 fn is_group(entry: &LdapEntry) -> bool {
     entry.values("objectClass").iter().any(|class| {
-        let class = String::from_utf8_lossy(class).to_ascii_lowercase();
-        matches!(class.as_str(), "group" | "groupofnames" | "groupofuniquenames")
+        [&b"group"[..], b"groupOfNames", b"groupOfUniqueNames"]
+            .iter()
+            .any(|name| class.eq_ignore_ascii_case(name))
     })
 }
 
-/// Returns the member DNs of a group entry, plain and ranged.
-fn member_dns(entry: &LdapEntry) -> Vec<String> {
+/// Returns the member DNs of a group entry, plain and ranged, that are UTF-8 text.
+fn member_dns(entry: &LdapEntry) -> impl Iterator<Item = &str> {
     entry
         .attributes
         .iter()
@@ -214,8 +253,7 @@ fn member_dns(entry: &LdapEntry) -> Vec<String> {
             base.eq_ignore_ascii_case("member") || base.eq_ignore_ascii_case("uniqueMember")
         })
         .flat_map(|(_, values)| values.iter())
-        .filter_map(|value| std::str::from_utf8(value).ok().map(str::to_owned))
-        .collect()
+        .filter_map(|value| std::str::from_utf8(value).ok())
 }
 
 /// Runs one sync attempt: reads the directory, publishes the snapshot, then publishes the

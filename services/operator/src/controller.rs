@@ -1,32 +1,36 @@
-//! The controller loops: one reconciles every `Tenant` whose spec or policy changed, the
-//! other sets the `Ready` condition of every `AccessPolicy`.
+//! The controller loops: one reconciles every `Tenant` whose spec, policy or review
+//! campaigns changed, the other sets the `Ready` condition of every `AccessPolicy`.
 
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
 use kube::runtime::controller::Controller;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt as _, predicates, watcher};
 use kube::{Api, ResourceExt as _};
 
 use crate::policy;
 use crate::reconcile::{Context, error_policy, reconcile};
-use crate::resources::{AccessPolicy, Tenant};
+use crate::resources::{AccessPolicy, ReviewCampaign, Tenant};
 
 /// Runs both controllers until the process receives SIGTERM or Ctrl-C. `namespace` limits
 /// it to one namespace; `None` watches all of them. The caller holds the leader lease
 /// ([`crate::lease`]) while this runs.
 ///
 /// NOTE: the tests call [`reconcile`] and the lease against a mocked API server. This
-/// watch wiring and the AccessPolicy-to-Tenant mapping have not run against a real cluster.
+/// watch wiring and the mappings from AccessPolicy and ReviewCampaign to Tenant have not
+/// run against a real cluster.
 pub async fn run(context: Context, namespace: Option<&str>) {
     let client = context.client.clone();
-    let (tenants, policies): (Api<Tenant>, Api<AccessPolicy>) = match namespace {
-        Some(namespace) => {
-            (Api::namespaced(client.clone(), namespace), Api::namespaced(client, namespace))
-        }
-        None => (Api::all(client.clone()), Api::all(client)),
-    };
+    let (tenants, policies, campaigns): (Api<Tenant>, Api<AccessPolicy>, Api<ReviewCampaign>) =
+        match namespace {
+            Some(namespace) => (
+                Api::namespaced(client.clone(), namespace),
+                Api::namespaced(client.clone(), namespace),
+                Api::namespaced(client, namespace),
+            ),
+            None => (Api::all(client.clone()), Api::all(client.clone()), Api::all(client)),
+        };
     let context = Arc::new(context);
     let policy_controller = Controller::new(policies.clone(), watcher::Config::default())
         .shutdown_on_signal()
@@ -36,19 +40,44 @@ pub async fn run(context: Context, namespace: Option<&str>) {
                 tracing::warn!(error = %error, "the AccessPolicy controller reported an error");
             }
         });
-    let controller = Controller::new(tenants, watcher::Config::default());
-    let cache = controller.store();
-    let tenant_controller = controller
+
+    // Only a new generation of a Tenant starts a reconcile: the operator's own status
+    // writes change the resource version, not the generation. Setting the deletion
+    // timestamp of a resource with a finalizer raises the generation, so the cleanup
+    // still runs.
+    let (cache, writer) = reflector::store::<Tenant>();
+    let tenant_changes = watcher(tenants, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+    let policy_cache = cache.clone();
+    let campaign_cache = cache.clone();
+    let tenant_controller = Controller::for_stream(tenant_changes, cache)
         // A policy change reconciles every Tenant in its namespace that names it.
         .watches(policies, watcher::Config::default(), move |policy: AccessPolicy| {
             let namespace = policy.namespace();
             let name = policy.name_any();
-            cache
+            policy_cache
                 .state()
                 .into_iter()
                 .filter(|tenant| {
                     tenant.namespace() == namespace
                         && tenant.spec.access_policy_ref.as_ref().is_some_and(|r| r.name == name)
+                })
+                .map(|tenant| ObjectRef::from_obj(&*tenant))
+                .collect::<Vec<_>>()
+        })
+        // A campaign that is created, changed or deleted reconciles the Tenant it names.
+        // Its status writes also arrive here; the reconcile they start writes nothing,
+        // because the statuses are unchanged.
+        .watches(campaigns, watcher::Config::default(), move |campaign: ReviewCampaign| {
+            let namespace = campaign.namespace();
+            campaign_cache
+                .state()
+                .into_iter()
+                .filter(|tenant| {
+                    tenant.namespace() == namespace && tenant.name_any() == campaign.spec.tenant_ref
                 })
                 .map(|tenant| ObjectRef::from_obj(&*tenant))
                 .collect::<Vec<_>>()

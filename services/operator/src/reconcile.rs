@@ -1,20 +1,23 @@
-//! Reconciling `Tenant` resources: render the tenant's `tenant.yaml` and policy, store them
-//! through [`Store::apply_tenant_texts`] (the path `rollcall-engine tenant apply` uses),
-//! then report the outcome in the `Ready` condition and a Kubernetes Event.
+//! Reconciling `Tenant` resources. The reconcile renders the tenant's `tenant.yaml` with
+//! its review campaigns and its policy, and stores them through
+//! [`Store::apply_tenant_texts`], the path `rollcall-engine tenant apply` uses. It reports
+//! the outcome in the `Ready` condition of the `Tenant` and of each `ReviewCampaign`, and
+//! in a Kubernetes Event.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::finalizer::{self, finalizer};
-use kube::{Api, Client, Resource as _, ResourceExt as _};
+use kube::{Api, Client, Resource as _, ResourceExt};
 use rollcall_core::TenantId;
+use rollcall_ingest::tenant_file::parse_stored;
 use rollcall_store::{AuditEntry, Store, StoreError, TenantApplyError};
 
 use crate::render::render;
-use crate::resources::{AccessPolicy, Tenant};
+use crate::resources::{AccessPolicy, ReviewCampaign, Tenant};
 use crate::status::ready_status;
 
 /// The finalizer that lets the operator record a `Tenant`'s deletion before it is gone.
@@ -89,6 +92,7 @@ pub fn error_policy(tenant: Arc<Tenant>, error: &ReconcileError, _context: Arc<C
 }
 
 /// The outcome of one apply, as the `Ready` condition states it.
+#[derive(Debug, Clone)]
 struct Outcome {
     ready: bool,
     /// Whether the stored texts changed, which is worth an Event even when the condition
@@ -103,8 +107,8 @@ async fn apply(
     namespace: &str,
     context: &Context,
 ) -> Result<Action, ReconcileError> {
-    let outcome = match store_config(tenant, namespace, context).await {
-        Ok(outcome) => outcome,
+    let (outcome, campaigns) = match store_config(tenant, namespace, context).await {
+        Ok(stored) => stored,
         Err(StoreFailure::Store(error)) => {
             let outcome = Outcome {
                 ready: false,
@@ -126,6 +130,9 @@ async fn apply(
         "reconciled the Tenant"
     );
     report(tenant, namespace, context, &outcome).await?;
+    for (campaign, campaign_outcome) in &campaigns {
+        report_campaign(campaign, namespace, context, campaign_outcome).await?;
+    }
     // The controller watches the Tenant and its AccessPolicy, so invalid input is retried
     // on their next change. The periodic requeue restores a row that `tenant apply`
     // overwrote.
@@ -137,20 +144,22 @@ enum StoreFailure {
     Kube(kube::Error),
 }
 
-/// Renders and stores the configuration. Invalid input is an [`Outcome`], not an error,
-/// because retrying cannot fix it.
+/// Renders and stores the configuration. Returns its outcome and the outcome of each
+/// `ReviewCampaign` that names the tenant. Invalid input is an [`Outcome`], not an
+/// error, because retrying cannot fix it. An invalid campaign is left out and reported on
+/// its own resource, so it does not block the rest of the tenant's configuration.
 async fn store_config(
     tenant: &Tenant,
     namespace: &str,
     context: &Context,
-) -> Result<Outcome, StoreFailure> {
+) -> Result<(Outcome, Vec<(ReviewCampaign, Outcome)>), StoreFailure> {
     let policy = match &tenant.spec.access_policy_ref {
         Some(reference) => {
             let api: Api<AccessPolicy> = Api::namespaced(context.client.clone(), namespace);
             match api.get_opt(&reference.name).await.map_err(StoreFailure::Kube)? {
                 Some(policy) => Some(policy),
                 None => {
-                    return Ok(Outcome {
+                    let outcome = Outcome {
                         ready: false,
                         stored_change: false,
                         reason: "AccessPolicyNotFound",
@@ -158,26 +167,92 @@ async fn store_config(
                             "AccessPolicy `{}` not found in namespace `{namespace}`",
                             reference.name
                         ),
-                    });
+                    };
+                    return Ok((outcome, Vec::new()));
                 }
             }
         }
         None => None,
     };
-    let text = match render(tenant, policy.as_ref()) {
+    let campaigns = tenant_campaigns(tenant, namespace, context).await?;
+
+    let base = match render(tenant, policy.as_ref(), &[]) {
         Ok(text) => text,
-        Err(error) => return Ok(invalid(&error)),
+        Err(error) => return Ok((invalid(&error), Vec::new())),
+    };
+    if let Err(error) = parse_stored(&base.tenant_yaml, base.policy_yaml.as_deref()) {
+        let tenant_invalid = Outcome {
+            ready: false,
+            stored_change: false,
+            reason: "TenantInvalid",
+            message: format!("Tenant `{}` is invalid: {error}", tenant.name_any()),
+        };
+        let outcomes = campaigns.into_iter().map(|c| (c, tenant_invalid.clone())).collect();
+        return Ok((invalid(&error), outcomes));
+    }
+
+    // Each campaign is checked alone with the tenant, so an error names that campaign.
+    let mut outcomes = Vec::with_capacity(campaigns.len());
+    let mut left_out = Vec::new();
+    for campaign in campaigns {
+        let checked = render(tenant, policy.as_ref(), &[&campaign]).map_err(|e| e.to_string());
+        let checked = checked.and_then(|text| {
+            parse_stored(&text.tenant_yaml, text.policy_yaml.as_deref()).map_err(|e| e.to_string())
+        });
+        let outcome = match checked {
+            Ok(_) => Outcome {
+                ready: true,
+                stored_change: false,
+                reason: "Stored",
+                message: format!(
+                    "stored in the configuration of tenant `{}`",
+                    tenant.spec.tenant_id
+                ),
+            },
+            Err(error) => {
+                left_out.push(campaign.name_any());
+                Outcome { ready: false, stored_change: false, reason: "Invalid", message: error }
+            }
+        };
+        outcomes.push((campaign, outcome));
+    }
+    let valid: Vec<&ReviewCampaign> =
+        outcomes.iter().filter(|(_, outcome)| outcome.ready).map(|(c, _)| c).collect();
+    let text = match render(tenant, policy.as_ref(), &valid) {
+        Ok(text) => text,
+        Err(error) => return Ok((invalid(&error), outcomes)),
     };
     match context.store.apply_tenant_texts(&text, ACTOR).await {
-        Ok(applied) => Ok(Outcome {
-            ready: true,
-            reason: "Applied",
-            stored_change: applied.changed,
-            message: format!("the configuration of tenant `{}` is stored", applied.tenant),
-        }),
-        Err(TenantApplyError::Invalid(error)) => Ok(invalid(&error)),
+        Ok(applied) => {
+            let mut message = format!("the configuration of tenant `{}` is stored", applied.tenant);
+            if !left_out.is_empty() {
+                message.push_str(&format!(
+                    "; invalid ReviewCampaigns left out: {}",
+                    left_out.join(", ")
+                ));
+            }
+            let outcome =
+                Outcome { ready: true, reason: "Applied", stored_change: applied.changed, message };
+            Ok((outcome, outcomes))
+        }
+        Err(TenantApplyError::Invalid(error)) => Ok((invalid(&error), outcomes)),
         Err(TenantApplyError::Store(error)) => Err(StoreFailure::Store(error)),
     }
+}
+
+/// Lists the `ReviewCampaign`s of `namespace` whose `tenantRef` names `tenant`, by name.
+async fn tenant_campaigns(
+    tenant: &Tenant,
+    namespace: &str,
+    context: &Context,
+) -> Result<Vec<ReviewCampaign>, StoreFailure> {
+    let api: Api<ReviewCampaign> = Api::namespaced(context.client.clone(), namespace);
+    let list = api.list(&ListParams::default()).await.map_err(StoreFailure::Kube)?;
+    let name = tenant.name_any();
+    let mut campaigns: Vec<ReviewCampaign> =
+        list.items.into_iter().filter(|c| c.spec.tenant_ref == name).collect();
+    campaigns.sort_by_key(ResourceExt::name_any);
+    Ok(campaigns)
 }
 
 fn invalid(error: &dyn std::fmt::Display) -> Outcome {
@@ -199,14 +274,20 @@ async fn report(
         outcome.reason,
         &outcome.message,
     );
-    let api: Api<Tenant> = Api::namespaced(context.client.clone(), namespace);
-    let patch = serde_json::json!({ "status": new_status });
-    api.patch_status(
-        &tenant.name_any(),
-        &PatchParams { field_manager: Some(MANAGER.to_owned()), ..PatchParams::default() },
-        &Patch::Merge(&patch),
-    )
-    .await?;
+    // An unchanged status is not written: each write is a watch event, and writing on
+    // every reconcile would keep the operator reconciling its own writes.
+    let same_generation =
+        tenant.status.as_ref().and_then(|s| s.observed_generation) == tenant.meta().generation;
+    if !(unchanged && same_generation) {
+        let api: Api<Tenant> = Api::namespaced(context.client.clone(), namespace);
+        let patch = serde_json::json!({ "status": new_status });
+        api.patch_status(
+            &tenant.name_any(),
+            &PatchParams { field_manager: Some(MANAGER.to_owned()), ..PatchParams::default() },
+            &Patch::Merge(&patch),
+        )
+        .await?;
+    }
 
     if unchanged && !outcome.stored_change {
         return Ok(());
@@ -231,6 +312,45 @@ async fn report(
             "posting the Event failed"
         );
     }
+    Ok(())
+}
+
+/// Writes the `Ready` condition of `campaign` when it changed.
+async fn report_campaign(
+    campaign: &ReviewCampaign,
+    namespace: &str,
+    context: &Context,
+    outcome: &Outcome,
+) -> Result<(), kube::Error> {
+    let generation = campaign.meta().generation;
+    let (new_status, unchanged) = ready_status(
+        campaign.status.as_ref(),
+        generation,
+        outcome.ready,
+        outcome.reason,
+        &outcome.message,
+    );
+    let same_generation =
+        campaign.status.as_ref().and_then(|s| s.observed_generation) == generation;
+    if unchanged && same_generation {
+        return Ok(());
+    }
+    tracing::info!(
+        namespace,
+        name = %campaign.name_any(),
+        tenant = %campaign.spec.tenant_ref,
+        ready = outcome.ready,
+        reason = outcome.reason,
+        "ReviewCampaign status changed"
+    );
+    let api: Api<ReviewCampaign> = Api::namespaced(context.client.clone(), namespace);
+    let patch = serde_json::json!({ "status": new_status });
+    api.patch_status(
+        &campaign.name_any(),
+        &PatchParams { field_manager: Some(MANAGER.to_owned()), ..PatchParams::default() },
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ use kube::runtime::events::Reporter;
 use rollcall_core::TenantId;
 use rollcall_ingest::tenant_file::parse_stored;
 use rollcall_operator::reconcile::{Context, FINALIZER, reconcile};
+use rollcall_operator::resources::ReviewCampaign;
 use rollcall_store::{Store, StoredTenantConfig, TenantConfigText};
 use serde_json::{Value, json};
 use support::TestDb;
@@ -28,6 +29,7 @@ use support::TestDb;
 type ApiServer = tower_test::mock::Handle<Request<Body>, Response<Body>>;
 
 const TENANT_PATH: &str = "/apis/rollcall.dev/v1alpha1/namespaces/clinics/tenants/harborview";
+const CAMPAIGNS_PATH: &str = "/apis/rollcall.dev/v1alpha1/namespaces/clinics/reviewcampaigns";
 
 fn context(store: Store) -> (Arc<Context>, ApiServer) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
@@ -52,6 +54,20 @@ async fn next(
 
 fn respond(send: tower_test::mock::SendResponse<Response<Body>>, body: &Value) {
     send.send_response(Response::new(Body::from(serde_json::to_vec(body).unwrap())));
+}
+
+/// Takes the operator's list of the namespace's ReviewCampaigns and responds with `items`.
+async fn answer_campaign_list(server: &mut ApiServer, items: &[ReviewCampaign]) {
+    let (method, path, _, send) = next(server, "the ReviewCampaign list").await;
+    assert_eq!(method, Method::GET);
+    assert_eq!(path, CAMPAIGNS_PATH);
+    let list = json!({
+        "apiVersion": "rollcall.dev/v1alpha1",
+        "kind": "ReviewCampaignList",
+        "metadata": { "resourceVersion": "1" },
+        "items": items,
+    });
+    respond(send, &list);
 }
 
 /// Applies the example folder as `rollcall-engine tenant apply` does, and returns what it
@@ -97,6 +113,7 @@ async fn reconcile_adds_finalizer_then_stores() {
         format!("/apis/rollcall.dev/v1alpha1/namespaces/clinics/accesspolicies/{}", common::POLICY)
     );
     respond(send, &serde_json::to_value(&policy).unwrap());
+    answer_campaign_list(&mut server, &[]).await;
 
     let (method, path, body, send) = next(&mut server, "the status patch").await;
     assert_eq!(method, Method::PATCH);
@@ -119,16 +136,13 @@ async fn reconcile_adds_finalizer_then_stores() {
     respond(send, &body);
     second.await.unwrap().unwrap();
 
-    // The same Tenant again: the status is patched to the same value and no Event is
-    // posted, because neither the condition nor the stored texts changed.
+    // The same Tenant again: no status patch and no Event, because neither the condition
+    // nor the stored texts changed. A patch here would be a watch event that starts the
+    // next reconcile, and so on without end.
     let third = tokio::spawn(reconcile(Arc::new(with_status.clone()), context.clone()));
     let (_, _, _, send) = next(&mut server, "the AccessPolicy read").await;
     respond(send, &serde_json::to_value(&policy).unwrap());
-    let (method, path, body, send) = next(&mut server, "the status patch").await;
-    assert_eq!(method, Method::PATCH);
-    assert_eq!(path, format!("{TENANT_PATH}/status"));
-    assert_eq!(body["status"], serde_json::to_value(&with_status.status).unwrap());
-    respond(send, &serde_json::to_value(&with_status).unwrap());
+    answer_campaign_list(&mut server, &[]).await;
     third.await.unwrap().unwrap();
 
     // The operator sends nothing more once the client is gone.
@@ -198,6 +212,7 @@ async fn invalid_tenant_sets_ready_false() {
     let (context, mut server) = context(store.clone());
 
     let task = tokio::spawn(reconcile(Arc::new(tenant.clone()), context.clone()));
+    answer_campaign_list(&mut server, &[]).await;
     let (method, path, body, send) = next(&mut server, "the status patch").await;
     assert_eq!(method, Method::PATCH);
     assert_eq!(path, format!("{TENANT_PATH}/status"));
@@ -289,6 +304,85 @@ async fn policy_status_reports_compile_error() {
 
     // The same policy with that status: nothing to patch.
     rollcall_operator::policy::reconcile(Arc::new(with_status), context.clone()).await.unwrap();
+    drop(context);
+    assert!(server.next_request().await.is_none(), "an unchanged status must not be patched");
+}
+
+#[tokio::test]
+async fn campaigns_are_stored_and_reported() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let (mut tenant, _) = common::harborview_resources();
+    tenant.spec.access_policy_ref = None;
+    tenant.metadata.finalizers = Some(vec![FINALIZER.to_owned()]);
+    let valid = common::quarterly_campaign("entra-quarterly");
+    let mut invalid = common::quarterly_campaign("weekly");
+    invalid.spec.schedule = "every monday".to_owned();
+    let mut other_tenant = common::quarterly_campaign("lakeside-quarterly");
+    other_tenant.spec.tenant_ref = "lakeside".to_owned();
+    let (context, mut server) = context(store.clone());
+
+    let task = tokio::spawn(reconcile(Arc::new(tenant.clone()), context.clone()));
+    answer_campaign_list(&mut server, &[invalid.clone(), other_tenant, valid.clone()]).await;
+
+    // The Tenant is stored without the invalid campaign, and its condition names it.
+    let (method, path, body, send) = next(&mut server, "the Tenant status patch").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(path, format!("{TENANT_PATH}/status"));
+    let condition = &body["status"]["conditions"][0];
+    assert_eq!(condition["status"], "True", "condition: {condition}");
+    let message = condition["message"].as_str().unwrap();
+    assert!(message.contains("left out: weekly"), "{message}");
+    respond(send, &serde_json::to_value(&tenant).unwrap());
+    let (method, _, body, send) = next(&mut server, "the Event").await;
+    assert_eq!(method, Method::POST);
+    respond(send, &body);
+
+    // Each campaign of this tenant gets its own condition, in name order.
+    let (method, path, body, send) = next(&mut server, "the first campaign's status").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(path, format!("{CAMPAIGNS_PATH}/entra-quarterly/status"));
+    let condition = &body["status"]["conditions"][0];
+    assert_eq!(condition["status"], "True", "condition: {condition}");
+    assert_eq!(condition["reason"], "Stored");
+    assert_eq!(body["status"]["observedGeneration"], 1);
+    let mut valid_with_status = valid.clone();
+    valid_with_status.status = serde_json::from_value(body["status"].clone()).unwrap();
+    respond(send, &serde_json::to_value(&valid_with_status).unwrap());
+
+    let (method, path, body, send) = next(&mut server, "the second campaign's status").await;
+    assert_eq!(method, Method::PATCH);
+    assert_eq!(path, format!("{CAMPAIGNS_PATH}/weekly/status"));
+    let condition = &body["status"]["conditions"][0];
+    assert_eq!(condition["status"], "False", "condition: {condition}");
+    assert_eq!(condition["reason"], "Invalid");
+    let message = condition["message"].as_str().unwrap();
+    assert!(message.contains("campaigns[0].schedule"), "the message names the key: {message}");
+    let mut invalid_with_status = invalid.clone();
+    invalid_with_status.status = serde_json::from_value(body["status"].clone()).unwrap();
+    respond(send, &serde_json::to_value(&invalid_with_status).unwrap());
+    task.await.unwrap().unwrap();
+
+    let message = "the configuration of tenant `harborview` is stored; invalid ReviewCampaigns left out: weekly";
+    let stored = stored(&store).await;
+    let config = parse_stored(&stored.text.tenant_yaml, None).unwrap();
+    let ids: Vec<&str> = config.campaigns.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["entra-quarterly"]);
+
+    // Again with the statuses written: only reads, because nothing changed.
+    let mut tenant_with_status = tenant.clone();
+    tenant_with_status.status = Some(rollcall_operator::resources::ResourceStatus {
+        observed_generation: Some(1),
+        conditions: serde_json::from_value(json!([{
+            "type": "Ready", "status": "True", "reason": "Applied",
+            "message": message,
+            "lastTransitionTime": "2026-12-05T06:00:00Z",
+        }]))
+        .unwrap(),
+    });
+    let again = tokio::spawn(reconcile(Arc::new(tenant_with_status), context.clone()));
+    answer_campaign_list(&mut server, &[invalid_with_status, valid_with_status]).await;
+    again.await.unwrap().unwrap();
     drop(context);
     assert!(server.next_request().await.is_none(), "an unchanged status must not be patched");
 }

@@ -11,8 +11,13 @@
 mod common;
 
 use rollcall_ingest::tenant_file::parse_stored;
+use rollcall_ingest::tenant_file::{
+    self, ExpiryAction, MailOffset, ManagerSource, Schedule, ScopeSpec,
+};
 use rollcall_operator::render::render;
-use rollcall_operator::resources::AccessPolicySpec;
+use rollcall_operator::resources::{
+    AccessPolicySpec, CatalogueEntrySpec, EscalationSpec, EscalationTarget, ReviewScope, ScopeKind,
+};
 
 #[test]
 fn harborview_policy_compiles_in_core() {
@@ -26,7 +31,7 @@ fn harborview_policy_compiles_in_core() {
 #[test]
 fn rendered_tenant_parses_as_stored() {
     let (tenant, policy) = common::harborview_resources();
-    let text = render(&tenant, Some(&policy)).unwrap();
+    let text = render(&tenant, Some(&policy), &[]).unwrap();
     let config = parse_stored(&text.tenant_yaml, text.policy_yaml.as_deref()).unwrap();
     assert_eq!(config.tenant.id.as_str(), "harborview");
     assert_eq!(config.tenant.name, "Harborview Family Health");
@@ -39,7 +44,7 @@ fn rendered_tenant_parses_as_stored() {
 fn tenant_without_policy_has_empty_policy() {
     let (mut tenant, _) = common::harborview_resources();
     tenant.spec.access_policy_ref = None;
-    let text = render(&tenant, None).unwrap();
+    let text = render(&tenant, None, &[]).unwrap();
     assert_eq!(text.policy_yaml, None);
     let config = parse_stored(&text.tenant_yaml, None).unwrap();
     assert!(config.tenant.policy.job_roles.is_empty());
@@ -56,7 +61,87 @@ fn invalid_time_zone_fails_parse() {
     let (mut tenant, _) = common::harborview_resources();
     tenant.spec.time_zone = "Mars/Olympus".to_owned();
     tenant.spec.access_policy_ref = None;
-    let text = render(&tenant, None).unwrap();
+    let text = render(&tenant, None, &[]).unwrap();
     let error = parse_stored(&text.tenant_yaml, None).unwrap_err().to_string();
     assert!(error.contains("Mars/Olympus"), "{error}");
+}
+
+#[test]
+fn campaigns_render_as_tenant_campaigns() {
+    let (mut tenant, _) = common::harborview_resources();
+    tenant.spec.access_policy_ref = None;
+    let quarterly = common::quarterly_campaign("entra-quarterly");
+    let mut monthly = common::quarterly_campaign("privileged-monthly");
+    monthly.spec.schedule = "0 8 1 * *".to_owned();
+    monthly.spec.scope = ReviewScope { kind: ScopeKind::Privileged, source: None };
+    monthly.spec.reviewers.second_stage_employee_id = None;
+    monthly.spec.reminders = Some(vec!["5d".to_owned()]);
+    monthly.spec.escalation = Some(EscalationSpec {
+        after: Some("2d".to_owned()),
+        to: Some(vec![EscalationTarget::Manager]),
+    });
+    let text = render(&tenant, None, &[&quarterly, &monthly]).unwrap();
+    let config = parse_stored(&text.tenant_yaml, None).unwrap();
+    let campaigns = &config.campaigns;
+    assert_eq!(campaigns.len(), 2, "{}", text.tenant_yaml);
+
+    let first = &campaigns[0];
+    assert_eq!(first.id, "entra-quarterly");
+    assert_eq!(first.name, "Quarterly Entra review");
+    assert_eq!(first.schedule, Schedule::Quarterly);
+    assert_eq!(first.scope, ScopeSpec::Source("entra".to_owned()));
+    assert_eq!(first.manager, ManagerSource::Hr);
+    assert_eq!(first.fallback_reviewer, "E1003");
+    assert_eq!(first.second_stage_reviewer.as_deref(), Some("E1001"));
+    assert_eq!(first.deadline_days, 21);
+    assert_eq!(first.at_expiry, ExpiryAction::Revoke);
+    assert_eq!(first.max_source_age, chrono::TimeDelta::days(3));
+
+    let second = &campaigns[1];
+    assert_eq!(second.id, "privileged-monthly");
+    assert_eq!(second.schedule_text, "0 8 1 * *");
+    assert_eq!(second.scope, ScopeSpec::Privileged);
+    assert_eq!(second.second_stage_reviewer, None);
+    assert_eq!(second.reminders, [MailOffset { days: 5, minutes: 0 }]);
+    assert_eq!(second.escalation.after, MailOffset { days: 2, minutes: 0 });
+    assert_eq!(second.escalation.to, [tenant_file::EscalationTarget::Manager]);
+    // Unset keys keep the tenant file's defaults.
+    assert_eq!(first.reminders.len(), tenant_file::DEFAULT_REMINDERS.len());
+}
+
+#[test]
+fn campaign_without_source_id_is_rejected() {
+    let (mut tenant, _) = common::harborview_resources();
+    tenant.spec.access_policy_ref = None;
+    let mut campaign = common::quarterly_campaign("one-source");
+    campaign.spec.scope.source = None;
+    let text = render(&tenant, None, &[&campaign]).unwrap();
+    let error = parse_stored(&text.tenant_yaml, None).unwrap_err().to_string();
+    assert!(error.contains("campaigns[0].scope"), "{error}");
+}
+
+#[test]
+fn policy_catalogue_is_stored_and_checked() {
+    let (tenant, mut policy) = common::harborview_resources();
+    let entry = CatalogueEntrySpec {
+        name: "Billing desk".to_owned(),
+        description: Some("Posts charges and payments.".to_owned()),
+        owner: Some("Practice manager".to_owned()),
+    };
+    policy
+        .spec
+        .entitlement_catalogue
+        .entry("ehr:*".to_owned())
+        .or_default()
+        .insert("role:Billing*".to_owned(), entry);
+    let text = render(&tenant, Some(&policy), &[]).unwrap();
+    let policy_yaml = text.policy_yaml.clone().unwrap();
+    assert!(policy_yaml.contains("Billing desk"), "{policy_yaml}");
+    parse_stored(&text.tenant_yaml, Some(&policy_yaml)).unwrap();
+
+    // An empty name is rejected with the key that contains it.
+    let blank = policy.spec.entitlement_catalogue.get_mut("ehr:*").unwrap();
+    blank.get_mut("role:Billing*").unwrap().name = " ".to_owned();
+    let error = rollcall_operator::policy::check(&policy.spec).unwrap_err().to_string();
+    assert!(error.contains("entitlement_catalogue.ehr:*.role:Billing*.name"), "{error}");
 }

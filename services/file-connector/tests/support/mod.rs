@@ -362,7 +362,11 @@ impl OwnServer {
             });
         let server = Self { child };
         let started = Instant::now();
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        while !TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+            // A connection to an unused port of the ephemeral range can be the socket
+            // connected to itself, which is not the server listening.
+            .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok())
+        {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "nats-server did not listen on port {port} within 10 s"

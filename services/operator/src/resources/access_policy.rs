@@ -66,6 +66,24 @@ pub struct AccessPolicySpec {
     /// every EHR when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_with_grants: Option<Vec<String>>,
+    /// Plain names for entitlements that reviewers see beside the source's own words, by
+    /// source pattern, then entitlement pattern.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub entitlement_catalogue: BTreeMap<String, BTreeMap<String, CatalogueEntrySpec>>,
+}
+
+/// One entry of the entitlement catalogue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueEntrySpec {
+    /// The name a practice manager understands, such as `Front desk check-in`.
+    pub name: String,
+    /// One sentence on what the entitlement allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The person or team that answers questions about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Dormancy thresholds.

@@ -10,10 +10,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use access_policy::{
-    AccessPolicy, AccessPolicySpec, DormancySpec, JobRoleSpec, PeerOutlierSpec, RoleMatchSpec,
-    SodSpec,
+    AccessPolicy, AccessPolicySpec, CatalogueEntrySpec, DormancySpec, JobRoleSpec, PeerOutlierSpec,
+    RoleMatchSpec, SodSpec,
 };
-pub use campaign::{DefaultAction, ReviewCampaign, ReviewCampaignSpec, ReviewScope};
+pub use campaign::{
+    EscalationSpec, EscalationTarget, ExpiryAction, ManagerSource, ReviewCampaign,
+    ReviewCampaignSpec, ReviewScope, ReviewersSpec, ScopeKind,
+};
 pub use tenant::{PolicyRef, SecretKeyRef, SlaSpec, SourceKind, SourceSpec, Tenant, TenantSpec};
 
 /// The API group of every Rollcall resource.

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use rollcall_operator::resources::{
-    AccessPolicy, AccessPolicySpec, PolicyRef, SlaSpec, Tenant, TenantSpec,
+    AccessPolicy, AccessPolicySpec, ExpiryAction, ManagerSource, PolicyRef, ReviewCampaign,
+    ReviewCampaignSpec, ReviewScope, ReviewersSpec, ScopeKind, SlaSpec, Tenant, TenantSpec,
 };
 
 /// The namespace of the test resources.
@@ -46,4 +47,31 @@ pub fn harborview_resources() -> (Tenant, AccessPolicy) {
     let mut policy = AccessPolicy::new(POLICY, harborview_policy_spec());
     policy.metadata.namespace = Some(NAMESPACE.to_owned());
     (tenant, policy)
+}
+
+/// Builds a quarterly `ReviewCampaign` of the example tenant named `name`, over the
+/// `entra` source, with the practice manager (E1003) as fallback reviewer.
+pub fn quarterly_campaign(name: &str) -> ReviewCampaign {
+    let mut campaign = ReviewCampaign::new(
+        name,
+        ReviewCampaignSpec {
+            tenant_ref: "harborview".to_owned(),
+            display_name: "Quarterly Entra review".to_owned(),
+            schedule: "quarterly".to_owned(),
+            scope: ReviewScope { kind: ScopeKind::Source, source: Some("entra".to_owned()) },
+            reviewers: ReviewersSpec {
+                manager: ManagerSource::Hr,
+                fallback_employee_id: "E1003".to_owned(),
+                second_stage_employee_id: Some("E1001".to_owned()),
+            },
+            deadline_days: 21,
+            at_expiry: ExpiryAction::Revoke,
+            max_source_age: "3d".to_owned(),
+            reminders: None,
+            escalation: None,
+        },
+    );
+    campaign.metadata.namespace = Some(NAMESPACE.to_owned());
+    campaign.metadata.generation = Some(1);
+    campaign
 }
