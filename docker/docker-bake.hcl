@@ -10,8 +10,8 @@ variable "TAG" {
 
 group "default" {
   targets = [
-    "engine", "file-connector", "ldap-connector", "entra-connector", "hr-webhook", "operator",
-    "cli",
+    "engine", "file-connector", "ldap-connector", "entra-connector", "drchrono-connector",
+    "hr-webhook", "reviews", "operator", "cli",
   ]
 }
 
@@ -49,10 +49,23 @@ target "entra-connector" {
   tags     = ["${REGISTRY}/rollcall-entra-connector:${TAG}"]
 }
 
+target "drchrono-connector" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-drchrono-connector", BINARY = "rollcall-drchrono-connector" }
+  tags     = ["${REGISTRY}/rollcall-drchrono-connector:${TAG}"]
+}
+
 target "hr-webhook" {
   inherits = ["_common"]
   args     = { PACKAGE = "rollcall-hr-webhook", BINARY = "rollcall-hr-webhook" }
   tags     = ["${REGISTRY}/rollcall-hr-webhook:${TAG}"]
+}
+
+# The review web app; its crate is rollcall-reviews-web, its binary rollcall-reviews.
+target "reviews" {
+  inherits = ["_common"]
+  args     = { PACKAGE = "rollcall-reviews-web", BINARY = "rollcall-reviews" }
+  tags     = ["${REGISTRY}/rollcall-reviews:${TAG}"]
 }
 
 target "operator" {

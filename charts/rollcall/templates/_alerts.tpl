@@ -3,7 +3,13 @@ The alert rules, as the `groups` of a Prometheus rules file. The chart's checks 
 them into a plain rules file for `promtool check rules` and the unit tests in
 charts/rollcall/ci/alerts-test.yaml. The finding counts come from the engine's
 `rollcall_engine_findings` gauge (docs/services/engine.md); each alert names the tenant.
+Each alert's runbook_url points at its section of docs/operations/runbooks.md, whose
+heading is the alert name; scripts/check-chart.sh fails when a heading is missing.
 */}}
+{{- define "rollcall.runbookUrl" -}}
+{{- printf "%s#%s" (trimSuffix "/" .root.Values.monitoring.prometheusRule.runbookBaseUrl) (lower .alert) | quote -}}
+{{- end -}}
+
 {{- define "rollcall.alertRules" -}}
 groups:
   - name: rollcall.findings
@@ -13,6 +19,7 @@ groups:
         labels:
           severity: critical
         annotations:
+          runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallLeaverOverdue") }}
           summary: "A leaver of {{`{{ $labels.tenant }}`}} still has access past the deadline"
           description: >-
             {{`{{ $value }}`}} account(s) of terminated workforce members of tenant
@@ -23,11 +30,25 @@ groups:
         labels:
           severity: warning
         annotations:
+          runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallPrivilegedPhoneMfa") }}
           summary: "Privileged accounts of {{`{{ $labels.tenant }}`}} sign in with SMS or voice"
           description: >-
             {{`{{ $value }}`}} privileged account(s) of tenant {{`{{ $labels.tenant }}`}} have
             SMS or voice as a second factor. Register a phishing-resistant method and
             remove the phone method.
+  - name: rollcall.reviews
+    rules:
+      - alert: RollcallReviewCampaignOverdue
+        expr: sum by (tenant) (rollcall_engine_review_campaigns_overdue) > 0
+        labels:
+          severity: warning
+        annotations:
+          runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallReviewCampaignOverdue") }}
+          summary: "An access review of {{`{{ $labels.tenant }}`}} is past its deadline"
+          description: >-
+            {{`{{ $value }}`}} access-review campaign(s) of tenant {{`{{ $labels.tenant }}`}}
+            passed their deadline without the security officer's sign-off. Remind the
+            reviewers with items left, then sign off.
   - name: rollcall.pipeline
     rules:
       - alert: RollcallSourceNotSynced
@@ -38,6 +59,7 @@ groups:
         labels:
           severity: warning
         annotations:
+          runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallSourceNotSynced") }}
           summary: "Source {{`{{ $labels.source }}`}} of {{`{{ $labels.tenant }}`}} has not synced"
           description: >-
             The last good sync of {{`{{ $labels.source }}`}} for tenant
@@ -49,6 +71,7 @@ groups:
         labels:
           severity: warning
         annotations:
+          runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallSourceSyncFailing") }}
           summary: "A source of {{`{{ $labels.tenant }}`}} fails to sync"
           description: >-
             The latest sync report of a source of tenant {{`{{ $labels.tenant }}`}} failed.
@@ -58,6 +81,7 @@ groups:
         labels:
           severity: warning
         annotations:
+          runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallDeadLetters") }}
           summary: "Messages of {{`{{ $labels.tenant }}`}} were dead-lettered"
           description: >-
             {{`{{ $value }}`}} {{`{{ $labels.kind }}`}} message(s) of tenant

@@ -71,10 +71,9 @@ seccompProfile:
 {{- end -}}
 
 {{/*
-The configuration sections every service that talks to the bus shares: logs, traces,
-the ops server and NATS. Secrets are given as `<key>_file` paths.
+The configuration sections every service shares: logs, traces and the ops server.
 */}}
-{{- define "rollcall.commonConfig" -}}
+{{- define "rollcall.runtimeConfig" -}}
 telemetry:
   level: {{ .Values.logLevel | quote }}
   {{- if .Values.otlp.endpoint }}
@@ -86,13 +85,25 @@ telemetry:
   {{- end }}
 ops:
   listen: "0.0.0.0:9090"
+{{- end -}}
+
+{{/*
+The runtime sections and NATS, for every service that talks to the bus. Secrets are
+given as `<key>_file` paths.
+*/}}
+{{- define "rollcall.commonConfig" -}}
+{{ include "rollcall.runtimeConfig" . }}
 nats:
   url: {{ .Values.nats.url | quote }}
   {{- if .Values.nats.tokenSecret.name }}
   token_file: {{ printf "%s/%s" (include "rollcall.secretDir" "nats") .Values.nats.tokenSecret.key | quote }}
   {{- end }}
+  {{- if .Values.nats.caSecret.name }}
+  ca_file: {{ printf "%s/%s" (include "rollcall.secretDir" "nats-ca") .Values.nats.caSecret.key | quote }}
+  {{- end }}
   subject_prefix: {{ .Values.nats.subjectPrefix | quote }}
   stream_prefix: {{ .Values.nats.streamPrefix | quote }}
+  stream_replicas: {{ .Values.nats.streamReplicas }}
 {{- end -}}
 
 {{/* Volumes for the NATS token and the OTLP CA, when set. */}}
@@ -105,6 +116,19 @@ nats:
       - key: {{ .Values.nats.tokenSecret.key }}
         path: {{ .Values.nats.tokenSecret.key }}
 {{- end }}
+{{- if .Values.nats.caSecret.name }}
+- name: nats-ca
+  secret:
+    secretName: {{ .Values.nats.caSecret.name }}
+    items:
+      - key: {{ .Values.nats.caSecret.key }}
+        path: {{ .Values.nats.caSecret.key }}
+{{- end }}
+{{- include "rollcall.otlpSecretVolume" . }}
+{{- end -}}
+
+{{/* The OTLP CA's volume alone, for a service that does not talk to NATS. */}}
+{{- define "rollcall.otlpSecretVolume" -}}
 {{- if .Values.otlp.caSecret.name }}
 - name: otlp-ca
   secret:
@@ -121,6 +145,15 @@ nats:
   mountPath: {{ include "rollcall.secretDir" "nats" }}
   readOnly: true
 {{- end }}
+{{- if .Values.nats.caSecret.name }}
+- name: nats-ca
+  mountPath: {{ include "rollcall.secretDir" "nats-ca" }}
+  readOnly: true
+{{- end }}
+{{- include "rollcall.otlpSecretMount" . }}
+{{- end -}}
+
+{{- define "rollcall.otlpSecretMount" -}}
 {{- if .Values.otlp.caSecret.name }}
 - name: otlp-ca
   mountPath: {{ include "rollcall.secretDir" "otlp-ca" }}
@@ -150,8 +183,8 @@ readinessProbe:
   failureThreshold: 2
 {{- end -}}
 
-{{/* NetworkPolicy egress rules to DNS and NATS, which every service needs. */}}
-{{- define "rollcall.egressDnsAndNats" -}}
+{{/* NetworkPolicy egress rule to the cluster DNS, which every service needs. */}}
+{{- define "rollcall.egressDns" -}}
 - to:
     - namespaceSelector: {}
       podSelector:
@@ -160,12 +193,42 @@ readinessProbe:
   ports:
     - {protocol: UDP, port: 53}
     - {protocol: TCP, port: 53}
+{{- end -}}
+
+{{/* NetworkPolicy egress rules to DNS and NATS, for every service that talks to the bus. */}}
+{{- define "rollcall.egressDnsAndNats" -}}
+{{ include "rollcall.egressDns" . }}
 - to:
     {{- toYaml .Values.networkPolicy.nats.peers | nindent 4 }}
   ports:
     {{- range .Values.networkPolicy.nats.ports }}
     - {protocol: TCP, port: {{ . }}}
     {{- end }}
+{{- end -}}
+
+{{- define "rollcall.egressRedis" -}}
+- to:
+    {{- toYaml .Values.networkPolicy.redis.peers | nindent 4 }}
+  ports:
+    {{- range .Values.networkPolicy.redis.ports }}
+    - {protocol: TCP, port: {{ . }}}
+    {{- end }}
+{{- end -}}
+
+{{/*
+Egress to HTTPS servers on the internet. Call with an object of `cidrs` and
+`exceptCidrs`: the listed blocks when `cidrs` is set, otherwise every IPv4 address
+except `exceptCidrs` (such as the cluster's own ranges).
+*/}}
+{{- define "rollcall.egressHttps" -}}
+{{- $peers := list }}
+{{- range .cidrs }}
+{{- $peers = append $peers (dict "ipBlock" (dict "cidr" .)) }}
+{{- end }}
+{{- if not $peers }}
+{{- $peers = list (dict "ipBlock" (dict "cidr" "0.0.0.0/0" "except" .exceptCidrs)) }}
+{{- end }}
+{{- toYaml (list (dict "to" $peers "ports" (list (dict "protocol" "TCP" "port" 443)))) }}
 {{- end -}}
 
 {{- define "rollcall.egressPostgres" -}}

@@ -14,6 +14,7 @@ component. Call with a dict:
   servicePorts  extra Service ports (YAML list text, may be empty)
   replicas   number of pods
   pdb        whether to render a PodDisruptionBudget (one-replica singletons do not)
+  withoutNats  true for a service that does not talk to the bus: no NATS token, no NATS egress
 */}}
 {{- define "rollcall.workload" -}}
 {{- $root := .root }}
@@ -85,7 +86,11 @@ spec:
           volumeMounts:
             - {name: config, mountPath: /etc/rollcall, readOnly: true}
             - {name: tmp, mountPath: /tmp}
+            {{- if .withoutNats }}
+            {{- include "rollcall.otlpSecretMount" $root | nindent 12 }}
+            {{- else }}
             {{- include "rollcall.commonSecretMounts" $root | nindent 12 }}
+            {{- end }}
             {{- with .mounts }}
             {{- . | nindent 12 }}
             {{- end }}
@@ -95,7 +100,11 @@ spec:
             name: {{ $name }}
         - name: tmp
           emptyDir: {sizeLimit: 64Mi}
+        {{- if .withoutNats }}
+        {{- include "rollcall.otlpSecretVolume" $root | nindent 8 }}
+        {{- else }}
         {{- include "rollcall.commonSecretVolumes" $root | nindent 8 }}
+        {{- end }}
         {{- with .volumes }}
         {{- . | nindent 8 }}
         {{- end }}
@@ -173,7 +182,11 @@ spec:
     {{- . | nindent 4 }}
     {{- end }}
   egress:
+    {{- if .withoutNats }}
+    {{- include "rollcall.egressDns" $root | nindent 4 }}
+    {{- else }}
     {{- include "rollcall.egressDnsAndNats" $root | nindent 4 }}
+    {{- end }}
     {{- with .egress }}
     {{- . | nindent 4 }}
     {{- end }}
