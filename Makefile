@@ -3,17 +3,23 @@
 CARGO ?= cargo
 EXAMPLE_AS_OF ?= 2026-12-01T09:00:00-06:00
 
-.PHONY: test lint unit chart example example-data bench bench-pipeline bench-reviews fmt dev-up dev-down
+.PHONY: test lint unit chart e2e example example-data bench bench-pipeline bench-leavers bench-reviews fmt dev-up dev-down
 
-## Everything CI checks: formatting, lints, every test, then the Helm chart.
-test: lint unit chart
+## Everything CI checks: formatting, lints, every test, the Helm chart, then the quarter
+## played end to end (docs/e2e.md).
+test: lint unit chart e2e
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-# The chart test in integration-tests renders the chart, so helm is installed first.
+# The service tests need the local servers and the packages the scripts install (slapd,
+# Samba, the SMTP sink, the OpenID provider, Chromium); each script returns at once when
+# its part is there. The chart test in integration-tests renders the chart, so helm is
+# installed first.
 unit:
+	scripts/services.sh
+	scripts/install-test-deps.sh
 	scripts/install-chart-tools.sh
 	$(CARGO) test --workspace --locked
 
@@ -22,6 +28,18 @@ unit:
 chart:
 	scripts/install-chart-tools.sh
 	scripts/check-chart.sh
+
+## A quarter of an MSP's work played end to end: every service as a process on loopback,
+## three tenants, a leaver, a review campaign in Chromium, the dashboards (docs/e2e.md).
+E2E_PACKAGES = -p rollcall-engine -p rollcall-file-connector -p rollcall-ldap-connector \
+	-p rollcall-entra-connector -p rollcall-hr-webhook -p rollcall-reviews-web -p rollcall-cli \
+	-p rollcall-graph-double
+e2e:
+	scripts/services.sh
+	scripts/install-test-deps.sh
+	scripts/install-chart-tools.sh
+	$(CARGO) build --locked $(E2E_PACKAGES)
+	$(CARGO) test --locked -p rollcall-integration-tests --test e2e -- --ignored --nocapture
 
 ## The bundled example, as the README runs it.
 example:
@@ -52,8 +70,22 @@ bench:
 bench-pipeline:
 	$(CARGO) bench --locked -p rollcall-engine --bench pipeline
 
+bench-leavers:
+	$(CARGO) bench --locked -p rollcall-engine --bench leavers
+
 bench-reviews:
 	$(CARGO) bench --locked -p rollcall-reviews --bench campaign
+
+## Verified vendor deliveries per second and lookups against the vendor double.
+.PHONY: bench-hr-vendors
+bench-hr-vendors:
+	$(CARGO) bench --locked -p rollcall-hr-vendors --bench deliveries
+
+## The review page and the decision API under load from wrk; needs PostgreSQL and Redis.
+.PHONY: bench-reviews-web
+bench-reviews-web:
+	scripts/install-bench-tools.sh
+	$(CARGO) bench --locked -p rollcall-reviews-web --bench load
 
 fmt:
 	$(CARGO) fmt --all

@@ -7,6 +7,8 @@
 # - every file in charts/rollcall/ci/invalid/ must be rejected by values.schema.json or
 #   the templates, with the error its `# expect:` line names;
 # - the alert rules with promtool check rules and the unit tests in ci/alerts-test.yaml;
+# - every alert has a runbook_url whose anchor is a heading of docs/operations/runbooks.md
+#   named after the alert;
 # - the dashboards are valid JSON with a unique uid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +79,40 @@ done
 import sys, yaml
 rule = yaml.safe_load(open(sys.argv[1]))
 yaml.safe_dump({"groups": rule["spec"]["groups"]}, open(sys.argv[2], "w"), sort_keys=False)
+PY
+# Each alert's runbook_url must end in the anchor of a docs/operations/runbooks.md
+# heading that is the alert's name. Anchors are made as GitHub makes them: the heading
+# text in lower case, spaces as hyphens, other punctuation dropped.
+"$PWD/.tools/venv/bin/python" - "$work/alerts.rules.yaml" docs/operations/runbooks.md <<'PY'
+import re, sys, yaml
+rules_path, runbooks_path = sys.argv[1:]
+headings = {}
+in_fence = False
+for line in open(runbooks_path, encoding="utf-8"):
+    # A `#` line inside a fenced code block is a shell comment, not a heading.
+    if line.startswith("```"):
+        in_fence = not in_fence
+    match = None if in_fence else re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+    if match:
+        text = match.group(1).strip("` ")
+        anchor = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+        headings[anchor] = text
+problems = []
+alerts = [rule for group in yaml.safe_load(open(rules_path))["groups"] for rule in group["rules"] if "alert" in rule]
+for rule in alerts:
+    name = rule["alert"]
+    url = rule.get("annotations", {}).get("runbook_url", "")
+    if "#" not in url:
+        problems.append(f"alert {name} has no runbook_url with an anchor (got {url!r})")
+        continue
+    anchor = url.rsplit("#", 1)[1]
+    if anchor not in headings:
+        problems.append(f"alert {name}: runbook_url anchor #{anchor} matches no heading in {runbooks_path}; add a section headed {name}")
+    elif headings[anchor] != name:
+        problems.append(f"alert {name}: runbook_url anchor #{anchor} is the section {headings[anchor]!r}, not {name!r}")
+if problems:
+    sys.exit("check-chart: " + "\ncheck-chart: ".join(problems))
+print(f"check-chart: {len(alerts)} alerts link a runbook section in {runbooks_path}")
 PY
 cp "$chart/ci/alerts-test.yaml" "$work/"
 promtool check rules "$work/alerts.rules.yaml"

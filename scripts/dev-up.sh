@@ -80,6 +80,8 @@ redis:
   url_file: $DEV/secrets/redis-url
 engine:
   reconcile_seconds: 5
+  # A campaign defined in tenant.yaml launches within seconds rather than minutes.
+  campaign_scan_seconds: 10
 $fixed_as_of
 ops:
   listen: $ENGINE_OPS

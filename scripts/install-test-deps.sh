@@ -35,3 +35,10 @@ if [ "${#packages[@]}" -gt 0 ]; then
     fi
   fi
 fi
+
+# The review mail tests send through an aiosmtpd sink in a virtual environment of its own.
+"$(dirname "$0")/install-smtp-sink.sh"
+# The reviews web tests sign in against a real OpenID provider (oidc-provider on Node).
+"$(dirname "$0")/install-test-idp.sh"
+# The reviews web browser test drives Debian's chromium with playwright-core.
+"$(dirname "$0")/install-test-browser.sh"

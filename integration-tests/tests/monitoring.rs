@@ -2,8 +2,8 @@
 //! the services really export. The test runs the engine and the file connector through
 //! `make dev-up` on the example practice, an LDAP connector whose directory is down, and a
 //! real Prometheus scraping the three on loopback. It also makes the events that some
-//! series need: an unreadable export (a failed sync) and a message that cannot be decoded
-//! (a dead letter). Then each expression is evaluated by Prometheus, and each series
+//! series need: an unreadable export (a failed sync), a message that cannot be decoded
+//! (a dead letter) and an access-review campaign (the campaign gauges). Then each expression is evaluated by Prometheus, and each series
 //! selector in it must match at least one series.
 //!
 //! Needs `prometheus` (Debian's package, which `scripts/install-chart-tools.sh` installs
@@ -13,12 +13,12 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rollcall_integration_tests::repo;
 use support::devup::{Instance, bin_dir, free_address};
+use support::prometheus::{alert_queries, dashboard_queries, selectors};
 
 /// The tenant the example practice's findings belong to; dashboards select it for `$tenant`.
 const TENANT: &str = "harborview";
@@ -83,114 +83,38 @@ fn publish_poison(instance: &Instance) {
     });
 }
 
-fn start_prometheus(dir: &Path, listen: &str, targets: &[&str]) -> Process {
-    let targets = targets.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-         scrape_configs:\n  - job_name: rollcall\n    static_configs:\n      - targets: [{targets}]\n"
+/// Applies the example's `tenant.yaml` with a quarterly campaign added, from a copy of the
+/// drop folder so the file connector does not see the change. The engine's campaign pass
+/// launches it once the sources are stored.
+fn define_campaign(instance: &Instance, dir: &Path) {
+    let copy = dir.join("tenant-with-campaign");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(instance.dev_dir().join("drop").join(TENANT))
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying the drop folder failed");
+    let mut tenant_yaml = std::fs::read_to_string(copy.join("tenant.yaml")).unwrap();
+    tenant_yaml.push_str(
+        "\ncampaigns:\n  - id: quarterly-all\n    name: Quarterly access review\n    reviewers:\n      \
+         fallback: E1003\n    max_source_age: 30d\n",
     );
-    std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
-        .arg(format!("--web.listen-address={listen}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-        .spawn()
-        .expect("prometheus starts; run scripts/install-chart-tools.sh to install it");
-    wait_for_port(listen, "prometheus");
-    Process(child)
-}
-
-/// Calls a Prometheus API path and returns the `data` of the response.
-fn api(prometheus: &str, path: &str, params: &[(&str, &str)]) -> serde_json::Value {
-    let url =
-        reqwest::Url::parse_with_params(&format!("http://{prometheus}{path}"), params).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let body = runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() });
-    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(answer["status"], "success", "Prometheus rejected {path} {params:?}: {body}");
-    answer["data"].clone()
-}
-
-fn series_count(prometheus: &str, selector: &str) -> usize {
-    api(prometheus, "/api/v1/series", &[("match[]", selector)]).as_array().map_or(0, Vec::len)
-}
-
-/// Collects the queries of every dashboard panel, with `$tenant` set to the example tenant.
-fn dashboard_queries() -> Vec<(String, String)> {
-    let mut queries = Vec::new();
-    let folder = repo().join("charts/rollcall/dashboards");
-    for entry in std::fs::read_dir(&folder).unwrap() {
-        let path = entry.unwrap().path();
-        let board: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        for panel in board["panels"].as_array().unwrap() {
-            for target in panel["targets"].as_array().unwrap() {
-                let expr = target["expr"].as_str().unwrap().replace("$tenant", TENANT);
-                let name = format!("{} / {}", file_name(&path), panel["title"].as_str().unwrap());
-                queries.push((name, expr));
-            }
-        }
-    }
-    queries
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().unwrap().to_string_lossy().into_owned()
-}
-
-/// Renders the chart's alert rules with helm and collects their expressions.
-fn alert_queries() -> Vec<(String, String)> {
-    let helm: PathBuf = repo().join(".tools/bin/helm");
-    assert!(helm.is_file(), "{} is missing; run scripts/install-chart-tools.sh", helm.display());
-    let home = tempfile::tempdir().unwrap();
-    let output = Command::new(helm)
-        .args([
-            "template",
-            "rollcall",
-            "charts/rollcall",
-            "--set",
-            "monitoring.prometheusRule.enabled=true",
-        ])
-        .args(["--show-only", "templates/prometheusrule.yaml"])
-        .env("HELM_CACHE_HOME", home.path().join("cache"))
-        .env("HELM_CONFIG_HOME", home.path().join("config"))
-        .env("HELM_DATA_HOME", home.path().join("data"))
-        .current_dir(repo())
+    std::fs::write(copy.join("tenant.yaml"), tenant_yaml).unwrap();
+    let output = Command::new(bin_dir().join("rollcall-engine"))
+        .arg("--config")
+        .arg(instance.dev_dir().join("engine.yaml"))
+        .arg("tenant")
+        .arg("apply")
+        .arg(&copy)
+        .env_clear()
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let rule: serde_yaml_ng::Value = serde_yaml_ng::from_slice(&output.stdout).unwrap();
-    let mut queries = Vec::new();
-    for group in rule["spec"]["groups"].as_sequence().unwrap() {
-        for alert in group["rules"].as_sequence().unwrap() {
-            let name = alert["alert"].as_str().unwrap().to_owned();
-            queries.push((name, alert["expr"].as_str().unwrap().to_owned()));
-        }
-    }
-    queries
-}
-
-/// Extracts the series selectors of an expression: each `rollcall_*` metric name with its label
-/// matchers, if any. Range brackets and functions around them are left out.
-fn selectors(expr: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut rest = expr;
-    while let Some(start) = rest.find("rollcall_") {
-        let tail = &rest[start..];
-        let name_len =
-            tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
-        let (name, after) = tail.split_at(name_len);
-        let matchers = if after.starts_with('{') {
-            after.find('}').map_or("", |end| &after[..=end])
-        } else {
-            ""
-        };
-        found.insert(format!("{name}{matchers}"));
-        rest = &after[matchers.len()..];
-    }
-    found
+    assert!(
+        output.status.success(),
+        "tenant apply with a campaign failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -231,14 +155,18 @@ fn dashboards_and_alerts_query_exported_series() {
     )
     .unwrap();
     publish_poison(&instance);
+    define_campaign(&instance, work.path());
 
-    let prometheus = free_address();
     let engine_ops = instance.setting("DEV_ENGINE_OPS").to_owned();
     let connector_ops = instance.setting("DEV_CONNECTOR_OPS").to_owned();
-    let _prometheus =
-        start_prometheus(work.path(), &prometheus, &[&engine_ops, &connector_ops, &ldap_ops]);
+    let prometheus = support::prometheus::start(
+        work.path(),
+        &free_address(),
+        &[&engine_ops, &connector_ops, &ldap_ops],
+        None,
+    );
 
-    let mut queries = dashboard_queries();
+    let mut queries = dashboard_queries(TENANT);
     queries.extend(alert_queries());
     assert!(queries.len() > 20, "dashboards and rules hold {} queries", queries.len());
     let all: BTreeSet<String> = queries.iter().flat_map(|(_, expr)| selectors(expr)).collect();
@@ -249,7 +177,7 @@ fn dashboards_and_alerts_query_exported_series() {
     let mut missing: Vec<String> = all.iter().cloned().collect();
     while !missing.is_empty() && started.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_secs(2));
-        missing.retain(|selector| series_count(&prometheus, selector) == 0);
+        missing.retain(|selector| prometheus.series_count(selector) == 0);
     }
     assert!(
         missing.is_empty(),
@@ -258,7 +186,7 @@ fn dashboards_and_alerts_query_exported_series() {
     );
     for (name, expr) in &queries {
         // Prometheus evaluates each expression without an error.
-        api(&prometheus, "/api/v1/query", &[("query", expr)]);
+        prometheus.api("/api/v1/query", &[("query", expr)]);
         assert!(!selectors(expr).is_empty(), "{name} reads no Rollcall metric: {expr}");
     }
 }

@@ -58,7 +58,9 @@ macro_rules! scenarios {
 
 scenarios! {
     ad_ranged_members => "ad-ranged-members",
+    ehr_athena_leavers => "ehr-athena-leavers",
     ehr_exports => "ehr-exports",
+    ehr_extracts => "ehr-extracts",
     excel_roster_ansi => "excel-roster-ansi",
     excel_roster_utf8 => "excel-roster-utf8",
     graph_mfa_method_types => "graph-mfa-method-types",

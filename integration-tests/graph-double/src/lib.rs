@@ -4,8 +4,9 @@
 //! client-credentials token endpoint (`POST /{tenant}/oauth2/v2.0/token`) and the Graph
 //! v1.0 and beta reads a Rollcall sync makes, in the response shapes Graph documents
 //! (`@odata.context`, `value`, `@odata.nextLink` paging with `$top` up to 999,
-//! `@odata.deltaLink`, `@removed`, JSON `$batch`), and the two writes leaver remediation
-//! sends (`PATCH /users/{id}` of `accountEnabled`, `POST /users/{id}/revokeSignInSessions`).
+//! `@odata.deltaLink`, `@removed`, JSON `$batch`), and the writes remediation sends
+//! (`PATCH /users/{id}` of `accountEnabled`, `POST /users/{id}/revokeSignInSessions`,
+//! `DELETE /groups/{id}/members/{id}/$ref`).
 //! A tenant is loaded from saved Graph
 //! responses ([`Tenant::load_dir`]) or generated ([`Tenant::generate`]), and can be
 //! written back as the files `rollcall scan` reads ([`Tenant::export_dir`]), so a test

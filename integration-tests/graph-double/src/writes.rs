@@ -1,11 +1,14 @@
-//! The Graph writes that leaver remediation sends: disabling a user and revoking the
-//! user's sign-in sessions.
+//! The Graph writes that remediation sends: disabling a user, revoking the user's
+//! sign-in sessions, and removing a member from a group.
 //!
 //! `PATCH /v1.0/users/{id}` accepts the `accountEnabled` property only, which is all
 //! remediation changes, and returns `204 No Content` as Graph does. The change is logged
 //! like [`Tenant::upsert_user`], so the next full or delta read sees the account
 //! disabled. `POST /v1.0/users/{id}/revokeSignInSessions` returns `200` with
 //! `"value": true` as Graph v1.0 documents, and counts the revocation per user.
+//! `DELETE /v1.0/groups/{group}/members/{user}/$ref` removes the member and returns `204`,
+//! or `404` when the group does not exist or the user is not among its members, as Graph
+//! does for a member it cannot find.
 
 use serde_json::{Value, json};
 
@@ -25,6 +28,9 @@ pub(crate) fn route(
         ("PATCH", ["users", id]) => Some(patch_user(tenant, id, body)),
         ("POST", ["users", id, "revokeSignInSessions"]) => {
             Some(revoke_sessions(tenant, id, version))
+        }
+        ("DELETE", ["groups", group, "members", member, "$ref"]) => {
+            Some(remove_member(tenant, group, member))
         }
         _ => None,
     }
@@ -74,4 +80,20 @@ fn revoke_sessions(tenant: &mut Tenant, id: &str, version: &str) -> Reply {
         "@odata.context": format!("{version}/$metadata#Edm.Boolean"),
         "value": true,
     }))
+}
+
+/// `DELETE /groups/{group}/members/{member}/$ref`. The double keeps transitive member
+/// lists, so the member leaves the list of this group only; membership through a nested
+/// group stays in the lists of the groups that contain it.
+fn remove_member(tenant: &mut Tenant, group: &str, member: &str) -> Reply {
+    let Some(members) = tenant.members.get(group) else {
+        return not_found(group);
+    };
+    if !members.iter().any(|m| object_id(m).as_deref() == Some(member)) {
+        return not_found(member);
+    }
+    let kept: Vec<Value> =
+        members.iter().filter(|m| object_id(m).as_deref() != Some(member)).cloned().collect();
+    tenant.set_members(group, kept);
+    Reply::no_content()
 }

@@ -3,3 +3,4 @@
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 pub mod devup;
+pub mod prometheus;

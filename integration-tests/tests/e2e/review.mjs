@@ -1,0 +1,151 @@
+// One reviewer's part of the quarterly review, in Debian's headless Chromium driven by
+// playwright-core (installed for the reviews web tests). The reviewer signs in at the
+// OpenID provider, opens the review page from the link of the reminder mail, revokes
+// the item REVOKE if given, approves every other undecided item with a justification,
+// person by person, and signs off.
+//
+// With OTHER_CAMPAIGN set it also tries, once signed in and again after signing off, to
+// reach another tenant's campaign through the pages and the JSON API, and reports what
+// it got; OTHER_NAME is a person of that tenant whose name must not show.
+//
+// Environment: PLAYWRIGHT_DIR (the folder whose node_modules holds playwright-core),
+// BASE_URL, TENANT, LOGIN (the provider login), LINK (the review page), REVOKE,
+// JUSTIFICATION, OTHER_CAMPAIGN, OTHER_NAME. Prints one JSON line with what it did; exits
+// 1 with the failed step on stderr.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(join(process.env.PLAYWRIGHT_DIR, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const base = process.env.BASE_URL;
+const link = process.env.LINK;
+const revoke = process.env.REVOKE || '';
+const justification = process.env.JUSTIFICATION;
+const other = process.env.OTHER_CAMPAIGN || '';
+const otherName = process.env.OTHER_NAME || '';
+const profile = mkdtempSync(join(tmpdir(), 'rollcall-e2e-chromium-'));
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// Every way into the other tenant's campaign; each must fail without showing its data.
+async function tryOtherTenant(page, when) {
+  const seen = {};
+  const list = await page.goto(`${base}/campaigns`);
+  const listText = await list.text();
+  seen.list_status = list.status();
+  seen.list_shows_other = listText.includes(other) || (otherName !== '' && listText.includes(otherName));
+  for (const [key, path] of [
+    ['page', `/campaigns/${other}`],
+    ['overview', `/campaigns/${other}/overview`],
+    ['api_campaigns', '/api/v1/campaigns'],
+    ['api_items', `/api/v1/campaigns/${other}/items`],
+  ]) {
+    // The pages forbid scripts to fetch (`connect-src 'none'`), so the requests go
+    // through the browser context's request client, which sends the same cookies.
+    const response = await page.context().request.get(`${base}${path}`, { maxRedirects: 0 });
+    const answer = { status: response.status(), text: await response.text() };
+    seen[`${key}_status`] = answer.status;
+    seen[`${key}_shows_other`] =
+      (key !== 'page' && key !== 'overview' && key !== 'api_items' && answer.text.includes(other)) ||
+      (otherName !== '' && answer.text.includes(otherName));
+  }
+  return { when, ...seen };
+}
+
+async function problem(page) {
+  const alert = page.locator('.problem');
+  return (await alert.count()) > 0 ? await alert.first().innerText() : null;
+}
+
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const result = { isolation: [] };
+let step = 'start';
+try {
+  const page = context.pages()[0] ?? await context.newPage();
+
+  step = 'sign in';
+  await page.goto(`${base}/auth/login?tenant=${process.env.TENANT}`);
+  await page.fill('input[name=login]', process.env.LOGIN);
+  await page.fill('input[name=password]', 'any');
+  await page.click('button[type=submit]');
+  await page.waitForLoadState();
+  if (!page.url().startsWith(base)) {
+    // The provider's consent page.
+    await page.click('button[type=submit]');
+  }
+  await page.waitForURL(`${base}/campaigns`);
+
+  if (other) {
+    step = 'other tenant after sign-in';
+    result.isolation.push(await tryOtherTenant(page, 'signed in'));
+  }
+
+  step = 'open the link of the mail';
+  await page.goto(link);
+  check(page.url() === link, `the mail's link led to ${page.url()}`);
+
+  if (revoke) {
+    step = `revoke item ${revoke}`;
+    await page.click(`button[name=one][value="revoke:${revoke}"]`);
+    await page.waitForLoadState();
+    const failed = await problem(page);
+    check(failed === null, `revoking failed: ${failed}`);
+    result.revoked = revoke;
+  }
+
+  step = 'approve the rest';
+  result.approved = 0;
+  for (let round = 0; round < 500; round += 1) {
+    const section = page.locator('section.person').filter({ hasText: 'Not decided' }).first();
+    if ((await section.count()) === 0) break;
+    const rows = section.locator('tr').filter({
+      has: page.locator('span.decision', { hasText: 'Not decided' }),
+    });
+    const count = await rows.count();
+    for (let i = 0; i < count; i += 1) {
+      await rows.nth(i).locator('input[type=checkbox][name=item]').check();
+    }
+    await section.locator('textarea[name=justification]').fill(justification);
+    await section.locator('button[name=action][value=approve]').click();
+    await page.waitForLoadState();
+    const failed = await problem(page);
+    check(failed === null, `approving failed: ${failed}`);
+    result.approved += count;
+  }
+
+  step = 'sign off';
+  await page.getByRole('button', { name: 'Sign off this review' }).click();
+  await page.waitForLoadState();
+  const failed = await problem(page);
+  check(failed === null, `signing off failed: ${failed}`);
+  result.confirmed = await page.getByText('You signed off').isVisible();
+  // The second-stage reviewer's own first-stage sign-off moves the campaign on, and the
+  // page then offers that reviewer the second stage's sign-off instead.
+  const secondStage = await page.getByText("in the security officer's review").isVisible();
+  check(result.confirmed || secondStage, 'the page does not confirm the sign-off');
+  result.signed_off = true;
+
+  if (other) {
+    step = 'other tenant after sign-off';
+    result.isolation.push(await tryOtherTenant(page, 'signed off'));
+  }
+  console.log(JSON.stringify(result));
+} catch (error) {
+  console.error(`review in Chromium failed at "${step}": ${error.message}`);
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
