@@ -88,7 +88,10 @@ pub fn read_ehr_csv(
 ) -> Result<EhrRead, EhrError> {
     let source = profile.validate()?;
     let read_options = ReadOptions { encoding: profile.encoding, delimiter: profile.delimiter };
-    let table = delimited::read_table(bytes, file, &read_options)?;
+    let mut table = delimited::read_table(bytes, file, &read_options)?;
+    if let Some(null) = profile.null_text.as_deref() {
+        blank_null_cells(&mut table, null);
+    }
     let columns = Columns::resolve(profile, &table)?;
     let mut diagnostics = table.diagnostics.clone();
     if !columns.absent.is_empty() {
@@ -114,6 +117,15 @@ pub fn read_ehr_csv(
         delimiter: table.delimiter,
         line_ending: table.line_ending,
     })
+}
+
+/// Empties every cell of `table` whose trimmed text is `null`, the database's `NULL`.
+fn blank_null_cells(table: &mut Table, null: &str) {
+    for field in table.rows.iter_mut().flat_map(|row| row.fields.iter_mut()) {
+        if field.trim() == null {
+            field.clear();
+        }
+    }
 }
 
 /// User rows read from one or more tables that share a header, before they are folded.

@@ -173,11 +173,14 @@ impl ProfileSpec {
                     None,
                 ),
             ],
-            last_login: Some(LastLoginSpec { column: "last_login".into(), reliable: true }),
+            // The documented query selects `NULL` until the site adds its own join, and a
+            // join finds no row for a user who never signed in, so an empty cell is unknown.
+            last_login: Some(LastLoginSpec { column: "last_login".into(), reliable: false }),
             grants: vec![GrantSpec::new("security_roles", EntitlementKind::Role)],
             departments: vec!["facility_name".into()],
             npi: Some("NPI".into()),
             epcs: Some(yes_no_epcs("epcs_registered")),
+            null_text: Some("NULL".into()),
             ..ProfileSpec::minimal("eclinicalworks", "uid", "uname")
         }
     }
@@ -265,6 +268,7 @@ impl ProfileSpec {
             sid: None,
             fold_rows: false,
             epcs_roles: Vec::new(),
+            null_text: None,
         }
     }
 }

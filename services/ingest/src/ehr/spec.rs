@@ -98,6 +98,11 @@ pub struct ProfileSpec {
     /// treats them as privileged, because they open DEA-regulated prescribing.
     #[serde(default)]
     pub epcs_roles: Vec<String>,
+    /// The text that the database client wrote for SQL `NULL`, such as `NULL` from the
+    /// MySQL and SQL Server clients. A cell with exactly this text, trimmed, is read as
+    /// empty, so a column the query fills with `NULL` stays unknown.
+    #[serde(default)]
+    pub null_text: Option<String>,
 }
 
 /// The way a full name is written.

@@ -1,6 +1,8 @@
 //! The eClinicalWorks extract: providers and staff, a patient row in the same table, and a
 //! provider whose doctor record is inactive while the user row still signs in.
 
+use std::path::Path;
+
 use chrono_tz::America::Chicago;
 use rollcall_core::model::{AccountStatus, EntitlementKind, EpcsStatus, LastSignIn};
 
@@ -95,6 +97,40 @@ fn msp_admin_account_granted() {
     assert_eq!(
         grants(&read, "10258"),
         [grant(EntitlementKind::Role, "Administrator", "Administrator", None)]
+    );
+}
+
+/// The documented query run unchanged: the columns it selects as `NULL` come out as the
+/// text `NULL` (MySQL and SQL Server clients), and the staff member has no `doctors` row.
+#[test]
+fn unedited_query_nulls_unknown() {
+    let csv = "uid,uname,ulname,ufname,uminitial,usertype,status,delFlag,primaryservicelocation,\
+facility_name,NPI,doctor_inactive,providerStatus,security_roles,last_login,epcs_registered\r\n\
+20001,qfarrow,Farrow,Quinn,NULL,2,0,0,3,NULL,NULL,NULL,NULL,NULL,NULL,NULL\r\n\
+20002,rmbeki,Mbeki,Rosa,,1,0,0,3,NULL,9999900662,0,0,NULL,NULL,NULL\r\n";
+    let read = read_ehr_csv(
+        csv.as_bytes(),
+        Path::new("ecw-users.csv"),
+        &ProfileSpec::eclinicalworks(),
+        &options(Chicago),
+    )
+    .unwrap();
+    let staff = account(&read, "20001");
+    assert_eq!(staff.status, AccountStatus::Enabled);
+    assert_eq!(staff.last_sign_in, LastSignIn::Unknown);
+    assert_eq!(staff.department, None);
+    assert_eq!(staff.npi, None);
+    assert_eq!(staff.epcs, None);
+    assert_eq!(attribute(staff, "uminitial"), None);
+    assert!(grants(&read, "20001").is_empty());
+    let provider = account(&read, "20002");
+    assert_eq!(provider.last_sign_in, LastSignIn::Unknown);
+    assert_eq!(provider.npi.as_deref(), Some("9999900662"));
+    assert!(grants(&read, "20002").is_empty());
+    assert!(
+        read.diagnostics.iter().all(|d| d.level == Level::Info),
+        "a NULL cell is no unknown value: {:?}",
+        read.diagnostics
     );
 }
 
