@@ -35,16 +35,32 @@ pub enum PollError {
     Store(#[from] StoreError),
 }
 
-/// Commits a poll delivery for every worker in `connection`'s list. Returns the number of
-/// new deliveries.
+/// How far before the last poll a "changed since" list starts, so that a change recorded
+/// by the vendor shortly before that poll, or in another time zone's day, is listed again.
+const SINCE_MARGIN_DAYS: i64 = 1;
+
+/// The shortest look-back of a "changed since" list, for a connection never polled.
+const SINCE_MIN_DAYS: i64 = 2;
+
+/// Returns where a "changed since" list starts: a day before the last poll that recorded
+/// workers, and at least two days back. After an outage of any length the list therefore
+/// covers every change since the last poll that got through.
+pub fn list_since(last_poll: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = now - chrono::TimeDelta::days(SINCE_MIN_DAYS);
+    last_poll.map_or(floor, |last| (last - chrono::TimeDelta::days(SINCE_MARGIN_DAYS)).min(floor))
+}
+
+/// Commits a poll delivery for every worker in `connection`'s list; `last_poll` is when
+/// the last poll recorded workers. Returns the number of new deliveries.
 pub async fn poll_vendor(
     state: &AppState,
     tenant: &TenantId,
     connection: &VendorConnection,
     interval: Duration,
+    last_poll: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<u64, PollError> {
-    let since = now - chrono::TimeDelta::days(2);
+    let since = list_since(last_poll, now);
     let ids = connection.client.list_workers(connection.adapter.as_ref(), since).await?;
     let seconds = i64::try_from(interval.as_secs().max(1)).unwrap_or(i64::MAX);
     let slot = now.timestamp().div_euclid(seconds);
@@ -120,4 +136,35 @@ pub async fn pull_adp_queue(
         state.vendor_wake.notify_one();
     }
     Ok(taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::list_since;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn since_without_poll_two_days() {
+        let now = at("2026-12-05T12:00:00Z");
+        assert_eq!(list_since(None, now), now - TimeDelta::days(2));
+    }
+
+    #[test]
+    fn since_after_daily_poll_two_days() {
+        let now = at("2026-12-05T12:00:00Z");
+        let last = at("2026-12-04T12:00:00Z");
+        assert_eq!(list_since(Some(last), now), at("2026-12-03T12:00:00Z"));
+    }
+
+    #[test]
+    fn since_after_outage_covers_it() {
+        let now = at("2026-12-05T12:00:00Z");
+        let last = at("2026-11-20T08:30:00Z");
+        assert_eq!(list_since(Some(last), now), at("2026-11-19T08:30:00Z"));
+    }
 }

@@ -92,7 +92,8 @@ async fn pass(state: &AppState, started: DateTime<Utc>, poll_interval: Duration)
         if now < last.unwrap_or(started) + interval {
             continue;
         }
-        if let Err(error) = poll::poll_vendor(state, &auth.id, connection, poll_interval, now).await
+        if let Err(error) =
+            poll::poll_vendor(state, &auth.id, connection, poll_interval, last, now).await
         {
             tracing::warn!(tenant = %tenant, vendor = %vendor, error = %error, "vendor worker list not polled; retrying at the next pass");
         }
