@@ -61,6 +61,7 @@ scenarios! {
     ehr_athena_leavers => "ehr-athena-leavers",
     ehr_exports => "ehr-exports",
     ehr_extracts => "ehr-extracts",
+    ehr_leavers_epcs => "ehr-leavers-epcs",
     excel_roster_ansi => "excel-roster-ansi",
     excel_roster_utf8 => "excel-roster-utf8",
     graph_mfa_method_types => "graph-mfa-method-types",
