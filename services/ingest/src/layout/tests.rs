@@ -197,6 +197,30 @@ fn fhir_entry_enriches_same_source() {
     assert_eq!(staff.attributes.get("fhir.practitioner_id"), None);
 }
 
+/// An EHR entry's `time_zone` is the export host's zone and wins over the tenant's: the
+/// export's local last access is read in New York, not in Chicago.
+#[test]
+fn ehr_entry_zone_reads_local_times() {
+    use rollcall_core::model::LastSignIn;
+
+    let folder = Folder::new(
+        "tenant:\n  id: t1\n  name: T\n  time_zone: America/Chicago\nsources:\n  ehr:\n\
+         \x20   - files: [ehr/users.csv]\n      profile: epic\n      time_zone: America/New_York\n",
+    );
+    folder.write(
+        "ehr/users.csv",
+        "USER_ID,SYSTEM_LOGIN,NAME,USER_STATUS,LAST_ACCS_DATETIME\n\
+         1,QV,\"VANTERPOOL, QUINCY\",Active,2026-11-30 07:41:12.000\n",
+    );
+
+    let as_of = Utc.with_ymd_and_hms(2026, 12, 1, 15, 0, 0).unwrap();
+    let loaded = load_tenant(&folder.0, as_of).unwrap();
+    let epic = loaded.data.sources.iter().find(|s| s.source.to_string() == "ehr:epic").unwrap();
+    // 07:41:12 EST is 12:41:12 UTC; read in the tenant's zone it would be 13:41:12 UTC.
+    let east = Utc.with_ymd_and_hms(2026, 11, 30, 12, 41, 12).unwrap();
+    assert_eq!(epic.accounts[0].last_sign_in, LastSignIn::At(east));
+}
+
 #[test]
 fn merge_keeps_sign_in_availability() {
     use rollcall_core::model::{Availability, SourceId, SourceSnapshot};
