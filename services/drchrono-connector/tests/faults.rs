@@ -248,6 +248,31 @@ async fn request_budget_stops_the_sync() {
     assert!(error.to_string().contains("limits.request_budget"), "{error}");
 }
 
+/// `min_request_interval_ms` spaces every API request, pages and endpoints alike, so a
+/// sync stays under DrChrono's rate limit instead of relying on 429 replies.
+#[tokio::test]
+async fn requests_spaced_by_min_interval() {
+    let setup = Setup::new(DrChronoDouble::example()).await;
+    let interval = Duration::from_millis(100);
+    let limits =
+        rollcall_drchrono_connector::Limits { min_request_interval_ms: 100, ..common::fast_limits() };
+    let mut client = setup.client_with(limits);
+    rollcall_drchrono_connector::full_sync(&mut client, chrono_tz::Tz::UTC, 90, 3).await.unwrap();
+
+    let arrivals = setup.double.api_arrivals();
+    assert!(arrivals.len() >= 8, "{} requests", arrivals.len());
+    for (index, pair) in arrivals.windows(2).enumerate() {
+        let gap = pair[1].duration_since(pair[0]);
+        // The client spaces the sends; the arrivals may differ by the loopback delay of
+        // each, hence the slack. Without spacing the gaps are a few milliseconds.
+        assert!(
+            gap + Duration::from_millis(40) >= interval,
+            "request {} came {gap:?} after the previous",
+            index + 1
+        );
+    }
+}
+
 #[tokio::test]
 async fn missing_staff_list_is_skipped() {
     let setup = Setup::new(DrChronoDouble::example()).await;

@@ -87,6 +87,8 @@ struct Inner {
     faults: VecDeque<Queued>,
     /// Every request as `METHOD path?query`, in order.
     log: Vec<String>,
+    /// When each API request (not the token endpoint's) arrived, in order.
+    api_arrivals: Vec<std::time::Instant>,
     default_page_size: usize,
 }
 
@@ -179,6 +181,11 @@ impl DrChronoDouble {
         self.inner.lock().unwrap().log.clone()
     }
 
+    /// Returns when each API request arrived, in order.
+    pub fn api_arrivals(&self) -> Vec<std::time::Instant> {
+        self.inner.lock().unwrap().api_arrivals.clone()
+    }
+
     /// Makes `next` and `previous` links point at `base` instead of the double.
     pub fn set_link_base(&self, base: &str) {
         self.inner.lock().unwrap().link_base = Some(base.to_owned());
@@ -246,6 +253,7 @@ fn page(
     let query: BTreeMap<String, String> =
         form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     inner.log.push(format!("{method} {}", uri.path_and_query().map_or("", |p| p.as_str())));
+    inner.api_arrivals.push(std::time::Instant::now());
 
     let bearer = headers
         .get(header::AUTHORIZATION)
