@@ -124,6 +124,29 @@ fn leavers_cli(config: &Path, tenant: &TenantId, format: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Returns the engine's metrics in the Prometheus text format.
+fn scrape(engine: &RunningEngine) -> String {
+    let mut registry = prometheus_client::registry::Registry::with_prefix("rollcall_engine");
+    engine.engine.metrics().register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    text
+}
+
+/// Returns the value of the series `name` whose labels include every one of `labels`
+/// (`key="value"` pairs), or 0 when the engine exports no such series.
+fn sample(text: &str, name: &str, labels: &[String]) -> f64 {
+    text.lines()
+        .filter(|line| line.starts_with(name))
+        .filter(|line| {
+            let rest = &line[name.len()..];
+            rest.starts_with(' ') || rest.starts_with('{')
+        })
+        .find(|line| labels.iter().all(|label| line.contains(label.as_str())))
+        .and_then(|line| line.rsplit(' ').next())
+        .map_or(0.0, |value| value.parse().unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn termination_event_runs_the_clock() {
     let db = TestDb::create().await;
@@ -188,6 +211,23 @@ async fn termination_event_runs_the_clock() {
     })
     .await;
     assert_eq!(acted.deadline_acted_at, Some(later));
+
+    // The overdue gauge counts the leaver in each source where it still has an enabled
+    // account; other leavers of the example may be counted too.
+    let overdue_sources: BTreeSet<String> = accounts.iter().map(|a| a.source.to_string()).collect();
+    let gauge_labels =
+        |source: &str| [format!("tenant=\"{tenant}\""), format!("source=\"{source}\"")];
+    let overdue_gauge = |text: &str, source: &str| {
+        sample(text, "rollcall_engine_leavers_overdue", &gauge_labels(source))
+    };
+    let before_close = eventually("the overdue gauge set", || async {
+        let text = scrape(&engine);
+        overdue_sources.iter().all(|source| overdue_gauge(&text, source) >= 1.0).then_some(text)
+    })
+    .await;
+    let histogram = "rollcall_engine_leaver_time_to_deprovision_seconds";
+    let closes_before = sample(&before_close, &format!("{histogram}_count"), &[]);
+    let seconds_before = sample(&before_close, &format!("{histogram}_sum"), &[]);
 
     // Each source's next snapshot has the worker's accounts disabled: the first one
     // records that source's time, the last one closes the leaver.
@@ -294,12 +334,27 @@ async fn termination_event_runs_the_clock() {
     let verification = store.tenant(&tenant).verify_audit_chain().await.unwrap();
     assert!(matches!(verification, ChainVerification::Intact { .. }), "{verification:?}");
 
-    // The metrics.
-    let mut registry = prometheus_client::registry::Registry::with_prefix("rollcall_engine");
-    engine.engine.metrics().register(&mut registry);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    assert!(text.contains("rollcall_engine_leaver_time_to_deprovision_seconds_count"), "{text}");
+    // The metrics: the close is observed once with its time to deprovision, and the
+    // leaver no longer counts as overdue in any of its sources.
+    let text = eventually("the close observed", || async {
+        let text = scrape(&engine);
+        let closes = sample(&text, &format!("{histogram}_count"), &[]);
+        (closes > closes_before).then_some(text)
+    })
+    .await;
+    assert_eq!(sample(&text, &format!("{histogram}_count"), &[]), closes_before + 1.0, "{text}");
+    assert_eq!(
+        sample(&text, &format!("{histogram}_sum"), &[]),
+        seconds_before + expected as f64,
+        "{text}"
+    );
+    for source in &overdue_sources {
+        assert_eq!(
+            overdue_gauge(&text, source),
+            overdue_gauge(&before_close, source) - 1.0,
+            "{source}: {text}"
+        );
+    }
     assert!(
         text.contains(&format!("rollcall_engine_leavers_open{{tenant=\"{tenant}\"}}")),
         "{text}"
