@@ -684,3 +684,37 @@ fn every_deployed_image_has_a_build_target() {
         "the chart's pods run as another user than the image's"
     );
 }
+
+/// Every dashboard in `charts/rollcall/dashboards/` is one ConfigMap with the label the
+/// Grafana sidecar watches, holding the file's JSON unchanged under the file's name.
+#[test]
+fn dashboards_carry_sidecar_label() {
+    let docs = render("small-msp-values.yaml");
+    let maps: Vec<&Value> = docs
+        .iter()
+        .filter(|doc| doc["kind"].as_str() == Some("ConfigMap"))
+        .filter(|doc| doc["metadata"]["labels"]["grafana_dashboard"].as_str() == Some("1"))
+        .collect();
+    let dir = workspace().join("charts/rollcall/dashboards");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the dashboards folder")
+        .map(|entry| entry.expect("a folder entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no dashboard in {}", dir.display());
+    assert_eq!(maps.len(), files.len(), "one labelled ConfigMap per dashboard");
+    for file in &files {
+        let name = file.file_name().and_then(|n| n.to_str()).expect("a UTF-8 file name");
+        let holders: Vec<&&Value> =
+            maps.iter().filter(|map| map["data"][name].as_str().is_some()).collect();
+        assert_eq!(holders.len(), 1, "ConfigMaps holding {name}");
+        let rendered: serde_json::Value =
+            serde_json::from_str(holders[0]["data"][name].as_str().unwrap_or_default())
+                .unwrap_or_else(|error| panic!("{name} in its ConfigMap: {error}"));
+        let source: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("the dashboard file"))
+                .expect("the dashboard file is JSON");
+        assert_eq!(rendered, source, "{name} changed on its way into the ConfigMap");
+    }
+}
