@@ -718,3 +718,61 @@ fn dashboards_carry_sidecar_label() {
         assert_eq!(rendered, source, "{name} changed on its way into the ConfigMap");
     }
 }
+
+/// Every Deployment of the values files that enable every service, the operator
+/// included, runs locked down, probes its ops port, sets its resources and has a
+/// PodDisruptionBudget.
+#[test]
+fn every_deployment_locked_down() {
+    for values in ["connectors-values.yaml", "large-msp-values.yaml"] {
+        let docs = render(values);
+        let deployments: Vec<&Value> =
+            docs.iter().filter(|doc| doc["kind"].as_str() == Some("Deployment")).collect();
+        let names: Vec<&str> = deployments.iter().filter_map(|doc| component(doc)).collect();
+        assert!(names.contains(&"operator"), "{values}: {names:?}");
+        for deployment in deployments {
+            let name = component(deployment).unwrap_or("?");
+            let pod = &deployment["spec"]["template"]["spec"];
+            let at = format!("{values}: {name}");
+            assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true), "{at}");
+            assert_eq!(
+                pod["securityContext"]["seccompProfile"]["type"].as_str(),
+                Some("RuntimeDefault"),
+                "{at}"
+            );
+            for container in pod["containers"].as_sequence().expect("containers") {
+                let security = &container["securityContext"];
+                assert_eq!(security["readOnlyRootFilesystem"].as_bool(), Some(true), "{at}");
+                assert_eq!(security["allowPrivilegeEscalation"].as_bool(), Some(false), "{at}");
+                let dropped: Vec<&str> = security["capabilities"]["drop"]
+                    .as_sequence()
+                    .map(|drop| drop.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                assert_eq!(dropped, ["ALL"], "{at}");
+                let ops = container["ports"].as_sequence().is_some_and(|ports| {
+                    ports.iter().any(|port| {
+                        port["name"].as_str() == Some("ops")
+                            && port["containerPort"].as_u64() == Some(9090)
+                    })
+                });
+                assert!(ops, "{at}: no ops port 9090");
+                for (probe, path) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")]
+                {
+                    assert_eq!(
+                        container[probe]["httpGet"]["path"].as_str(),
+                        Some(path),
+                        "{at}: {probe}"
+                    );
+                }
+                assert!(container["resources"]["limits"]["memory"].is_string(), "{at}");
+                assert!(container["resources"]["requests"]["cpu"].is_string(), "{at}");
+            }
+            let pdbs = docs
+                .iter()
+                .filter(|doc| doc["kind"].as_str() == Some("PodDisruptionBudget"))
+                .filter(|doc| component(doc) == Some(name))
+                .count();
+            assert_eq!(pdbs, 1, "{at}: PodDisruptionBudgets");
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! The `rollcall-operator` binary: prints the CRDs, or runs the Tenant controller.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
@@ -10,7 +12,12 @@ use kube::Api;
 use kube::runtime::events::Reporter;
 use rollcall_operator::reconcile::Context;
 use rollcall_operator::{controller, lease};
+use rollcall_runtime::ops::CheckFailure;
+use rollcall_runtime::{OpsConfig, OpsServer, Readiness, Shutdown};
 use rollcall_store::{Store, StoreOptions};
+
+/// How long the readiness probe's PostgreSQL check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Rollcall's Kubernetes operator.
 #[derive(Parser)]
@@ -33,6 +40,10 @@ enum Command {
         /// Watch only this namespace; all namespaces when unset.
         #[arg(long, env = "ROLLCALL_OPERATOR_NAMESPACE")]
         namespace: Option<String>,
+        /// The ops server's address: `/healthz` and `/readyz` for the kubelet's probes,
+        /// and `/metrics`. All interfaces, because the kubelet probes the pod's address.
+        #[arg(long, env = "ROLLCALL_OPERATOR_OPS_LISTEN", default_value = "0.0.0.0:9090")]
+        ops_listen: SocketAddr,
     },
 }
 
@@ -53,7 +64,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", rollcall_operator::crd::all_yaml().context("rendering the CRDs failed")?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { database_url_file, namespace } => {
+        Command::Run { database_url_file, namespace, ops_listen } => {
             tracing_subscriber::fmt()
                 .json()
                 .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -67,6 +78,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             )
             .await
             .context("connecting to PostgreSQL failed")?;
+
+            // The ops server answers while the replica waits for the lease too: a standby
+            // replica is healthy, and ready whenever PostgreSQL answers.
+            let shutdown = Shutdown::new();
+            shutdown.listen_for_signals().context("cannot listen for stop signals")?;
+            let mut readiness = Readiness::new();
+            let probe = store.clone();
+            readiness.add("postgres", CHECK_TIMEOUT, move || {
+                let probe = probe.clone();
+                async move { probe.ping().await.map_err(|e| CheckFailure::new(e.to_string())) }
+            });
+            let registry = prometheus_client::registry::Registry::with_prefix("rollcall_operator");
+            let listener = OpsServer::bind(&OpsConfig { listen: ops_listen }).await?;
+            let ops = OpsServer::new(registry, readiness, &shutdown);
+            let serving = tokio::spawn(ops.serve(listener));
+
             let client = kube::Client::try_default()
                 .await
                 .context("no Kubernetes credentials: run in a pod or set KUBECONFIG")?;
@@ -87,12 +114,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 holder,
                 "rollcall-operator started; waiting for the leader lease"
             );
-            lease::acquire(&leases, &holder).await;
+            tokio::select! {
+                () = lease::acquire(&leases, &holder) => {}
+                () = shutdown.triggered() => {
+                    tracing::info!("rollcall-operator stopped before it led");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             tokio::select! {
                 () = controller::run(Context { client, store, reporter }, namespace.as_deref()) => {}
                 () = lease::keep(&leases, &holder) => {
                     anyhow::bail!("lost the leader lease; exiting so that the replica restarts and waits for it");
                 }
+                () = shutdown.triggered() => {}
+            }
+            shutdown.trigger();
+            if let Ok(Err(error)) = serving.await {
+                tracing::warn!(error = %error, "ops server stopped with an error");
             }
             tracing::info!("rollcall-operator stopped");
             Ok(ExitCode::SUCCESS)
