@@ -254,8 +254,10 @@ async fn request_budget_stops_the_sync() {
 async fn requests_spaced_by_min_interval() {
     let setup = Setup::new(DrChronoDouble::example()).await;
     let interval = Duration::from_millis(100);
-    let limits =
-        rollcall_drchrono_connector::Limits { min_request_interval_ms: 100, ..common::fast_limits() };
+    let limits = rollcall_drchrono_connector::Limits {
+        min_request_interval_ms: 100,
+        ..common::fast_limits()
+    };
     let mut client = setup.client_with(limits);
     rollcall_drchrono_connector::full_sync(&mut client, chrono_tz::Tz::UTC, 90, 3).await.unwrap();
 
