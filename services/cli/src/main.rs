@@ -5,6 +5,10 @@ mod scan;
 
 use std::process::ExitCode;
 
+/// The allocator of the `rollcall` binary: see `Cargo.toml` for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Keeps the workforce access of medical practices at HIPAA's minimum necessary.

@@ -17,6 +17,10 @@ use rollcall_datagen::synthetic::{self, Params};
 
 use measure::{Mode, Sample};
 
+/// The allocator of the `rollcall` binary, so the bench measures what the command does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The seed of every data set, so that each run measures the same files.
 const SEED: u64 = 20_261_201;
 
