@@ -20,13 +20,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use prometheus_client::registry::Registry;
 use rollcall_reviews::mail::{MailConfig, SmtpConfig, TlsMode};
 use rollcall_store::{ReviewAction, ReviewActionKind, Store, StoredReviewCampaign};
 
 use support::{
     RedisMode, RunningEngine, TestBus, TestDb, add_tenant, config, eventually, example,
-    example_dir, publish_example,
+    example_dir, exposition, publish_example,
 };
 
 /// A quarterly campaign over everyone, with the practice manager as fallback reviewer.
@@ -121,15 +120,6 @@ async fn launch_campaign(
         (!campaigns.is_empty()).then_some(campaigns)
     })
     .await
-}
-
-/// Returns the engine's metrics as the `/metrics` route serves them.
-fn exposition(engine: &rollcall_engine::Engine) -> String {
-    let mut registry = Registry::with_prefix("rollcall_engine");
-    engine.metrics().register(&mut registry);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    text
 }
 
 /// Returns the values of `rollcall_engine_review_items` for `campaign`, by state.

@@ -23,7 +23,9 @@ use rollcall_file_connector::connector::Settings;
 use rollcall_file_connector::{ConnectorMetrics, FileConnector, FolderStatus, State};
 use rollcall_proto::{HrEvent, HrEventSender, HrEventType};
 use rollcall_store::{ChainVerification, FindingStatus, LeaverState, Store};
-use support::{RedisMode, RunningEngine, TestBus, TestDb, add_tenant, config, eventually};
+use support::{
+    RedisMode, RunningEngine, TestBus, TestDb, add_tenant, config, eventually, exposition,
+};
 use uuid::Uuid;
 
 /// A worker of the example practice who is active in the roster and has accounts.
@@ -124,15 +126,6 @@ fn leavers_cli(config: &Path, tenant: &TenantId, format: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// Returns the engine's metrics in the Prometheus text format.
-fn scrape(engine: &RunningEngine) -> String {
-    let mut registry = prometheus_client::registry::Registry::with_prefix("rollcall_engine");
-    engine.engine.metrics().register(&mut registry);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    text
-}
-
 /// Returns the value of the series `name` whose labels include every one of `labels`
 /// (`key="value"` pairs), or 0 when the engine exports no such series.
 fn sample(text: &str, name: &str, labels: &[String]) -> f64 {
@@ -221,7 +214,7 @@ async fn termination_event_runs_the_clock() {
         sample(text, "rollcall_engine_leavers_overdue", &gauge_labels(source))
     };
     let before_close = eventually("the overdue gauge set", || async {
-        let text = scrape(&engine);
+        let text = exposition(&engine.engine);
         overdue_sources.iter().all(|source| overdue_gauge(&text, source) >= 1.0).then_some(text)
     })
     .await;
@@ -337,7 +330,7 @@ async fn termination_event_runs_the_clock() {
     // The metrics: the close is observed once with its time to deprovision, and the
     // leaver no longer counts as overdue in any of its sources.
     let text = eventually("the close observed", || async {
-        let text = scrape(&engine);
+        let text = exposition(&engine.engine);
         let closes = sample(&text, &format!("{histogram}_count"), &[]);
         (closes > closes_before).then_some(text)
     })

@@ -90,7 +90,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 async move { probe.ping().await.map_err(|e| CheckFailure::new(e.to_string())) }
             });
             let registry = prometheus_client::registry::Registry::with_prefix("rollcall_operator");
-            let listener = OpsServer::bind(&OpsConfig { listen: ops_listen }).await?;
+            let listener = OpsServer::bind(&OpsConfig { listen: ops_listen })
+                .await
+                .context("set --ops-listen (ROLLCALL_OPERATOR_OPS_LISTEN) to a free address")?;
             let ops = OpsServer::new(registry, readiness, &shutdown);
             let serving = tokio::spawn(ops.serve(listener));
 

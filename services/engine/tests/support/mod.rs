@@ -451,3 +451,12 @@ pub fn event_keys(events: &[v1::FindingEvent]) -> Vec<(String, String, i32)> {
         })
         .collect()
 }
+
+/// Returns the engine's metrics as the `/metrics` route serves them.
+pub fn exposition(engine: &rollcall_engine::Engine) -> String {
+    let mut registry = prometheus_client::registry::Registry::with_prefix("rollcall_engine");
+    engine.metrics().register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    text
+}
