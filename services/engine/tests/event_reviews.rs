@@ -60,9 +60,9 @@ async fn new_privileged_grant_opens_a_review() {
     })
     .await;
     running.engine.request_evaluation(&tenant);
-    // Evaluations also run while the sources arrive, so wait for a check that saw every
-    // source: a check that sees a source for the first time opens no review, and the new
-    // grant below must not fall into one.
+    // Evaluations also run while the sources arrive, so wait for a check of every source.
+    // A check that finds a source for the first time opens no review, and the new grant
+    // below must not fall into such a check.
     let before = eventually("a trigger check of every source", || async {
         let baseline = scope.review_trigger_baseline().await.unwrap()?;
         (baseline.sources.len() == chunks.len()).then_some(baseline)
