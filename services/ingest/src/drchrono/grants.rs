@@ -9,6 +9,7 @@ use super::Notes;
 use super::dump::Record;
 use super::values::{Flag, flag, id, id_field, text, type_name};
 use crate::diagnostic::Level;
+use crate::ehr::{SOURCE_ID_ATTRIBUTE, SOURCE_NAME_ATTRIBUTE};
 
 /// Returns the entitlement id of a permission. Permission and user group ids share the snapshot's
 /// id space, so each carries its kind as a prefix.
@@ -19,6 +20,15 @@ fn permission_id(name: &str) -> String {
 /// Returns the entitlement id of a user group.
 fn user_group_id(group_id: &str) -> String {
     format!("user_group:{group_id}")
+}
+
+/// Keeps DrChrono's own id and name of an entitlement beside the prefixed id, as the EHR
+/// export profiles do, so a reviewer sees DrChrono's words when the tenant's catalogue
+/// renames the entitlement.
+fn with_source_words(mut entitlement: Entitlement, id: &str, name: &str) -> Entitlement {
+    entitlement.attributes.insert(SOURCE_ID_ATTRIBUTE.to_owned(), id.to_owned());
+    entitlement.attributes.insert(SOURCE_NAME_ATTRIBUTE.to_owned(), name.to_owned());
+    entitlement
 }
 
 /// Adds a permission grant for every permission a user holds.
@@ -75,9 +85,9 @@ pub(super) fn permissions(
             }
             let entitlement_id = permission_id(name);
             if known.insert(entitlement_id.clone()) {
-                entitlements.push(Entitlement::new(
-                    entitlement_id.clone(),
-                    EntitlementKind::Permission,
+                entitlements.push(with_source_words(
+                    Entitlement::new(entitlement_id.clone(), EntitlementKind::Permission, name),
+                    name,
                     name,
                 ));
             }
@@ -137,10 +147,11 @@ pub(super) fn user_groups(
             notes.push(Level::Warning, &record.at, message);
             continue;
         }
-        let mut entitlement = Entitlement::new(
-            entitlement_id.clone(),
-            EntitlementKind::UserGroup,
-            name.unwrap_or(&group_id),
+        let shown = name.unwrap_or(&group_id);
+        let mut entitlement = with_source_words(
+            Entitlement::new(entitlement_id.clone(), EntitlementKind::UserGroup, shown),
+            &group_id,
+            shown,
         );
         for attribute in ["practice_group", "created_at", "updated_at"] {
             if let Some(value) = fields.get(attribute).and_then(id) {

@@ -169,6 +169,18 @@ fn example_entitlements_listed_once() {
 }
 
 #[test]
+fn example_entitlements_keep_drchrono_words() {
+    let (snapshot, _) = read_example();
+    let words = |id: &str| {
+        let entitlement = snapshot.entitlements.iter().find(|e| e.id == id).unwrap();
+        let attribute = |name: &str| entitlement.attributes.get(name).map(String::as_str);
+        (attribute("ehr.source_id"), attribute("ehr.source_name"))
+    };
+    assert_eq!(words("user_group:311"), (Some("311"), Some("Clinical Staff")));
+    assert_eq!(words("permission:epcs"), (Some("epcs"), Some("epcs")));
+}
+
+#[test]
 fn example_archived_group_skipped() {
     let (snapshot, diagnostics) = read_example();
     assert!(snapshot.memberships.iter().all(|m| m.entitlement != "user_group:298"));
