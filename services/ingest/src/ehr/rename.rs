@@ -45,7 +45,7 @@ impl ProfileSpec {
     }
 
     /// Iterates over every column name the profile uses, in profile order.
-    fn column_names_mut(&mut self) -> impl Iterator<Item = &mut String> {
+    pub(super) fn column_names_mut(&mut self) -> impl Iterator<Item = &mut String> {
         let single = [
             &mut self.display_name,
             &mut self.family_name,

@@ -162,3 +162,52 @@ fn source_words_kept_on_entitlements() {
     );
     assert_eq!(subtemplate.attributes.get("ehr.source_id").map(String::as_str), Some("S5030"));
 }
+
+/// The rows of the column table in `docs/connectors/epic-extract.md`: each column's name
+/// and what Rollcall reads it as.
+fn specified_columns() -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/connectors/epic-extract.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let table = text.split("## Columns").nth(1).unwrap();
+    table
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let column = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((column.to_owned(), (*cells.get(3)?).to_owned()))
+        })
+        .collect()
+}
+
+/// The page the host's reporting team works from, the test extract and the `epic` profile
+/// name the same columns, so a column added to one is added to all three.
+#[test]
+fn specification_matches_profile_and_extract() {
+    let specified = specified_columns();
+    let names: Vec<&str> = specified.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names.len(), 29, "the column table was not found whole: {names:?}");
+
+    let extract = String::from_utf8(testdata("field-cases/ehr-exports/epic/extract.csv")).unwrap();
+    let header: Vec<&str> = extract.lines().next().unwrap().split(',').collect();
+    assert_eq!(header, names, "the test extract's header differs from the specification");
+
+    let mut profile = ProfileSpec::epic();
+    let read: Vec<String> = profile.column_names_mut().map(|name| name.clone()).collect();
+    for column in &read {
+        assert!(names.contains(&column.as_str()), "the profile reads `{column}`, not specified");
+    }
+    // A specified column the profile does not read is one the page says is kept as
+    // evidence, which every unread column is.
+    for (column, reading) in &specified {
+        if !read.contains(column) {
+            assert!(reading.starts_with("kept as evidence"), "`{column}` is read by nothing");
+        }
+    }
+    // Each security class column names the application the profile scopes it to.
+    for (column, application) in super::super::presets::EPIC_SECURITY_CLASS_COLUMNS {
+        let (_, reading) = specified.iter().find(|(name, _)| name == column).unwrap();
+        assert_eq!(reading, &format!("security class grant, application `{application}`"));
+    }
+}
