@@ -61,9 +61,75 @@ scenarios! {
     ehr_athena_leavers => "ehr-athena-leavers",
     ehr_exports => "ehr-exports",
     ehr_extracts => "ehr-extracts",
+    ehr_fhir => "ehr-fhir",
     ehr_leavers_epcs => "ehr-leavers-epcs",
     excel_roster_ansi => "excel-roster-ansi",
     excel_roster_utf8 => "excel-roster-utf8",
     graph_mfa_method_types => "graph-mfa-method-types",
     ldap_dn_escaping => "ldap-dn-escaping",
+}
+
+/// The FHIR files of `ehr-fhir` mark providers in the exports beside them: NPIs picked by
+/// identifier system (Epic's OID, and the NPI after a social security number in US Core),
+/// a provider matched by name when the export has no NPI, `active` kept only where the
+/// resource sends it, and no account added for a practitioner without one.
+#[test]
+fn ehr_fhir_enriches_the_exports() {
+    let dir = repo().join("integration-tests/scenarios/ehr-fhir");
+    let as_of: DateTime<Utc> = DEFAULT_AS_OF.parse().unwrap();
+    let (tenant, evaluation) = scan(&dir, as_of);
+    // Privileged and still employed: the security administrator by policy and the Epic
+    // EPCS prescriber (`EPRESC_CNTRLD_YN`). The eClinicalWorks EPCS prescriber has left,
+    // so the count leaves him out. FHIR changes neither.
+    assert_eq!(evaluation.stats.privileged_identities, 2);
+    let account = |source: &str, id: &str| {
+        let snapshot = tenant.data.sources.iter().find(|s| s.source.to_string() == source);
+        let snapshot = snapshot.unwrap_or_else(|| panic!("no source {source}"));
+        snapshot.accounts.iter().find(|a| a.id == id).unwrap_or_else(|| panic!("no {id}")).clone()
+    };
+    let facts = |source: &str, id: &str| {
+        let account = account(source, id);
+        let attribute = |name: &str| account.attributes.get(name).cloned();
+        (
+            account.is_provider,
+            account.npi.clone(),
+            attribute("fhir.match"),
+            attribute("fhir.active"),
+        )
+    };
+    let text = |value: &str| Some(value.to_owned());
+
+    // Epic's sandbox: the NPI only under Epic's OID, matched by name, then by NPI.
+    assert_eq!(
+        facts("ehr:epic", "88210002"),
+        (true, text("1100099997"), text("name"), text("true"))
+    );
+    assert_eq!(
+        facts("ehr:epic", "88210003"),
+        (true, text("1104199991"), text("npi"), text("true"))
+    );
+    // Staff without a provider record stay as they were.
+    assert_eq!(facts("ehr:epic", "88210004"), (false, None, None, None));
+    // US Core without `active`: matched by name, the NPI filled, activity unknown.
+    assert_eq!(
+        facts("ehr:eclinicalworks", "20501"),
+        (true, text("9941339100"), text("name"), None)
+    );
+    // The bundle's practitioner lists a social security number first.
+    assert_eq!(facts("ehr:eclinicalworks", "20502"), (true, text("9999991018"), text("npi"), None));
+    assert_eq!(
+        facts("ehr:eclinicalworks", "20503"),
+        (true, text("5185897399"), text("npi"), text("true"))
+    );
+
+    // Eight sandbox practitioners and three US Core or CMS ones, but only the exports'
+    // accounts: FHIR adds none.
+    let counts: Vec<(String, usize)> = tenant
+        .data
+        .sources
+        .iter()
+        .map(|s| (s.source.to_string(), s.accounts.len()))
+        .filter(|(source, _)| source.starts_with("ehr:"))
+        .collect();
+    assert_eq!(counts, [("ehr:epic".to_owned(), 4), ("ehr:eclinicalworks".to_owned(), 4)]);
 }
