@@ -1001,10 +1001,21 @@ fn ended(worker: &Worker) -> bool {
     }
 }
 
+/// Reports whether a worker's position changed between two rosters: job title,
+/// department, location or manager. A roster does not date such a change, so the event
+/// takes the roster's collection instant.
+fn changed_position(old: &Worker, new: &Worker) -> bool {
+    old.job_title != new.job_title
+        || old.department != new.department
+        || old.location != new.location
+        || old.manager_employee_id != new.manager_employee_id
+}
+
 /// Derives the HR events of a new roster from its difference with the previous one. It
 /// gives a termination for each worker whose termination instant is new, and a rehire for
 /// each worker who had ended and no longer has. It gives a hire for each worker new to
-/// the roster who has not ended. The first roster of a tenant (`previous` is `None`) yields only
+/// the roster who has not ended, and a change for each worker still employed whose job
+/// title, department, location or manager differs. The first roster of a tenant (`previous` is `None`) yields only
 /// terminations. Event ids are UUID v5 of the tenant, employee id, type and effective
 /// instant in [`ROSTER_EVENT_NAMESPACE`], so the same difference gives the same ids.
 ///
@@ -1059,6 +1070,7 @@ pub fn roster_events(
                 let rehired = worker.hired_at.filter(|hired| since.is_none_or(|end| *hired > end));
                 push(HrEventType::Rehire, rehired.unwrap_or(collected_at));
             }
+            Some(old) if changed_position(old, worker) => push(HrEventType::Change, collected_at),
             Some(_) => {}
             None if previous.is_some() => {
                 push(HrEventType::Hire, worker.hired_at.unwrap_or(collected_at));
@@ -1134,6 +1146,22 @@ mod tests {
                 (HrEventType::Rehire, "E2".to_owned()),
                 (HrEventType::Hire, "E3".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn position_change_yields_change() {
+        let mut before = [Worker::new("E1"), Worker::new("E2"), Worker::new("E3")];
+        before[0].job_title = Some("Medical Assistant".to_owned());
+        before[1].manager_employee_id = Some("E9".to_owned());
+        let mut after = before.clone();
+        after[0].job_title = Some("Office Manager".to_owned());
+        after[1].manager_employee_id = Some("E8".to_owned());
+        // A new e-mail address is not a change of position.
+        after[2].email = Some("e3@example.org".to_owned());
+        assert_eq!(
+            derive(Some(&before), &after),
+            [(HrEventType::Change, "E1".to_owned()), (HrEventType::Change, "E2".to_owned())]
         );
     }
 
