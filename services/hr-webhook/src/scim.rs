@@ -436,11 +436,12 @@ async fn change_user(
         }
         let now = now();
         let user = attributes.into_user(id, current.version + 1, resource, current.created_at, now);
-        // TODO: emit a `change` event when the title, department or manager changes;
-        // only changes of `active` emit events so far.
         let event = match (current.active, user.active) {
             (true, false) => Some(scim_event(auth, &user, HrEventType::Termination, now)),
             (false, true) => Some(scim_event(auth, &user, HrEventType::Rehire, now)),
+            (true, true) if position(&current.resource) != position(&user.resource) => {
+                Some(scim_event(auth, &user, HrEventType::Change, now))
+            }
             _ => None,
         };
         match scope
@@ -728,6 +729,17 @@ fn work_email(resource: &Map<String, Value>) -> Option<String> {
 /// Looks a member up regardless of case.
 fn lookup<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
+}
+
+/// The parts of a SCIM user that describe the position, whose change is an HR `change`
+/// event: `title`, and the enterprise extension's `department` and `manager.value`.
+fn position(resource: &Value) -> [Option<&Value>; 3] {
+    let map = resource.as_object();
+    let get = |name: &str| map.and_then(|map| lookup(map, name));
+    let extension = get(ENTERPRISE_SCHEMA).and_then(Value::as_object);
+    let in_extension = |name: &str| extension.and_then(|map| lookup(map, name));
+    let manager = in_extension("manager").and_then(Value::as_object);
+    [get("title"), in_extension("department"), manager.and_then(|map| lookup(map, "value"))]
 }
 
 /// Returns the existing spelling of `name` in `map`, or `name`.

@@ -171,6 +171,36 @@ async fn rehire_and_delete_events() {
     harness.stop().await;
 }
 
+/// A new title, department or manager is a `change` event with the new position; other
+/// edits, such as a new display name, emit nothing.
+#[tokio::test]
+async fn position_changes_emit_change() {
+    let harness = Harness::start().await;
+    let id = create(&harness, "dee@harborview.test", "E7101").await;
+    let path = format!("Users/{id}");
+    let patch = |operation: Value| json!({"schemas": [PATCH_OP], "Operations": [operation]});
+    let edits = [
+        json!({"op": "replace", "path": "title", "value": "Medical Assistant"}),
+        json!({"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Clinical"}),
+        json!({"op": "add", "path": format!("{ENTERPRISE}:manager"), "value": {"value": "E7100"}}),
+        json!({"op": "replace", "path": "displayName", "value": "Dee Diaz"}),
+    ];
+    for edit in edits {
+        let (status, body) = harness.scim(Method::PATCH, &path, Some(patch(edit.clone()))).await;
+        assert_eq!(status, StatusCode::OK, "{edit}: {body}");
+    }
+    assert_eq!(
+        events_of(&harness, "E7101").await,
+        [HrEventType::Hire, HrEventType::Change, HrEventType::Change, HrEventType::Change]
+    );
+    let stored = harness.stored_events(TENANT).await;
+    let last = stored.iter().rfind(|event| event.event_type == HrEventType::Change).unwrap();
+    let worker = last.worker.as_ref().unwrap();
+    assert_eq!(worker.job_title.as_deref(), Some("Medical Assistant"));
+    assert_eq!(worker.department.as_deref(), Some("Clinical"));
+    harness.stop().await;
+}
+
 #[tokio::test]
 async fn concurrent_deactivations_emit_one_termination() {
     let harness = Harness::start().await;

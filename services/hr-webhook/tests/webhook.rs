@@ -73,6 +73,50 @@ async fn webhook_commits_then_publishes() {
     harness.stop().await;
 }
 
+/// Hire and change events are committed and published as terminations are, with the
+/// worker record, manager and zone they carry.
+#[tokio::test]
+async fn webhook_takes_hire_and_change() {
+    let harness = Harness::start().await;
+    let hire = serde_json::json!({
+        "type": "hire",
+        "employee_id": "E1101",
+        "effective_at": "2026-12-07T08:00:00-07:00",
+        "time_zone": "America/Denver",
+        "manager_employee_id": "E0001",
+        "worker": {"name": "Rowan Ashdown", "job_title": "Medical Assistant", "status": "active"},
+    });
+    let change = serde_json::json!({
+        "type": "change",
+        "employee_id": "E1101",
+        "effective_at": "2027-01-04T08:00:00-07:00",
+        "time_zone": "America/Denver",
+        "reason": "promotion",
+        "manager_employee_id": "E0002",
+        "worker": {"job_title": "Office Manager", "department": "Administration"},
+    });
+    for (id, body) in [("msg_hire", &hire), ("msg_change", &change)] {
+        let (status, reply) =
+            json(harness.send_signed(TENANT, KEY_A, id, &body.to_string()).await).await;
+        assert_eq!(status, StatusCode::OK, "{id}: {reply}");
+        assert_eq!(reply["new"], true, "{id}");
+    }
+
+    let stored = harness.stored_events(TENANT).await;
+    let kinds: Vec<HrEventType> = stored.iter().map(|event| event.event_type).collect();
+    assert_eq!(kinds, [HrEventType::Hire, HrEventType::Change]);
+    assert_eq!(stored[0].effective_at.to_rfc3339(), "2026-12-07T15:00:00+00:00");
+    assert_eq!(stored[0].time_zone, chrono_tz::America::Denver);
+    assert_eq!(stored[0].worker.as_ref().unwrap().job_title.as_deref(), Some("Medical Assistant"));
+    assert_eq!(stored[1].reason.as_deref(), Some("promotion"));
+    assert_eq!(stored[1].manager_employee_id.as_deref(), Some("E0002"));
+    let worker = stored[1].worker.as_ref().unwrap();
+    assert_eq!(worker.department.as_deref(), Some("Administration"));
+    assert_eq!(worker.employee_id, "E1101");
+    assert_eq!(harness.bus.hr_messages().await.len(), 2);
+    harness.stop().await;
+}
+
 #[tokio::test]
 async fn webhook_correction_names_its_event() {
     let harness = Harness::start().await;
