@@ -161,24 +161,29 @@ async fn terminations_survive_kills_of_webhook_and_engine() {
     let employees: Vec<String> = (0..per_tenant)
         .map(|i| active.get(i).cloned().unwrap_or_else(|| format!("K{i:05}")))
         .collect();
-    // The workers of `employees` with at least one enabled account.
+    // The accounts of each worker of `employees` that the leaver rule reports: every
+    // linked account that is not disabled.
     let resolution = rollcall_core::identity::resolve(&loaded.config.tenant, &loaded.data);
-    let with_access: BTreeSet<String> = resolution
-        .identities
-        .iter()
-        .filter(|identity| {
-            identity.accounts.iter().any(|linked| {
-                loaded.data.sources.iter().any(|source| {
-                    source.source == linked.account.source
-                        && source.accounts.iter().any(|a| {
-                            a.id == linked.account.id && a.status == AccountStatus::Enabled
-                        })
-                })
-            })
-        })
-        .filter_map(|identity| identity.key.strip_prefix("hr:").map(str::to_owned))
-        .filter(|id| employees.contains(id))
-        .collect();
+    let mut reported: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for identity in &resolution.identities {
+        let Some(employee) = identity.key.strip_prefix("hr:") else { continue };
+        if !employees.iter().any(|e| e == employee) {
+            continue;
+        }
+        for linked in &identity.accounts {
+            let open = loaded.data.sources.iter().any(|source| {
+                source.source == linked.account.source
+                    && source
+                        .accounts
+                        .iter()
+                        .any(|a| a.id == linked.account.id && a.status != AccountStatus::Disabled)
+            });
+            if open {
+                reported.entry(employee.to_owned()).or_default().insert(linked.account.to_string());
+            }
+        }
+    }
+    let with_access: BTreeSet<String> = reported.keys().cloned().collect();
     assert!(!with_access.is_empty(), "the example has terminated workers with access");
 
     // Every tenant gets the example's configuration and snapshots.
@@ -282,20 +287,28 @@ async fn terminations_survive_kills_of_webhook_and_engine() {
             let count = leavers.iter().filter(|l| &l.employee_id == employee).count();
             assert_eq!(count, 1, "{name}/{employee}: leavers");
         }
-        // Past the deadline, each one with an enabled account is overdue.
+        // Past the deadline, exactly the accounts that are not disabled are overdue, one
+        // finding each; workers without such accounts have none, and nothing is still
+        // inside its deadline.
         let findings = scope.findings(FindingStatus::Open).await.unwrap();
-        for employee in &with_access {
-            let record = format!("hr:{employee}");
-            let names = |kind: FindingKind| {
-                findings
-                    .iter()
-                    .filter(|s| s.finding.kind == kind)
-                    .filter(|s| s.finding.evidence.iter().any(|e| e.record == record))
-                    .count()
-            };
-            assert!(names(FindingKind::DeprovisionOverdue) > 0, "{name}/{employee}: overdue");
-            assert_eq!(names(FindingKind::TerminatedActive), 0, "{name}/{employee}: still inside");
-        }
+        let accounts_of = |kind: FindingKind| {
+            let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            let mut count = 0;
+            for stored in findings.iter().filter(|s| s.finding.kind == kind) {
+                let employee = stored.finding.evidence.iter().find_map(|e| {
+                    e.record.strip_prefix("hr:").filter(|id| employees.iter().any(|x| x == id))
+                });
+                let Some(employee) = employee else { continue };
+                let account = stored.finding.subject.account.as_ref().unwrap();
+                found.entry(employee.to_owned()).or_default().insert(account.account.to_string());
+                count += 1;
+            }
+            (found, count)
+        };
+        let (overdue, count) = accounts_of(FindingKind::DeprovisionOverdue);
+        assert_eq!(overdue, reported, "{name}: overdue accounts");
+        assert_eq!(count, reported.values().map(BTreeSet::len).sum::<usize>(), "{name}: repeats");
+        assert_eq!(accounts_of(FindingKind::TerminatedActive).1, 0, "{name}: still inside");
     }
     engine.take().unwrap().terminate_owned();
     webhook.take().unwrap().terminate_owned();

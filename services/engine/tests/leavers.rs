@@ -426,6 +426,66 @@ async fn hr_events_row_reconciled_and_rehire_cancels() {
     bus.delete().await;
 }
 
+/// A deadline that passes while the engine runs on the wall clock, with no sync and no
+/// event after the termination, opens `deprovision_overdue` at the next due-scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_passing_while_running_fires() {
+    let db = TestDb::create().await;
+    let bus = TestBus::new().await;
+    let store = db.store().await;
+    let loaded = support::example();
+    let tenant = add_tenant(&store, &loaded).await;
+    rollcall_engine::tenant_apply::apply(&store, &support::example_dir()).await.unwrap();
+    let mut live = config(&db, &bus, &RedisMode::Local, 5);
+    live.engine.fixed_as_of = None;
+    let engine = RunningEngine::start(live).await;
+    support::publish_example(&bus, &loaded, 64 * 1024).await;
+    eventually("the example evaluated", || async {
+        let work = store.tenant(&tenant).work().await.unwrap()?;
+        let states = store.tenant(&tenant).source_states().await.unwrap();
+        (states.len() == 4 && work.evaluated_version == work.state_version).then_some(())
+    })
+    .await;
+
+    // The 24-hour deadline falls 20 seconds after the termination is sent.
+    let lead = TimeDelta::seconds(20);
+    let effective = Utc::now() - TimeDelta::hours(24) + lead;
+    let termination = event(&tenant, HrEventType::Termination, effective, None);
+    bus.publisher().publish(&rollcall_proto::hr_event_to_proto(&termination)).await.unwrap();
+    let active = eventually("terminated_active for the worker", || async {
+        let count = worker_findings(&store, &tenant, FindingKind::TerminatedActive).await;
+        (count > 0).then_some(count)
+    })
+    .await;
+    let deadline = effective + TimeDelta::hours(24);
+    assert!(
+        Utc::now() < deadline,
+        "the termination took more than {lead} to evaluate, so the deadline passed before \
+         the due-scan could be seen firing; run the test on a less loaded machine"
+    );
+    let leavers = store.tenant(&tenant).leavers(None).await.unwrap();
+    let leaver = leavers.iter().find(|l| l.employee_id == WORKER).unwrap();
+    assert_eq!(leaver.deadline_acted_at, None);
+
+    let overdue = eventually("deprovision_overdue once the deadline passed", || async {
+        let count = worker_findings(&store, &tenant, FindingKind::DeprovisionOverdue).await;
+        (count > 0).then_some(count)
+    })
+    .await;
+    assert!(Utc::now() >= deadline);
+    assert_eq!(overdue, active);
+    assert_eq!(worker_findings(&store, &tenant, FindingKind::TerminatedActive).await, 0);
+    // The engine marks the deadline acted on after it records the evaluation.
+    let acted = eventually("the deadline marked acted on", || async {
+        let leavers = store.tenant(&tenant).leavers(None).await.unwrap();
+        leavers.iter().find(|l| l.employee_id == WORKER).unwrap().deadline_acted_at
+    })
+    .await;
+    assert!(acted >= deadline, "acted on at {acted}, before the deadline {deadline}");
+    engine.stop().await;
+    bus.delete().await;
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -437,6 +497,18 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// Polls the file connector until it has read and published every folder.
+async fn read_folder(connector: &mut FileConnector) {
+    for _ in 0..50 {
+        let reports = connector.poll().await;
+        if reports.iter().all(|r| matches!(r.status, FolderStatus::Read { .. })) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the connector did not read the folder within 50 polls");
 }
 
 /// Reads `folder` with the real file connector into a fresh engine and store, sends
@@ -470,16 +542,7 @@ async fn run_folder(
     let opened = State::open(state_dir.path()).unwrap();
     let mut connector =
         FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new());
-    let mut read = false;
-    for _ in 0..50 {
-        let reports = connector.poll().await;
-        if reports.iter().all(|r| matches!(r.status, FolderStatus::Read { .. })) {
-            read = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(read, "the connector did not read the folder within 50 polls");
+    read_folder(&mut connector).await;
     eventually("every source stored", || async {
         let states = store.tenant(&tenant).source_states().await.unwrap();
         (states.len() == 4).then_some(())
@@ -546,4 +609,82 @@ async fn roster_file_matches_webhook_termination() {
     let terminated_active = roster_findings.values().filter(|f| f.0 == "terminated_active").count();
     assert!(terminated_active > 0, "{roster_findings:?}");
     assert_eq!(roster_findings, webhook_findings);
+}
+
+/// A roster file dropped again gives the events a webhook would have sent for its
+/// difference: a hire, a change of position and a termination, each once, from the
+/// roster file as sender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_difference_gives_hire_change_and_termination() {
+    let db = TestDb::create().await;
+    let bus = TestBus::new().await;
+    let drop_root = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    let dir = drop_root.path().join("harborview");
+    copy_dir(&support::example_dir(), &dir);
+    let store = db.store().await;
+    let loaded = rollcall_ingest::layout::load_tenant(&dir, support::as_of()).unwrap();
+    let tenant = add_tenant(&store, &loaded).await;
+    rollcall_engine::tenant_apply::apply(&store, &dir).await.unwrap();
+    let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
+    let settings = Settings {
+        drop_root: drop_root.path().to_path_buf(),
+        settle: Duration::ZERO,
+        max_chunk_bytes: 64 * 1024,
+    };
+    let opened = State::open(state_dir.path()).unwrap();
+    let mut connector =
+        FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new());
+    read_folder(&mut connector).await;
+    eventually("the first roster stored", || async {
+        let states = store.tenant(&tenant).source_states().await.unwrap();
+        states.iter().any(|s| s.source.to_string() == "hr").then_some(())
+    })
+    .await;
+    let first = store.tenant(&tenant).hr_events_since(DateTime::UNIX_EPOCH).await.unwrap();
+
+    // The next export: E1003 moves to another clinic, WORKER leaves on 30 November and
+    // a medical assistant starts on 1 December.
+    let roster_path = dir.join("hr/roster.csv");
+    let text = std::fs::read_to_string(&roster_path).unwrap();
+    let line_of = |id: &str| text.lines().find(|l| l.starts_with(&format!("{id},"))).unwrap();
+    let moved = line_of("E1003").replace(",Northgate Clinic", ",Harborview Main");
+    let leaving =
+        line_of(WORKER).replace(",Active,2024-09-22,,", ",Terminated,2024-09-22,2026-11-30,");
+    assert_ne!(leaving, line_of(WORKER), "the worker's row changed shape");
+    let next = text.replace(line_of("E1003"), &moved).replace(line_of(WORKER), &leaving)
+        + "E1999,Rowan,Ashdown,rowan.ashdown@harborview.example,Active,2026-12-01,,E1002,\
+           Medical Assistant,Clinical,Harborview Main\n";
+    std::fs::write(&roster_path, next).unwrap();
+    read_folder(&mut connector).await;
+
+    let events = eventually("the roster's three events stored", || async {
+        let all = store.tenant(&tenant).hr_events_since(DateTime::UNIX_EPOCH).await.unwrap();
+        let new: Vec<HrEvent> =
+            all.into_iter().filter(|e| !first.iter().any(|f| f.event_id == e.event_id)).collect();
+        (new.len() >= 3).then_some(new)
+    })
+    .await;
+    engine.stop().await;
+    let mut seen: Vec<(HrEventType, String, HrEventSender)> =
+        events.iter().map(|e| (e.event_type, e.employee_id.clone(), e.sender)).collect();
+    seen.sort_by_key(|(kind, id, _)| (id.clone(), format!("{kind:?}")));
+    assert_eq!(
+        seen,
+        [
+            (HrEventType::Change, "E1003".to_owned(), HrEventSender::RosterFile),
+            (HrEventType::Termination, WORKER.to_owned(), HrEventSender::RosterFile),
+            (HrEventType::Hire, "E1999".to_owned(), HrEventSender::RosterFile),
+        ]
+    );
+    // The termination takes the instant `rollcall scan` reads from the same roster.
+    let scanned = rollcall_ingest::layout::load_tenant(&dir, support::as_of()).unwrap();
+    let workers = &scanned.data.hr.as_ref().unwrap().workers;
+    let end = workers.iter().find(|w| w.employee_id == WORKER).unwrap().terminated_at;
+    let termination = events.iter().find(|e| e.event_type == HrEventType::Termination).unwrap();
+    assert_eq!(Some(termination.effective_at), end);
+    let moved = events.iter().find(|e| e.event_type == HrEventType::Change).unwrap();
+    let worker = moved.worker.as_ref().unwrap();
+    assert_eq!(worker.location.as_deref(), Some("Harborview Main"));
+    bus.delete().await;
 }
