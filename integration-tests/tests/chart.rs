@@ -776,3 +776,156 @@ fn every_deployment_locked_down() {
         }
     }
 }
+
+/// Ports each component may open to peers outside its pod, and those it must open to
+/// work at all. DNS (53) is always allowed. The engine reaches Graph (443) and the
+/// directories (636, 389) only with remediation, and SMTP only with mail; the operator
+/// reaches the Kubernetes API on 443 or 6443.
+fn egress_ports(component: &str) -> Option<(&'static [u64], &'static [u64])> {
+    let (allowed, required): (&[u64], &[u64]) = match component {
+        "engine" => (&[53, 4222, 5432, 6379, 443, 636, 389, 25, 465, 587], &[53, 4222, 5432]),
+        "file-connector" => (&[53, 4222], &[53, 4222]),
+        "ldap-connector" => (&[53, 4222, 636, 389], &[53, 4222]),
+        "entra-connector" => (&[53, 4222, 5432, 443], &[53, 4222, 443]),
+        "drchrono-connector" => (&[53, 4222, 5432, 443], &[53, 4222, 5432, 443]),
+        "hr-webhook" => (&[53, 4222, 5432, 443], &[53, 4222, 5432]),
+        "reviews-web" => (&[53, 5432, 6379, 443], &[53, 5432, 6379, 443]),
+        "operator" => (&[53, 5432, 443, 6443], &[53, 5432, 443]),
+        "migrate" | "tenant-apply" => (&[53, 5432], &[53, 5432]),
+        _ => return None,
+    };
+    Some((allowed, required))
+}
+
+/// Reports whether `selector`'s `matchLabels` all appear in `labels`.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    selector["matchLabels"]
+        .as_mapping()
+        .is_some_and(|wanted| wanted.iter().all(|(key, value)| labels.get(key) == Some(value)))
+}
+
+/// Every Deployment and Job is selected by exactly one NetworkPolicy of its own, which
+/// opens only the ports its component needs, to named peers, and only the ops port
+/// (plus the HTTP port of the two web services) inbound.
+#[test]
+fn every_workload_has_its_network_policy() {
+    let files = [
+        "connectors-values.yaml",
+        "small-msp-values.yaml",
+        "large-msp-values.yaml",
+        "remediation-values.yaml",
+    ];
+    for values in files {
+        let docs = render(values);
+        let policies: Vec<&Value> =
+            docs.iter().filter(|doc| doc["kind"].as_str() == Some("NetworkPolicy")).collect();
+        let workloads =
+            docs.iter().filter(|doc| matches!(doc["kind"].as_str(), Some("Deployment" | "Job")));
+        for workload in workloads {
+            let name = component(workload).unwrap_or("?");
+            let at = format!("{values}: {name}");
+            let labels = &workload["spec"]["template"]["metadata"]["labels"];
+            let selecting: Vec<&&Value> =
+                policies.iter().filter(|p| selects(&p["spec"]["podSelector"], labels)).collect();
+            assert_eq!(selecting.len(), 1, "{at}: NetworkPolicies selecting its pods");
+            let policy = selecting[0];
+            assert_eq!(component(policy), Some(name), "{at}: the policy of another component");
+            let types: Vec<&str> = policy["spec"]["policyTypes"]
+                .as_sequence()
+                .map(|types| types.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(types, ["Ingress", "Egress"], "{at}: policy types");
+
+            // A policy without ingress rules, as a Job's, lets nothing in.
+            let rules = &policy["spec"]["ingress"];
+            let ingress: BTreeSet<u64> = match rules {
+                Value::Null => BTreeSet::new(),
+                rules => rule_ports(rules, &at).into_iter().map(|(_, port)| port).collect(),
+            };
+            let inbound: BTreeSet<u64> = match (workload["kind"].as_str(), name) {
+                (Some("Job"), _) => BTreeSet::new(),
+                (_, "hr-webhook" | "reviews-web") => [9090, 8080].into(),
+                _ => [9090].into(),
+            };
+            assert_eq!(ingress, inbound, "{at}: inbound ports");
+
+            let Some((allowed, required)) = egress_ports(name) else {
+                panic!("{at}: a component this test does not know; add its ports");
+            };
+            let egress: BTreeSet<u64> = rule_ports(&policy["spec"]["egress"], &at)
+                .into_iter()
+                .map(|(_, port)| port)
+                .collect();
+            for port in &egress {
+                assert!(allowed.contains(port), "{at}: opens port {port}");
+            }
+            for port in required {
+                assert!(egress.contains(port), "{at}: does not open port {port}");
+            }
+        }
+    }
+}
+
+/// Renders the release notes `helm install` prints, with `--dry-run=client` so no
+/// cluster is contacted.
+fn notes(values: &str, extra: &[&str]) -> String {
+    let root = workspace();
+    let home = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(root.join(".tools/bin/helm"))
+        .args(["install", "rollcall", "charts/rollcall", "--dry-run=client", "-f"])
+        .arg(format!("charts/rollcall/ci/{values}"))
+        .args(extra)
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("HELM_DATA_HOME", home.path().join("data"))
+        .current_dir(&root)
+        .output()
+        .expect("helm runs");
+    assert!(
+        output.status.success(),
+        "helm install --dry-run with {values} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).expect("helm prints UTF-8");
+    let notes = text.split_once("\nNOTES:\n").map(|(_, notes)| notes.to_owned());
+    notes.unwrap_or_else(|| panic!("{values}: no NOTES in the output"))
+}
+
+/// The notes name each enabled connector, and say that none is enabled only when none is.
+#[test]
+fn notes_name_enabled_connectors() {
+    let full = notes("connectors-values.yaml", &[]);
+    let connectors = [
+        "file connector",
+        "LDAP connector",
+        "Entra ID connector",
+        "DrChrono connector",
+        "HR webhook",
+    ];
+    for connector in connectors {
+        assert!(full.contains(&format!("the {connector}")), "connectors-values: {connector}");
+    }
+    assert!(!full.contains("No connector is enabled"), "{full}");
+
+    let off = [
+        "--set=fileConnector.enabled=false",
+        "--set=ldapConnector.enabled=false",
+        "--set=entraConnector.enabled=false",
+        "--set=hrWebhook.enabled=false",
+        "--set=drchronoConnector.enabled=false",
+    ];
+    let none = notes("connectors-values.yaml", &off);
+    assert!(none.contains("No connector is enabled"), "{none}");
+
+    // DrChrono alone is a connector too.
+    let mut only_drchrono = off.to_vec();
+    only_drchrono[4] = "--set=drchronoConnector.enabled=true";
+    let drchrono = notes("connectors-values.yaml", &only_drchrono);
+    assert!(!drchrono.contains("No connector is enabled"), "{drchrono}");
+    assert!(drchrono.contains("the DrChrono connector"), "{drchrono}");
+
+    // The operator's resources are named only where the operator runs.
+    assert!(full.contains("get tenants,accesspolicies,reviewcampaigns"), "{full}");
+    let without = notes("connectors-values.yaml", &["--set=operator.enabled=false"]);
+    assert!(!without.contains("get tenants,accesspolicies"), "{without}");
+}
