@@ -136,6 +136,46 @@ fn ordinary_user_with_authenticator_is_fine() {
     assert!(found.iter().all(|(k, _)| !k.as_str().starts_with("mfa_")), "{found:?}");
 }
 
+/// A job role with `mfa: phishing_resistant` holds its holders to the privileged standard
+/// without any privileged grant; holders of other roles keep the ordinary one.
+#[test]
+fn role_requires_phishing_resistant_mfa() {
+    let policy = "job_roles:
+  Physician:
+    match: {titles: [Physician]}
+    mfa: phishing_resistant
+  Front Desk:
+    match: {titles: [Front Desk]}
+";
+    let mut doctor = entra_user("u1", "ann@t1.example", Some("E1"));
+    doctor.auth_methods = Some(vec![method(MethodKind::MicrosoftAuthenticator), method(phone())]);
+    let mut clerk = entra_user("u2", "ben@t1.example", Some("E2"));
+    clerk.auth_methods = doctor.auth_methods.clone();
+    let mut roster = HrSnapshot::default();
+    roster.workers.push(worker("E1", "Ann Doe", "ann@t1.example", "Physician"));
+    roster.workers.push(worker("E2", "Ben Roe", "ben@t1.example", "Front Desk"));
+    let data = TenantData {
+        sources: vec![entra_with_admin_role(vec![doctor, clerk], &[])],
+        hr: Some(roster),
+    };
+
+    let found = check(&tenant(policy), &data);
+    assert_eq!(kinds(&found, FindingKind::MfaPrivilegedPhone), vec!["u1"]);
+    assert_eq!(kinds(&found, FindingKind::MfaPrivilegedNotPhishingResistant), vec!["u1"]);
+    let evaluation = evaluate(&tenant(policy), &data, as_of());
+    let finding =
+        evaluation.findings.iter().find(|f| f.kind == FindingKind::MfaPrivilegedPhone).unwrap();
+    assert!(finding.summary.contains("holds the job role Physician"), "{}", finding.summary);
+    assert!(finding.evidence.iter().any(|e| e.field == "job_roles.Physician.mfa"));
+    // The role does not make its holder privileged for the other rules.
+    assert_eq!(evaluation.stats.privileged_identities, 0);
+
+    // Without the requirement, the same methods are fine for a physician too.
+    let relaxed = policy.replace("    mfa: phishing_resistant\n", "");
+    let found = check(&tenant(&relaxed), &data);
+    assert!(found.iter().all(|(k, _)| !k.as_str().starts_with("mfa_")), "{found:?}");
+}
+
 #[test]
 fn password_and_email_is_no_mfa() {
     let mut user = entra_user("u1", "ann@t1.example", None);

@@ -16,7 +16,8 @@ use rollcall_ingest::tenant_file::{
 };
 use rollcall_operator::render::render;
 use rollcall_operator::resources::{
-    AccessPolicySpec, CatalogueEntrySpec, EscalationSpec, EscalationTarget, ReviewScope, ScopeKind,
+    AccessPolicySpec, CatalogueEntrySpec, EscalationSpec, EscalationTarget, MfaRequirement,
+    ReviewScope, ScopeKind,
 };
 
 #[test]
@@ -144,4 +145,24 @@ fn policy_catalogue_is_stored_and_checked() {
     blank.get_mut("role:Billing*").unwrap().name = " ".to_owned();
     let error = rollcall_operator::policy::check(&policy.spec).unwrap_err().to_string();
     assert!(error.contains("entitlement_catalogue.ehr:*.role:Billing*.name"), "{error}");
+}
+
+/// A job role's MFA requirement reaches the stored policy and the rules read it.
+#[test]
+fn role_mfa_requirement_is_stored() {
+    let (tenant, mut policy) = common::harborview_resources();
+    let (name, role) = policy.spec.job_roles.iter_mut().next().unwrap();
+    let name = name.clone();
+    role.mfa = Some(MfaRequirement::PhishingResistant);
+    let text = render(&tenant, Some(&policy), &[]).unwrap();
+    let policy_yaml = text.policy_yaml.unwrap();
+    assert!(policy_yaml.contains("mfa: phishing_resistant"), "{policy_yaml}");
+    let config = parse_stored(&text.tenant_yaml, Some(&policy_yaml)).unwrap();
+    let stored = config.tenant.policy.role(&name).unwrap();
+    assert_eq!(stored.mfa, rollcall_core::policy::MfaRequirement::PhishingResistant);
+    // Every other role keeps the default.
+    let others = config.tenant.policy.job_roles.iter().filter(|role| role.name != name);
+    assert!(
+        others.into_iter().all(|role| role.mfa == rollcall_core::policy::MfaRequirement::Strong)
+    );
 }

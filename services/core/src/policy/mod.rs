@@ -131,6 +131,31 @@ pub struct JobRoleSpec {
     /// Whether the role needs privileged access (an IT administrator, a security officer).
     #[serde(default)]
     pub privileged: bool,
+    /// The second factor the role's holders must use.
+    #[serde(default)]
+    pub mfa: MfaRequirement,
+}
+
+/// The second factor a job role's holders must use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaRequirement {
+    /// Any method stronger than SMS, voice or e-mail codes: the rule for everyone.
+    #[default]
+    Strong,
+    /// Phishing-resistant methods only, the rule for privileged people: for roles whose
+    /// stolen session is as harmful, such as prescribers of controlled substances.
+    PhishingResistant,
+}
+
+impl MfaRequirement {
+    /// Returns the word `policy.yaml` uses for the requirement.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strong => "strong",
+            Self::PhishingResistant => "phishing_resistant",
+        }
+    }
 }
 
 /// Title and department globs. A role matches a worker when a title pattern matches and a
@@ -239,6 +264,8 @@ pub struct JobRole {
     pub baseline: EntitlementSet,
     /// Whether the role needs privileged access.
     pub privileged: bool,
+    /// The second factor its holders must use.
+    pub mfa: MfaRequirement,
 }
 
 impl JobRole {
@@ -378,6 +405,7 @@ impl Policy {
                     EntitlementSet::new(&role.baseline),
                 )?,
                 privileged: role.privileged,
+                mfa: role.mfa,
             });
         }
         let mut separation_of_duties = Vec::new();

@@ -4,12 +4,15 @@
 //! security-administration role) needs phishing-resistant methods on every account that
 //! reports methods: an attacker who phishes the weakest method of the person's Entra
 //! account reaches their mail and single sign-on, whichever system holds the privilege.
+//! A job role with `mfa: phishing_resistant` in the policy holds its holders to the same
+//! standard without any privileged grant.
 
 use std::cell::LazyCell;
 
 use crate::context::{Context, IdentityView, may_sign_in};
 use crate::finding::{Evidence, FindingKind, Severity, Subject};
 use crate::model::{Account, AccountKind, AuthMethod, MfaSummary, SourceId, Strength};
+use crate::policy::MfaRequirement;
 
 use super::Emitter;
 
@@ -30,7 +33,15 @@ pub fn check(ctx: &Context<'_>, identities: &[IdentityView<'_>], out: &mut Emitt
                 Some(identity) => identity.privilege.iter().map(|f| f.evidence.clone()).collect(),
                 None => crate::context::account_privilege(ctx.tenant, view, account),
             };
-            check_account(ctx, view.source(), account, methods, &privilege, out);
+            let strict_role = identity.and_then(|identity| {
+                identity.roles.iter().find(|role| role.mfa == MfaRequirement::PhishingResistant)
+            });
+            let standard = match strict_role {
+                _ if !privilege.is_empty() => Some(Standard::Privileged(privilege)),
+                Some(role) => Some(Standard::Role(&role.name)),
+                None => None,
+            };
+            check_account(ctx, view.source(), account, methods, standard, out);
         }
     }
     check_policy(ctx, identities, out);
@@ -55,6 +66,39 @@ fn method_evidence(source: &SourceId, account: &Account, methods: &[AuthMethod])
     evidence
 }
 
+/// Why an account must use phishing-resistant methods.
+enum Standard<'a> {
+    /// Its person is privileged, with the evidence of each privilege.
+    Privileged(Vec<Evidence>),
+    /// Its person holds this job role, whose policy entry requires them.
+    Role(&'a str),
+}
+
+impl Standard<'_> {
+    /// Returns the clause that follows the account's name in a finding's summary.
+    fn reason(&self) -> String {
+        match self {
+            Self::Privileged(_) => "is privileged".to_owned(),
+            Self::Role(role) => format!(
+                "holds the job role {role}, which the policy holds to phishing-resistant MFA,"
+            ),
+        }
+    }
+
+    /// Returns the evidence that the standard applies.
+    fn evidence(&self) -> Vec<Evidence> {
+        match self {
+            Self::Privileged(evidence) => evidence.clone(),
+            Self::Role(role) => vec![Evidence::new(
+                None,
+                "policy".to_owned(),
+                format!("job_roles.{role}.mfa"),
+                MfaRequirement::PhishingResistant.as_str(),
+            )],
+        }
+    }
+}
+
 /// An account's label, formatted only when a finding's summary is written.
 struct Label<'a>(&'a Account);
 
@@ -69,7 +113,7 @@ fn check_account(
     source: &SourceId,
     account: &Account,
     methods: &[AuthMethod],
-    privilege: &[Evidence],
+    standard: Option<Standard<'_>>,
     out: &mut Emitter<'_>,
 ) {
     let summary = MfaSummary::of(methods, account.kind == AccountKind::Guest);
@@ -78,16 +122,17 @@ fn check_account(
     let subject = || (*subject).clone();
     let name = Label(account);
     let evidence = LazyCell::new(|| method_evidence(source, account, methods));
-    let with_privilege = || evidence.iter().chain(privilege.iter()).cloned().collect::<Vec<_>>();
-
-    if !privilege.is_empty() {
+    if let Some(standard) = &standard {
+        let why = standard.reason();
+        let with_privilege =
+            || evidence.iter().cloned().chain(standard.evidence()).collect::<Vec<_>>();
         if summary.has_phone {
             out.push(
                 FindingKind::MfaPrivilegedPhone,
                 Severity::High,
                 subject(),
                 "",
-                format!("{name} is privileged and has SMS or voice registered, which a SIM swap or a phished code defeats."),
+                format!("{name} {why} and has SMS or voice registered, which a SIM swap or a phished code defeats."),
                 with_privilege(),
             );
         }
@@ -99,10 +144,10 @@ fn check_account(
                 "",
                 match summary.strongest {
                     Strength::None => format!(
-                        "{name} is privileged and has no second factor at all, so no phishing-resistant one."
+                        "{name} {why} and has no second factor at all, so no phishing-resistant one."
                     ),
                     _ => format!(
-                        "{name} is privileged but has no phishing-resistant method: the best one registered ({}) can be phished.",
+                        "{name} {why} but has no phishing-resistant method: the best one registered ({}) can be phished.",
                         summary.strongest.as_str()
                     ),
                 },
@@ -116,7 +161,7 @@ fn check_account(
                 Severity::High,
                 subject(),
                 "",
-                format!("{name} is privileged and also has a phishable method an attacker can pick instead of the phishing-resistant one."),
+                format!("{name} {why} and also has a phishable method an attacker can pick instead of the phishing-resistant one."),
                 with_privilege(),
             );
         }

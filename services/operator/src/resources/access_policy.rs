@@ -114,6 +114,20 @@ pub struct JobRoleSpec {
     /// Whether the role needs privileged access.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub privileged: bool,
+    /// The second factor the role's holders must use; `strong` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaRequirement>,
+}
+
+/// The second factor a job role's holders must use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaRequirement {
+    /// Any method stronger than SMS, voice or e-mail codes, as for everyone.
+    Strong,
+    /// Phishing-resistant methods only, as for privileged people: for roles such as
+    /// prescribers of controlled substances.
+    PhishingResistant,
 }
 
 /// Title and department globs; an empty list matches anything.

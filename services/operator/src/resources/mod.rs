@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use access_policy::{
-    AccessPolicy, AccessPolicySpec, CatalogueEntrySpec, DormancySpec, JobRoleSpec, PeerOutlierSpec,
-    RoleMatchSpec, SodSpec,
+    AccessPolicy, AccessPolicySpec, CatalogueEntrySpec, DormancySpec, JobRoleSpec, MfaRequirement,
+    PeerOutlierSpec, RoleMatchSpec, SodSpec,
 };
 pub use campaign::{
     EscalationSpec, EscalationTarget, ExpiryAction, ManagerSource, ReviewCampaign,
