@@ -4,8 +4,10 @@
 //! paths and response shapes of its adapter. The double keeps one worker table per
 //! vendor, which a test changes while the double runs (a late termination, a rescinded
 //! one). It also keeps a queue of faults for the next requests: a status such as 401 or
-//! 500, or 429 with `Retry-After`. A worker not in the table gets 404, as a worker the vendor
-//! does not show yet. Every request is recorded, method and path, for assertions.
+//! 500, or 429 with `Retry-After`. A fault can also be aimed at one path, such as one
+//! worker's lookup, once or until it is removed. A worker not in the table gets 404, as a
+//! worker the vendor does not show yet. Every request is recorded, method and path, for
+//! assertions.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -63,6 +65,10 @@ pub enum Fault {
 struct DoubleState {
     workers: Mutex<BTreeMap<(Vendor, String), FixtureWorker>>,
     faults: Mutex<VecDeque<Fault>>,
+    /// Faults queued for one path each, oldest first.
+    path_faults: Mutex<Vec<(String, Fault)>>,
+    /// Faults that every request to a path gets, by path.
+    persistent_faults: Mutex<BTreeMap<String, Fault>>,
     requests: Mutex<Vec<String>>,
     queue: Mutex<VecDeque<(String, Vec<u8>)>>,
     verified: Mutex<Vec<(String, String)>>,
@@ -124,6 +130,25 @@ impl VendorDouble {
         lock(&self.state.faults).push_back(fault);
     }
 
+    /// Queues a fault for the next request to `path` only. `path` is as
+    /// [`VendorDouble::requests`] records it, without the query, such as
+    /// `/hibob/v1/people/42`. Requests to other paths, such as an OAuth token or ADP's
+    /// queue, do not take it.
+    pub fn push_fault_at(&self, path: &str, fault: Fault) {
+        lock(&self.state.path_faults).push((path.to_owned(), fault));
+    }
+
+    /// Makes every request to `path` (as in [`VendorDouble::push_fault_at`]) get `fault`
+    /// until this is called again with `None`, as a vendor rejects a revoked credential
+    /// until it is restored. Queued faults are taken first.
+    pub fn set_persistent_fault(&self, path: &str, fault: Option<Fault>) {
+        let mut persistent = lock(&self.state.persistent_faults);
+        match fault {
+            Some(fault) => persistent.insert(path.to_owned(), fault),
+            None => persistent.remove(path),
+        };
+    }
+
     /// Puts a message into ADP's event notification queue.
     pub fn push_adp_message(&self, message_id: &str, body: &[u8]) {
         lock(&self.state.queue).push_back((message_id.to_owned(), body.to_vec()));
@@ -154,7 +179,7 @@ async fn handle(
 ) -> Response {
     let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default().to_owned();
     lock(&state.requests).push(format!("{method} {target}"));
-    if let Some(fault) = lock(&state.faults).pop_front() {
+    if let Some(fault) = take_fault(&state, uri.path()) {
         return fault_response(fault);
     }
     if headers.get(header::AUTHORIZATION).is_none() {
@@ -178,6 +203,19 @@ async fn handle(
         workers.iter().filter(|((v, _), _)| *v == vendor).map(|((_, id), w)| (id, w)).collect();
     let find = |id: &str| workers.get(&(vendor, id.to_owned())).cloned();
     route(&state, vendor, &method, rest, &of_vendor, &find, &body)
+}
+
+/// Returns the fault the request to `path` gets: the next queued one for any path, else
+/// the next queued one for `path`, else the persistent one for `path`.
+fn take_fault(state: &DoubleState, path: &str) -> Option<Fault> {
+    if let Some(fault) = lock(&state.faults).pop_front() {
+        return Some(fault);
+    }
+    let mut queued = lock(&state.path_faults);
+    if let Some(position) = queued.iter().position(|(at, _)| at == path) {
+        return Some(queued.remove(position).1);
+    }
+    lock(&state.persistent_faults).get(path).cloned()
 }
 
 fn route(
