@@ -275,12 +275,14 @@ impl TenantScope<'_> {
     /// Applies one stored HR event to the leavers, once.
     ///
     /// A termination opens a leaver with the deadline `effective_at + sla`, or moves the
-    /// worker's open leaver to the new instant. A termination at the instant of a leaver
+    /// worker's open leaver to the new instant, or the closed one when the new instant is
+    /// not after its close (a corrected date). A termination at the instant of a leaver
     /// the worker already has is ignored, so a webhook and a roster difference for the
     /// same termination give one leaver. A rehire cancels the open leaver (a closed one is
-    /// marked ended). A correction of the leaver's termination event moves the leaver to
-    /// the corrected termination instant when the corrected worker record still has one,
-    /// and cancels it otherwise. Every change appends an audit entry by `actor` in the
+    /// marked ended). A correction of the leaver's termination event moves the leaver,
+    /// open or closed, to the corrected termination instant when the corrected worker
+    /// record still has one, and cancels it otherwise. A moved closed leaver's time to
+    /// deprovision is measured from the new instant. Every change appends an audit entry by `actor` in the
     /// same transaction.
     ///
     /// NOTE: events apply in the order they are offered, which the engine takes from
@@ -373,6 +375,18 @@ impl TenantScope<'_> {
             self.audit_in(tx, actor, now, "leaver.updated", detail).await?;
             return Ok(LeaverChange::Updated);
         }
+        // A closed leaver whose accounts were all disabled after the new instant is the
+        // same employment's end with a corrected date, as HR systems send it: the leaver
+        // takes the new instant and its time to deprovision is measured from it. A new
+        // instant after the close is a later termination and opens a new leaver.
+        let corrected = leavers.iter().find(|l| {
+            l.state == LeaverState::Closed
+                && l.is_in_effect()
+                && l.closed_at.is_some_and(|closed| effective <= closed)
+        });
+        if let Some(closed) = corrected {
+            return self.move_closed_leaver(tx, closed, event, effective, sla, actor, now).await;
+        }
         sqlx::query(
             "INSERT INTO rollcall.leavers \
                (tenant_id, leaver_id, employee_id, termination_event_id, effective_at, deadline, \
@@ -398,6 +412,60 @@ impl TenantScope<'_> {
         });
         self.audit_in(tx, actor, now, "leaver.opened", detail).await?;
         Ok(LeaverChange::Opened)
+    }
+
+    /// Moves a closed leaver to the corrected termination instant `effective`, and
+    /// measures its time to deprovision from it (zero when every account was disabled
+    /// before it).
+    #[allow(clippy::too_many_arguments, reason = "private: the parts of one apply")]
+    async fn move_closed_leaver(
+        &self,
+        tx: &mut PgConnection,
+        closed: &Leaver,
+        event: &HrEvent,
+        effective: DateTime<Utc>,
+        sla: TimeDelta,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<LeaverChange, StoreError> {
+        const OPERATION: &str = "correct a closed leaver";
+        let deadline = effective.checked_add_signed(sla).unwrap_or(effective);
+        let worker = match &event.worker {
+            Some(worker) => Some(json::encode(&WorkerJson::from(worker), "worker")?),
+            None => None,
+        };
+        let accounts = self.leaver_accounts_in(tx, Some(closed.leaver_id), OPERATION).await?;
+        let last_disabled = accounts.iter().filter_map(|account| account.disabled_at).max();
+        let seconds =
+            last_disabled.map_or(0, |at| at.signed_duration_since(effective).num_seconds().max(0));
+        sqlx::query(
+            "UPDATE rollcall.leavers \
+             SET termination_event_id = $3, effective_at = $4, deadline = $5, \
+                 worker = COALESCE($6, worker), time_to_deprovision_seconds = $7 \
+             WHERE tenant_id = $1 AND leaver_id = $2",
+        )
+        .bind(self.tenant_str())
+        .bind(closed.leaver_id)
+        .bind(event.event_id)
+        .bind(effective)
+        .bind(deadline)
+        .bind(worker)
+        .bind(seconds)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        let detail = json!({
+            "leaver_id": closed.leaver_id.hyphenated().to_string(),
+            "employee_id": event.employee_id,
+            "event_id": event.event_id.hyphenated().to_string(),
+            "previous_effective_at": closed.effective_at,
+            "effective_at": effective,
+            "deadline": deadline,
+            "previous_time_to_deprovision_seconds": closed.time_to_deprovision_seconds,
+            "time_to_deprovision_seconds": seconds,
+        });
+        self.audit_in(tx, actor, now, "leaver.updated", detail).await?;
+        Ok(LeaverChange::Updated)
     }
 
     async fn apply_rehire(
@@ -443,10 +511,15 @@ impl TenantScope<'_> {
                 .is_some_and(|(hired, ended)| hired > ended);
             worker.terminated_at.filter(|_| !rehired)
         });
-        if let (Some(end), LeaverState::Open) = (corrected_end, leaver.state) {
+        if let Some(end) = corrected_end {
             let effective = to_micros(end);
             if effective == leaver.effective_at {
                 return Ok(LeaverChange::Ignored);
+            }
+            if leaver.state == LeaverState::Closed {
+                return self
+                    .move_closed_leaver(tx, leaver, event, effective, sla, actor, now)
+                    .await;
             }
             return self.apply_termination(tx, event, effective, sla, actor, now).await;
         }

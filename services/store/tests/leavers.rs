@@ -294,6 +294,68 @@ async fn account_found_after_close_reopens_leaver() {
     assert_eq!(scope.leavers(Some(LeaverState::Open)).await.unwrap().len(), 1);
 }
 
+/// A termination date corrected after every account was disabled moves the closed
+/// leaver and its time to deprovision; a termination after the close opens a new one.
+#[tokio::test]
+async fn corrected_date_moves_closed_leaver() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store, "oakridge").await;
+    let scope = store.tenant(&tenant);
+    let effective = at("2026-11-30T17:00:00Z");
+    let termination = event(&tenant, HrEventType::Termination, "E1", effective);
+    record_and_apply(&store, &tenant, &termination).await;
+    let disabled = at("2026-12-01T12:00:00Z");
+    let entra_off = vec![LeaverObservation {
+        leaver_id: termination.event_id,
+        accounts: vec![observed("entra", "u1", false)],
+        may_close: true,
+    }];
+    let recorded = scope.record_leaver_observations(disabled, &entra_off, ACTOR).await.unwrap();
+    assert_eq!(recorded.closed.len(), 1);
+
+    // HR corrects the last day to one day earlier, as a vendor sends it: a new
+    // termination event for the same worker with another instant.
+    let earlier = at("2026-11-29T17:00:00Z");
+    let correction = event(&tenant, HrEventType::Termination, "E1", earlier);
+    assert_eq!(record_and_apply(&store, &tenant, &correction).await, [LeaverChange::Updated]);
+    let leavers = scope.leavers(None).await.unwrap();
+    assert_eq!(leavers.len(), 1, "{leavers:?}");
+    assert_eq!(leavers[0].leaver_id, termination.event_id);
+    assert_eq!(leavers[0].state, LeaverState::Closed);
+    assert_eq!(leavers[0].effective_at, earlier);
+    assert_eq!(leavers[0].deadline, earlier + sla());
+    assert_eq!(leavers[0].termination_event_id, correction.event_id);
+    assert_eq!(leavers[0].time_to_deprovision_seconds, Some((disabled - earlier).num_seconds()));
+    let updated = scope.audit_entries(0, 1_000).await.unwrap();
+    let updated: Vec<_> = updated.iter().filter(|e| e.action == "leaver.updated").collect();
+    assert_eq!(updated.len(), 1);
+    let detail: serde_json::Value = serde_json::from_str(&updated[0].detail).unwrap();
+    assert_eq!(
+        detail["previous_time_to_deprovision_seconds"],
+        (disabled - effective).num_seconds()
+    );
+
+    // A correction event that names the termination moves the closed leaver as well.
+    let fixed = at("2026-11-30T05:00:00Z");
+    let mut named = event(&tenant, HrEventType::Correction, "E1", fixed);
+    named.corrected_event_id = Some(correction.event_id);
+    let mut worker = rollcall_core::model::Worker::new("E1");
+    worker.terminated_at = Some(fixed);
+    named.worker = Some(worker);
+    assert_eq!(record_and_apply(&store, &tenant, &named).await, [LeaverChange::Updated]);
+    let leaver = scope.leavers(None).await.unwrap().remove(0);
+    assert_eq!((leaver.state, leaver.effective_at), (LeaverState::Closed, fixed));
+    assert_eq!(leaver.time_to_deprovision_seconds, Some((disabled - fixed).num_seconds()));
+
+    // A termination after the close is a later one: it opens a second leaver.
+    let later = at("2027-03-01T17:00:00Z");
+    let next = event(&tenant, HrEventType::Termination, "E1", later);
+    assert_eq!(record_and_apply(&store, &tenant, &next).await, [LeaverChange::Opened]);
+    assert_eq!(scope.leavers(Some(LeaverState::Open)).await.unwrap().len(), 1);
+    assert_eq!(scope.leavers(None).await.unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn deadlines_marked_once() {
     let db = TestDb::create().await;
