@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -108,6 +109,9 @@ async fn apply(
     context: &Context,
 ) -> Result<Action, ReconcileError> {
     let (outcome, campaigns) = match store_config(tenant, namespace, context).await {
+        Ok((outcome, campaigns)) if outcome.ready => {
+            (check_source_secrets(tenant, namespace, context, outcome).await?, campaigns)
+        }
         Ok(stored) => stored,
         Err(StoreFailure::Store(error)) => {
             let outcome = Outcome {
@@ -238,6 +242,52 @@ async fn store_config(
         Err(TenantApplyError::Invalid(error)) => Ok((invalid(&error), outcomes)),
         Err(TenantApplyError::Store(error)) => Err(StoreFailure::Store(error)),
     }
+}
+
+/// Checks that the Secret each source names exists in `namespace` and holds the named
+/// key. The configuration is stored either way, since the engine needs no credentials;
+/// a missing Secret turns `stored` into a not-ready outcome that names it, because the
+/// connector of that source cannot sign in until it is created.
+async fn check_source_secrets(
+    tenant: &Tenant,
+    namespace: &str,
+    context: &Context,
+    stored: Outcome,
+) -> Result<Outcome, kube::Error> {
+    let api: Api<Secret> = Api::namespaced(context.client.clone(), namespace);
+    let mut missing = Vec::new();
+    for source in &tenant.spec.sources {
+        let reference = &source.secret_ref;
+        let what = format!("the {} source `{}`", source.kind.as_str(), source.id);
+        match api.get_opt(&reference.name).await? {
+            None => missing.push(format!("Secret `{}` of {what} not found", reference.name)),
+            Some(secret) => {
+                let Some(key) = &reference.key else { continue };
+                let in_data = secret.data.as_ref().is_some_and(|data| data.contains_key(key));
+                let in_text =
+                    secret.string_data.as_ref().is_some_and(|data| data.contains_key(key));
+                if !in_data && !in_text {
+                    missing
+                        .push(format!("Secret `{}` of {what} has no key `{key}`", reference.name));
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(stored);
+    }
+    Ok(Outcome {
+        ready: false,
+        stored_change: stored.stored_change,
+        reason: "SourceSecretMissing",
+        message: format!(
+            "{}, but {}: create {} in namespace `{namespace}` so the connector can read its \
+             source",
+            stored.message,
+            missing.join("; "),
+            if missing.len() == 1 { "it" } else { "them" }
+        ),
+    })
 }
 
 /// Lists the `ReviewCampaign`s of `namespace` whose `tenantRef` names `tenant`, by name.

@@ -21,7 +21,7 @@ use kube::runtime::events::Reporter;
 use rollcall_core::TenantId;
 use rollcall_ingest::tenant_file::parse_stored;
 use rollcall_operator::reconcile::{Context, FINALIZER, reconcile};
-use rollcall_operator::resources::ReviewCampaign;
+use rollcall_operator::resources::{ReviewCampaign, SecretKeyRef, SourceKind, SourceSpec};
 use rollcall_store::{Store, StoredTenantConfig, TenantConfigText};
 use serde_json::{Value, json};
 use support::TestDb;
@@ -199,6 +199,78 @@ async fn missing_policy_sets_ready_false() {
 
     let config = store.tenant(&TenantId::new("harborview").unwrap()).tenant_config().await.unwrap();
     assert!(config.is_none(), "nothing is stored without the policy");
+}
+
+/// Each source's Secret is read by name. The configuration is stored even when one is
+/// missing or lacks its key, and the condition names each such Secret.
+#[tokio::test]
+async fn missing_source_secret_is_named() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let (mut tenant, _) = common::harborview_resources();
+    tenant.spec.access_policy_ref = None;
+    tenant.metadata.finalizers = Some(vec![FINALIZER.to_owned()]);
+    let source = |kind: SourceKind, id: &str, secret: &str, key: Option<&str>| SourceSpec {
+        kind,
+        id: id.to_owned(),
+        secret_ref: SecretKeyRef { name: secret.to_owned(), key: key.map(str::to_owned) },
+    };
+    tenant.spec.sources = vec![
+        source(SourceKind::Entra, "5c2e0000-1111-4222-8333-000000000001", "graph-app", None),
+        source(SourceKind::Ldap, "dc=harborview,dc=example", "ldap-bind", Some("password")),
+        source(SourceKind::Ehr, "drchrono", "drchrono-app", None),
+    ];
+    let (context, mut server) = context(store.clone());
+
+    let task = tokio::spawn(reconcile(Arc::new(tenant.clone()), context.clone()));
+    answer_campaign_list(&mut server, &[]).await;
+    let secret = |name: &str, key: &str| {
+        json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": { "name": name, "namespace": common::NAMESPACE },
+            "data": { key: "bWFkZS11cA==" },
+        })
+    };
+    let secrets = "/api/v1/namespaces/clinics/secrets";
+    // The Graph app's Secret exists; the LDAP one has another key; DrChrono's is absent.
+    let (method, path, _, send) = next(&mut server, "the Graph Secret read").await;
+    assert_eq!((method, path), (Method::GET, format!("{secrets}/graph-app")));
+    respond(send, &secret("graph-app", "client-secret"));
+    let (_, path, _, send) = next(&mut server, "the LDAP Secret read").await;
+    assert_eq!(path, format!("{secrets}/ldap-bind"));
+    respond(send, &secret("ldap-bind", "bind-password"));
+    let (_, path, _, send) = next(&mut server, "the DrChrono Secret read").await;
+    assert_eq!(path, format!("{secrets}/drchrono-app"));
+    let not_found = json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": "not found", "reason": "NotFound", "code": 404
+    });
+    let mut response = Response::new(Body::from(serde_json::to_vec(&not_found).unwrap()));
+    *response.status_mut() = http::StatusCode::NOT_FOUND;
+    send.send_response(response);
+
+    let (method, path, body, send) = next(&mut server, "the status patch").await;
+    assert_eq!((method, path), (Method::PATCH, format!("{TENANT_PATH}/status")));
+    let condition = &body["status"]["conditions"][0];
+    assert_eq!(condition["status"], "False");
+    assert_eq!(condition["reason"], "SourceSecretMissing");
+    let message = condition["message"].as_str().unwrap();
+    assert!(message.contains("is stored"), "{message}");
+    assert!(message.contains("Secret `ldap-bind` of the ldap source"), "{message}");
+    assert!(message.contains("has no key `password`"), "{message}");
+    assert!(message.contains("Secret `drchrono-app` of the ehr source `drchrono` not found"));
+    assert!(!message.contains("graph-app"), "{message}");
+    respond(send, &serde_json::to_value(&tenant).unwrap());
+    let (_, _, body, send) = next(&mut server, "the Warning Event").await;
+    assert_eq!(
+        (body["type"].as_str(), body["reason"].as_str()),
+        (Some("Warning"), Some("SourceSecretMissing"))
+    );
+    respond(send, &body);
+    task.await.unwrap().unwrap();
+
+    let config = store.tenant(&TenantId::new("harborview").unwrap()).tenant_config().await.unwrap();
+    assert!(config.is_some(), "the configuration is stored without the credentials");
 }
 
 #[tokio::test]

@@ -83,6 +83,18 @@ pub enum SourceKind {
     Ehr,
 }
 
+impl SourceKind {
+    /// Returns the kind as the resource writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entra => "entra",
+            Self::Ldap => "ldap",
+            Self::Hr => "hr",
+            Self::Ehr => "ehr",
+        }
+    }
+}
+
 /// A key of a Secret in the resource's namespace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
