@@ -6,6 +6,9 @@
 #   and the newest version (kubernetes-validate --strict);
 # - every file in charts/rollcall/ci/invalid/ must be rejected by values.schema.json or
 #   the templates, with the error its `# expect:` line names;
+# - the ServiceMonitor and PrometheusRule of every rendering against the Prometheus
+#   Operator's monitoring.coreos.com/v1 types (scripts/monitoring-schemas), which
+#   kubernetes-validate does not know;
 # - the alert rules with promtool check rules and the unit tests in ci/alerts-test.yaml;
 # - every alert has a runbook_url whose anchor is a heading of docs/operations/runbooks.md
 #   named after the alert;
@@ -57,6 +60,23 @@ echo "check-chart: $(ls "$chart"/crds/*.yaml | wc -l) CRDs validate"
 for values in "$chart"/ci/*-values.yaml; do
   render "$(basename "$values" .yaml)" "$values"
 done
+
+# The checker must reject a ServiceMonitor with a numeric interval, or it checks nothing.
+cat >"$work/bad-monitor.yaml.txt" <<'YAML'
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: wrong}
+spec:
+  selector: {}
+  endpoints: [{port: ops, interval: 30}]
+YAML
+if node scripts/monitoring-schemas/validate.mjs "$work/bad-monitor.yaml.txt" >/dev/null 2>&1; then
+  echo "check-chart: the Prometheus Operator schema check accepted an invalid ServiceMonitor" >&2
+  exit 1
+fi
+"$helm" template rollcall "$chart" --namespace rollcall --set monitoring.prometheusRule.enabled=true \
+  --set monitoring.serviceMonitor.enabled=true >"$work/monitoring.yaml"
+node scripts/monitoring-schemas/validate.mjs "$work"/*.yaml
 
 for values in "$chart"/ci/invalid/*.yaml; do
   if "$helm" template rollcall "$chart" -f "$values" >"$work/invalid.out" 2>&1; then

@@ -5,7 +5,10 @@
 #   carries both binaries inside a zip inside its jsii tarball;
 # - kubernetes-validate, which checks rendered manifests against the Kubernetes API
 #   schemas offline, in a virtual environment;
-# - promtool, from Debian's prometheus package, which checks and unit-tests alert rules.
+# - promtool, from Debian's prometheus package, which checks and unit-tests alert rules;
+# - the npm packages of scripts/monitoring-schemas (pinned in its package-lock.json),
+#   which check the ServiceMonitor and PrometheusRule against the Prometheus Operator's
+#   types.
 # Running it again is cheap: each tool is skipped when its pinned version is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,5 +51,13 @@ if ! command -v promtool >/dev/null 2>&1; then
   apt-get update -qq
   # Only promtool is used; the package's service is not started by the tests.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+schemas="$PWD/scripts/monitoring-schemas"
+if [ ! -d "$schemas/node_modules/@kubernetes-models/prometheus-operator" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing; install Node.js 20 or later (Debian: apt-get install nodejs npm)" >&2
+    exit 1
+  fi
+  (cd "$schemas" && npm ci --no-audit --no-fund --silent)
 fi
 "$tools/bin/helm" version --short >/dev/null
