@@ -17,9 +17,9 @@ use crate::resources::{AccessPolicy, ReviewCampaign, Tenant};
 /// it to one namespace; `None` watches all of them. The caller holds the leader lease
 /// ([`crate::lease`]) while this runs.
 ///
-/// NOTE: the tests call [`reconcile`] and the lease against a mocked API server. This
-/// watch wiring and the mappings from AccessPolicy and ReviewCampaign to Tenant have not
-/// run against a real cluster.
+/// NOTE: the tests call [`reconcile`], the lease and the mappings from AccessPolicy and
+/// ReviewCampaign to Tenant against a mocked API server or on their own. The watch wiring
+/// below has not run against a real API server.
 pub async fn run(context: Context, namespace: Option<&str>) {
     let client = context.client.clone();
     let (tenants, policies, campaigns): (Api<Tenant>, Api<AccessPolicy>, Api<ReviewCampaign>) =
@@ -54,33 +54,13 @@ pub async fn run(context: Context, namespace: Option<&str>) {
     let policy_cache = cache.clone();
     let campaign_cache = cache.clone();
     let tenant_controller = Controller::for_stream(tenant_changes, cache)
-        // A policy change reconciles every Tenant in its namespace that names it.
         .watches(policies, watcher::Config::default(), move |policy: AccessPolicy| {
-            let namespace = policy.namespace();
-            let name = policy.name_any();
-            policy_cache
-                .state()
-                .into_iter()
-                .filter(|tenant| {
-                    tenant.namespace() == namespace
-                        && tenant.spec.access_policy_ref.as_ref().is_some_and(|r| r.name == name)
-                })
-                .map(|tenant| ObjectRef::from_obj(&*tenant))
-                .collect::<Vec<_>>()
+            tenants_of_policy(&policy_cache.state(), &policy)
         })
-        // A campaign that is created, changed or deleted reconciles the Tenant it names.
-        // Its status writes also arrive here; the reconcile they start writes nothing,
-        // because the statuses are unchanged.
+        // A campaign's status writes also arrive here; the reconcile they start writes
+        // nothing, because the statuses are unchanged.
         .watches(campaigns, watcher::Config::default(), move |campaign: ReviewCampaign| {
-            let namespace = campaign.namespace();
-            campaign_cache
-                .state()
-                .into_iter()
-                .filter(|tenant| {
-                    tenant.namespace() == namespace && tenant.name_any() == campaign.spec.tenant_ref
-                })
-                .map(|tenant| ObjectRef::from_obj(&*tenant))
-                .collect::<Vec<_>>()
+            tenants_of_campaign(&campaign_cache.state(), &campaign)
         })
         .shutdown_on_signal()
         .run(reconcile, error_policy, context)
@@ -92,4 +72,35 @@ pub async fn run(context: Context, namespace: Option<&str>) {
             }
         });
     tokio::join!(policy_controller, tenant_controller);
+}
+
+/// Returns the `Tenant`s of `tenants` that a change of `policy` reconciles: those in its
+/// namespace whose `accessPolicyRef` names it.
+pub fn tenants_of_policy(tenants: &[Arc<Tenant>], policy: &AccessPolicy) -> Vec<ObjectRef<Tenant>> {
+    let namespace = policy.namespace();
+    let name = policy.name_any();
+    tenants
+        .iter()
+        .filter(|tenant| {
+            tenant.namespace() == namespace
+                && tenant.spec.access_policy_ref.as_ref().is_some_and(|r| r.name == name)
+        })
+        .map(|tenant| ObjectRef::from_obj(&**tenant))
+        .collect()
+}
+
+/// Returns the `Tenant`s of `tenants` that a created, changed or deleted `campaign`
+/// reconciles: the one in its namespace that its `tenantRef` names.
+pub fn tenants_of_campaign(
+    tenants: &[Arc<Tenant>],
+    campaign: &ReviewCampaign,
+) -> Vec<ObjectRef<Tenant>> {
+    let namespace = campaign.namespace();
+    tenants
+        .iter()
+        .filter(|tenant| {
+            tenant.namespace() == namespace && tenant.name_any() == campaign.spec.tenant_ref
+        })
+        .map(|tenant| ObjectRef::from_obj(&**tenant))
+        .collect()
 }

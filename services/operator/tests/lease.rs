@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::Api;
 use kube::client::Body;
-use rollcall_operator::lease::{LEASE_NAME, try_acquire};
+use rollcall_operator::lease::{LEASE_DURATION, LEASE_NAME, RENEW_INTERVAL, keep, try_acquire};
 use serde_json::{Value, json};
 
 type ApiServer = tower_test::mock::Handle<Request<Body>, Response<Body>>;
@@ -137,4 +137,53 @@ async fn lost_race_is_not_leader() {
     respond(send, StatusCode::CONFLICT, &status(409, "Conflict"));
 
     assert!(!task.await.unwrap().unwrap(), "a 409 means another replica took the lease first");
+}
+
+/// Answers one renewal round of `keep` for `pod-a`: the read with `read`, and, when the
+/// lease is still pod-a's, the replace with 200.
+async fn renewal(server: &mut ApiServer, read: (StatusCode, Value)) {
+    let (method, _, _, send) = next(server, "the renewal read").await;
+    assert_eq!(method, Method::GET);
+    let held = read.1.pointer("/spec/holderIdentity").and_then(Value::as_str) == Some("pod-a");
+    respond(send, read.0, &read.1);
+    if held {
+        let (method, _, body, send) = next(server, "the renewal replace").await;
+        assert_eq!(method, Method::PUT);
+        respond(send, StatusCode::OK, &body);
+    }
+}
+
+/// The holder renews every interval, and stops as soon as another replica holds the lease.
+#[tokio::test(start_paused = true)]
+async fn keep_renews_until_lease_lost() {
+    let (api, mut server) = api();
+    let task = tokio::spawn(async move { keep(&api, "pod-a").await });
+    let ours = (StatusCode::OK, lease_held_by("pod-a", Timestamp::now()));
+    renewal(&mut server, ours.clone()).await;
+    renewal(&mut server, ours).await;
+    assert!(!task.is_finished(), "the holder stopped while it still held the lease");
+    renewal(&mut server, (StatusCode::OK, lease_held_by("pod-b", Timestamp::now()))).await;
+    task.await.unwrap();
+}
+
+/// A failed renewal is tolerated while the last success is within the lease duration; once
+/// renewals failed for the whole duration, the holder stops.
+#[tokio::test(start_paused = true)]
+async fn keep_stops_after_failures_outlast_lease() {
+    let (api, mut server) = api();
+    let task = tokio::spawn(async move { keep(&api, "pod-a").await });
+    let failed = (StatusCode::INTERNAL_SERVER_ERROR, status(500, "InternalError"));
+    // One failure, then a success: still the holder.
+    renewal(&mut server, failed.clone()).await;
+    renewal(&mut server, (StatusCode::OK, lease_held_by("pod-a", Timestamp::now()))).await;
+    // Failures for LEASE_DURATION after that success: one per RENEW_INTERVAL.
+    let rounds = LEASE_DURATION.as_secs().div_ceil(RENEW_INTERVAL.as_secs());
+    for round in 1..rounds {
+        renewal(&mut server, failed.clone()).await;
+        tokio::task::yield_now().await;
+        assert!(!task.is_finished(), "stopped after {round} failed renewals");
+    }
+    renewal(&mut server, failed).await;
+    task.await.unwrap();
+    drop(server);
 }
