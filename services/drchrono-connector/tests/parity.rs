@@ -1,6 +1,7 @@
 //! The connector and `rollcall scan` build the same snapshot: a sync's responses, saved in
 //! the dump form a practice would export, read by `load_tenant` give the snapshot the sync
-//! published. The field types of DrChrono's older API documentation give it too.
+//! published, and so does the practice's own export of the same records. The field types
+//! of DrChrono's older API documentation give it too.
 
 #![allow(
     clippy::unwrap_used,
@@ -46,6 +47,37 @@ async fn sync_equals_scan_of_export() {
     assert_eq!(suspended.status, rollcall_core::model::AccountStatus::Disabled);
     let inactive = result.snapshot.accounts.iter().find(|a| a.id == "70199").unwrap();
     assert_eq!(inactive.status, rollcall_core::model::AccountStatus::Disabled);
+}
+
+/// Removes each account's `no_login_since` attribute and returns the ids that had one.
+fn without_login_window(snapshot: &mut SourceSnapshot) -> Vec<String> {
+    let mut ids = Vec::new();
+    for account in &mut snapshot.accounts {
+        if account.attributes.remove("no_login_since").is_some() {
+            ids.push(account.id.clone());
+        }
+    }
+    ids
+}
+
+/// The practice's own export (the example dump the double serves) scanned with
+/// `rollcall scan` gives the snapshot a sync of the same records publishes. Two values
+/// differ by when each was taken: the collection instant, and the start of the audit-log
+/// window that `no_login_since` gives for accounts without a login in it.
+#[tokio::test]
+async fn sync_equals_scan_of_practice_export() {
+    let export: Value =
+        serde_json::from_slice(&std::fs::read(double::example_dump()).unwrap()).unwrap();
+    let mut scanned = scan(&export);
+    let setup = Setup::new(DrChronoDouble::example()).await;
+    let mut synced = setup.sync().await.unwrap().snapshot;
+
+    assert_ne!(scanned.collected_at, synced.collected_at);
+    scanned.collected_at = synced.collected_at;
+    let quiet = without_login_window(&mut scanned);
+    assert_eq!(quiet, ["70153", "70161", "70199"]);
+    assert_eq!(without_login_window(&mut synced), quiet);
+    assert_eq!(scanned, synced);
 }
 
 /// Rewrites the example's records in the types of DrChrono's older API documentation:
