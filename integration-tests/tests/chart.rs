@@ -108,7 +108,13 @@ fn materialise(config: &str, dir: &Path) -> PathBuf {
 
 fn load<T: serde::de::DeserializeOwned>(config: &str) -> T {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = materialise(config, dir.path());
+    load_in(config, dir.path())
+}
+
+/// Loads `config` with its Secret files written under `dir`, for a service that reads
+/// some of them again after start (the HR vendors' API credentials, read on each use).
+fn load_in<T: serde::de::DeserializeOwned>(config: &str, dir: &Path) -> T {
+    let path = materialise(config, dir);
     let no_env: [(&str, &str); 0] = [];
     match ConfigLoader::new().file(&path).env(no_env).load::<T>() {
         Ok(loaded) => loaded.config,
@@ -166,7 +172,9 @@ fn check_values(values: &str, expected: &[&str]) {
                 );
             }
             "hr-webhook" => {
-                let service: rollcall_hr_webhook::config::HrWebhookConfig = load(config);
+                let secrets = tempfile::tempdir().expect("temp dir");
+                let service: rollcall_hr_webhook::config::HrWebhookConfig =
+                    load_in(config, secrets.path());
                 assert!(!service.tenants.is_empty());
                 // The checks the service runs on each vendor section at start.
                 for (tenant, settings) in &service.tenants {

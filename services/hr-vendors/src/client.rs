@@ -2,10 +2,26 @@
 //!
 //! TLS is required: a base URL must be `https`, except `http` to a loopback address when
 //! [`ClientOptions::allow_plain_http_loopback`] is set, which only the test doubles use.
-//! Each request has a timeout. 429 waits for `Retry-After` (seconds or an HTTP date) and
-//! 5xx and network failures back off exponentially, both within a bounded number of
-//! attempts. A `Retry-After` longer than [`ClientOptions::max_retry_after`] is not waited
-//! for: the call returns [`LookupError::RateLimited`] and the caller retries later.
+//! Each request has a timeout. 5xx and network failures back off exponentially within a
+//! bounded number of attempts.
+//!
+//! A 429 pauses the whole connection, not only the request that got it, because a
+//! vendor's rate limit counts every request of the account ([`crate::throttle`]). The
+//! pause lasts until the `Retry-After` instant (seconds or an HTTP date), or for an
+//! exponential backoff with jitter when the vendor sends none. While it lasts, every new
+//! call of the client sends nothing and returns [`LookupError::Paused`]. The call that got
+//! the 429 waits for the end itself if the pause is at most
+//! [`ClientOptions::max_retry_after`] and attempts are left. Otherwise it returns
+//! [`LookupError::RateLimited`], and the caller retries later.
+//!
+//! The pause starts at every 429, including one the call then waits out. Pausing only
+//! after the call gives up would let the poll and other callers keep sending while the
+//! first call waits, and each of those requests counts against the vendor's limit again.
+//!
+//! The secret part of the credential ([`ApiSecret`]) is read again for each request, or
+//! for each token request with OAuth, so a rotated secret file takes effect without a
+//! restart. After a 401 or 403 the client reads it once more, and sends again only when
+//! it changed: that covers a rotation that lands while a request is in flight.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,8 +31,11 @@ use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 
+use crate::auth::sha256;
 use crate::error::LookupError;
 use crate::model::{ApiMethod, ApiRequest, WorkerRecord};
+use crate::secret::ApiSecret;
+use crate::throttle::{Throttle, ThrottleObserver};
 use crate::vendors::{VendorAdapter, adp};
 
 /// The maximum number of pages read from a worker list, so a vendor that keeps returning
@@ -34,10 +53,10 @@ pub enum ApiAuth {
         /// The user name or API key.
         user: String,
         /// The password.
-        password: String,
+        password: ApiSecret,
     },
     /// A static bearer token (Gusto, Rippling).
-    Bearer(String),
+    Bearer(ApiSecret),
     /// OAuth 2.0 client credentials (Paychex, Paylocity, ADP): a token is fetched from
     /// `token_url` and reused until a minute before it expires.
     ClientCredentials {
@@ -46,7 +65,7 @@ pub enum ApiAuth {
         /// The client id.
         client_id: String,
         /// The client secret.
-        client_secret: String,
+        client_secret: ApiSecret,
     },
 }
 
@@ -78,7 +97,8 @@ pub struct ClientOptions {
     pub first_backoff: Duration,
     /// The maximum wait between two attempts.
     pub max_backoff: Duration,
-    /// The maximum `Retry-After` the client waits for within one call.
+    /// The maximum pause after a 429 that the call which got it waits out. A longer
+    /// pause makes the call return [`LookupError::RateLimited`].
     pub max_retry_after: Duration,
     /// Allows `http` to a loopback address, for the local test doubles only.
     pub allow_plain_http_loopback: bool,
@@ -133,6 +153,12 @@ pub struct VendorClient {
     options: ClientOptions,
     /// The OAuth access token and the instant it stops being reused.
     token: Mutex<Option<(String, Instant)>>,
+    /// The pause after a 429, shared by every call.
+    throttle: Throttle,
+    /// Runs for each 429 received.
+    on_throttled: Option<ThrottleObserver>,
+    /// The SHA-256 of the secret last read from a file, to log a rotation once.
+    secret_digest: Mutex<Option<[u8; 32]>>,
 }
 
 impl VendorClient {
@@ -158,7 +184,29 @@ impl VendorClient {
         let http = builder.build().map_err(|error| {
             LookupError::Config(format!("cannot build the HTTP client: {error}"))
         })?;
-        Ok(Self { vendor, http, base, options, token: Mutex::new(None) })
+        let throttle = Throttle::new(options.first_backoff, options.max_backoff);
+        Ok(Self {
+            vendor,
+            http,
+            base,
+            options,
+            token: Mutex::new(None),
+            throttle,
+            on_throttled: None,
+            secret_digest: Mutex::new(None),
+        })
+    }
+
+    /// Sets a callback that runs for each 429 the client receives, including those it
+    /// waits out within a call, such as a metric's increment.
+    pub fn on_throttled(&mut self, observer: impl Fn() + Send + Sync + 'static) {
+        self.on_throttled = Some(ThrottleObserver(Box::new(observer)));
+    }
+
+    /// Returns the time left until the pause after a 429 ends, or `None` when the
+    /// connection is not paused.
+    pub fn paused_for(&self) -> Option<Duration> {
+        self.throttle.remaining()
     }
 
     /// Reads one worker. A 404, or a response that names no such worker, is
@@ -245,8 +293,8 @@ impl VendorClient {
         }
     }
 
-    /// Sends one request with the retries the module documents and returns the final
-    /// response, whatever its status, except 401 and 403, which are errors.
+    /// Sends one request with the retries and the pause the module documents and returns
+    /// the final response, whatever its status, except 401, 403 and 429, which are errors.
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, LookupError> {
         let url = self
             .base
@@ -257,8 +305,23 @@ impl VendorClient {
         loop {
             attempt += 1;
             let last = attempt >= self.options.max_attempts.max(1);
+            while let Some(left) = self.throttle.remaining() {
+                // Only a call that already sent, and so may have caused the pause, waits.
+                if attempt == 1 {
+                    let retry_after_seconds = whole_seconds(left);
+                    return Err(LookupError::Paused { vendor: self.vendor, retry_after_seconds });
+                }
+                if left > self.options.max_retry_after {
+                    let retry_after_seconds = whole_seconds(left);
+                    return Err(LookupError::RateLimited {
+                        vendor: self.vendor,
+                        retry_after_seconds,
+                    });
+                }
+                tokio::time::sleep(left).await;
+            }
             let authorization = self.authorization().await?;
-            let outcome = self.send_once(request, url.clone(), authorization).await;
+            let outcome = self.send_once(request, url.clone(), authorization.clone()).await;
             let response = match outcome {
                 Ok(response) => response,
                 Err(message) if !last => {
@@ -268,31 +331,31 @@ impl VendorClient {
                 }
                 Err(message) => return Err(LookupError::Network { vendor: self.vendor, message }),
             };
+            if response.0.status != 429 {
+                self.throttle.reset_streak();
+            }
             match response.0.status {
-                401 | 403 if self.uses_tokens() && !refreshed => {
-                    // The cached token may have been revoked early: fetch a new one once.
-                    refreshed = true;
-                    self.forget_token();
-                }
                 status @ (401 | 403) => {
-                    return Err(LookupError::Unauthorized { vendor: self.vendor, status });
-                }
-                429 => {
-                    let wait = response.1.unwrap_or_else(|| self.backoff(attempt));
-                    if last || wait > self.options.max_retry_after {
-                        return Err(LookupError::RateLimited {
-                            vendor: self.vendor,
-                            retry_after_seconds: wait.as_secs().max(1),
-                        });
+                    if refreshed || !self.credential_may_have_changed(&authorization).await? {
+                        return Err(LookupError::Unauthorized { vendor: self.vendor, status });
                     }
+                    refreshed = true;
                     tracing::info!(
                         vendor = self.vendor,
                         path = request.path_only(),
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        "vendor rate limit, waiting"
+                        status,
+                        "vendor rejected the API credential; retrying once with it read again"
                     );
-                    tokio::time::sleep(wait).await;
+                }
+                429 => {
+                    let pause = self.throttled(request.path_only(), response.1);
+                    if last || pause > self.options.max_retry_after {
+                        return Err(LookupError::RateLimited {
+                            vendor: self.vendor,
+                            retry_after_seconds: whole_seconds(pause).max(1),
+                        });
+                    }
+                    // The next attempt waits for the pause at the top of the loop.
                 }
                 500..=599 if !last => {
                     tracing::warn!(
@@ -343,25 +406,89 @@ impl VendorClient {
         Ok((ApiResponse { status, message_id, body }, retry_after))
     }
 
+    /// Records a 429: pauses the connection, runs the observer and logs the pause.
+    /// Returns the pause.
+    fn throttled(&self, path: &str, retry_after: Option<Duration>) -> Duration {
+        let pause = self.throttle.record(retry_after);
+        if let Some(observer) = &self.on_throttled {
+            (observer.0)();
+        }
+        tracing::info!(
+            vendor = self.vendor,
+            path,
+            retry_after_sent = retry_after.is_some(),
+            pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+            "vendor rate limit: connection paused"
+        );
+        pause
+    }
+
+    /// Decides after a 401 or 403 whether one more attempt may succeed: with OAuth, the
+    /// cached token is dropped, so the next attempt fetches a new one with the secret
+    /// read again. Otherwise the secret is read again and compared with the one `sent`.
+    async fn credential_may_have_changed(
+        &self,
+        sent: &Option<String>,
+    ) -> Result<bool, LookupError> {
+        if self.uses_tokens() {
+            self.forget_token();
+            return Ok(true);
+        }
+        Ok(self.authorization().await? != *sent)
+    }
+
+    /// Reads the secret part of the credential, logging once when a file's content
+    /// changed since the last read.
+    fn read_secret(&self, secret: &ApiSecret) -> Result<String, LookupError> {
+        let value = secret
+            .read()
+            .map_err(|source| LookupError::Credential { vendor: self.vendor, source })?;
+        if let Some(path) = secret.file() {
+            let digest = sha256(value.as_bytes());
+            let mut last = self.secret_digest.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|last| last != digest) {
+                tracing::info!(
+                    vendor = self.vendor,
+                    path = %path.display(),
+                    "vendor API credential file changed; sending the new credential"
+                );
+            }
+            *last = Some(digest);
+        }
+        Ok(value)
+    }
+
     /// Returns the `Authorization` value, fetching an OAuth token when none is cached.
     async fn authorization(&self) -> Result<Option<String>, LookupError> {
         use base64::Engine as _;
         match &self.options.auth {
             ApiAuth::None => Ok(None),
             ApiAuth::Basic { user, password } => {
-                let pair = format!("{user}:{password}");
+                let pair = format!("{user}:{}", self.read_secret(password)?);
                 Ok(Some(format!(
                     "Basic {}",
                     base64::engine::general_purpose::STANDARD.encode(pair)
                 )))
             }
-            ApiAuth::Bearer(token) => Ok(Some(format!("Bearer {token}"))),
+            ApiAuth::Bearer(token) => Ok(Some(format!("Bearer {}", self.read_secret(token)?))),
             ApiAuth::ClientCredentials { token_url, client_id, client_secret } => {
                 if let Some(token) = self.cached_token() {
                     return Ok(Some(format!("Bearer {token}")));
                 }
-                let (token, lifetime) =
-                    self.fetch_token(token_url, client_id, client_secret).await?;
+                let secret = self.read_secret(client_secret)?;
+                let fetched = match self.fetch_token(token_url, client_id, &secret).await {
+                    // The secret file may have been rotated while the token request was in
+                    // flight: read it again, and ask once more only when it changed.
+                    Err(error @ LookupError::Unauthorized { .. }) => {
+                        let again = self.read_secret(client_secret)?;
+                        if again == secret {
+                            return Err(error);
+                        }
+                        self.fetch_token(token_url, client_id, &again).await
+                    }
+                    other => other,
+                };
+                let (token, lifetime) = fetched?;
                 // Reuse it until a minute before it expires.
                 let until = Instant::now() + lifetime.saturating_sub(Duration::from_secs(60));
                 if let Ok(mut slot) = self.token.lock() {
@@ -395,6 +522,15 @@ impl VendorClient {
         let status = response.status().as_u16();
         if matches!(status, 400 | 401 | 403) {
             return Err(LookupError::Unauthorized { vendor: self.vendor, status });
+        }
+        if status == 429 {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|value| parse_retry_after(value, Utc::now()));
+            let pause = self.throttled("(token endpoint)", retry_after);
+            let retry_after_seconds = whole_seconds(pause).max(1);
+            return Err(LookupError::RateLimited { vendor: self.vendor, retry_after_seconds });
         }
         if status != 200 {
             return Err(LookupError::Status {
@@ -452,6 +588,12 @@ impl VendorClient {
     fn status_error(&self, request: &ApiRequest, status: u16) -> LookupError {
         LookupError::Status { vendor: self.vendor, path: request.path_only().to_owned(), status }
     }
+}
+
+/// Returns `duration` in seconds, rounded up, so a caller that waits that long waits
+/// long enough.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs().saturating_add(u64::from(duration.subsec_nanos() > 0))
 }
 
 /// Parses a URL and requires `https`, or `http` to a loopback host when `allow_loopback`.

@@ -153,6 +153,24 @@ pub enum LookupError {
         /// The wait the vendor asked for last, in seconds.
         retry_after_seconds: u64,
     },
+    /// The connection is paused after a 429, so the call sent no request.
+    #[error(
+        "{vendor} answered an earlier request with 429, so no request is sent for {retry_after_seconds} s"
+    )]
+    Paused {
+        /// The vendor.
+        vendor: &'static str,
+        /// The time left until the pause ends, rounded up to whole seconds.
+        retry_after_seconds: u64,
+    },
+    /// The API credential's secret file cannot be used.
+    #[error("the {vendor} API credential is not usable: {source}; check the mounted secret file")]
+    Credential {
+        /// The vendor.
+        vendor: &'static str,
+        /// The problem with the file.
+        source: crate::secret::SecretFileError,
+    },
     /// The vendor returned a status the client does not retry, or kept failing.
     #[error("{vendor} answered {path} with status {status}")]
     Status {
@@ -188,6 +206,7 @@ impl LookupError {
             self,
             LookupError::NotFound { .. }
                 | LookupError::RateLimited { .. }
+                | LookupError::Paused { .. }
                 | LookupError::Network { .. }
                 | LookupError::Status { status: 500..=599, .. }
         )

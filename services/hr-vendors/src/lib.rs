@@ -5,7 +5,8 @@
 //! delivery in the vendor's own scheme, maps it to the worker to look up, and builds and
 //! parses the vendor's worker API requests (one worker, and the worker list for the daily
 //! poll). The adapters do no I/O; [`client::VendorClient`] sends their requests with
-//! retries, backoff and timeouts.
+//! retries, backoff and timeouts, pauses the connection after a 429 ([`throttle`]) and
+//! reads a file-based API secret again for each use ([`secret`]).
 //!
 //! | vendor | delivery authenticity | lookup |
 //! | --- | --- | --- |
@@ -27,10 +28,13 @@ pub mod double;
 pub mod effective;
 pub mod error;
 pub mod model;
+pub mod secret;
+pub mod throttle;
 pub mod vendors;
 
 pub use auth::{Credentials, Delivery, NamedSecret, StaticCredential, Verified};
 pub use client::{ApiAuth, ClientOptions, VendorClient};
 pub use error::{LookupError, ParseError, Rejection};
 pub use model::{ApiMethod, ApiRequest, EmploymentStatus, Notice, WorkerPage, WorkerRecord};
+pub use secret::{ApiSecret, SecretFileError};
 pub use vendors::{Vendor, VendorAdapter, adapter};

@@ -37,6 +37,13 @@ pub struct VendorReadLabels {
     pub outcome: String,
 }
 
+/// Labels of `vendor_throttled_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VendorLabels {
+    /// The vendor, such as `hibob`.
+    pub vendor: String,
+}
+
 /// The counters. Clones share them.
 #[derive(Debug, Clone, Default)]
 pub struct HrWebhookMetrics {
@@ -51,6 +58,9 @@ pub struct HrWebhookMetrics {
     pub signature_rejections: Family<ReasonLabels, Counter>,
     /// Worker reads from vendor APIs, by vendor and outcome.
     pub vendor_reads: Family<VendorReadLabels, Counter>,
+    /// 429 responses from vendor APIs, by vendor, including those the client waited out
+    /// within a call.
+    pub vendor_throttled: Family<VendorLabels, Counter>,
 }
 
 impl HrWebhookMetrics {
@@ -86,6 +96,17 @@ impl HrWebhookMetrics {
             "Worker reads from HR vendor APIs, by vendor and outcome",
             self.vendor_reads.clone(),
         );
+        registry.register(
+            "vendor_throttled",
+            "429 responses from HR vendor APIs, by vendor, including those waited out within a call",
+            self.vendor_throttled.clone(),
+        );
+    }
+
+    /// Returns the counter of `vendor`'s 429 responses. Clones share it, so the vendor's
+    /// client can keep one.
+    pub fn vendor_throttled(&self, vendor: &str) -> Counter {
+        self.vendor_throttled.get_or_create(&VendorLabels { vendor: vendor.to_owned() }).clone()
     }
 
     /// Counts a worker read from a vendor's API.

@@ -91,7 +91,8 @@ impl Service {
     /// are committed while it is away.
     pub async fn start(config: HrWebhookConfig) -> Result<Self, StartError> {
         let tenants = tenants(&config)?;
-        let vendors = vendor_connections(&config)?;
+        let metrics = HrWebhookMetrics::new();
+        let vendors = vendor_connections(&config, &metrics)?;
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
         if config.nats.insecure {
             tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
@@ -137,7 +138,7 @@ impl Service {
             store,
             publisher,
             publish_timeout,
-            metrics: HrWebhookMetrics::new(),
+            metrics,
             limiter: RateLimiter::new(config.rate_limit),
             max_body_bytes: config.http.max_body_bytes,
             vendors,
@@ -227,12 +228,20 @@ fn tenants(config: &HrWebhookConfig) -> Result<HashMap<String, TenantAuth>, Star
     Ok(tenants)
 }
 
-/// Builds every tenant's vendor connections, checking each section.
-fn vendor_connections(config: &HrWebhookConfig) -> Result<VendorConnections, StartError> {
+/// Builds every tenant's vendor connections, checking each section. Each client counts
+/// the 429s it receives in `vendor_throttled_total`.
+fn vendor_connections(
+    config: &HrWebhookConfig,
+    metrics: &HrWebhookMetrics,
+) -> Result<VendorConnections, StartError> {
     let mut connections = VendorConnections::new();
     for (tenant, tenant_config) in &config.tenants {
         for (name, vendor) in &tenant_config.vendors {
-            let connection = vendor.connect(tenant, name)?;
+            let mut connection = vendor.connect(tenant, name)?;
+            let throttled = metrics.vendor_throttled(connection.vendor.as_str());
+            connection.client.on_throttled(move || {
+                throttled.inc();
+            });
             connections.insert((tenant.clone(), connection.vendor), Arc::new(connection));
         }
     }

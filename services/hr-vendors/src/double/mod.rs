@@ -8,10 +8,17 @@
 //! worker's lookup, once or until it is removed. A worker not in the table gets 404, as a
 //! worker the vendor does not show yet. Every request is recorded, method and path, for
 //! assertions.
+//!
+//! Like a vendor, the double keeps its rate limit in force after a 429 with
+//! `Retry-After: N` (whole seconds): a request to the same vendor within those N seconds
+//! gets 429 again and is also recorded apart ([`VendorDouble::early_requests`]). By
+//! default any `Authorization` header is accepted. [`VendorDouble::require_secret`] makes
+//! one vendor accept only one secret, as after a credential rotation.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -23,6 +30,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::auth::sha256;
 use crate::vendors::Vendor;
 
 /// A worker as the double serves it, in every vendor's shape.
@@ -72,6 +80,23 @@ struct DoubleState {
     requests: Mutex<Vec<String>>,
     queue: Mutex<VecDeque<(String, Vec<u8>)>>,
     verified: Mutex<Vec<(String, String)>>,
+    /// The one secret each vendor accepts, where one is required.
+    secrets: Mutex<BTreeMap<Vendor, String>>,
+    /// The end of each vendor's last `Retry-After` wait.
+    retry_after_ends: Mutex<BTreeMap<Vendor, Instant>>,
+    /// Requests that arrived before their vendor's `Retry-After` wait ended.
+    early: Mutex<Vec<String>>,
+    hook: Mutex<Option<RequestHook>>,
+}
+
+/// A test's callback, run with each request as `METHOD /path` before the double responds.
+#[derive(Clone)]
+struct RequestHook(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for RequestHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestHook")
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -168,6 +193,79 @@ impl VendorDouble {
     pub fn requests(&self) -> Vec<String> {
         lock(&self.state.requests).clone()
     }
+
+    /// Returns the requests, as in [`VendorDouble::requests`], that reached a vendor
+    /// before the `Retry-After` of its last 429 had passed. A client that honours
+    /// `Retry-After` across all its calls sends none.
+    pub fn early_requests(&self) -> Vec<String> {
+        lock(&self.state.early).clone()
+    }
+
+    /// Makes `vendor` accept only `secret`, or any credential again with `None`. The
+    /// secret is accepted as the Basic password, as the bearer token, and as the OAuth
+    /// client secret at the token endpoint, whose access tokens are then accepted only
+    /// while that secret is the required one. Anything else gets 401.
+    pub fn require_secret(&self, vendor: Vendor, secret: Option<&str>) {
+        let mut secrets = lock(&self.state.secrets);
+        match secret {
+            Some(secret) => secrets.insert(vendor, secret.to_owned()),
+            None => secrets.remove(&vendor),
+        };
+    }
+
+    /// Runs `hook` with each request as `METHOD /path`, without the query, before the
+    /// double responds, such as to rewrite a secret file while a request is in flight.
+    pub fn on_request(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
+        *lock(&self.state.hook) = Some(RequestHook(Arc::new(hook)));
+    }
+}
+
+/// Returns the access token the double issues for an OAuth client secret.
+fn access_token(secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) => format!("double-token-{}", hex::encode(sha256(secret.as_bytes()))),
+        None => "double-token".to_owned(),
+    }
+}
+
+/// Returns whether an `Authorization` value carries `secret`: as the Basic password, as
+/// the bearer token, or as the access token issued for it.
+fn carries_secret(authorization: &str, secret: &str) -> bool {
+    use base64::Engine as _;
+    let Some((scheme, value)) = authorization.split_once(' ') else { return false };
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(value.trim());
+        let pair = decoded.ok().and_then(|bytes| String::from_utf8(bytes).ok());
+        return pair.is_some_and(|pair| pair.split_once(':').is_some_and(|(_, p)| p == secret));
+    }
+    scheme.eq_ignore_ascii_case("bearer")
+        && (value == secret || value == access_token(Some(secret)))
+}
+
+/// Returns the vendor named by the first segment of `path`.
+fn vendor_of(path: &str) -> Option<Vendor> {
+    path.split('/').find(|segment| !segment.is_empty()).and_then(Vendor::parse)
+}
+
+/// Records a request that arrived within its vendor's `Retry-After` wait and returns the
+/// 429 response with the seconds left, as a vendor does.
+fn early_response(state: &DoubleState, vendor: Vendor, request: &str) -> Option<Response> {
+    let end = *lock(&state.retry_after_ends).get(&vendor)?;
+    let left = end.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())?;
+    lock(&state.early).push(request.to_owned());
+    let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    Some(fault_response(Fault::RateLimited(seconds.to_string())))
+}
+
+/// Starts `vendor`'s `Retry-After` wait when `fault` is a 429 with whole seconds.
+fn start_retry_after(state: &DoubleState, vendor: Option<Vendor>, fault: &Fault) {
+    let Fault::RateLimited(value) = fault else { return };
+    let seconds = value.trim().parse::<u64>().ok().filter(|seconds| *seconds > 0);
+    let (Some(vendor), Some(seconds)) = (vendor, seconds) else { return };
+    let Some(end) = Instant::now().checked_add(Duration::from_secs(seconds)) else { return };
+    let mut ends = lock(&state.retry_after_ends);
+    let current = ends.entry(vendor).or_insert(end);
+    *current = (*current).max(end);
 }
 
 async fn handle(
@@ -178,12 +276,29 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default().to_owned();
-    lock(&state.requests).push(format!("{method} {target}"));
+    let request = format!("{method} {target}");
+    lock(&state.requests).push(request.clone());
+    let hook = lock(&state.hook).clone();
+    if let Some(hook) = hook {
+        (hook.0)(&format!("{method} {}", uri.path()));
+    }
+    let vendor = vendor_of(uri.path());
+    if let Some(early) = vendor.and_then(|vendor| early_response(&state, vendor, &request)) {
+        return early;
+    }
     if let Some(fault) = take_fault(&state, uri.path()) {
+        start_retry_after(&state, vendor, &fault);
         return fault_response(fault);
     }
-    if headers.get(header::AUTHORIZATION).is_none() {
+    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
         return reply(StatusCode::UNAUTHORIZED, json!({ "error": "missing Authorization" }));
+    };
+    let required = vendor.and_then(|vendor| lock(&state.secrets).get(&vendor).cloned());
+    if let Some(secret) = &required {
+        let sent = authorization.to_str().unwrap_or_default();
+        if !carries_secret(sent, secret) {
+            return reply(StatusCode::UNAUTHORIZED, json!({ "error": "invalid credential" }));
+        }
     }
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     let Some((vendor, rest)) = segments.split_first() else {
@@ -193,10 +308,8 @@ async fn handle(
         return reply(StatusCode::NOT_FOUND, json!({}));
     };
     if rest == ["oauth", "token"] && method == Method::POST {
-        return reply(
-            StatusCode::OK,
-            json!({ "access_token": "double-token", "expires_in": 3600 }),
-        );
+        let token = access_token(required.as_deref());
+        return reply(StatusCode::OK, json!({ "access_token": token, "expires_in": 3600 }));
     }
     let workers = lock(&state.workers).clone();
     let of_vendor: Vec<(&String, &FixtureWorker)> =

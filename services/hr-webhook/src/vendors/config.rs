@@ -1,14 +1,15 @@
 //! `tenants.<tenant>.vendors.<vendor>.*`: one tenant's connection to one HR vendor.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 use ipnet::IpNet;
 use rollcall_hr_vendors::vendors::VendorSettings;
 use rollcall_hr_vendors::{
-    ApiAuth, ClientOptions, Credentials, NamedSecret, StaticCredential, Vendor, VendorClient,
-    adapter,
+    ApiAuth, ApiSecret, ClientOptions, Credentials, NamedSecret, StaticCredential, Vendor,
+    VendorClient, adapter,
 };
 use rollcall_runtime::Secret;
 use serde::Deserialize;
@@ -90,6 +91,12 @@ pub enum ApiAuthKind {
 }
 
 /// `tenants.<tenant>.vendors.<vendor>.api`.
+///
+/// The password, token and client secret are each set inline or as a `*_file` path. A
+/// file is read again for every request (for each token request with OAuth), so a
+/// rotated Kubernetes Secret takes effect without a restart. The `*_file` keys are
+/// fields of their own, not the configuration loader's secret files, because the loader
+/// reads a file once at start and keeps no path.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VendorApiConfig {
@@ -100,21 +107,30 @@ pub struct VendorApiConfig {
     /// The Basic user name.
     #[serde(default)]
     pub user: Option<String>,
-    /// The Basic password (`password_file`).
+    /// The Basic password, inline.
     #[serde(default)]
     pub password: Option<Secret>,
-    /// The bearer token (`token_file`).
+    /// The file with the Basic password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// The bearer token, inline.
     #[serde(default)]
     pub token: Option<Secret>,
+    /// The file with the bearer token.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
     /// The OAuth token endpoint.
     #[serde(default)]
     pub token_url: Option<String>,
     /// The OAuth client id.
     #[serde(default)]
     pub client_id: Option<String>,
-    /// The OAuth client secret (`client_secret_file`).
+    /// The OAuth client secret, inline.
     #[serde(default)]
     pub client_secret: Option<Secret>,
+    /// The file with the OAuth client secret.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
     /// ADP only: the PEM client certificate followed by its key, for mutual TLS
     /// (`client_identity_file`).
     #[serde(default)]
@@ -122,6 +138,12 @@ pub struct VendorApiConfig {
     /// Seconds one request may take.
     #[serde(default = "default_timeout_seconds")]
     pub timeout_seconds: u64,
+    /// The maximum pause after a 429, in seconds, that the call which got it waits out
+    /// before it sends again. A longer pause makes the resolver postpone the delivery and
+    /// move on. Every tenant's deliveries are read one after another, so a wait within a
+    /// call also holds up the other tenants' reads.
+    #[serde(default = "default_max_retry_after_seconds")]
+    pub max_retry_after_seconds: u64,
     /// Allows `http` to a loopback address. For local test doubles only.
     #[serde(default)]
     pub allow_plain_http_loopback: bool,
@@ -129,6 +151,10 @@ pub struct VendorApiConfig {
 
 fn default_timeout_seconds() -> u64 {
     15
+}
+
+fn default_max_retry_after_seconds() -> u64 {
+    120
 }
 
 /// An invalid vendor section; the message names the key and the fix.
@@ -259,32 +285,57 @@ impl VendorConfig {
 impl VendorApiConfig {
     fn client(&self, vendor: Vendor) -> Result<VendorClient, String> {
         let missing = |key: &str| format!("api.{key} is required for auth `{:?}`", self.auth);
-        let text = |secret: &Option<Secret>, key: &str| -> Result<String, String> {
-            secret
-                .as_ref()
-                .and_then(Secret::expose_str)
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| missing(key))
-        };
         let auth = match self.auth {
             ApiAuthKind::Basic => ApiAuth::Basic {
                 user: self.user.clone().ok_or_else(|| missing("user"))?,
-                password: text(&self.password, "password")?,
+                password: self.secret("password", self.password.as_ref(), &self.password_file)?,
             },
-            ApiAuthKind::Bearer => ApiAuth::Bearer(text(&self.token, "token")?),
+            ApiAuthKind::Bearer => {
+                ApiAuth::Bearer(self.secret("token", self.token.as_ref(), &self.token_file)?)
+            }
             ApiAuthKind::ClientCredentials => ApiAuth::ClientCredentials {
                 token_url: self.token_url.clone().ok_or_else(|| missing("token_url"))?,
                 client_id: self.client_id.clone().ok_or_else(|| missing("client_id"))?,
-                client_secret: text(&self.client_secret, "client_secret")?,
+                client_secret: self.secret(
+                    "client_secret",
+                    self.client_secret.as_ref(),
+                    &self.client_secret_file,
+                )?,
             },
         };
         let mut options = ClientOptions::new(self.base_url.clone(), auth);
         options.timeout = Duration::from_secs(self.timeout_seconds.max(1));
+        options.max_retry_after = Duration::from_secs(self.max_retry_after_seconds);
         options.allow_plain_http_loopback = self.allow_plain_http_loopback;
         options.client_identity_pem =
             self.client_identity.as_ref().map(|identity| identity.expose_bytes().to_vec());
         VendorClient::new(vendor.as_str(), options).map_err(|error| format!("api: {error}"))
+    }
+
+    /// Builds the secret `key` from its inline value or its `*_file` path. The file is
+    /// also read once here, so a missing or empty one stops the start with its path.
+    fn secret(
+        &self,
+        key: &str,
+        inline: Option<&Secret>,
+        file: &Option<PathBuf>,
+    ) -> Result<ApiSecret, String> {
+        match (inline, file) {
+            (Some(_), Some(_)) => {
+                Err(format!("api.{key} and api.{key}_file are both set; keep only api.{key}_file"))
+            }
+            (None, Some(path)) => {
+                let secret = ApiSecret::File(path.clone());
+                secret.read().map_err(|error| format!("api.{key}_file: {error}"))?;
+                Ok(secret)
+            }
+            (Some(value), None) => value
+                .expose_str()
+                .filter(|value| !value.is_empty())
+                .map(|value| ApiSecret::Value(value.to_owned()))
+                .ok_or_else(|| format!("api.{key} is empty or not UTF-8 text")),
+            (None, None) => Err(format!("api.{key}_file is required for auth `{:?}`", self.auth)),
+        }
     }
 }
 
@@ -318,12 +369,16 @@ mod tests {
                 auth: ApiAuthKind::Basic,
                 user: Some("service-user".into()),
                 password: Some(Secret::new("made-up-password")),
+                password_file: None,
                 token: None,
+                token_file: None,
                 token_url: None,
                 client_id: None,
                 client_secret: None,
+                client_secret_file: None,
                 client_identity: None,
                 timeout_seconds: 15,
+                max_retry_after_seconds: 120,
                 allow_plain_http_loopback: false,
             },
         }
@@ -410,9 +465,34 @@ mod tests {
     fn missing_api_credential_named() {
         let mut config = hibob();
         config.api.password = None;
-        assert!(message(&config, "hibob").contains("api.password is required"));
+        assert!(message(&config, "hibob").contains("api.password_file is required"));
         config.api.auth = ApiAuthKind::ClientCredentials;
         assert!(message(&config, "hibob").contains("api.token_url is required"));
+    }
+
+    #[test]
+    fn api_secret_file_checked_at_start() {
+        let dir = std::env::temp_dir().join(format!("rollcall-api-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hibob-api");
+        let mut config = hibob();
+        config.api.password = None;
+        config.api.password_file = Some(path.clone());
+
+        let text = message(&config, "hibob");
+        assert!(text.contains("api.password_file: cannot read"), "{text}");
+        assert!(text.contains("hibob-api"), "{text}");
+        std::fs::write(&path, "\n").unwrap();
+        let text = message(&config, "hibob");
+        assert!(text.contains("api.password_file:"), "{text}");
+        assert!(text.contains("is empty"), "{text}");
+        std::fs::write(&path, "service-user-token\n").unwrap();
+        assert_eq!(message(&config, "hibob"), "");
+
+        config.api.password = Some(Secret::new("inline"));
+        let text = message(&config, "hibob");
+        assert!(text.contains("api.password and api.password_file are both set"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

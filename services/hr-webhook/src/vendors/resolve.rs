@@ -13,12 +13,18 @@
 //! Event ids are derived from the tenant, vendor, worker and instant, so a webhook and the
 //! poll that see the same termination record one event: the first to resolve sets its
 //! sender.
+//!
+//! A 429 pauses the vendor connection in its client, for the resolver and the poll alike.
+//! A delivery whose read finds the connection paused sends nothing and is postponed to
+//! the end of the pause, so the rest of the pass goes on with the other vendors.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rollcall_core::TenantId;
 use rollcall_core::model::{Worker, WorkerStatus};
+use rollcall_hr_vendors::throttle::MAX_PAUSE;
 use rollcall_hr_vendors::{EmploymentStatus, LookupError, Vendor, WorkerRecord};
 use rollcall_proto::{HrEvent, HrEventSender, HrEventType};
 use rollcall_store::{StoreError, VendorDelivery, VendorDeliverySender, VendorWorkerState};
@@ -197,14 +203,20 @@ async fn resolve_tenant(
         let read =
             connection.client.fetch_worker(connection.adapter.as_ref(), &delivery.worker_id).await;
         let outcome = read_outcome(&read);
-        state.metrics.vendor_read(&delivery.vendor, outcome);
+        if outcome != PAUSED {
+            state.metrics.vendor_read(&delivery.vendor, outcome);
+        }
         let record = match read {
             Ok(record) => record,
             Err(error) => {
-                let next = now + retry_wait(first_retry_wait, delivery.attempts, &error);
+                let wait = retry_wait(first_retry_wait, delivery.attempts, &error);
+                let next = (now + wait).max(pause_end(connection.client.paused_for()));
                 if logged.insert((delivery.vendor.clone(), outcome)) {
                     log_failure(&delivery, &error, next);
                 }
+                // NOTE: a postponement for a pause also counts as a failed attempt, because
+                // the store moves a delivery only through `retry_vendor_delivery`. Each
+                // pause a delivery waits through therefore doubles its later retry waits.
                 scope.retry_vendor_delivery(delivery.delivery_id, next, &error.to_string()).await?;
                 pass.retried += 1;
                 continue;
@@ -229,19 +241,25 @@ async fn resolve_tenant(
     Ok(())
 }
 
+/// The outcome of a read that sent nothing because the connection is paused. It is not a
+/// read, so `vendor_reads_total` does not count it.
+const PAUSED: &str = "paused";
+
 /// Returns the `outcome` label of a read.
 fn read_outcome<T>(read: &Result<T, LookupError>) -> &'static str {
     match read {
         Ok(_) => "ok",
         Err(LookupError::NotFound { .. }) => "not_found",
         Err(LookupError::RateLimited { .. }) => "rate_limited",
+        Err(LookupError::Paused { .. }) => PAUSED,
         Err(LookupError::Unauthorized { .. }) => "unauthorized",
         Err(_) => "failed",
     }
 }
 
 /// Returns the wait before the next read after `attempts` failed ones: exponential from
-/// `first` up to an hour, and at least the vendor's `Retry-After`.
+/// `first` up to an hour, and at least the vendor's `Retry-After`. A read that found the
+/// connection paused waits for the rest of the pause only.
 fn retry_wait(first: TimeDelta, attempts: i32, error: &LookupError) -> TimeDelta {
     let doublings = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
     let wait = first
@@ -250,17 +268,34 @@ fn retry_wait(first: TimeDelta, attempts: i32, error: &LookupError) -> TimeDelta
         .min(MAX_RETRY_WAIT);
     match error {
         LookupError::RateLimited { retry_after_seconds, .. } => {
-            let requested =
-                TimeDelta::seconds(i64::try_from(*retry_after_seconds).unwrap_or(i64::MAX / 1000));
-            wait.max(requested)
+            wait.max(requested_wait(*retry_after_seconds))
         }
+        LookupError::Paused { retry_after_seconds, .. } => requested_wait(*retry_after_seconds),
         _ => wait,
     }
 }
 
+/// Returns a vendor's requested wait, cut to the client's maximum pause, so that adding it
+/// to an instant cannot overflow.
+fn requested_wait(seconds: u64) -> TimeDelta {
+    let wait = Duration::from_secs(seconds).min(MAX_PAUSE);
+    TimeDelta::from_std(wait).unwrap_or(TimeDelta::days(1))
+}
+
+/// Returns the instant a connection's pause ends, given the time left, rounded up to the
+/// next millisecond so that a delivery is not due before the client sends again. Returns
+/// the distant past when the connection is not paused.
+fn pause_end(left: Option<Duration>) -> DateTime<Utc> {
+    let left = left.map(|left| left.min(MAX_PAUSE) + Duration::from_millis(1));
+    let left = left.and_then(|left| TimeDelta::from_std(left).ok());
+    left.and_then(|left| Utc::now().checked_add_signed(left)).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 fn log_failure(delivery: &VendorDelivery, error: &LookupError, next: DateTime<Utc>) {
     let attempts = delivery.attempts + 1;
-    if error.is_transient() {
+    if let LookupError::Paused { .. } = error {
+        tracing::info!(delivery_id = %delivery.delivery_id, vendor = %delivery.vendor, next_attempt_at = %next, "vendor read postponed: the connection is paused after a 429");
+    } else if error.is_transient() {
         tracing::warn!(delivery_id = %delivery.delivery_id, vendor = %delivery.vendor, attempts, next_attempt_at = %next, error = %error, "vendor read failed; retrying later");
     } else {
         // Credentials or the vendor's response need a person; the delivery stays queued.
@@ -427,5 +462,25 @@ mod tests {
         assert_eq!(retry_wait(first, 40, &network), MAX_RETRY_WAIT);
         let limited = LookupError::RateLimited { vendor: "hibob", retry_after_seconds: 900 };
         assert_eq!(retry_wait(first, 0, &limited), TimeDelta::seconds(900));
+    }
+
+    #[test]
+    fn retry_wait_cuts_huge_retry_after() {
+        let first = TimeDelta::seconds(30);
+        let huge = LookupError::RateLimited { vendor: "hibob", retry_after_seconds: u64::MAX };
+        assert_eq!(retry_wait(first, 0, &huge), TimeDelta::days(1));
+        let now: DateTime<Utc> = "2026-12-01T00:00:00Z".parse().unwrap();
+        let next: DateTime<Utc> = "2026-12-02T00:00:00Z".parse().unwrap();
+        assert_eq!(now + retry_wait(first, 0, &huge), next);
+    }
+
+    #[test]
+    fn paused_read_waits_for_pause_only() {
+        let paused = LookupError::Paused { vendor: "hibob", retry_after_seconds: 3 };
+        assert_eq!(retry_wait(TimeDelta::seconds(30), 5, &paused), TimeDelta::seconds(3));
+        assert_eq!(pause_end(None), DateTime::UNIX_EPOCH);
+        let before = Utc::now();
+        let end = pause_end(Some(Duration::from_secs(3)));
+        assert!(end > before + TimeDelta::seconds(3), "{end} after {before}");
     }
 }

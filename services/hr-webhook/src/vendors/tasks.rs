@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rollcall_hr_vendors::Vendor;
+use rollcall_hr_vendors::{LookupError, Vendor};
 use rollcall_runtime::Shutdown;
 use rollcall_runtime::shutdown::WorkerError;
 
+use super::poll::PollError;
 use super::{poll, resolve};
 use crate::app::AppState;
 use crate::config::VendorSyncConfig;
@@ -78,7 +79,7 @@ async fn pass(state: &AppState, started: DateTime<Utc>, poll_interval: Duration)
         if *vendor == Vendor::AdpWorkforceNow
             && let Err(error) = poll::pull_adp_queue(state, &auth.id, connection, now).await
         {
-            tracing::warn!(tenant = %tenant, vendor = %vendor, error = %error, "ADP event queue not read; retrying at the next pass");
+            log_poll_failure(tenant, *vendor, "ADP event queue not read", &error);
         }
         let last = match state.store.tenant(&auth.id).last_vendor_poll(vendor.as_str()).await {
             Ok(last) => last,
@@ -95,7 +96,17 @@ async fn pass(state: &AppState, started: DateTime<Utc>, poll_interval: Duration)
         if let Err(error) =
             poll::poll_vendor(state, &auth.id, connection, poll_interval, last, now).await
         {
-            tracing::warn!(tenant = %tenant, vendor = %vendor, error = %error, "vendor worker list not polled; retrying at the next pass");
+            log_poll_failure(tenant, *vendor, "vendor worker list not polled", &error);
         }
+    }
+}
+
+/// Logs a failed poll or queue read. A connection paused after a 429 is expected to skip
+/// passes until the pause ends, so that case is logged at info level.
+fn log_poll_failure(tenant: &str, vendor: Vendor, summary: &str, error: &PollError) {
+    if let PollError::Vendor(LookupError::Paused { .. }) = error {
+        tracing::info!(tenant, vendor = %vendor, error = %error, "{summary}: the connection is paused after a 429; retrying at the next pass");
+    } else {
+        tracing::warn!(tenant, vendor = %vendor, error = %error, "{summary}; retrying at the next pass");
     }
 }

@@ -123,6 +123,12 @@ impl TestDb {
         )
     }
 
+    /// Returns the administrator's connection options for this database. Row-level
+    /// security does not restrict them, so a test can read rows as they are stored.
+    pub fn admin_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
+    }
+
     pub async fn store(&self) -> Store {
         Store::connect(&self.app_url(None), &rollcall_store::StoreOptions::default()).await.unwrap()
     }
