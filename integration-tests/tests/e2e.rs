@@ -609,6 +609,8 @@ fn stage_leaver(run: &mut Run, services: &Services, prometheus: &Prometheus) {
     // The practice switches remediation on, as the MSP engineer does with the engine's
     // command. At its next evaluation the engine disables every overdue leaver's Entra
     // user and locks the directory account, the new leaver's among them.
+    // The engine goes to enforce only after a dry run, which the practice reviews first.
+    set_remediation(&services.engine_config, TENANT_A, "dry_run", &["entra", "ldap"]);
     set_remediation(&services.engine_config, TENANT_A, "enforce", &["entra", "ldap"]);
     let tasks = eventually("remediation disables the leaver's accounts", || {
         run.check_running();

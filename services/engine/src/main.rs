@@ -12,7 +12,9 @@ use rollcall_core::model::SourceId;
 use rollcall_engine::{EngineConfig, Service, leaver_report, tenant_apply};
 use rollcall_reviews::evidence::export_campaign;
 use rollcall_runtime::{ConfigArgs, ConfigLoader, Shutdown};
-use rollcall_store::{RemediationMode, RemediationSettings, Store, StoreOptions};
+use rollcall_store::{
+    ApprovalOutcome, RemediationMode, RemediationSettings, Store, StoreOptions, TaskKind,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Rollcall's engine: applies snapshots from NATS JetStream to PostgreSQL, evaluates the
@@ -106,6 +108,26 @@ enum RemediationCommand {
         #[arg(long = "source", value_name = "SOURCE")]
         sources: Vec<String>,
         /// The login of the person making the change, recorded in the audit chain.
+        #[arg(long, value_name = "LOGIN")]
+        actor: String,
+    },
+    /// List the tenant's remediation tasks with their state: what the engine did, what
+    /// it would do (dry_run), and the EHR and EPCS tasks left to the EHR's administrators.
+    Tasks {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+    },
+    /// Approve an EPCS task. Disabling a prescriber's EHR account needs two different
+    /// people; each approval is recorded with its actor in the audit chain.
+    Approve {
+        /// The tenant id.
+        #[arg(long, value_name = "TENANT")]
+        tenant: String,
+        /// The task id, as `remediation tasks` prints it.
+        #[arg(long, value_name = "TASK")]
+        task: String,
+        /// The login of the person approving.
         #[arg(long, value_name = "LOGIN")]
         actor: String,
     },
@@ -246,6 +268,10 @@ fn requested_settings(mode: &str, sources: &[String]) -> Result<RemediationSetti
 
 async fn remediation(config: &EngineConfig, command: RemediationCommand) -> Result<ExitCode> {
     let (tenant, wanted) = match &command {
+        RemediationCommand::Tasks { tenant } => return remediation_tasks(config, tenant).await,
+        RemediationCommand::Approve { tenant, task, actor } => {
+            return approve_task(config, tenant, task, actor).await;
+        }
         RemediationCommand::Show { tenant } => (tenant, None),
         RemediationCommand::Set { tenant, mode, sources, actor } => {
             let settings = requested_settings(mode, sources)?;
@@ -263,16 +289,27 @@ async fn remediation(config: &EngineConfig, command: RemediationCommand) -> Resu
             .await?;
     let scope = store.tenant(&tenant);
     let result = async {
-        if let Some((settings, actor)) = &wanted {
-            scope.set_remediation_settings(settings, actor, chrono::Utc::now()).await?;
+        let current = scope.remediation_settings().await?;
+        let Some((settings, actor)) = &wanted else { return Ok(Ok(current)) };
+        // Enforce only after a dry run: the practice sees what would be disabled first.
+        if settings.mode == RemediationMode::Enforce && current.mode == RemediationMode::Off {
+            return Ok(Err(current));
         }
-        scope.remediation_settings().await
+        scope.set_remediation_settings(settings, actor, chrono::Utc::now()).await?;
+        scope.remediation_settings().await.map(Ok)
     }
     .await;
     store.close().await;
     let settings = result.with_context(|| {
         format!("failed to read or store the remediation settings of tenant `{tenant}`")
     })?;
+    let Ok(settings) = settings else {
+        bail!(
+            "tenant `{tenant}` has remediation off, so it cannot go to enforce directly; set \
+             --mode dry_run first, check what it would do with `remediation tasks --tenant \
+             {tenant}`, then set --mode enforce"
+        );
+    };
 
     let sources: Vec<String> = settings.sources.iter().map(SourceId::to_string).collect();
     println!(
@@ -290,6 +327,96 @@ async fn remediation(config: &EngineConfig, command: RemediationCommand) -> Resu
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Connects to the store with the engine's configuration, for one command.
+async fn command_store(config: &EngineConfig) -> Result<Store> {
+    let url = config.postgres.url.expose_str().context("postgres.url is not UTF-8 text")?;
+    let options = StoreOptions { max_connections: 2, ..StoreOptions::default() };
+    Ok(Store::connect(url, &options).await?)
+}
+
+/// Prints one line per remediation task of `tenant`, oldest first.
+async fn remediation_tasks(config: &EngineConfig, tenant: &str) -> Result<ExitCode> {
+    let tenant = rollcall_core::TenantId::new(tenant)?;
+    let store = command_store(config).await?;
+    let tasks = store.tenant(&tenant).remediation_tasks().await;
+    store.close().await;
+    let tasks =
+        tasks.with_context(|| format!("failed to read the remediation tasks of `{tenant}`"))?;
+    if tasks.is_empty() {
+        println!("tenant `{tenant}`: no remediation tasks");
+    }
+    for task in &tasks {
+        let login = task.login.as_deref().unwrap_or(&task.account_id);
+        let approvers: Vec<&str> = [&task.first_approver, &task.second_approver]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let approvals = if task.kind == TaskKind::EpcsTask {
+            format!(" approvals {}/2 [{}]", approvers.len(), approvers.join(", "))
+        } else {
+            String::new()
+        };
+        let error =
+            task.last_error.as_deref().map(|e| format!(" last error: {e}")).unwrap_or_default();
+        println!(
+            "{} {} {} {}/{} employee {}{approvals}{error}",
+            task.task_id,
+            task.kind.as_str(),
+            task.state.as_str(),
+            task.source,
+            login,
+            task.employee_id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Records `actor`'s approval of an EPCS task and prints how many approvals it has.
+async fn approve_task(
+    config: &EngineConfig,
+    tenant: &str,
+    task: &str,
+    actor: &str,
+) -> Result<ExitCode> {
+    let tenant = rollcall_core::TenantId::new(tenant)?;
+    let actor = actor.trim();
+    if actor.is_empty() {
+        bail!("--actor is empty; give the login of the person approving");
+    }
+    let store = command_store(config).await?;
+    let outcome =
+        store.tenant(&tenant).approve_remediation_task(task, actor, chrono::Utc::now()).await;
+    store.close().await;
+    let outcome =
+        outcome.with_context(|| format!("failed to record the approval of task `{task}`"))?;
+    match outcome {
+        ApprovalOutcome::Recorded(1) => {
+            println!("task `{task}`: approved by {actor}; a second person must approve it too");
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalOutcome::Recorded(_) => {
+            println!(
+                "task `{task}`: approved by {actor}, the second approver; the engine hands it to the EHR's administrators at its next pass"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalOutcome::SameApprover => bail!(
+            "task `{task}`: {actor} already approved it; the second approval must come from another person"
+        ),
+        ApprovalOutcome::AlreadyApproved => {
+            println!("task `{task}`: already approved by two people; nothing changed");
+            Ok(ExitCode::SUCCESS)
+        }
+        ApprovalOutcome::NotRequired => {
+            bail!("task `{task}` is not an EPCS task; only EPCS tasks need approval")
+        }
+        ApprovalOutcome::NotFound => bail!(
+            "tenant `{tenant}` has no task `{task}`; list them with `remediation tasks --tenant {tenant}`"
+        ),
+    }
 }
 
 async fn serve(loaded: rollcall_runtime::Loaded<EngineConfig>) -> Result<ExitCode> {

@@ -1,7 +1,8 @@
 //! `rollcall-engine remediation` as an MSP engineer runs it. `show` prints a tenant's
-//! mode. `set` stores a new one with the actor in the audit chain, and warns when the
-//! configuration has no write credentials for a source. Invalid arguments are rejected
-//! with the fix before anything is stored.
+//! mode. `set` stores a new one with the actor in the audit chain, warns when the
+//! configuration has no write credentials for a source, and goes to enforce only after a
+//! dry run. `tasks` lists the tasks and `approve` records EPCS approvals. Invalid
+//! arguments are rejected with the fix before anything is stored.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +17,7 @@ mod cli;
 mod support;
 
 use cli::{cli_config, engine_cli, text};
-use rollcall_store::{RemediationMode, RemediationSettings};
+use rollcall_store::{NewRemediationTask, RemediationMode, RemediationSettings, TaskKind};
 use support::{TestDb, example_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,4 +85,127 @@ async fn remediation_mode_set_and_shown() {
 
     let shown = engine_cli(&config, &["remediation", "show", "--tenant", "harborview"]);
     assert!(text(&shown.stdout).contains("remediation dry_run"), "{}", text(&shown.stdout));
+
+    // After the dry run, enforce is accepted.
+    let enforce =
+        engine_cli(&config, &[&set[..], &["--mode", "enforce", "--source", "entra"]].concat());
+    assert!(enforce.status.success(), "{}", text(&enforce.stderr));
+    assert_eq!(scope.remediation_settings().await.unwrap().mode, RemediationMode::Enforce);
+}
+
+/// A tenant whose remediation is off cannot go to enforce without a dry run first, and
+/// nothing is stored when it tries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_needs_dry_run_first() {
+    let db = TestDb::create().await;
+    let root = tempfile::tempdir().unwrap();
+    let config = cli_config(&db, root.path());
+    let applied = engine_cli(&config, &["tenant", "apply", example_dir().to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let enforce = [
+        "remediation",
+        "set",
+        "--tenant",
+        "harborview",
+        "--actor",
+        "msp.engineer@msp.example",
+        "--mode",
+        "enforce",
+        "--source",
+        "entra",
+    ];
+    let refused = engine_cli(&config, &enforce);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = text(&refused.stderr);
+    assert!(message.contains("set --mode dry_run first"), "{message}");
+    assert!(message.contains("remediation tasks --tenant harborview"), "{message}");
+    let store = db.store().await;
+    let scope = store.tenant(&rollcall_core::TenantId::new("harborview").unwrap());
+    assert_eq!(scope.remediation_settings().await.unwrap(), RemediationSettings::default());
+    let entries = scope.audit_entries(0, 1000).await.unwrap();
+    assert!(entries.iter().all(|e| e.action != "remediation.settings_changed"));
+}
+
+/// `tasks` lists the tenant's tasks, and `approve` records two different people's
+/// approvals of an EPCS task, refusing the same person twice and any other task kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn epcs_task_approved_by_two_people() {
+    let db = TestDb::create().await;
+    let root = tempfile::tempdir().unwrap();
+    let config = cli_config(&db, root.path());
+    let applied = engine_cli(&config, &["tenant", "apply", example_dir().to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let store = db.store().await;
+    let scope = store.tenant(&rollcall_core::TenantId::new("harborview").unwrap());
+
+    let none = engine_cli(&config, &["remediation", "tasks", "--tenant", "harborview"]);
+    assert!(text(&none.stdout).contains("no remediation tasks"), "{}", text(&none.stdout));
+
+    let task = |kind: TaskKind, account: &str, epcs: bool| NewRemediationTask {
+        kind,
+        employee_id: "E1004".to_owned(),
+        source: "ehr:athena".parse().unwrap(),
+        account_id: account.to_owned(),
+        login: Some(format!("{account}-login")),
+        privileged: false,
+        epcs,
+        grant: None,
+    };
+    let planned = scope
+        .plan_remediation(
+            &[task(TaskKind::EpcsTask, "u-77", true), task(TaskKind::EhrTask, "u-78", false)],
+            "rollcall-engine",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let (epcs_id, ehr_id) = (planned[0].0.task_id.clone(), planned[1].0.task_id.clone());
+
+    let listed = engine_cli(&config, &["remediation", "tasks", "--tenant", "harborview"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let lines = text(&listed.stdout);
+    let epcs_line = lines.lines().find(|l| l.starts_with(&epcs_id)).unwrap();
+    assert!(
+        epcs_line.contains("epcs_task planned ehr:athena/u-77-login employee E1004"),
+        "{epcs_line}"
+    );
+    assert!(epcs_line.contains("approvals 0/2 []"), "{epcs_line}");
+    assert!(lines.lines().any(|l| l.starts_with(&ehr_id) && !l.contains("approvals")), "{lines}");
+
+    let approve = |task: &str, actor: &str| {
+        engine_cli(
+            &config,
+            &["remediation", "approve", "--tenant", "harborview", "--task", task, "--actor", actor],
+        )
+    };
+    let first = approve(&epcs_id, "security.officer@harborview.example");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("a second person must approve it too"));
+    let again = approve(&epcs_id, "security.officer@harborview.example");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("must come from another person"),
+        "{}",
+        text(&again.stderr)
+    );
+    let second = approve(&epcs_id, "medical.director@harborview.example");
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(text(&second.stdout).contains("the second approver"), "{}", text(&second.stdout));
+    let other = approve(&ehr_id, "medical.director@harborview.example");
+    assert_eq!(other.status.code(), Some(1));
+    assert!(text(&other.stderr).contains("is not an EPCS task"), "{}", text(&other.stderr));
+    let unknown = approve("no-such-task", "medical.director@harborview.example");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("has no task `no-such-task`"));
+
+    let stored = scope.remediation_task(&epcs_id).await.unwrap().unwrap();
+    assert!(stored.is_approved());
+    let approvals = scope.audit_entries(0, 1000).await.unwrap();
+    let approvals: Vec<_> =
+        approvals.iter().filter(|e| e.action == "remediation.approved").collect();
+    assert_eq!(approvals.len(), 2);
+    let listed = engine_cli(&config, &["remediation", "tasks", "--tenant", "harborview"]);
+    assert!(text(&listed.stdout).contains(
+        "approvals 2/2 [security.officer@harborview.example, medical.director@harborview.example]"
+    ));
 }
