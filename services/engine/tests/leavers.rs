@@ -61,6 +61,22 @@ fn worker_accounts(loaded: &rollcall_ingest::layout::LoadedTenant) -> Vec<Accoun
     identity.accounts.iter().map(|linked| linked.account.clone()).collect()
 }
 
+/// Counts the accounts linked to [`WORKER`] that the leaver rule reports: those not
+/// disabled in their source.
+fn enabled_worker_accounts(loaded: &rollcall_ingest::layout::LoadedTenant) -> usize {
+    worker_accounts(loaded)
+        .iter()
+        .filter(|linked| {
+            loaded.data.sources.iter().any(|source| {
+                source.source == linked.source
+                    && source.accounts.iter().any(|account| {
+                        account.id == linked.id && account.status != AccountStatus::Disabled
+                    })
+            })
+        })
+        .count()
+}
+
 /// Open findings of `kind` that name the worker's HR record in their evidence.
 async fn worker_findings(store: &Store, tenant: &TenantId, kind: FindingKind) -> usize {
     let record = format!("hr:{WORKER}");
@@ -168,12 +184,26 @@ async fn termination_event_runs_the_clock() {
         .await
         .unwrap();
 
-    // Before the deadline: terminated_active for each enabled account.
+    // Before the deadline: terminated_active for each linked account that is not
+    // disabled, with the 22 hours left in its summary.
+    let reported = enabled_worker_accounts(&loaded);
+    assert!(reported > 0, "{WORKER} has no enabled account in the example");
     let active = eventually("terminated_active for the worker", || async {
         let count = worker_findings(&store, &tenant, FindingKind::TerminatedActive).await;
         (count > 0).then_some(count)
     })
     .await;
+    assert_eq!(active, reported);
+    let findings = store.tenant(&tenant).findings(FindingStatus::Open).await.unwrap();
+    let inside: Vec<&str> = findings
+        .iter()
+        .filter(|s| s.finding.kind == FindingKind::TerminatedActive)
+        .filter(|s| s.finding.evidence.iter().any(|e| e.record == format!("hr:{WORKER}")))
+        .map(|s| s.finding.summary.as_str())
+        .collect();
+    for summary in &inside {
+        assert!(summary.ends_with("22 h 0 min remain before the deadline."), "{summary}");
+    }
     hr_events_settled(&bus).await;
     let leavers = store.tenant(&tenant).leavers(None).await.unwrap();
     let own: Vec<_> = leavers.iter().filter(|l| l.employee_id == WORKER).collect();
@@ -348,10 +378,13 @@ async fn termination_event_runs_the_clock() {
             "{source}: {text}"
         );
     }
-    assert!(
-        text.contains(&format!("rollcall_engine_leavers_open{{tenant=\"{tenant}\"}}")),
-        "{text}"
-    );
+    // The open-leavers gauge counts the tenant's open leavers, one fewer after the close.
+    let open_gauge = |text: &str| {
+        sample(text, "rollcall_engine_leavers_open", &[format!("tenant=\"{tenant}\"")])
+    };
+    let still_open = store.tenant(&tenant).leavers(Some(LeaverState::Open)).await.unwrap().len();
+    assert_eq!(open_gauge(&text), still_open as f64, "{text}");
+    assert_eq!(open_gauge(&before_close), open_gauge(&text) + 1.0, "{before_close}");
     engine.stop().await;
     bus.delete().await;
 }
@@ -427,7 +460,8 @@ async fn hr_events_row_reconciled_and_rehire_cancels() {
 }
 
 /// A deadline that passes while the engine runs on the wall clock, with no sync and no
-/// event after the termination, opens `deprovision_overdue` at the next due-scan.
+/// event after the termination, opens `deprovision_overdue` at the next due-scan. The
+/// tenant uses the one-hour preset of the 2025 HIPAA Security Rule proposal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadline_passing_while_running_fires() {
     let db = TestDb::create().await;
@@ -435,7 +469,14 @@ async fn deadline_passing_while_running_fires() {
     let store = db.store().await;
     let loaded = support::example();
     let tenant = add_tenant(&store, &loaded).await;
-    rollcall_engine::tenant_apply::apply(&store, &support::example_dir()).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(&support::example_dir(), folder.path());
+    let tenant_yaml = folder.path().join("tenant.yaml");
+    let text = std::fs::read_to_string(&tenant_yaml).unwrap();
+    assert!(text.contains("  deprovision: 24h\n"), "the example's SLA changed");
+    let text = text.replace("  deprovision: 24h\n", "  deprovision: hipaa-2025-proposal\n");
+    std::fs::write(&tenant_yaml, text).unwrap();
+    rollcall_engine::tenant_apply::apply(&store, folder.path()).await.unwrap();
     let mut live = config(&db, &bus, &RedisMode::Local, 5);
     live.engine.fixed_as_of = None;
     let engine = RunningEngine::start(live).await;
@@ -447,9 +488,9 @@ async fn deadline_passing_while_running_fires() {
     })
     .await;
 
-    // The 24-hour deadline falls 20 seconds after the termination is sent.
+    // The one-hour deadline falls 20 seconds after the termination is sent.
     let lead = TimeDelta::seconds(20);
-    let effective = Utc::now() - TimeDelta::hours(24) + lead;
+    let effective = Utc::now() - TimeDelta::hours(1) + lead;
     let termination = event(&tenant, HrEventType::Termination, effective, None);
     bus.publisher().publish(&rollcall_proto::hr_event_to_proto(&termination)).await.unwrap();
     let active = eventually("terminated_active for the worker", || async {
@@ -457,7 +498,7 @@ async fn deadline_passing_while_running_fires() {
         (count > 0).then_some(count)
     })
     .await;
-    let deadline = effective + TimeDelta::hours(24);
+    let deadline = effective + TimeDelta::hours(1);
     assert!(
         Utc::now() < deadline,
         "the termination took more than {lead} to evaluate, so the deadline passed before \
@@ -466,6 +507,7 @@ async fn deadline_passing_while_running_fires() {
     let leavers = store.tenant(&tenant).leavers(None).await.unwrap();
     let leaver = leavers.iter().find(|l| l.employee_id == WORKER).unwrap();
     assert_eq!(leaver.deadline_acted_at, None);
+    assert_eq!(leaver.deadline - leaver.effective_at, TimeDelta::hours(1));
 
     let overdue = eventually("deprovision_overdue once the deadline passed", || async {
         let count = worker_findings(&store, &tenant, FindingKind::DeprovisionOverdue).await;
