@@ -143,6 +143,28 @@ async fn run() -> Result<()> {
     }
     let intake_wall = started.elapsed();
 
+    // The engine applies and evaluates the intake's terminations before the end-to-end
+    // phase, so its first request does not wait behind 2,000 queued events.
+    let settle = Instant::now();
+    loop {
+        let (pending, _) = db.progress().await?;
+        let mut unapplied = 0;
+        for name in &tenants {
+            unapplied += store.tenant(&TenantId::new(name)?).unapplied_hr_events().await?.len();
+        }
+        if pending == 0 && unapplied == 0 {
+            break;
+        }
+        if settle.elapsed() > Duration::from_secs(300) {
+            bail!("the intake's terminations were not applied within 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "intake applied and evaluated {:.1} s after the last request",
+        settle.elapsed().as_secs_f64()
+    );
+
     // End to end.
     let subject = format!("{}.*.finding.*", bus.namespace.subject_prefix());
     let nats = async_nats::connect(nats_url()).await?;
@@ -176,6 +198,13 @@ async fn run() -> Result<()> {
             }
             end_to_end.push(sent.elapsed());
         }
+    }
+    if let Some((index, slowest)) = end_to_end.iter().enumerate().max_by_key(|(_, d)| **d) {
+        eprintln!(
+            "slowest end-to-end request: number {} of {}, {slowest:?}",
+            index + 1,
+            end_to_end.len()
+        );
     }
 
     shutdown.trigger();
