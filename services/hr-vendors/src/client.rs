@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use rustls::AlertDescription;
 use serde_json::Value;
 
 use crate::auth::sha256;
@@ -104,6 +105,10 @@ pub struct ClientOptions {
     pub allow_plain_http_loopback: bool,
     /// A PEM client certificate and key for mutual TLS (ADP).
     pub client_identity_pem: Option<Vec<u8>>,
+    /// PEM CA certificates trusted in addition to the Mozilla roots, for a vendor endpoint
+    /// behind a private CA and for tests. `None`, the default, trusts the Mozilla roots
+    /// only. The server's certificate is verified either way.
+    pub extra_root_pem: Option<Vec<u8>>,
 }
 
 impl ClientOptions {
@@ -120,6 +125,7 @@ impl ClientOptions {
             max_retry_after: Duration::from_secs(120),
             allow_plain_http_loopback: false,
             client_identity_pem: None,
+            extra_root_pem: None,
         }
     }
 }
@@ -163,7 +169,8 @@ pub struct VendorClient {
 
 impl VendorClient {
     /// Builds a client. Fails when a URL is not `https` (or loopback `http` where
-    /// allowed) or the client identity is not a PEM certificate and key.
+    /// allowed), the client identity is not a PEM certificate and key, or the extra root
+    /// certificates are not PEM certificates.
     pub fn new(vendor: &'static str, options: ClientOptions) -> Result<Self, LookupError> {
         let base = checked_url(&options.base_url, options.allow_plain_http_loopback)?;
         if let ApiAuth::ClientCredentials { token_url, .. } = &options.auth {
@@ -176,10 +183,27 @@ impl VendorClient {
         if let Some(pem) = &options.client_identity_pem {
             let identity = reqwest::Identity::from_pem(pem).map_err(|error| {
                 LookupError::Config(format!(
-                    "the client certificate and key are not usable PEM: {error}"
+                    "the client certificate and key are not usable PEM: {}",
+                    error_chain(&error)
                 ))
             })?;
             builder = builder.identity(identity);
+        }
+        if let Some(pem) = &options.extra_root_pem {
+            let roots = reqwest::Certificate::from_pem_bundle(pem).map_err(|error| {
+                LookupError::Config(format!(
+                    "the extra root certificates are not usable PEM: {}",
+                    error_chain(&error)
+                ))
+            })?;
+            if roots.is_empty() {
+                return Err(LookupError::Config(
+                    "the extra root certificates contain no PEM certificate".to_owned(),
+                ));
+            }
+            for root in roots {
+                builder = builder.add_root_certificate(root);
+            }
         }
         let http = builder.build().map_err(|error| {
             LookupError::Config(format!("cannot build the HTTP client: {error}"))
@@ -393,7 +417,7 @@ impl VendorClient {
         if let Some(json) = &request.json {
             builder = builder.header(CONTENT_TYPE, "application/json").body(json.to_string());
         }
-        let response = builder.send().await.map_err(|error| error.to_string())?;
+        let response = builder.send().await.map_err(|error| self.transport_message(&error))?;
         let status = response.status().as_u16();
         let headers = response.headers();
         let retry_after =
@@ -402,7 +426,7 @@ impl VendorClient {
             .get(adp::MESSAGE_ID_HEADER)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let body = response.bytes().await.map_err(|error| error.to_string())?.to_vec();
+        let body = response.bytes().await.map_err(|error| self.transport_message(&error))?.to_vec();
         Ok((ApiResponse { status, message_id, body }, retry_after))
     }
 
@@ -517,7 +541,7 @@ impl VendorClient {
             .await
             .map_err(|error| LookupError::Network {
                 vendor: self.vendor,
-                message: error.to_string(),
+                message: self.transport_message(&error),
             })?;
         let status = response.status().as_u16();
         if matches!(status, 400 | 401 | 403) {
@@ -541,7 +565,7 @@ impl VendorClient {
         }
         let bytes = response.bytes().await.map_err(|error| LookupError::Network {
             vendor: self.vendor,
-            message: error.to_string(),
+            message: self.transport_message(&error),
         })?;
         let body: Value = serde_json::from_slice(&bytes).map_err(|error| LookupError::Parse {
             vendor: self.vendor,
@@ -585,10 +609,82 @@ impl VendorClient {
         self.options.first_backoff.saturating_mul(factor).min(self.options.max_backoff)
     }
 
+    /// Describes a request that got no complete response: the HTTP client's message with
+    /// its causes, and the fix when the server rejected the TLS client certificate.
+    ///
+    /// NOTE: a rejected certificate stays a [`LookupError::Network`], which is retried and
+    /// counts as transient, although only a change of configuration fixes it.
+    fn transport_message(&self, error: &reqwest::Error) -> String {
+        let message = error_chain(error);
+        if !rejected_client_certificate(error) {
+            return message;
+        }
+        let fix = if self.options.client_identity_pem.is_some() {
+            "the server rejected the configured TLS client certificate: check that the \
+             client certificate and key are the ones the vendor issued, signed by its CA \
+             and not expired"
+        } else {
+            "the server requires a TLS client certificate and none is configured, so set \
+             the client certificate and key (PEM) that the vendor issued"
+        };
+        format!("{message}; {fix}")
+    }
+
     fn status_error(&self, request: &ApiRequest, status: u16) -> LookupError {
         LookupError::Status { vendor: self.vendor, path: request.path_only().to_owned(), status }
     }
 }
+
+/// Returns an error's message followed by those of its causes, because reqwest's message
+/// leaves out the cause, such as the TLS alert.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Some wrappers repeat their cause's message in their own.
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Returns whether `error` comes from a TLS alert that a server sends to reject the
+/// client's certificate.
+fn rejected_client_certificate(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(rustls::Error::AlertReceived(alert)) = cause.downcast_ref::<rustls::Error>()
+            && CLIENT_CERTIFICATE_ALERTS.contains(alert)
+        {
+            return true;
+        }
+        // The rustls error reaches reqwest inside one or more `io::Error`s, and
+        // `io::Error::source` skips the error it wraps.
+        source = match cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        };
+    }
+    false
+}
+
+/// The TLS alerts a server sends when the client's certificate is missing or not
+/// accepted. `handshake_failure` is left out, because servers also send it when no cipher
+/// suite or version is shared.
+const CLIENT_CERTIFICATE_ALERTS: [AlertDescription; 8] = [
+    AlertDescription::CertificateRequired,
+    AlertDescription::BadCertificate,
+    AlertDescription::UnsupportedCertificate,
+    AlertDescription::CertificateRevoked,
+    AlertDescription::CertificateExpired,
+    AlertDescription::CertificateUnknown,
+    AlertDescription::UnknownCA,
+    AlertDescription::AccessDenied,
+];
 
 /// Returns `duration` in seconds, rounded up, so a caller that waits that long waits
 /// long enough.

@@ -1,4 +1,6 @@
 //! A local double of every vendor's worker API, served by axum on 127.0.0.1, for tests.
+//! A test can serve it over a listener of its own, such as one that performs a TLS
+//! handshake ([`VendorDouble::start_on`]).
 //!
 //! Each vendor's API sits under `/{vendor}` (`http://127.0.0.1:PORT/hibob`), with the
 //! paths and response shapes of its adapter. The double keeps one worker table per
@@ -107,6 +109,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 pub struct VendorDouble {
     address: SocketAddr,
+    /// The scheme of the URLs the double returns: `http`, or `https` on a TLS listener.
+    scheme: &'static str,
     state: Arc<DoubleState>,
     server: JoinHandle<()>,
 }
@@ -121,23 +125,32 @@ impl VendorDouble {
     /// Starts the double on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_on(listener, "http").await
+    }
+
+    /// Starts the double on `listener`, such as a TLS listener a test built on a loopback
+    /// socket. The URLs the double returns use `scheme`, which is `https` for TLS.
+    pub async fn start_on<L>(listener: L, scheme: &'static str) -> std::io::Result<Self>
+    where
+        L: axum::serve::Listener<Addr = SocketAddr>,
+    {
         let address = listener.local_addr()?;
         let state = Arc::new(DoubleState::default());
         let router = Router::new().fallback(handle).with_state(state.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(Self { address, state, server })
+        Ok(Self { address, scheme, state, server })
     }
 
     /// Returns the base URL of `vendor`'s API on the double.
     pub fn base_url(&self, vendor: Vendor) -> String {
-        format!("http://{}/{}", self.address, vendor.as_str())
+        format!("{}://{}/{}", self.scheme, self.address, vendor.as_str())
     }
 
     /// Returns the OAuth token URL of `vendor` on the double.
     pub fn token_url(&self, vendor: Vendor) -> String {
-        format!("http://{}/{}/oauth/token", self.address, vendor.as_str())
+        format!("{}://{}/{}/oauth/token", self.scheme, self.address, vendor.as_str())
     }
 
     /// Adds or replaces a worker.
