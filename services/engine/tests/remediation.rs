@@ -27,7 +27,9 @@ use graph_support::{CLIENT_ID, DIRECTORY, fast_limits};
 use ldap_support::seed::{self, CLINIC};
 use ldap_support::slapd::{ADMIN_DN, ADMIN_PASSWORD, Slapd, SlapdOptions};
 use rollcall_core::TenantId;
-use rollcall_core::model::{HrSnapshot, Member, SourceSnapshot, Worker, WorkerStatus};
+use rollcall_core::model::{
+    Account, AccountStatus, EpcsStatus, HrSnapshot, Member, SourceSnapshot, Worker, WorkerStatus,
+};
 use rollcall_engine::config::{
     DisableMethod, EntraWriteConfig, LdapWriteConfig, TenantRemediationConfig,
 };
@@ -700,6 +702,89 @@ async fn signed_off_revokes_open_tasks_in_dry_run_and_are_verified() {
     })
     .await;
     assert!(graph_writes(&double).is_empty());
+    engine.stop().await;
+    bus.delete().await;
+}
+
+/// The EHR export of two leavers' accounts: `athena-u1` of E2001, and `athena-u2` of
+/// E2002, who may prescribe controlled substances. `disabled` disables the first and
+/// leaves the second out, as the practice's next export after the tasks shows them.
+fn ehr_export(collected_at: DateTime<Utc>, disabled: bool) -> SourceSnapshot {
+    let mut snapshot = SourceSnapshot::new("ehr:athenahealth".parse().unwrap());
+    snapshot.collected_at = Some(collected_at);
+    let mut staff = Account::new("athena-u1");
+    staff.login = Some("mlund".into());
+    staff.employee_id = Some("E2001".into());
+    staff.status = if disabled { AccountStatus::Disabled } else { AccountStatus::Enabled };
+    snapshot.accounts.push(staff);
+    if !disabled {
+        let mut prescriber = Account::new("athena-u2");
+        prescriber.login = Some("dr_okafor".into());
+        prescriber.employee_id = Some("E2002".into());
+        prescriber.status = AccountStatus::Enabled;
+        prescriber.epcs = Some(EpcsStatus::Enabled);
+        snapshot.accounts.push(prescriber);
+    }
+    snapshot
+}
+
+/// In enforce, an overdue leaver's EHR account becomes a task for the EHR's
+/// administrators, and a prescriber's waits for two approvers first. The next export
+/// that shows the accounts disabled or gone verifies both and resolves the findings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ehr_leavers_become_tasks_verified_by_next_export() {
+    let db = TestDb::create().await;
+    let bus = TestBus::new().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store).await;
+    apply_config(&store, false).await;
+    switch(&store, &tenant, Mode::Enforce, &["ehr:athenahealth"]).await;
+    let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
+    let left = Some(as_of() - TimeDelta::hours(48));
+    let roster = HrSnapshot {
+        collected_at: Some(as_of() - TimeDelta::hours(10)),
+        workers: vec![worker(REVIEWER, None), worker("E2001", left), worker("E2002", left)],
+    };
+    publish_roster(&bus, &tenant, &roster).await;
+    publish(&bus, &tenant, &ehr_export(as_of() - TimeDelta::hours(9), false)).await;
+    let scope = store.tenant(&tenant);
+
+    let tasks = eventually("an EHR task and an EPCS task", || async {
+        let tasks = scope.remediation_tasks().await.unwrap();
+        (tasks.len() == 2).then_some(tasks)
+    })
+    .await;
+    let ehr = tasks.iter().find(|t| t.kind == TaskKind::EhrTask).unwrap();
+    assert_eq!((ehr.account_id.as_str(), ehr.state), ("athena-u1", TaskState::Open));
+    let epcs = tasks.iter().find(|t| t.kind == TaskKind::EpcsTask).unwrap();
+    assert_eq!((epcs.account_id.as_str(), epcs.state), ("athena-u2", TaskState::AwaitingApproval));
+    assert_eq!(open_findings(&store, &tenant, "deprovision_overdue").await, 2);
+
+    // Two people approve the prescriber's task; the next pass hands it over.
+    for approver in ["security.officer@harborview.example", "medical.director@harborview.example"] {
+        scope.approve_remediation_task(&epcs.task_id, approver, as_of()).await.unwrap();
+    }
+    engine.engine.request_evaluation(&tenant);
+    engine.engine.evaluate_tenant(&tenant).await.unwrap();
+    let epcs_id = epcs.task_id.clone();
+    eventually("the EPCS task handed over", || async {
+        let task = scope.remediation_task(&epcs_id).await.unwrap()?;
+        (task.state == TaskState::Open).then_some(())
+    })
+    .await;
+
+    // The practice's next export: the staff account disabled, the prescriber's gone.
+    publish(&bus, &tenant, &ehr_export(as_of() - TimeDelta::hours(2), true)).await;
+    eventually("both tasks verified and the findings resolved", || async {
+        let tasks = scope.remediation_tasks().await.unwrap();
+        let verified = tasks.iter().all(|t| t.state == TaskState::Verified);
+        let open = open_findings(&store, &tenant, "deprovision_overdue").await;
+        (verified && open == 0).then_some(())
+    })
+    .await;
+    let actions = audit_actions(&store, &tenant).await;
+    assert_eq!(actions.iter().filter(|a| *a == "remediation.approved").count(), 2);
+    assert!(actions.iter().any(|a| a == "remediation.verified"), "{actions:?}");
     engine.stop().await;
     bus.delete().await;
 }
