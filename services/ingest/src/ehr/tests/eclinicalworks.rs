@@ -183,3 +183,38 @@ fn vendor_report_statuses() {
     assert_eq!(attribute(deleted, "ehr.status"), Some("deleted"));
     assert_eq!(deleted.status_raw.as_deref(), Some("Status: Active, Deleted: Yes"));
 }
+
+/// The output columns of the query on `docs/connectors/eclinicalworks.md`: each selected
+/// expression's alias, or its column name without the table prefix.
+fn query_columns() -> Vec<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/connectors/eclinicalworks.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let query = text.split("```sql").nth(1).unwrap().split("```").next().unwrap();
+    let select = query.split("SELECT").nth(1).unwrap().split("FROM").next().unwrap();
+    select
+        .lines()
+        .map(|line| line.split("--").next().unwrap().trim().trim_end_matches(','))
+        .filter(|expression| !expression.is_empty())
+        .map(|expression| match expression.rsplit_once(" AS ") {
+            Some((_, alias)) => alias.trim().to_owned(),
+            None => expression.rsplit('.').next().unwrap().trim().to_owned(),
+        })
+        .collect()
+}
+
+/// The documented query, the test export and the `eclinicalworks` profile name the same
+/// columns, so the query a site runs gives what the profile reads.
+#[test]
+fn query_matches_profile_and_export() {
+    let columns = query_columns();
+    assert_eq!(columns.len(), 16, "the query's column list was not found whole: {columns:?}");
+    let export =
+        String::from_utf8(testdata("field-cases/ehr-exports/eclinicalworks/example.csv")).unwrap();
+    let header: Vec<&str> = export.lines().next().unwrap().split(',').collect();
+    assert_eq!(header, columns, "the test export's header differs from the query's output");
+    let mut profile = ProfileSpec::eclinicalworks();
+    for column in profile.column_names_mut() {
+        assert!(columns.contains(column), "the profile reads `{column}`, which the query lacks");
+    }
+}
