@@ -34,6 +34,17 @@ fn render(values: &str) -> Vec<Value> {
 
 /// Renders the chart with one values file and extra `helm template` arguments.
 fn render_with(values: &str, extra: &[&str]) -> Vec<Value> {
+    let args = ["template", "rollcall", "charts/rollcall", "--namespace", "rollcall"];
+    let text = helm(&args, values, extra);
+    text.split("\n---")
+        .filter_map(|doc| serde_yaml_ng::from_str::<Value>(doc).ok())
+        .filter(|doc| doc.is_mapping())
+        .collect()
+}
+
+/// Runs helm with `args`, the values file `values` of `charts/rollcall/ci/` and `extra`,
+/// with its state in a throwaway folder, and returns what it printed.
+fn helm(args: &[&str], values: &str, extra: &[&str]) -> String {
     let root = workspace();
     let helm = root.join(".tools/bin/helm");
     assert!(
@@ -43,7 +54,8 @@ fn render_with(values: &str, extra: &[&str]) -> Vec<Value> {
     );
     let home = tempfile::tempdir().expect("temp dir");
     let output = Command::new(&helm)
-        .args(["template", "rollcall", "charts/rollcall", "--namespace", "rollcall", "-f"])
+        .args(args)
+        .arg("-f")
         .arg(format!("charts/rollcall/ci/{values}"))
         .args(extra)
         .env("HELM_CACHE_HOME", home.path().join("cache"))
@@ -54,14 +66,11 @@ fn render_with(values: &str, extra: &[&str]) -> Vec<Value> {
         .expect("helm runs");
     assert!(
         output.status.success(),
-        "helm template with {values} failed: {}",
+        "helm {} with {values} failed: {}",
+        args.first().unwrap_or(&""),
         String::from_utf8_lossy(&output.stderr)
     );
-    let text = String::from_utf8(output.stdout).expect("helm prints UTF-8");
-    text.split("\n---")
-        .filter_map(|doc| serde_yaml_ng::from_str::<Value>(doc).ok())
-        .filter(|doc| doc.is_mapping())
-        .collect()
+    String::from_utf8(output.stdout).expect("helm prints UTF-8")
 }
 
 /// Collects the `config.yaml` of every component's ConfigMap, by component label.
@@ -877,24 +886,7 @@ fn every_workload_has_its_network_policy() {
 /// Renders the release notes `helm install` prints, with `--dry-run=client` so no
 /// cluster is contacted.
 fn notes(values: &str, extra: &[&str]) -> String {
-    let root = workspace();
-    let home = tempfile::tempdir().expect("temp dir");
-    let output = Command::new(root.join(".tools/bin/helm"))
-        .args(["install", "rollcall", "charts/rollcall", "--dry-run=client", "-f"])
-        .arg(format!("charts/rollcall/ci/{values}"))
-        .args(extra)
-        .env("HELM_CACHE_HOME", home.path().join("cache"))
-        .env("HELM_CONFIG_HOME", home.path().join("config"))
-        .env("HELM_DATA_HOME", home.path().join("data"))
-        .current_dir(&root)
-        .output()
-        .expect("helm runs");
-    assert!(
-        output.status.success(),
-        "helm install --dry-run with {values} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).expect("helm prints UTF-8");
+    let text = helm(&["install", "rollcall", "charts/rollcall", "--dry-run=client"], values, extra);
     let notes = text.split_once("\nNOTES:\n").map(|(_, notes)| notes.to_owned());
     notes.unwrap_or_else(|| panic!("{values}: no NOTES in the output"))
 }

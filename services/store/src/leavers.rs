@@ -348,32 +348,7 @@ impl TenantScope<'_> {
             return Ok(LeaverChange::Ignored);
         }
         if let Some(open) = leavers.iter().find(|l| l.state == LeaverState::Open) {
-            sqlx::query(
-                "UPDATE rollcall.leavers \
-                 SET termination_event_id = $3, effective_at = $4, deadline = $5, \
-                     worker = COALESCE($6, worker), \
-                     deadline_acted_at = CASE WHEN deadline = $5 THEN deadline_acted_at END \
-                 WHERE tenant_id = $1 AND leaver_id = $2",
-            )
-            .bind(self.tenant_str())
-            .bind(open.leaver_id)
-            .bind(event.event_id)
-            .bind(effective)
-            .bind(deadline)
-            .bind(worker)
-            .execute(&mut *tx)
-            .await
-            .map_err(self.db(OPERATION))?;
-            let detail = json!({
-                "leaver_id": open.leaver_id.hyphenated().to_string(),
-                "employee_id": event.employee_id,
-                "event_id": event.event_id.hyphenated().to_string(),
-                "previous_effective_at": open.effective_at,
-                "effective_at": effective,
-                "deadline": deadline,
-            });
-            self.audit_in(tx, actor, now, "leaver.updated", detail).await?;
-            return Ok(LeaverChange::Updated);
+            return self.move_leaver(tx, open, event, effective, sla, actor, now).await;
         }
         // A closed leaver whose accounts were all disabled after the new instant is the
         // same employment's end with a corrected date, as HR systems send it: the leaver
@@ -385,7 +360,7 @@ impl TenantScope<'_> {
                 && l.closed_at.is_some_and(|closed| effective <= closed)
         });
         if let Some(closed) = corrected {
-            return self.move_closed_leaver(tx, closed, event, effective, sla, actor, now).await;
+            return self.move_leaver(tx, closed, event, effective, sla, actor, now).await;
         }
         sqlx::query(
             "INSERT INTO rollcall.leavers \
@@ -414,38 +389,47 @@ impl TenantScope<'_> {
         Ok(LeaverChange::Opened)
     }
 
-    /// Moves a closed leaver to the corrected termination instant `effective`, and
-    /// measures its time to deprovision from it (zero when every account was disabled
-    /// before it).
+    /// Moves `leaver` to the termination instant `effective` with its new deadline. A
+    /// closed leaver's time to deprovision is measured again from the new instant (zero
+    /// when every account was disabled before it); an open one whose deadline moves may
+    /// fire again.
     #[allow(clippy::too_many_arguments, reason = "private: the parts of one apply")]
-    async fn move_closed_leaver(
+    async fn move_leaver(
         &self,
         tx: &mut PgConnection,
-        closed: &Leaver,
+        leaver: &Leaver,
         event: &HrEvent,
         effective: DateTime<Utc>,
         sla: TimeDelta,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<LeaverChange, StoreError> {
-        const OPERATION: &str = "correct a closed leaver";
+        const OPERATION: &str = "move a leaver";
         let deadline = effective.checked_add_signed(sla).unwrap_or(effective);
         let worker = match &event.worker {
             Some(worker) => Some(json::encode(&WorkerJson::from(worker), "worker")?),
             None => None,
         };
-        let accounts = self.leaver_accounts_in(tx, Some(closed.leaver_id), OPERATION).await?;
-        let last_disabled = accounts.iter().filter_map(|account| account.disabled_at).max();
-        let seconds =
-            last_disabled.map_or(0, |at| at.signed_duration_since(effective).num_seconds().max(0));
+        let seconds = if leaver.state == LeaverState::Closed {
+            let accounts = self.leaver_accounts_in(tx, Some(leaver.leaver_id), OPERATION).await?;
+            let last_disabled = accounts.iter().filter_map(|account| account.disabled_at).max();
+            Some(
+                last_disabled
+                    .map_or(0, |at| at.signed_duration_since(effective).num_seconds().max(0)),
+            )
+        } else {
+            None
+        };
         sqlx::query(
             "UPDATE rollcall.leavers \
              SET termination_event_id = $3, effective_at = $4, deadline = $5, \
-                 worker = COALESCE($6, worker), time_to_deprovision_seconds = $7 \
+                 worker = COALESCE($6, worker), \
+                 deadline_acted_at = CASE WHEN deadline = $5 THEN deadline_acted_at END, \
+                 time_to_deprovision_seconds = COALESCE($7, time_to_deprovision_seconds) \
              WHERE tenant_id = $1 AND leaver_id = $2",
         )
         .bind(self.tenant_str())
-        .bind(closed.leaver_id)
+        .bind(leaver.leaver_id)
         .bind(event.event_id)
         .bind(effective)
         .bind(deadline)
@@ -454,16 +438,21 @@ impl TenantScope<'_> {
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
-        let detail = json!({
-            "leaver_id": closed.leaver_id.hyphenated().to_string(),
+        let mut detail = json!({
+            "leaver_id": leaver.leaver_id.hyphenated().to_string(),
             "employee_id": event.employee_id,
             "event_id": event.event_id.hyphenated().to_string(),
-            "previous_effective_at": closed.effective_at,
+            "previous_effective_at": leaver.effective_at,
             "effective_at": effective,
             "deadline": deadline,
-            "previous_time_to_deprovision_seconds": closed.time_to_deprovision_seconds,
-            "time_to_deprovision_seconds": seconds,
         });
+        if let (Some(seconds), Some(fields)) = (seconds, detail.as_object_mut()) {
+            fields.insert(
+                "previous_time_to_deprovision_seconds".into(),
+                json!(leaver.time_to_deprovision_seconds),
+            );
+            fields.insert("time_to_deprovision_seconds".into(), json!(seconds));
+        }
         self.audit_in(tx, actor, now, "leaver.updated", detail).await?;
         Ok(LeaverChange::Updated)
     }
@@ -517,9 +506,7 @@ impl TenantScope<'_> {
                 return Ok(LeaverChange::Ignored);
             }
             if leaver.state == LeaverState::Closed {
-                return self
-                    .move_closed_leaver(tx, leaver, event, effective, sla, actor, now)
-                    .await;
+                return self.move_leaver(tx, leaver, event, effective, sla, actor, now).await;
             }
             return self.apply_termination(tx, event, effective, sla, actor, now).await;
         }
