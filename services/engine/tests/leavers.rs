@@ -553,6 +553,65 @@ async fn read_folder(connector: &mut FileConnector) {
     panic!("the connector did not read the folder within 50 polls");
 }
 
+/// A copy of a tenant folder read by the real file connector into a fresh engine and
+/// store. The folders and the database live as long as the value.
+struct FolderRun {
+    _db: TestDb,
+    bus: TestBus,
+    store: Store,
+    tenant: TenantId,
+    engine: RunningEngine,
+    connector: FileConnector,
+    /// The tenant's folder in the connector's drop root.
+    dir: std::path::PathBuf,
+    _drop_root: tempfile::TempDir,
+    _state_dir: tempfile::TempDir,
+}
+
+impl FolderRun {
+    /// Copies `folder` into a drop root, starts the engine and the connector, and waits
+    /// until the connector has read it and every source is stored.
+    async fn start(folder: &Path) -> Self {
+        let db = TestDb::create().await;
+        let bus = TestBus::new().await;
+        let drop_root = tempfile::tempdir().unwrap();
+        let state_dir = tempfile::tempdir().unwrap();
+        let dir = drop_root.path().join("harborview");
+        copy_dir(folder, &dir);
+        let store = db.store().await;
+        let loaded = rollcall_ingest::layout::load_tenant(&dir, support::as_of()).unwrap();
+        let tenant = add_tenant(&store, &loaded).await;
+        rollcall_engine::tenant_apply::apply(&store, &dir).await.unwrap();
+        let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
+        let settings = Settings {
+            drop_root: drop_root.path().to_path_buf(),
+            settle: Duration::ZERO,
+            max_chunk_bytes: 64 * 1024,
+        };
+        let opened = State::open(state_dir.path()).unwrap();
+        let mut connector =
+            FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new());
+        read_folder(&mut connector).await;
+        let sources = loaded.data.sources.len() + 1;
+        eventually("every source stored", || async {
+            let states = store.tenant(&tenant).source_states().await.unwrap();
+            (states.len() == sources).then_some(())
+        })
+        .await;
+        Self {
+            _db: db,
+            bus,
+            store,
+            tenant,
+            engine,
+            connector,
+            dir,
+            _drop_root: drop_root,
+            _state_dir: state_dir,
+        }
+    }
+}
+
 /// Reads `folder` with the real file connector into a fresh engine and store, sends
 /// `events` on NATS, and returns the open findings and the leavers once the tenant is
 /// evaluated with the worker's leaver.
@@ -563,50 +622,24 @@ async fn run_folder(
     std::collections::BTreeMap<String, (String, String, String)>,
     Vec<(String, DateTime<Utc>, DateTime<Utc>, LeaverState)>,
 ) {
-    let db = TestDb::create().await;
-    let bus = TestBus::new().await;
-    let drop_root = tempfile::tempdir().unwrap();
-    let state_dir = tempfile::tempdir().unwrap();
-    let dir = drop_root.path().join("harborview");
-    copy_dir(folder, &dir);
-
-    let store = db.store().await;
-    let loaded = rollcall_ingest::layout::load_tenant(&dir, support::as_of()).unwrap();
-    let tenant = add_tenant(&store, &loaded).await;
-    rollcall_engine::tenant_apply::apply(&store, &dir).await.unwrap();
-    let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
-
-    let settings = Settings {
-        drop_root: drop_root.path().to_path_buf(),
-        settle: Duration::ZERO,
-        max_chunk_bytes: 64 * 1024,
-    };
-    let opened = State::open(state_dir.path()).unwrap();
-    let mut connector =
-        FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new());
-    read_folder(&mut connector).await;
-    eventually("every source stored", || async {
-        let states = store.tenant(&tenant).source_states().await.unwrap();
-        (states.len() == 4).then_some(())
-    })
-    .await;
-
+    let run = FolderRun::start(folder).await;
+    let (bus, store, tenant) = (&run.bus, &run.store, &run.tenant);
     for event in events {
         bus.publisher().publish(&rollcall_proto::hr_event_to_proto(event)).await.unwrap();
     }
-    hr_events_settled(&bus).await;
+    hr_events_settled(bus).await;
     eventually("the tenant evaluated with the worker's leaver", || async {
-        let work = store.tenant(&tenant).work().await.unwrap()?;
-        let leavers = store.tenant(&tenant).leavers(None).await.unwrap();
+        let work = store.tenant(tenant).work().await.unwrap()?;
+        let leavers = store.tenant(tenant).leavers(None).await.unwrap();
         let has_worker = leavers.iter().any(|l| l.employee_id == WORKER);
         (has_worker && work.evaluated_version == work.state_version).then_some(())
     })
     .await;
     // Stopping lets a running evaluation finish its leaver tracking before the reads.
-    engine.stop().await;
-    let findings = support::stored_findings(&store, &tenant).await;
+    run.engine.stop().await;
+    let findings = support::stored_findings(store, tenant).await;
     let leavers = store
-        .tenant(&tenant)
+        .tenant(tenant)
         .leavers(None)
         .await
         .unwrap()
@@ -658,31 +691,8 @@ async fn roster_file_matches_webhook_termination() {
 /// roster file as sender.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roster_difference_gives_hire_change_and_termination() {
-    let db = TestDb::create().await;
-    let bus = TestBus::new().await;
-    let drop_root = tempfile::tempdir().unwrap();
-    let state_dir = tempfile::tempdir().unwrap();
-    let dir = drop_root.path().join("harborview");
-    copy_dir(&support::example_dir(), &dir);
-    let store = db.store().await;
-    let loaded = rollcall_ingest::layout::load_tenant(&dir, support::as_of()).unwrap();
-    let tenant = add_tenant(&store, &loaded).await;
-    rollcall_engine::tenant_apply::apply(&store, &dir).await.unwrap();
-    let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
-    let settings = Settings {
-        drop_root: drop_root.path().to_path_buf(),
-        settle: Duration::ZERO,
-        max_chunk_bytes: 64 * 1024,
-    };
-    let opened = State::open(state_dir.path()).unwrap();
-    let mut connector =
-        FileConnector::new(settings, bus.publisher(), opened.state, ConnectorMetrics::new());
-    read_folder(&mut connector).await;
-    eventually("the first roster stored", || async {
-        let states = store.tenant(&tenant).source_states().await.unwrap();
-        states.iter().any(|s| s.source.to_string() == "hr").then_some(())
-    })
-    .await;
+    let mut run = FolderRun::start(&support::example_dir()).await;
+    let (store, tenant, dir) = (run.store.clone(), run.tenant.clone(), run.dir.clone());
     let first = store.tenant(&tenant).hr_events_since(DateTime::UNIX_EPOCH).await.unwrap();
 
     // The next export: E1003 moves to another clinic, WORKER leaves on 30 November and
@@ -698,7 +708,7 @@ async fn roster_difference_gives_hire_change_and_termination() {
         + "E1999,Rowan,Ashdown,rowan.ashdown@harborview.example,Active,2026-12-01,,E1002,\
            Medical Assistant,Clinical,Harborview Main\n";
     std::fs::write(&roster_path, next).unwrap();
-    read_folder(&mut connector).await;
+    read_folder(&mut run.connector).await;
 
     let events = eventually("the roster's three events stored", || async {
         let all = store.tenant(&tenant).hr_events_since(DateTime::UNIX_EPOCH).await.unwrap();
@@ -707,7 +717,7 @@ async fn roster_difference_gives_hire_change_and_termination() {
         (new.len() >= 3).then_some(new)
     })
     .await;
-    engine.stop().await;
+    run.engine.stop().await;
     let mut seen: Vec<(HrEventType, String, HrEventSender)> =
         events.iter().map(|e| (e.event_type, e.employee_id.clone(), e.sender)).collect();
     seen.sort_by_key(|(kind, id, _)| (id.clone(), format!("{kind:?}")));
@@ -728,5 +738,5 @@ async fn roster_difference_gives_hire_change_and_termination() {
     let moved = events.iter().find(|e| e.event_type == HrEventType::Change).unwrap();
     let worker = moved.worker.as_ref().unwrap();
     assert_eq!(worker.location.as_deref(), Some("Harborview Main"));
-    bus.delete().await;
+    run.bus.delete().await;
 }
