@@ -183,6 +183,33 @@ impl TenantScope<'_> {
         Ok(())
     }
 
+    /// Moves an unresolved delivery to `next_attempt_at` without counting an attempt,
+    /// for a read that was not sent (the vendor connection is paused after a 429), so the
+    /// pause does not lengthen the delivery's later retry waits. `reason` replaces the
+    /// last error.
+    pub async fn postpone_vendor_delivery(
+        &self,
+        delivery_id: Uuid,
+        next_attempt_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        const OPERATION: &str = "postpone a vendor delivery";
+        let mut tx = self.begin(OPERATION).await?;
+        sqlx::query(
+            "UPDATE rollcall.hr_vendor_deliveries SET next_attempt_at = $3, last_error = $4 \
+             WHERE tenant_id = $1 AND delivery_id = $2 AND resolved_at IS NULL",
+        )
+        .bind(self.tenant_str())
+        .bind(delivery_id)
+        .bind(to_micros(next_attempt_at))
+        .bind(reason.chars().filter(|c| *c != '\0').take(500).collect::<String>())
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db(OPERATION))?;
+        tx.commit().await.map_err(self.db(OPERATION))?;
+        Ok(())
+    }
+
     /// Returns what Rollcall last read about a vendor worker.
     pub async fn vendor_worker_state(
         &self,

@@ -214,10 +214,17 @@ async fn resolve_tenant(
                 if logged.insert((delivery.vendor.clone(), outcome)) {
                     log_failure(&delivery, &error, next);
                 }
-                // NOTE: a postponement for a pause also counts as a failed attempt, because
-                // the store moves a delivery only through `retry_vendor_delivery`. Each
-                // pause a delivery waits through therefore doubles its later retry waits.
-                scope.retry_vendor_delivery(delivery.delivery_id, next, &error.to_string()).await?;
+                // A read the pause kept from being sent is no attempt, so it does not
+                // lengthen the delivery's later retry waits.
+                if matches!(error, LookupError::Paused { .. }) {
+                    scope
+                        .postpone_vendor_delivery(delivery.delivery_id, next, &error.to_string())
+                        .await?;
+                } else {
+                    scope
+                        .retry_vendor_delivery(delivery.delivery_id, next, &error.to_string())
+                        .await?;
+                }
                 pass.retried += 1;
                 continue;
             }
