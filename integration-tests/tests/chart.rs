@@ -796,7 +796,7 @@ fn every_deployment_locked_down() {
 
 /// Ports each component may open to peers outside its pod, and those it must open to
 /// work at all. DNS (53) is always allowed. The engine reaches Graph (443) and the
-/// directories (636, 389) only with remediation, and SMTP only with mail; the operator
+/// directories (636, 389) only with remediation, and SMTP only with mail. The operator
 /// reaches the Kubernetes API on 443 or 6443.
 fn egress_ports(component: &str) -> Option<(&'static [u64], &'static [u64])> {
     let (allowed, required): (&[u64], &[u64]) = match component {
@@ -891,7 +891,8 @@ fn notes(values: &str, extra: &[&str]) -> String {
     notes.unwrap_or_else(|| panic!("{values}: no NOTES in the output"))
 }
 
-/// The notes name each enabled connector, and say that none is enabled only when none is.
+/// The notes name each enabled connector, and report that none is enabled only when none
+/// is.
 #[test]
 fn notes_name_enabled_connectors() {
     let full = notes("connectors-values.yaml", &[]);

@@ -69,10 +69,11 @@ scenarios! {
     ldap_dn_escaping => "ldap-dn-escaping",
 }
 
-/// The FHIR files of `ehr-fhir` mark providers in the exports beside them: NPIs picked by
-/// identifier system (Epic's OID, and the NPI after a social security number in US Core),
-/// a provider matched by name when the export has no NPI, `active` kept only where the
-/// resource sends it, and no account added for a practitioner without one.
+/// The FHIR files of `ehr-fhir` mark providers in the exports beside them. NPIs are picked
+/// by identifier system (Epic's OID, and the NPI after a social security number in US
+/// Core), and a provider is matched by name when the export has no NPI. `active` is kept
+/// only where the resource sends it, and no account is added for a practitioner without
+/// one.
 #[test]
 fn ehr_fhir_enriches_the_exports() {
     let dir = repo().join("integration-tests/scenarios/ehr-fhir");

@@ -136,8 +136,8 @@ fn ordinary_user_with_authenticator_is_fine() {
     assert!(found.iter().all(|(k, _)| !k.as_str().starts_with("mfa_")), "{found:?}");
 }
 
-/// A job role with `mfa: phishing_resistant` holds its holders to the privileged standard
-/// without any privileged grant; holders of other roles keep the ordinary one.
+/// A job role with `mfa: phishing_resistant` puts its holders under the privileged
+/// standard without any privileged grant. Holders of other roles keep the ordinary one.
 #[test]
 fn role_requires_phishing_resistant_mfa() {
     let policy = "job_roles:

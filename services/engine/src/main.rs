@@ -291,7 +291,7 @@ async fn remediation(config: &EngineConfig, command: RemediationCommand) -> Resu
     let result = async {
         let current = scope.remediation_settings().await?;
         let Some((settings, actor)) = &wanted else { return Ok(Ok(current)) };
-        // Enforce only after a dry run: the practice sees what would be disabled first.
+        // Enforce only after a dry run, so the practice reviews what would be disabled first.
         if settings.mode == RemediationMode::Enforce && current.mode == RemediationMode::Off {
             return Ok(Err(current));
         }

@@ -288,7 +288,7 @@ async fn terminations_survive_kills_of_webhook_and_engine() {
             assert_eq!(count, 1, "{name}/{employee}: leavers");
         }
         // Past the deadline, exactly the accounts that are not disabled are overdue, one
-        // finding each; workers without such accounts have none, and nothing is still
+        // finding each. Workers without such accounts have none, and nothing is still
         // inside its deadline.
         let findings = scope.findings(FindingStatus::Open).await.unwrap();
         let accounts_of = |kind: FindingKind| {

@@ -583,6 +583,7 @@ impl FolderRun {
         let tenant = add_tenant(&store, &loaded).await;
         rollcall_engine::tenant_apply::apply(&store, &dir).await.unwrap();
         let engine = RunningEngine::start(config(&db, &bus, &RedisMode::Local, 5)).await;
+
         let settings = Settings {
             drop_root: drop_root.path().to_path_buf(),
             settle: Duration::ZERO,
@@ -598,6 +599,7 @@ impl FolderRun {
             (states.len() == sources).then_some(())
         })
         .await;
+
         Self {
             _db: db,
             bus,

@@ -706,7 +706,7 @@ async fn signed_off_revokes_open_tasks_in_dry_run_and_are_verified() {
     bus.delete().await;
 }
 
-/// The EHR export of two leavers' accounts: `athena-u1` of E2001, and `athena-u2` of
+/// Builds the EHR export of two leavers' accounts: `athena-u1` of E2001, and `athena-u2` of
 /// E2002, who may prescribe controlled substances. `disabled` disables the first and
 /// leaves the second out, as the practice's next export after the tasks shows them.
 fn ehr_export(collected_at: DateTime<Utc>, disabled: bool) -> SourceSnapshot {

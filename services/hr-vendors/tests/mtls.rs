@@ -5,10 +5,10 @@
 //!
 //! The CAs and certificates come from rcgen at test time, so no key is checked in. The
 //! client trusts the test CA through `ClientOptions::extra_root_pem` and verifies the
-//! server's certificate as in production. Each case runs over TLS 1.3 and TLS 1.2,
-//! because with TLS 1.3 the server checks the client certificate after the client has
-//! finished its side of the handshake, so the rejection reaches the client only when it
-//! reads the response.
+//! server's certificate as in production. Each case runs over TLS 1.3 and TLS 1.2. With
+//! TLS 1.3 the server checks the client certificate after the client has finished its
+//! side of the handshake, so the rejection reaches the client only when it reads the
+//! response.
 
 #![allow(
     clippy::unwrap_used,
@@ -154,7 +154,7 @@ impl axum::serve::Listener for MutualTlsListener {
 }
 
 /// Closes a connection whose handshake failed, once the client has closed its side.
-/// Closing it earlier makes the kernel answer the client's next write with a reset, and
+/// Closing it earlier makes the kernel reply to the client's next write with a reset, and
 /// the client can then report the reset instead of the TLS alert.
 async fn close_after_alert(mut tcp: TcpStream) {
     let _ = tcp.shutdown().await;

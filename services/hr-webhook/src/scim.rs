@@ -731,8 +731,9 @@ fn lookup<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
 }
 
-/// The parts of a SCIM user that describe the position, whose change is an HR `change`
-/// event: `title`, and the enterprise extension's `department` and `manager.value`.
+/// Returns the parts of a SCIM user that describe the position, whose change is an HR
+/// `change` event: `title`, and the enterprise extension's `department` and
+/// `manager.value`.
 fn position(resource: &Value) -> [Option<&Value>; 3] {
     let map = resource.as_object();
     let get = |name: &str| map.and_then(|map| lookup(map, name));

@@ -244,9 +244,9 @@ async fn store_config(
     }
 }
 
-/// Checks that the Secret each source names exists in `namespace` and holds the named
-/// key. The configuration is stored either way, since the engine needs no credentials;
-/// a missing Secret turns `stored` into a not-ready outcome that names it, because the
+/// Checks that the Secret each source names exists in `namespace` and contains the named
+/// key. The configuration is stored either way, since the engine needs no credentials.
+/// A missing Secret turns `stored` into a not-ready outcome that names it, because the
 /// connector of that source cannot sign in until it is created.
 async fn check_source_secrets(
     tenant: &Tenant,

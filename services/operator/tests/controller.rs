@@ -14,7 +14,7 @@ use kube::runtime::reflector::ObjectRef;
 use rollcall_operator::controller::{tenants_of_campaign, tenants_of_policy};
 use rollcall_operator::resources::{PolicyRef, Tenant};
 
-/// The example tenant as `name` in `namespace`, naming the policy `policy`.
+/// Builds the example tenant as `name` in `namespace`, naming the policy `policy`.
 fn tenant(name: &str, namespace: &str, policy: Option<&str>) -> Arc<Tenant> {
     let (mut tenant, _) = common::harborview_resources();
     tenant.metadata.name = Some(name.to_owned());

@@ -139,8 +139,8 @@ async fn lost_race_is_not_leader() {
     assert!(!task.await.unwrap().unwrap(), "a 409 means another replica took the lease first");
 }
 
-/// Answers one renewal round of `keep` for `pod-a`: the read with `read`, and, when the
-/// lease is still pod-a's, the replace with 200.
+/// Responds to one renewal round of `keep` for `pod-a`: to the read with `read`, and,
+/// when the lease is still pod-a's, to the replace with 200.
 async fn renewal(server: &mut ApiServer, read: (StatusCode, Value)) {
     let (method, _, _, send) = next(server, "the renewal read").await;
     assert_eq!(method, Method::GET);

@@ -350,10 +350,10 @@ impl TenantScope<'_> {
         if let Some(open) = leavers.iter().find(|l| l.state == LeaverState::Open) {
             return self.move_leaver(tx, open, event, effective, sla, actor, now).await;
         }
-        // A closed leaver whose accounts were all disabled after the new instant is the
-        // same employment's end with a corrected date, as HR systems send it: the leaver
-        // takes the new instant and its time to deprovision is measured from it. A new
-        // instant after the close is a later termination and opens a new leaver.
+        // HR systems send a corrected date as a new termination. When every account of a
+        // closed leaver was disabled after the new instant, it is the same employment's
+        // end, so the leaver takes the new instant. A new instant after the close is a
+        // later termination and opens a new leaver.
         let corrected = leavers.iter().find(|l| {
             l.state == LeaverState::Closed
                 && l.is_in_effect()
@@ -390,9 +390,9 @@ impl TenantScope<'_> {
     }
 
     /// Moves `leaver` to the termination instant `effective` with its new deadline. A
-    /// closed leaver's time to deprovision is measured again from the new instant (zero
-    /// when every account was disabled before it); an open one whose deadline moves may
-    /// fire again.
+    /// closed leaver's time to deprovision is measured again from the new instant, and is
+    /// zero when every account was disabled before it. An open leaver whose deadline
+    /// moves may fire again.
     #[allow(clippy::too_many_arguments, reason = "private: the parts of one apply")]
     async fn move_leaver(
         &self,
@@ -410,6 +410,7 @@ impl TenantScope<'_> {
             Some(worker) => Some(json::encode(&WorkerJson::from(worker), "worker")?),
             None => None,
         };
+
         let seconds = if leaver.state == LeaverState::Closed {
             let accounts = self.leaver_accounts_in(tx, Some(leaver.leaver_id), OPERATION).await?;
             let last_disabled = accounts.iter().filter_map(|account| account.disabled_at).max();
@@ -438,6 +439,7 @@ impl TenantScope<'_> {
         .execute(&mut *tx)
         .await
         .map_err(self.db(OPERATION))?;
+
         let mut detail = json!({
             "leaver_id": leaver.leaver_id.hyphenated().to_string(),
             "employee_id": event.employee_id,

@@ -295,7 +295,7 @@ async fn account_found_after_close_reopens_leaver() {
 }
 
 /// A termination date corrected after every account was disabled moves the closed
-/// leaver and its time to deprovision; a termination after the close opens a new one.
+/// leaver and its time to deprovision. A termination after the close opens a new one.
 #[tokio::test]
 async fn corrected_date_moves_closed_leaver() {
     let db = TestDb::create().await;

@@ -4,7 +4,7 @@
 //! security-administration role) needs phishing-resistant methods on every account that
 //! reports methods: an attacker who phishes the weakest method of the person's Entra
 //! account reaches their mail and single sign-on, whichever system holds the privilege.
-//! A job role with `mfa: phishing_resistant` in the policy holds its holders to the same
+//! A job role with `mfa: phishing_resistant` in the policy puts its holders under the same
 //! standard without any privileged grant.
 
 use std::cell::LazyCell;
@@ -66,11 +66,11 @@ fn method_evidence(source: &SourceId, account: &Account, methods: &[AuthMethod])
     evidence
 }
 
-/// Why an account must use phishing-resistant methods.
+/// The reason an account must use phishing-resistant methods.
 enum Standard<'a> {
     /// Its person is privileged, with the evidence of each privilege.
     Privileged(Vec<Evidence>),
-    /// Its person holds this job role, whose policy entry requires them.
+    /// Its person has this job role, whose policy entry requires them.
     Role(&'a str),
 }
 

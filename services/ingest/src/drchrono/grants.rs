@@ -23,7 +23,7 @@ fn user_group_id(group_id: &str) -> String {
 }
 
 /// Keeps DrChrono's own id and name of an entitlement beside the prefixed id, as the EHR
-/// export profiles do, so a reviewer sees DrChrono's words when the tenant's catalogue
+/// export profiles do, so a review item shows DrChrono's words when the tenant's catalogue
 /// renames the entitlement.
 fn with_source_words(mut entitlement: Entitlement, id: &str, name: &str) -> Entitlement {
     entitlement.attributes.insert(SOURCE_ID_ATTRIBUTE.to_owned(), id.to_owned());

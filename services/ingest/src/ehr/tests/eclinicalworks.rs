@@ -184,8 +184,8 @@ fn vendor_report_statuses() {
     assert_eq!(deleted.status_raw.as_deref(), Some("Status: Active, Deleted: Yes"));
 }
 
-/// The output columns of the query on `docs/connectors/eclinicalworks.md`: each selected
-/// expression's alias, or its column name without the table prefix.
+/// Returns the output columns of the query on `docs/connectors/eclinicalworks.md`: each
+/// selected expression's alias, or its column name without the table prefix.
 fn query_columns() -> Vec<String> {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/connectors/eclinicalworks.md");

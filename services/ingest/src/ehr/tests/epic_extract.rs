@@ -163,8 +163,8 @@ fn source_words_kept_on_entitlements() {
     assert_eq!(subtemplate.attributes.get("ehr.source_id").map(String::as_str), Some("S5030"));
 }
 
-/// The rows of the column table in `docs/connectors/epic-extract.md`: each column's name
-/// and what Rollcall reads it as.
+/// Returns the rows of the column table in `docs/connectors/epic-extract.md`: each
+/// column's name and what Rollcall reads it as.
 fn specified_columns() -> Vec<(String, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/connectors/epic-extract.md");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -198,8 +198,8 @@ fn specification_matches_profile_and_extract() {
     for column in &read {
         assert!(names.contains(&column.as_str()), "the profile reads `{column}`, not specified");
     }
-    // A specified column the profile does not read is one the page says is kept as
-    // evidence, which every unread column is.
+    // Every unread column is kept as evidence, so a specified column the profile does not
+    // read must be described that way on the page.
     for (column, reading) in &specified {
         if !read.contains(column) {
             assert!(reading.starts_with("kept as evidence"), "`{column}` is read by nothing");
