@@ -28,6 +28,8 @@ struct TenantYaml<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     slas: Option<SlaSection>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sign_in: Option<SignInSection<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     policy_file: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     campaigns: Vec<CampaignYaml<'a>>,
@@ -74,6 +76,11 @@ struct TenantSection<'a> {
 }
 
 #[derive(Serialize)]
+struct SignInSection<'a> {
+    issuer: &'a str,
+}
+
+#[derive(Serialize)]
 struct SlaSection {
     deprovision: String,
 }
@@ -81,9 +88,10 @@ struct SlaSection {
 /// Renders `tenant` with `policy`, the `AccessPolicy` its spec names, if any, and
 /// `campaigns`, the `ReviewCampaign`s that name it, in the given order.
 ///
-/// The sources, their Secret references and the OIDC issuer are not part of `tenant.yaml`:
-/// its `sources:` key lists export folders for `rollcall scan`, and the engine reads
-/// snapshots that connectors publish instead.
+/// The OIDC issuer becomes `sign_in.issuer`, which the review app reads. The sources and
+/// their Secret references are not part of `tenant.yaml`: its `sources:` key lists export
+/// folders for `rollcall scan`, and the engine reads snapshots that connectors publish
+/// instead.
 pub fn render(
     tenant: &Tenant,
     policy: Option<&AccessPolicy>,
@@ -100,6 +108,7 @@ pub fn render(
             .slas
             .deprovisioning_deadline_hours
             .map(|hours| SlaSection { deprovision: format!("{hours}h") }),
+        sign_in: spec.oidc_issuer.as_deref().map(|issuer| SignInSection { issuer }),
         policy_file: policy.map(|_| POLICY_FILE),
         campaigns: campaigns.iter().map(|campaign| campaign_yaml(campaign)).collect(),
     };

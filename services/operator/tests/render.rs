@@ -39,6 +39,27 @@ fn rendered_tenant_parses_as_stored() {
     assert_eq!(config.tenant.time_zone, chrono_tz::America::Chicago);
     assert_eq!(config.tenant.deprovision_sla, chrono::TimeDelta::hours(24));
     assert!(text.tenant_yaml.contains("policy_file: policy.yaml"), "{}", text.tenant_yaml);
+    // The review app takes the practice's sign-in issuer from the stored text.
+    assert_eq!(config.sign_in_issuer.as_deref(), Some("https://login.example.test/harborview"));
+}
+
+#[test]
+fn tenant_without_issuer_has_no_sign_in() {
+    let (mut tenant, policy) = common::harborview_resources();
+    tenant.spec.oidc_issuer = None;
+    let text = render(&tenant, Some(&policy), &[]).unwrap();
+    assert!(!text.tenant_yaml.contains("sign_in"), "{}", text.tenant_yaml);
+    let config = parse_stored(&text.tenant_yaml, text.policy_yaml.as_deref()).unwrap();
+    assert_eq!(config.sign_in_issuer, None);
+}
+
+#[test]
+fn shared_issuer_is_rejected_when_parsed() {
+    let (mut tenant, policy) = common::harborview_resources();
+    tenant.spec.oidc_issuer = Some("https://login.microsoftonline.com/organizations/v2.0".into());
+    let text = render(&tenant, Some(&policy), &[]).unwrap();
+    let error = parse_stored(&text.tenant_yaml, text.policy_yaml.as_deref()).unwrap_err();
+    assert!(error.to_string().contains("`sign_in.issuer`"), "{error}");
 }
 
 #[test]

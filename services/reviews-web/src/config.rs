@@ -154,8 +154,11 @@ impl Default for RoleNames {
 pub struct TenantSignInConfig {
     /// The issuer, compared exactly with discovery and with every ID token's `iss`. For
     /// Entra ID: `https://login.microsoftonline.com/<directory GUID>/v2.0`, never the
-    /// `common` or `organizations` form and never a domain name.
-    pub issuer: String,
+    /// `common` or `organizations` form and never a domain name. When absent, sign-in
+    /// takes the `sign_in.issuer` of the tenant's stored `tenant.yaml`; when both are set
+    /// they must be equal.
+    #[serde(default)]
+    pub issuer: Option<String>,
     /// The Entra directory (tenant) GUID. When set, the ID token's `tid` must equal it.
     #[serde(default)]
     pub directory_id: Option<String>,

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use rollcall_core::TenantId;
+use rollcall_ingest::tenant_file::issuer_problem;
 use rollcall_store::Store;
 use uuid::Uuid;
 
@@ -13,6 +15,8 @@ use crate::session::SessionStore;
 /// A tenant whose people may sign in, with its directory parsed.
 #[derive(Debug, Clone)]
 pub struct TenantSignIn {
+    /// The tenant.
+    pub id: TenantId,
     /// The configuration.
     pub config: TenantSignInConfig,
     /// The Entra directory, when the tenant signs in with Entra ID.
@@ -32,15 +36,15 @@ pub enum TenantConfigError {
         /// The configured value.
         value: String,
     },
-    /// The issuer is a multi-tenant template or endpoint.
-    #[error(
-        "tenants.{tenant}.issuer: `{issuer}` is not one directory's issuer; use https://login.microsoftonline.com/<directory GUID>/v2.0"
-    )]
-    SharedIssuer {
+    /// The issuer cannot be one practice's issuer.
+    #[error("tenants.{tenant}.issuer: `{issuer}`: {reason}")]
+    Issuer {
         /// The tenant.
         tenant: String,
         /// The configured issuer.
         issuer: String,
+        /// What is wrong and what to write instead.
+        reason: &'static str,
     },
     /// A tenant id is invalid.
     #[error("tenants: {0}")]
@@ -71,18 +75,16 @@ pub fn sign_in_tenants(
 ) -> Result<BTreeMap<String, TenantSignIn>, TenantConfigError> {
     let mut tenants = BTreeMap::new();
     for (name, tenant) in &config.tenants {
-        rollcall_core::TenantId::new(name)?;
-        // The `common`, `organizations` and `consumers` endpoints publish a `{tenantid}`
-        // template as their issuer, which no token carries. A check loose enough to accept
-        // them lets any directory in.
-        let issuer = tenant.issuer.to_ascii_lowercase();
-        if ["{tenantid}", "/common/", "/organizations/", "/consumers/"]
-            .iter()
-            .any(|shared| issuer.contains(shared))
+        let id = TenantId::new(name)?;
+        // The same check as the stored `sign_in.issuer` gets, so neither place accepts a
+        // multi-tenant endpoint that would let any directory in.
+        if let Some(issuer) = &tenant.issuer
+            && let Some(reason) = issuer_problem(issuer)
         {
-            return Err(TenantConfigError::SharedIssuer {
+            return Err(TenantConfigError::Issuer {
                 tenant: name.clone(),
-                issuer: tenant.issuer.clone(),
+                issuer: issuer.clone(),
+                reason,
             });
         }
         let directory = match &tenant.directory_id {
@@ -91,7 +93,7 @@ pub fn sign_in_tenants(
             })?),
             None => None,
         };
-        tenants.insert(name.clone(), TenantSignIn { config: tenant.clone(), directory });
+        tenants.insert(name.clone(), TenantSignIn { id, config: tenant.clone(), directory });
     }
     Ok(tenants)
 }

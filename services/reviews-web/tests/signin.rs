@@ -165,6 +165,71 @@ async fn issuer_differing_from_discovery_is_rejected() {
 }
 
 #[tokio::test]
+async fn stored_issuer_is_used_without_setting() {
+    // The Tenant resource's issuer, stored by the operator, is enough to sign in.
+    let app = App::start_with(Options {
+        omit_configured_issuer: true,
+        stored_issuer: Some(|issuer| issuer.to_owned()),
+        ..Options::default()
+    })
+    .await;
+    let mut browser = app.signed_in("harborview", OFFICE_MANAGER_E1002).await;
+    assert_eq!(browser.get("/api/v1/session").await.json()["identity"], "hr:E1002");
+
+    // And it is the one asked: a stored issuer that the provider does not announce
+    // starts no sign-in.
+    let app = App::start_with(Options {
+        omit_configured_issuer: true,
+        stored_issuer: Some(|issuer| format!("{issuer}/")),
+        ..Options::default()
+    })
+    .await;
+    let reply = app.browser().get("/auth/login?tenant=harborview").await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn conflicting_or_missing_issuer_starts_no_sign_in() {
+    let conflict = App::start_with(Options {
+        stored_issuer: Some(|issuer| format!("{issuer}/")),
+        ..Options::default()
+    })
+    .await;
+    let missing =
+        App::start_with(Options { omit_configured_issuer: true, ..Options::default() }).await;
+    for (app, code) in [(&conflict, "issuer_conflict"), (&missing, "issuer_not_configured")] {
+        let mut browser = app.browser();
+        let reply = browser.get("/auth/login?tenant=harborview").await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{code}: {}", reply.body);
+        assert!(reply.body.contains(code), "{code}: {}", reply.body);
+        assert_eq!(reply.location, None);
+        assert_eq!(browser.cookie("rc_login"), None);
+    }
+    // The other practice keeps signing in.
+    conflict
+        .signed_in("lakeside", &format!("{OFFICE_MANAGER_E1002};tid={LAKESIDE_DIRECTORY}"))
+        .await;
+}
+
+#[tokio::test]
+async fn issuer_changed_during_sign_in_rejects_callback() {
+    let app = App::start_with(Options {
+        omit_configured_issuer: true,
+        stored_issuer: Some(|issuer| issuer.to_owned()),
+        ..Options::default()
+    })
+    .await;
+    let mut browser = app.browser();
+    let callback = browser.authorize("harborview", OFFICE_MANAGER_E1002).await;
+    // The Tenant resource now names another issuer; the code from the old one must not
+    // open a session.
+    store_issuer(&app.store, &format!("{}/", app.idp.issuer)).await;
+    let reply = browser.get(&callback).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert!(browser.cookie("rc_session").is_none());
+}
+
+#[tokio::test]
 async fn tenant_checks_reject_other_directories() {
     let app = App::start().await;
     let cases = [

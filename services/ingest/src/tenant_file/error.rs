@@ -63,6 +63,14 @@ pub enum TenantFileError {
         /// The value written.
         value: String,
     },
+    /// The sign-in issuer cannot be one practice's issuer.
+    #[error("`sign_in.issuer` is `{value}`: {reason}")]
+    SignInIssuer {
+        /// The value written.
+        value: String,
+        /// What is wrong and what to write instead.
+        reason: &'static str,
+    },
     /// The SLA is not a duration or preset.
     #[error(
         "`slas.deprovision` is `{0}`; write a duration such as `24h`, `90m` or `2d`, or `hipaa-2025-proposal`"

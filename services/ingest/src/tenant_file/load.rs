@@ -69,6 +69,8 @@ pub struct TenantConfig {
     /// The id of the definition in `campaigns` that event-triggered reviews take their
     /// reviewers, deadline and default action from.
     pub event_reviews: Option<String>,
+    /// The OpenID Connect issuer the practice's people sign in with (`sign_in.issuer`).
+    pub sign_in_issuer: Option<String>,
 }
 
 fn time_zone(field: &str, value: &str) -> Result<Tz, TenantFileError> {
@@ -232,13 +234,63 @@ fn parse_checked(
         }
         None => None,
     };
+    let sign_in_issuer = file.sign_in.map(|section| sign_in_issuer(&section.issuer)).transpose()?;
     Ok(TenantConfig {
         tenant,
         sources,
         policy_file: policy_file.map(PathBuf::from),
         campaigns,
         event_reviews,
+        sign_in_issuer,
     })
+}
+
+/// Checks an issuer before any sign-in uses it.
+fn sign_in_issuer(value: &str) -> Result<String, TenantFileError> {
+    match issuer_problem(value) {
+        Some(reason) => Err(TenantFileError::SignInIssuer { value: value.to_owned(), reason }),
+        None => Ok(value.trim().to_owned()),
+    }
+}
+
+/// Returns what makes `issuer` unfit to name one practice's sign-in, or `None` when it
+/// will do. The issuer decides whose tokens the review app accepts for the practice, so
+/// it must be one directory's issuer over HTTPS. Plain HTTP is accepted on loopback,
+/// where a test or lab provider runs.
+pub fn issuer_problem(issuer: &str) -> Option<&'static str> {
+    let issuer = issuer.trim();
+    let rest = if let Some(rest) = issuer.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = issuer.strip_prefix("http://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(name, _port)| name);
+        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Some(
+                "plain HTTP is accepted only on loopback; write the provider's https:// issuer",
+            );
+        }
+        rest
+    } else {
+        return Some(
+            "write the provider's issuer URL, such as https://login.microsoftonline.com/<directory GUID>/v2.0",
+        );
+    };
+    if rest.is_empty() || rest.starts_with('/') {
+        return Some("the URL has no host; write the provider's full issuer URL");
+    }
+    // Entra's `common`, `organizations` and `consumers` endpoints publish a `{tenantid}`
+    // template as their issuer, which no token carries: accepting it would let any
+    // directory sign in.
+    let lower = issuer.to_ascii_lowercase();
+    if ["{tenantid}", "/common/", "/organizations/", "/consumers/"]
+        .iter()
+        .any(|shared| lower.contains(shared))
+    {
+        return Some(
+            "that is a multi-tenant endpoint, not one directory's issuer; write https://login.microsoftonline.com/<directory GUID>/v2.0",
+        );
+    }
+    None
 }
 
 fn read_policy_file(dir: &Path, path: &str) -> Result<PolicySpec, TenantFileError> {

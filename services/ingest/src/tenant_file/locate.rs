@@ -93,6 +93,7 @@ fn error_path(error: &TenantFileError) -> Option<Vec<Step>> {
         TenantFileError::TenantId(_) => vec![key("tenant"), key("id")],
         TenantFileError::Sla(_) => vec![key("slas"), key("deprovision")],
         TenantFileError::RevocationWindow(_) => vec![key("slas"), key("revocation")],
+        TenantFileError::SignInIssuer { .. } => vec![key("sign_in"), key("issuer")],
         TenantFileError::TwoPolicies | TenantFileError::PolicyFile { .. } => {
             vec![key("policy_file")]
         }

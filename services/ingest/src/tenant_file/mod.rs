@@ -19,7 +19,8 @@ pub use campaigns::{
 pub use error::TenantFileError;
 pub use guard::{MAX_EXPANDED_BYTES, MAX_EXPANDED_VALUES, MAX_FLOW_DEPTH, MAX_TENANT_FILE_BYTES};
 pub use load::{
-    EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, parse, parse_sla, parse_stored,
+    EhrInput, SLA_PRESET_2025_PROPOSAL, SourcePlan, TenantConfig, issuer_problem, parse, parse_sla,
+    parse_stored,
 };
 pub use spec::{EhrFormat, TenantFile};
 

@@ -18,6 +18,9 @@ pub struct TenantFile {
     /// Deadlines.
     #[serde(default)]
     pub slas: SlaSection,
+    /// Where the practice's people sign in to the review app.
+    #[serde(default)]
+    pub sign_in: Option<SignInSection>,
     /// The policy written inline.
     #[serde(default)]
     pub policy: Option<PolicySpec>,
@@ -52,6 +55,14 @@ pub struct TenantSection {
     pub name: String,
     /// An IANA time zone such as `America/Chicago`.
     pub time_zone: String,
+}
+
+/// `sign_in:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInSection {
+    /// The OpenID Connect issuer URL, compared exactly with every ID token's `iss`.
+    pub issuer: String,
 }
 
 /// `slas:`.

@@ -49,6 +49,19 @@ fn revocation_window_is_read() {
 }
 
 #[test]
+fn sign_in_issuer_is_read() {
+    assert_eq!(parse_text(BASE).unwrap().sign_in_issuer, None);
+    for issuer in [
+        "https://login.microsoftonline.com/3f1c2a9e-0000-4000-8000-000000000001/v2.0",
+        "http://127.0.0.1:4455/oidc",
+        "http://localhost:8080",
+    ] {
+        let text = edited("slas:", &format!("sign_in:\n  issuer: \"{issuer} \"\nslas:"));
+        assert_eq!(parse_text(&text).unwrap().sign_in_issuer.as_deref(), Some(issuer));
+    }
+}
+
+#[test]
 fn base_file_parses() {
     let config = parse_text(BASE).unwrap();
     assert_eq!(config.tenant.id.as_str(), "clinic-one");
@@ -185,6 +198,33 @@ fn cases() -> Vec<Case> {
             ),
             kind: |e| matches!(e, TenantFileError::TimeZone { field, .. } if field == "sources.ehr[0].time_zone"),
             message: &["`sources.ehr[0].time_zone`", "`CST`"],
+        },
+        Case {
+            name: "sign-in issuer over plain HTTP to another host",
+            text: edited("slas:", "sign_in:\n  issuer: http://idp.example.test/realm\nslas:"),
+            kind: |e| matches!(e, TenantFileError::SignInIssuer { value, .. } if value == "http://idp.example.test/realm"),
+            message: &["`sign_in.issuer`", "loopback", "https://"],
+        },
+        Case {
+            name: "sign-in issuer of Entra's shared endpoint",
+            text: edited(
+                "slas:",
+                "sign_in:\n  issuer: https://login.microsoftonline.com/common/v2.0\nslas:",
+            ),
+            kind: |e| matches!(e, TenantFileError::SignInIssuer { .. }),
+            message: &["`sign_in.issuer`", "multi-tenant", "<directory GUID>"],
+        },
+        Case {
+            name: "sign-in issuer that is not a URL",
+            text: edited("slas:", "sign_in:\n  issuer: harborview.onmicrosoft.com\nslas:"),
+            kind: |e| matches!(e, TenantFileError::SignInIssuer { .. }),
+            message: &["`sign_in.issuer`", "issuer URL"],
+        },
+        Case {
+            name: "sign-in issuer without a host",
+            text: edited("slas:", "sign_in:\n  issuer: https:///v2.0\nslas:"),
+            kind: |e| matches!(e, TenantFileError::SignInIssuer { .. }),
+            message: &["`sign_in.issuer`", "no host"],
         },
         Case {
             name: "bad deprovision SLA",

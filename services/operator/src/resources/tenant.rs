@@ -34,7 +34,7 @@ pub struct TenantSpec {
     pub slas: SlaSpec,
     /// The systems the connectors read for this tenant.
     // TODO: the connectors still take their sources and credentials from their own
-    // configuration files; nothing reads this list or its Secret references yet.
+    // configuration files; the operator only checks that each named Secret exists.
     #[serde(default)]
     pub sources: Vec<SourceSpec>,
     /// The OpenID Connect issuer URL that signs in the practice's users.

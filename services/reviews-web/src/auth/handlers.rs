@@ -16,6 +16,7 @@ use tracing::Instrument as _;
 use crate::access::viewer_of;
 use crate::auth::entra::{Expected, check_tenant};
 use crate::auth::identity::find_reviewer;
+use crate::auth::issuer;
 use crate::auth::oidc::{IdTokenCheck, OidcError, VerifiedClaims};
 use crate::cookies;
 use crate::csrf;
@@ -59,6 +60,17 @@ fn sign_in_failed(status: StatusCode, code: &str, message: &str) -> Response {
     }
     response.extensions_mut().insert(SignInOutcome(code.to_owned()));
     response
+}
+
+/// Returns the error page of a tenant whose issuer cannot be decided. The reason goes to
+/// the log, where the administrator who can fix it looks; the page says whom to ask.
+fn issuer_unavailable(tenant: &str, error: &issuer::IssuerError) -> Response {
+    tracing::error!(tenant, code = error.code(), error = %error, "sign-in has no issuer");
+    sign_in_failed(
+        StatusCode::SERVICE_UNAVAILABLE,
+        error.code(),
+        "Sign-in is not set up correctly for your practice. Ask your IT provider to check the practice's sign-in issuer.",
+    )
 }
 
 fn see_other(location: &str, cookies: &[String]) -> Response {
@@ -117,7 +129,12 @@ pub async fn login(
             ),
         );
     };
-    let start = match state.oidc.start(&tenant.config.issuer).await {
+    let issuer =
+        match issuer::resolve(&state.store, &tenant.id, tenant.config.issuer.as_deref()).await {
+            Ok(issuer) => issuer,
+            Err(error) => return issuer_unavailable(name, &error),
+        };
+    let start = match state.oidc.start(&issuer).await {
         Ok(start) => start,
         Err(error) => {
             tracing::error!(tenant = name, error = %error, "sign-in could not start");
@@ -241,10 +258,14 @@ async fn complete_sign_in(
             "The practice is no longer set up for sign-in.",
         );
     };
-    let verified = match state
-        .oidc
-        .finish(&tenant.config.issuer, code, &login.pkce_verifier, &login.nonce)
-        .await
+    // Resolved again: a change of the stored issuer between the start and the callback
+    // must not let a token of the old issuer in.
+    let issuer =
+        match issuer::resolve(&state.store, &tenant.id, tenant.config.issuer.as_deref()).await {
+            Ok(issuer) => issuer,
+            Err(error) => return issuer_unavailable(&tenant_name, &error),
+        };
+    let verified = match state.oidc.finish(&issuer, code, &login.pkce_verifier, &login.nonce).await
     {
         Ok(verified) => verified,
         Err(error) => {
@@ -270,8 +291,7 @@ async fn complete_sign_in(
     let tid = claims.get("tid").and_then(Value::as_str);
     let oid = claims.get("oid").and_then(Value::as_str);
     if let Some(directory) = tenant.directory {
-        let expected =
-            Expected { issuer: &tenant.config.issuer, directory, onboarded: &state.directories };
+        let expected = Expected { issuer: &issuer, directory, onboarded: &state.directories };
         if let Err(rejection) = check_tenant(tid, &verified.issuer, &expected) {
             tracing::warn!(tenant = %tenant_name, tid = ?tid, oid = ?oid, reason = rejection.code(), "sign-in rejected by the tenant check");
             return sign_in_failed(StatusCode::FORBIDDEN, rejection.code(), &rejection.to_string());

@@ -4,4 +4,5 @@
 pub mod entra;
 pub mod handlers;
 pub mod identity;
+pub mod issuer;
 pub mod oidc;

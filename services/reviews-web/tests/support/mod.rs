@@ -71,6 +71,22 @@ fn example_dir() -> PathBuf {
 
 /// Stores the example practice under `tenant_id` with every source collected an hour
 /// before the example's instant, launches its campaign and returns the campaign id.
+/// Sets `sign_in.issuer` in the example practice's stored `tenant.yaml`.
+pub async fn store_issuer(store: &Store, issuer: &str) {
+    let scope = store.tenant(&rollcall_core::TenantId::new("harborview").unwrap());
+    let stored = scope.tenant_config().await.unwrap().unwrap();
+    // This function writes the section as the first two lines; drop an earlier one.
+    let rest = match stored.text.tenant_yaml.strip_prefix("sign_in:\n") {
+        Some(rest) => rest.split_once('\n').unwrap().1.to_owned(),
+        None => stored.text.tenant_yaml,
+    };
+    let yaml = format!("sign_in:\n  issuer: \"{issuer}\"\n{rest}");
+    let tenant = rollcall_ingest::tenant_file::parse_stored(&yaml, None).unwrap().tenant;
+    let profile = TenantProfile { name: tenant.name.clone(), time_zone: tenant.time_zone };
+    let text = TenantConfigText { tenant_yaml: yaml, policy_yaml: None };
+    assert!(scope.apply_tenant_config(&profile, &text, "test").await.unwrap());
+}
+
 pub async fn launched_practice(store: &Store, tenant_id: &str) -> Uuid {
     let dir = example_dir();
     let yaml = std::fs::read_to_string(dir.join("tenant.yaml"))
@@ -181,6 +197,11 @@ pub struct Options {
     pub harborview_issuer: Option<fn(&str) -> String>,
     /// The issuer the provider announces instead of its own address (a proxy's).
     pub idp_issuer: Option<String>,
+    /// Leaves `issuer` out of the example practice's entry in the app's settings.
+    pub omit_configured_issuer: bool,
+    /// Builds a `sign_in.issuer` for the example practice's stored `tenant.yaml`, as the
+    /// operator renders it from a `Tenant` resource, from the provider's issuer.
+    pub stored_issuer: Option<fn(&str) -> String>,
 }
 
 /// A running app with its database, provider and Redis prefix.
@@ -217,6 +238,14 @@ impl App {
             Some(issuer) => issuer(&idp.issuer),
             None => idp.issuer.clone(),
         };
+        if let Some(stored) = options.stored_issuer {
+            store_issuer(&store, &stored(&idp.issuer)).await;
+        }
+        let mut harborview =
+            json!({ "issuer": harborview_issuer, "directory_id": HARBORVIEW_DIRECTORY });
+        if options.omit_configured_issuer {
+            harborview.as_object_mut().unwrap().remove("issuer");
+        }
         let prefix = format!("rollcall:test:{}:", Uuid::new_v4().simple());
         let config: ReviewsWebConfig = serde_json::from_value(json!({
             "http": { "listen": "127.0.0.1:0", "public_url": base },
@@ -224,7 +253,7 @@ impl App {
             "redis": { "url": "redis://127.0.0.1:6379/0", "key_prefix": prefix },
             "oidc": { "client_id": "rollcall-reviews", "client_secret": "test-secret" },
             "tenants": {
-                "harborview": { "issuer": harborview_issuer, "directory_id": HARBORVIEW_DIRECTORY },
+                "harborview": harborview,
                 "lakeside": { "issuer": idp.issuer, "directory_id": LAKESIDE_DIRECTORY }
             }
         }))
