@@ -161,7 +161,7 @@ fn entra_write(tenant: &str, config: EntraWriteConfig) -> Result<EntraWrite, Str
 }
 
 fn ldap_write(tenant: &str, config: LdapWriteConfig) -> Result<LdapAccessFor, String> {
-    use rollcall_ldap_connector::{Flavor, TlsMode};
+    use rollcall_ldap_connector::{Flavor, ReferralPolicy, TlsMode};
 
     let disable = match config.disable {
         DisableMethod::ActiveDirectory => LdapDisable::ActiveDirectory,
@@ -205,6 +205,9 @@ fn ldap_write(tenant: &str, config: LdapWriteConfig) -> Result<LdapAccessFor, St
         interval_seconds: 1,
         jitter_seconds: 0,
         follow_groups_outside_base: false,
+        member_range_size: None,
+        referrals: ReferralPolicy::Report,
+        referral_servers: Vec::new(),
     }
     .check()
     .map_err(|error| error.to_string())?;

@@ -133,6 +133,24 @@ impl Session {
         filter: &str,
         attributes: &[String],
         page_size: i32,
+        on_entry: impl FnMut(LdapEntry),
+    ) -> Result<SearchStats, SyncError> {
+        self.paged_search_scoped(base, Scope::Subtree, filter, attributes, page_size, on_entry)
+            .await
+    }
+
+    /// Runs [`Session::paged_search`] with another scope, as a referral URL may name one.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Session::paged_search`].
+    pub async fn paged_search_scoped(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attributes: &[String],
+        page_size: i32,
         mut on_entry: impl FnMut(LdapEntry),
     ) -> Result<SearchStats, SyncError> {
         let mut stats = SearchStats::default();
@@ -159,15 +177,7 @@ impl Session {
                 None => Err(SyncError::Malformed { url: url.clone(), what: "search result entry" }),
             };
             let result = self
-                .search_each(
-                    base,
-                    Scope::Subtree,
-                    filter,
-                    attributes,
-                    Some(control),
-                    &operation,
-                    on_message,
-                )
+                .search_each(base, scope, filter, attributes, Some(control), &operation, on_message)
                 .await?;
             if result.rc != 0 {
                 return Err(SyncError::SearchResult {
@@ -201,7 +211,9 @@ impl Session {
     /// same DN, to be merged into the entry like the extra LDIF records of an export.
     ///
     /// `max_reads` bounds the reads for one entry, against a server that keeps returning
-    /// the same chunk.
+    /// the same chunk. With `range_size`, each read requests that many values
+    /// (`member;range=5-9`) instead of the rest (`member;range=5-*`), which the server may
+    /// cut where it likes. Each returned record is one read.
     ///
     /// # Errors
     ///
@@ -210,6 +222,7 @@ impl Session {
         &mut self,
         entry: &LdapEntry,
         max_reads: usize,
+        range_size: Option<u32>,
     ) -> Result<Vec<LdapEntry>, SyncError> {
         let mut collectors = collectors_of(entry);
         let mut extra = Vec::new();
@@ -219,6 +232,7 @@ impl Session {
                 RangeStatus::Incomplete { next } => Some(next),
             });
             let Some(next) = next else { break };
+            let next = bounded_request(&next, range_size);
             let record = self.read_base(&entry.dn, std::slice::from_ref(&next)).await?;
             let Some(record) = record else { break };
             let before = collectors.iter().map(|(_, c)| c.status()).collect::<Vec<_>>();
@@ -527,6 +541,17 @@ fn collectors_of(entry: &LdapEntry) -> Vec<(String, RangeCollector)> {
         }
     }
     collectors
+}
+
+/// Turns the collector's next request, `member;range=5-*`, into `member;range=5-9` for a
+/// range size of 5. Without a size, or for a description that does not parse, it stays
+/// as it is.
+fn bounded_request(next: &str, range_size: Option<u32>) -> String {
+    let Some(size) = range_size.filter(|size| *size > 0) else { return next.to_owned() };
+    let Ok(parsed) = parse_description(next) else { return next.to_owned() };
+    let Some(range) = parsed.range else { return next.to_owned() };
+    let high = range.low.saturating_add(u64::from(size) - 1);
+    format!("{};range={}-{high}", parsed.key(), range.low)
 }
 
 /// Returns whether `entry` has a ranged attribute that is not complete yet.

@@ -11,6 +11,8 @@ use rollcall_runtime::shutdown::ShutdownConfig;
 use rollcall_runtime::{OpsConfig, Secret, TelemetryConfig};
 use serde::Deserialize;
 
+use crate::referral::{LdapUrl, ServerAddress};
+
 /// The connector's configuration file (`rollcall-ldap-connector --config PATH`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +109,31 @@ pub struct DirectoryConfig {
     /// search each, until no new group appears.
     #[serde(default = "default_true")]
     pub follow_groups_outside_base: bool,
+    /// Values of `member` to request per read, as `member;range=0-<N-1>` and then the
+    /// following ranges. Absent: the server decides whether and where to cut.
+    #[serde(default)]
+    pub member_range_size: Option<u32>,
+    /// Handling of search result references: `report` (the default) or `follow`.
+    #[serde(default)]
+    pub referrals: ReferralPolicy,
+    /// Servers that `referrals: follow` may search, as `ldaps://host[:port]` or
+    /// `ldap://host[:port]` URLs with the scheme of `tls`.
+    #[serde(default)]
+    pub referral_servers: Vec<String>,
+}
+
+/// Handling of the search result references (RFC 4511 section 4.5.3) that a server
+/// returns for subtrees it does not contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralPolicy {
+    /// List them in a warning of the sync report and read nothing more.
+    #[default]
+    Report,
+    /// Search the referred subtree when its server is in `referral_servers`, with the same
+    /// TLS mode, CA file and bind credentials, and merge its entries into the snapshot.
+    /// References to other servers, and those the referred server returns, are reported.
+    Follow,
 }
 
 fn default_source() -> String {
@@ -242,6 +269,44 @@ pub enum ConfigError {
         /// The URL given.
         url: String,
     },
+    /// `member_range_size` is zero.
+    #[error(
+        "directory `{url}`: `member_range_size` must be at least 1; remove it to let the server decide"
+    )]
+    RangeSize {
+        /// The URL given.
+        url: String,
+    },
+    /// An entry of `referral_servers` is not a server URL of the directory's TLS mode.
+    #[error(
+        "directory `{url}`: `referral_servers` entry `{server}` {reason}; write it as `{scheme}host[:port]`"
+    )]
+    ReferralServer {
+        /// The URL of the directory.
+        url: String,
+        /// The entry given.
+        server: String,
+        /// Reason it is invalid.
+        reason: String,
+        /// The scheme of the directory's TLS mode.
+        scheme: &'static str,
+    },
+    /// `referrals: follow` without servers to follow to.
+    #[error(
+        "directory `{url}`: `referrals: follow` needs `referral_servers`, the servers a referral may lead to"
+    )]
+    NoReferralServers {
+        /// The URL of the directory.
+        url: String,
+    },
+    /// `referral_servers` given while referrals are only reported.
+    #[error(
+        "directory `{url}`: `referral_servers` is set but `referrals` is `report`; set `referrals: follow` or remove `referral_servers`"
+    )]
+    ReferralServersUnused {
+        /// The URL of the directory.
+        url: String,
+    },
     /// Two directories of one tenant publish the same source.
     #[error(
         "tenant `{tenant}` has two directories with source `{source_id}`; give the second one `source: ldap:<instance>`"
@@ -291,6 +356,12 @@ pub struct Directory {
     pub jitter: Duration,
     /// Whether groups outside the base are read.
     pub follow_groups_outside_base: bool,
+    /// Values of `member` requested per read, when the configuration sets it.
+    pub member_range_size: Option<u32>,
+    /// Handling of search result references.
+    pub referrals: ReferralPolicy,
+    /// Servers that referrals may be followed to, with the configured URL text.
+    pub referral_servers: Vec<(ServerAddress, String)>,
 }
 
 impl DirectoryConfig {
@@ -354,13 +425,53 @@ impl DirectoryConfig {
             return Err(ConfigError::Filter { url });
         }
 
-        let attributes = self.attributes.unwrap_or_else(|| {
+        let mut attributes = self.attributes.unwrap_or_else(|| {
             let defaults = match self.flavor {
                 Flavor::ActiveDirectory => AD_ATTRIBUTES,
                 Flavor::Openldap => OPENLDAP_ATTRIBUTES,
             };
             defaults.iter().map(|name| (*name).to_owned()).collect()
         });
+        if let Some(size) = self.member_range_size {
+            if size == 0 {
+                return Err(ConfigError::RangeSize { url });
+            }
+            request_member_range(&mut attributes, size);
+        }
+
+        let referral_servers = self
+            .referral_servers
+            .iter()
+            .map(|server| {
+                let invalid = |reason: String| ConfigError::ReferralServer {
+                    url: url.clone(),
+                    server: server.clone(),
+                    reason,
+                    scheme,
+                };
+                if !server.trim().to_ascii_lowercase().starts_with(scheme) {
+                    return Err(invalid(format!(
+                        "does not start with `{scheme}` as `tls: {mode}` needs"
+                    )));
+                }
+                let parsed =
+                    LdapUrl::parse(server.trim()).map_err(|error| invalid(error.to_string()))?;
+                if parsed.dn.is_some() || parsed.scope.is_some() || parsed.filter.is_some() {
+                    return Err(invalid(
+                        "names a DN, scope or filter, which a server entry has no use for"
+                            .to_owned(),
+                    ));
+                }
+                Ok((parsed.server, server.trim().trim_end_matches('/').to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match (self.referrals, referral_servers.is_empty()) {
+            (ReferralPolicy::Follow, true) => return Err(ConfigError::NoReferralServers { url }),
+            (ReferralPolicy::Report, false) => {
+                return Err(ConfigError::ReferralServersUnused { url });
+            }
+            _ => {}
+        }
 
         Ok(Directory {
             tenant,
@@ -380,8 +491,20 @@ impl DirectoryConfig {
             interval: Duration::from_secs(self.interval_seconds),
             jitter: Duration::from_secs(self.jitter_seconds),
             follow_groups_outside_base: self.follow_groups_outside_base,
+            member_range_size: self.member_range_size,
+            referrals: self.referrals,
+            referral_servers,
         })
     }
+}
+
+/// Replaces a plain `member` in `attributes` with `member;range=0-<size-1>`, or adds that
+/// description when `member` is not listed. With `*`, the server may return a plain
+/// `member` too, and the import merges it with the ranged values.
+fn request_member_range(attributes: &mut Vec<String>, size: u32) {
+    let ranged = format!("member;range=0-{}", size - 1);
+    attributes.retain(|name| !name.eq_ignore_ascii_case("member"));
+    attributes.push(ranged);
 }
 
 /// Checks every directory and rejects two that would publish the same tenant and source.

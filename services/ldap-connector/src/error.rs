@@ -13,6 +13,8 @@ pub enum Stage {
     Bind,
     /// The paged search and the follow-up reads.
     Search,
+    /// Connecting to, binding to and searching a server that a referral leads to.
+    Referral,
     /// Splitting the snapshot and publishing it and the sync report.
     Publish,
 }
@@ -25,6 +27,7 @@ impl Stage {
             Stage::Connect => "connect",
             Stage::Bind => "bind",
             Stage::Search => "search",
+            Stage::Referral => "referral",
             Stage::Publish => "publish",
         }
     }
@@ -107,6 +110,16 @@ pub enum SyncError {
         /// Description of the malformed part.
         what: &'static str,
     },
+    /// A referral to a server in `referral_servers` could not be followed.
+    #[error(
+        "following the referral `{referral}` failed, so entries held by that server would be missing: {source}"
+    )]
+    Referral {
+        /// The referral URL as the server returned it.
+        referral: String,
+        /// The failure on the referred server.
+        source: Box<SyncError>,
+    },
     /// Splitting or publishing failed.
     #[error("publishing to NATS failed: {reason}")]
     Publish {
@@ -126,6 +139,7 @@ impl SyncError {
             SyncError::Operation { .. }
             | SyncError::SearchResult { .. }
             | SyncError::Malformed { .. } => Stage::Search,
+            SyncError::Referral { .. } => Stage::Referral,
             SyncError::Publish { .. } => Stage::Publish,
         }
     }

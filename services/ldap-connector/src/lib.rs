@@ -19,11 +19,12 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod referral;
 pub mod schedule;
 pub mod sync;
 pub mod tls;
 
-pub use config::{Directory, DirectoryConfig, Flavor, TlsMode};
+pub use config::{Directory, DirectoryConfig, Flavor, ReferralPolicy, TlsMode};
 pub use error::{Stage, SyncError};
 pub use metrics::SyncMetrics;
 pub use sync::{DirectoryRead, read_directory, sync_once};

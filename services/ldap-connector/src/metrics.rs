@@ -25,7 +25,7 @@ pub struct ErrorLabels {
     pub tenant: String,
     /// Source id.
     pub source: String,
-    /// `tls`, `connect`, `bind`, `search` or `publish`.
+    /// `tls`, `connect`, `bind`, `search`, `referral` or `publish`.
     pub stage: String,
 }
 
@@ -44,6 +44,9 @@ pub struct SyncMetrics {
     pub entries_read: Family<DirectoryLabels, Counter>,
     /// Search pages requested.
     pub pages: Family<DirectoryLabels, Counter>,
+    /// Base-scope reads for further ranges of ranged attributes such as
+    /// `member;range=1500-*`.
+    pub range_reads: Family<DirectoryLabels, Counter>,
     /// Sync attempts that published a snapshot.
     pub successes: Family<DirectoryLabels, Counter>,
     /// Failed sync attempts, by the stage that failed.
@@ -59,6 +62,7 @@ impl Default for SyncMetrics {
         Self {
             entries_read: Family::default(),
             pages: Family::default(),
+            range_reads: Family::default(),
             successes: Family::default(),
             errors: Family::default(),
             last_success: Family::default(),
@@ -93,6 +97,11 @@ impl SyncMetrics {
             self.entries_read.clone(),
         );
         registry.register("ldap_sync_pages", "Search result pages requested", self.pages.clone());
+        registry.register(
+            "ldap_sync_range_reads",
+            "Reads for further ranges of ranged attributes",
+            self.range_reads.clone(),
+        );
         registry.register(
             "ldap_sync_successes",
             "Sync attempts that published a snapshot",

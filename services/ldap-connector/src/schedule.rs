@@ -42,6 +42,12 @@ pub fn next_wait(interval: Duration, failures: u32) -> Duration {
     FIRST_BACKOFF.saturating_mul(factor).min(interval)
 }
 
+/// Returns the wait before the next sync: [`next_wait`] plus a random jitter from zero to
+/// `jitter_max`.
+pub fn wait_after(interval: Duration, failures: u32, jitter_max: Duration) -> Duration {
+    next_wait(interval, failures).saturating_add(jitter(jitter_max))
+}
+
 /// One lock per tenant, so that two directories of one tenant never sync at the same time.
 #[derive(Debug, Clone, Default)]
 pub struct TenantLocks {
@@ -97,7 +103,7 @@ pub async fn run_directory(
             SyncOutcome::Ok => 0,
             SyncOutcome::Failed => failures.saturating_add(1),
         };
-        wait = next_wait(directory.interval, failures) + jitter(directory.jitter);
+        wait = wait_after(directory.interval, failures, directory.jitter);
         tracing::debug!(
             tenant = %directory.tenant,
             source = %directory.source,
@@ -112,7 +118,7 @@ pub async fn run_directory(
 mod tests {
     use std::time::Duration;
 
-    use super::{FIRST_BACKOFF, jitter, next_wait};
+    use super::{FIRST_BACKOFF, jitter, next_wait, wait_after};
 
     #[test]
     fn backoff_doubles_up_to_interval() {
@@ -133,5 +139,36 @@ mod tests {
         let first = draws.first().copied().unwrap_or_default();
         assert!(draws.iter().any(|draw| *draw != first), "200 draws were all {first:?}");
         assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_wait_grows_capped_jittered() {
+        let interval = Duration::from_secs(3600);
+        let jitter_max = Duration::from_secs(300);
+        let mut previous = Duration::ZERO;
+        for failures in 1..=40u32 {
+            let backoff = next_wait(interval, failures);
+            assert!(backoff >= previous, "failure {failures}: {backoff:?} < {previous:?}");
+            assert!(backoff <= interval, "failure {failures}: {backoff:?} above the interval");
+            assert!(backoff >= FIRST_BACKOFF, "failure {failures}: {backoff:?}");
+            previous = backoff;
+            for _ in 0..20 {
+                let wait = wait_after(interval, failures, jitter_max);
+                assert!(wait >= backoff, "failure {failures}: {wait:?} below {backoff:?}");
+                assert!(wait <= backoff + jitter_max, "failure {failures}: {wait:?} too long");
+            }
+        }
+        assert_eq!(previous, interval, "the backoff reaches the interval and stays there");
+
+        // An interval below the first backoff caps every retry at the interval.
+        let short = Duration::from_secs(10);
+        for failures in [1, 2, 30] {
+            assert_eq!(next_wait(short, failures), short);
+        }
+        assert_eq!(wait_after(short, 3, Duration::ZERO), short, "no jitter configured");
+        let waits: Vec<Duration> =
+            (0..200).map(|_| wait_after(short, 3, Duration::from_secs(60))).collect();
+        let first = waits.first().copied().unwrap_or_default();
+        assert!(waits.iter().any(|wait| *wait != first), "200 waits were all {first:?}");
     }
 }

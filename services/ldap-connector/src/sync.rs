@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use ldap3::Scope;
 use rollcall_bus::Publisher;
 use rollcall_core::model::SourceSnapshot;
 use rollcall_ingest::diagnostic::{Diagnostic, Level, Location};
@@ -14,9 +15,10 @@ use rollcall_proto::{ContentHash, InputProblem, SyncOutcome, SyncReport, sync_re
 use uuid::Uuid;
 
 use crate::client::{Session, needs_ranges};
-use crate::config::Directory;
+use crate::config::{Directory, ReferralPolicy};
 use crate::error::SyncError;
 use crate::metrics::{DirectoryLabels, SyncMetrics};
+use crate::referral::LdapUrl;
 
 /// The connector name written in sync reports.
 pub const CONNECTOR_NAME: &str = "ldap-connector";
@@ -38,8 +40,13 @@ pub struct ReadStats {
     pub pages: u64,
     /// Groups read from outside the base.
     pub outside_groups: u64,
-    /// Referral URLs the server returned, not followed.
+    /// Base-scope reads for further ranges of ranged attributes (`member;range=5-9`).
+    pub range_reads: u64,
+    /// Referral URLs that were not followed: all of them with `referrals: report`, else
+    /// those to servers outside `referral_servers` and those a referred server returned.
     pub referrals: Vec<String>,
+    /// Referral URLs whose subtree was searched and merged into the snapshot.
+    pub followed_referrals: Vec<String>,
 }
 
 /// A complete read of a directory.
@@ -65,24 +72,105 @@ pub async fn read_directory(
 ) -> Result<DirectoryRead, SyncError> {
     let mut import = LdapImport::with_source(directory.source.clone());
     let mut session = Session::open(directory).await?;
-    let read = read_entries(&mut session, directory, &mut import).await;
+    let read = read_entries(&mut session, directory, Scope::Subtree, &mut import).await;
     session.close().await;
-    let stats = read?;
+    let mut stats = read?;
+    if directory.referrals == ReferralPolicy::Follow {
+        follow_referrals(directory, &mut import, &mut stats).await?;
+    }
 
     let (mut snapshot, mut diagnostics) = import.finish();
     snapshot.collected_at = Some(collected_at);
     if let Some(first) = stats.referrals.first() {
+        let fix = match directory.referrals {
+            ReferralPolicy::Report => {
+                "set `referrals: follow` with those servers in `referral_servers`, or add them as directories of their own"
+            }
+            ReferralPolicy::Follow => {
+                "add those servers to `referral_servers` (a referred server's own referrals are never followed), or add them as directories of their own"
+            }
+        };
         diagnostics.push(Diagnostic::new(
             Level::Warning,
             &directory.url,
             Location::File,
             format!(
-                "the server returned {} referrals (the first is `{first}`), which were not followed, so entries held by other servers are missing; add those servers as directories of their own",
+                "the server returned {} referrals that were not followed (the first is `{first}`), so entries held by other servers are missing; {fix}",
                 stats.referrals.len()
             ),
         ));
     }
     Ok(DirectoryRead { snapshot, diagnostics, stats })
+}
+
+/// Searches the subtree of each referral whose server is in `referral_servers`, once per
+/// referral URL, and adds its entries to `import`. The referred server's own referrals
+/// are reported, not followed, so a referral back to the first server cannot loop.
+///
+/// # Errors
+///
+/// [`SyncError::Referral`] naming the referral, for the first referred server that
+/// cannot be read.
+async fn follow_referrals(
+    directory: &Directory,
+    import: &mut LdapImport,
+    stats: &mut ReadStats,
+) -> Result<(), SyncError> {
+    let references = std::mem::take(&mut stats.referrals);
+    let mut followed: HashSet<String> = HashSet::new();
+    for reference in references {
+        let target = LdapUrl::parse(&reference).ok().and_then(|url| {
+            let (_, server) =
+                directory.referral_servers.iter().find(|(address, _)| *address == url.server)?;
+            Some((url, server.clone()))
+        });
+        let Some((url, server)) = target else {
+            stats.referrals.push(reference);
+            continue;
+        };
+        if !followed.insert(reference.clone()) {
+            continue;
+        }
+        let mut referred = directory.clone();
+        referred.url = server;
+        if let Some(dn) = url.dn {
+            referred.base_dn = dn;
+        }
+        if let Some(filter) = url.filter {
+            referred.filter = filter;
+        }
+        // Groups outside the referred subtree are the first server's to read.
+        referred.follow_groups_outside_base = false;
+        let scope = url.scope.unwrap_or(Scope::Subtree);
+        let read = read_referred(&referred, scope, import).await.map_err(|error| {
+            SyncError::Referral { referral: reference.clone(), source: Box::new(error) }
+        })?;
+        tracing::info!(
+            tenant = %directory.tenant,
+            source = %directory.source,
+            referral = %reference,
+            entries = read.entries,
+            "followed a referral"
+        );
+        stats.entries += read.entries;
+        stats.pages += read.pages;
+        stats.range_reads += read.range_reads;
+        stats.referrals.extend(read.referrals);
+        stats.followed_referrals.push(reference);
+    }
+    Ok(())
+}
+
+/// Opens a session to a referred server, reads its subtree into `import` and closes it.
+async fn read_referred(
+    referred: &Directory,
+    scope: Scope,
+    import: &mut LdapImport,
+) -> Result<ReadStats, SyncError> {
+    let mut session = Session::open(referred).await?;
+    let read = read_entries(&mut session, referred, scope, import).await;
+    session.close().await;
+    read
 }
 
 /// Runs the paged search, then reads the rest of ranged attributes and the groups outside
@@ -93,6 +181,7 @@ pub async fn read_directory(
 async fn read_entries(
     session: &mut Session,
     directory: &Directory,
+    scope: Scope,
     import: &mut LdapImport,
 ) -> Result<ReadStats, SyncError> {
     let origin = EntryOrigin { file: PathBuf::from(&directory.url), location: Location::File };
@@ -102,8 +191,9 @@ async fn read_entries(
     let mut ranged = Vec::new();
     let mut outside_members = Vec::new();
     let search = session
-        .paged_search(
+        .paged_search_scoped(
             &directory.base_dn,
+            scope,
             &directory.filter,
             &directory.attributes,
             directory.page_size,
@@ -123,18 +213,23 @@ async fn read_entries(
     let mut stats = ReadStats {
         entries: search.entries,
         pages: search.pages,
-        outside_groups: 0,
         referrals: search.referrals,
+        ..ReadStats::default()
     };
+    let range_size = directory.member_range_size;
     let mut extra = Vec::new();
     for entry in &ranged {
-        extra.extend(session.complete_ranges(entry, MAX_RANGE_READS).await?);
+        let chunks = session.complete_ranges(entry, MAX_RANGE_READS, range_size).await?;
+        stats.range_reads += chunks.len() as u64;
+        extra.extend(chunks);
     }
     if directory.follow_groups_outside_base {
         let outside = read_outside_groups(session, directory, import, outside_members).await?;
         for group in &outside {
             if needs_ranges(group) {
-                extra.extend(session.complete_ranges(group, MAX_RANGE_READS).await?);
+                let chunks = session.complete_ranges(group, MAX_RANGE_READS, range_size).await?;
+                stats.range_reads += chunks.len() as u64;
+                extra.extend(chunks);
             }
         }
         stats.outside_groups = outside.len() as u64;
@@ -274,6 +369,7 @@ pub async fn sync_once(
         Ok(read) => {
             metrics.entries_read.get_or_create(&labels).inc_by(read.stats.entries);
             metrics.pages.get_or_create(&labels).inc_by(read.stats.pages);
+            metrics.range_reads.get_or_create(&labels).inc_by(read.stats.range_reads);
             let snapshot_id = Uuid::new_v4();
             match publisher.publish_snapshot(&read.snapshot, &directory.tenant, snapshot_id).await {
                 Ok(_) => Ok((read, snapshot_id)),
@@ -294,6 +390,8 @@ pub async fn sync_once(
                 snapshot_id = %snapshot_id,
                 entries = read.stats.entries,
                 pages = read.stats.pages,
+                range_reads = read.stats.range_reads,
+                followed_referrals = read.stats.followed_referrals.len(),
                 accounts = read.snapshot.accounts.len(),
                 entitlements = read.snapshot.entitlements.len(),
                 memberships = read.snapshot.memberships.len(),

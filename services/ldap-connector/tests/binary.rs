@@ -1,5 +1,6 @@
 //! The `rollcall-ldap-connector` binary end to end: it loads a configuration file, warns
-//! about an insecure directory, syncs on start, serves its metrics and stops on SIGTERM.
+//! about an insecure directory, syncs on start, serves the metrics of a successful and a
+//! failed sync, and stops on SIGTERM.
 
 #![allow(
     clippy::unwrap_used,
@@ -25,6 +26,11 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Returns the value of the sample `series` (name and labels as exposed) in `metrics`.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn get_metrics(port: u16) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
@@ -43,6 +49,9 @@ async fn binary_syncs_and_serves_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let password = dir.path().join("bind-password");
     std::fs::write(&password, format!("{SERVICE_PASSWORD}\n")).unwrap();
+    // A second directory of the tenant whose bind fails, for the error metrics.
+    let wrong_password = dir.path().join("wrong-password");
+    std::fs::write(&wrong_password, "not-the-password\n").unwrap();
     let ops_port = free_port();
     let config = dir.path().join("ldap-connector.yaml");
     std::fs::write(
@@ -52,12 +61,16 @@ async fn binary_syncs_and_serves_metrics() {
              ops:\n  listen: 127.0.0.1:{ops_port}\n\
              directories:\n  - tenant: harborview\n    url: {url}\n    tls: insecure\n\
              \x20   bind_dn: {SERVICE_DN}\n    password_file: {password}\n    base_dn: {SUFFIX}\n\
+             \x20   jitter_seconds: 0\n\
+             \x20 - tenant: harborview\n    source: ldap:north\n    url: {url}\n    tls: insecure\n\
+             \x20   bind_dn: {SERVICE_DN}\n    password_file: {wrong_password}\n    base_dn: {SUFFIX}\n\
              \x20   jitter_seconds: 0\n",
             nats = nats_url(),
             subjects = namespace.subject_prefix(),
             streams = namespace.stream_prefix(),
             url = slapd.ldap_url,
             password = password.display(),
+            wrong_password = wrong_password.display(),
         ),
     )
     .unwrap();
@@ -69,10 +82,12 @@ async fn binary_syncs_and_serves_metrics() {
         .spawn()
         .unwrap();
 
+    let started = chrono::Utc::now().timestamp();
     let deadline = Instant::now() + Duration::from_secs(60);
+    // The first attempt of each directory; a failed one is retried only after 30 s.
     let reports = loop {
         let published = bus.published().await;
-        if !published.reports.is_empty() {
+        if published.reports.len() >= 2 {
             break published.reports;
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -83,16 +98,47 @@ async fn binary_syncs_and_serves_metrics() {
         assert!(Instant::now() < deadline, "no sync report within 60 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(reports[0].outcome, v1::SyncOutcome::Ok as i32, "{:?}", reports[0].problems);
+    let outcome_of = |source: &str| {
+        let report = reports.iter().find(|r| r.source == source).unwrap();
+        (report.outcome, report.problems.clone())
+    };
+    let (ok, problems) = outcome_of("ldap");
+    assert_eq!(ok, v1::SyncOutcome::Ok as i32, "{problems:?}");
+    let (failed, problems) = outcome_of("ldap:north");
+    assert_eq!(failed, v1::SyncOutcome::Failed as i32, "{problems:?}");
+    assert_eq!(problems[0].location.as_deref(), Some("stage bind"));
 
     let metrics = get_metrics(ops_port);
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    let ok = "{tenant=\"harborview\",source=\"ldap\"}";
+    let failed = "{tenant=\"harborview\",source=\"ldap:north\"}";
+    let value = |series: String| {
+        sample(&metrics, &series).unwrap_or_else(|| panic!("no sample `{series}` in {metrics}"))
+    };
+    assert_eq!(value(format!("rollcall_ldap_sync_successes_total{ok}")), 1.0);
+    // 51 users and 9 groups in one page of 500.
+    assert_eq!(value(format!("rollcall_ldap_sync_entries_read_total{ok}")), 60.0);
+    assert_eq!(value(format!("rollcall_ldap_sync_pages_total{ok}")), 1.0);
+    assert_eq!(value(format!("rollcall_ldap_sync_range_reads_total{ok}")), 0.0);
+    assert_eq!(value(format!("rollcall_ldap_sync_duration_seconds_count{ok}")), 1.0);
+    assert!(value(format!("rollcall_ldap_sync_duration_seconds_sum{ok}")) > 0.0);
+    let last_success = value(format!("rollcall_ldap_sync_last_success_timestamp_seconds{ok}"));
+    let now = chrono::Utc::now().timestamp();
     assert!(
-        metrics.contains(
-            "rollcall_ldap_sync_successes_total{tenant=\"harborview\",source=\"ldap\"} 1"
-        ),
-        "{metrics}"
+        (started as f64..=now as f64).contains(&last_success),
+        "last success {last_success} outside {started}..={now}"
     );
+
+    let bind_errors = "rollcall_ldap_sync_errors_total{tenant=\"harborview\",source=\"ldap:north\",stage=\"bind\"}";
+    assert_eq!(value(bind_errors.to_owned()), 1.0);
+    assert_eq!(value(format!("rollcall_ldap_sync_duration_seconds_count{failed}")), 1.0);
+    for name in [
+        "rollcall_ldap_sync_successes_total",
+        "rollcall_ldap_sync_entries_read_total",
+        "rollcall_ldap_sync_last_success_timestamp_seconds",
+    ] {
+        assert_eq!(sample(&metrics, &format!("{name}{failed}")), None, "{name} of the failed sync");
+    }
 
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let output = child.wait_with_output().unwrap();
@@ -106,5 +152,6 @@ async fn binary_syncs_and_serves_metrics() {
     let logs = String::from_utf8_lossy(&output.stdout);
     assert!(logs.contains("tls is `insecure`"), "{logs}");
     assert!(!logs.contains(SERVICE_PASSWORD), "the password reached the log");
+    assert!(!logs.contains("not-the-password"), "the wrong password reached the log");
     bus.delete().await;
 }

@@ -23,6 +23,27 @@ use rollcall_runtime::Secret;
 use support::samba::{BASE, SambaDc};
 use support::{check, directory, within};
 
+/// Builds the LDIF of `count` new users, `CN=<group> <n>`, and a group of them, to add
+/// after [`seed`].
+fn group_of(group: &str, count: usize) -> String {
+    let clinic = format!("OU=Clinic,{BASE}");
+    let mut ldif = String::new();
+    let mut members = String::new();
+    for index in 1..=count {
+        let cn = format!("{group} {index:02}");
+        let login = format!("{}{index:02}", group.to_lowercase().replace(' ', ""));
+        ldif.push_str(&format!(
+            "dn: CN={cn},{clinic}\nobjectClass: user\nsAMAccountName: {login}\ndisplayName: {cn}\nuserAccountControl: 544\n\n"
+        ));
+        members.push_str(&format!("member: CN={cn},{clinic}\n"));
+    }
+    ldif.push_str(&format!(
+        "dn: CN={group},{clinic}\nobjectClass: group\nsAMAccountName: {}\n{members}\n",
+        group.to_lowercase().replace(' ', "-")
+    ));
+    ldif
+}
+
 const SERVICE_PASSWORD: &str = "Synthetic-Svc-1";
 
 fn b64(text: &str) -> String {
@@ -133,6 +154,7 @@ async fn samba_sync_matches_export_in_chain() {
     let (mut scanned, _) = import.finish();
     scanned.collected_at = Some(collected_at);
     assert_eq!(*snapshot, scanned);
+    assert_eq!(live.stats.range_reads, 0, "Samba returns `member` whole unless asked for a range");
 
     // Ids are objectGUIDs in text form, not DNs.
     let reyes = snapshot
@@ -190,4 +212,46 @@ async fn samba_sync_matches_export_in_chain() {
         }
     }
     assert_eq!(reached, expected);
+}
+
+/// With `member_range_size`, the connector requests `member;range=0-4` from Samba and then
+/// each following range of five, and the result equals an export that Samba returned
+/// whole. Samba 4.17 cuts only on request, so this is the live test of ranged retrieval.
+#[tokio::test]
+async fn samba_ranged_members_match_export() {
+    let dc = SambaDc::start();
+    dc.add(&seed());
+    // 12 members take three ranges of five; 10 end exactly at a range boundary.
+    dc.add(&format!("{}{}", group_of("All Staff", 12), group_of("Front Desk", 10)));
+    let mut config = directory(&dc.ldaps_url, TlsMode::Ldaps, Some(&dc.ca_file));
+    config.flavor = Flavor::ActiveDirectory;
+    config.bind_dn = "svc-rollcall@harborview.test".to_owned();
+    config.password = Secret::new(SERVICE_PASSWORD);
+    config.base_dn = BASE.to_owned();
+    config.member_range_size = Some(5);
+    let collected_at = chrono::Utc::now();
+    let live = within(60, read_directory(&check(config), collected_at)).await.unwrap();
+
+    let export = dc.search(&[&["-b", BASE, AD_FILTER], AD_ATTRIBUTES].concat());
+    let mut import = LdapImport::new();
+    import.add_ldif("ldap/ad.ldif", &export).unwrap();
+    let (mut scanned, _) = import.finish();
+    scanned.collected_at = Some(collected_at);
+
+    let members_of = |name: &str| {
+        let group = live.snapshot.entitlements.iter().find(|e| e.name == name).unwrap();
+        live.snapshot.memberships.iter().filter(|m| m.entitlement == group.id).count()
+    };
+    assert_eq!(members_of("All Staff"), 12);
+    assert_eq!(members_of("Front Desk"), 10);
+    // At least `5-9` and `10-14` of All Staff and `5-9` of Front Desk.
+    assert!(live.stats.range_reads >= 3, "range reads: {}", live.stats.range_reads);
+    let incomplete: Vec<_> = live
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("range"))
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(incomplete.is_empty(), "{incomplete:?}");
+    assert_eq!(live.snapshot, scanned);
 }

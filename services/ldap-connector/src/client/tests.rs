@@ -10,7 +10,9 @@ use ldap3::controls::{PagedResults, RawControl};
 use rollcall_ingest::ldap::LdapEntry;
 use rollcall_ingest::ldap::range::RangeStatus;
 
-use super::{Response, collectors_of, decode_response, needs_ranges, paged_cookie};
+use super::{
+    Response, bounded_request, collectors_of, decode_response, needs_ranges, paged_cookie,
+};
 
 fn primitive(bytes: &[u8]) -> StructureTag {
     StructureTag { class: TagClass::Universal, id: 4, payload: PL::P(bytes.to_vec()) }
@@ -172,4 +174,17 @@ fn ranged_members_request_next_chunk() {
 
     let plain = decode_entry(entry_message(GROUP, &[("member", members(0, 3))]));
     assert!(!needs_ranges(&plain), "a group under the limit has plain members");
+}
+
+#[test]
+fn range_size_bounds_next_request() {
+    assert_eq!(bounded_request("member;range=5-*", Some(5)), "member;range=5-9");
+    assert_eq!(bounded_request("member;range=0-*", Some(1)), "member;range=0-0");
+    assert_eq!(bounded_request("member;range=1500-*", None), "member;range=1500-*");
+    assert_eq!(
+        bounded_request("member;range=18446744073709551615-*", Some(10)),
+        "member;range=18446744073709551615-18446744073709551615",
+        "the upper bound saturates instead of overflowing"
+    );
+    assert_eq!(bounded_request("member;range=x-*", Some(5)), "member;range=x-*");
 }

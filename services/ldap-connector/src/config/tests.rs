@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use rollcall_runtime::{ConfigLoader, Secret};
 
 use super::{
-    AD_FILTER, ConfigError, ConnectorConfig, DirectoryConfig, Flavor, OPENLDAP_ATTRIBUTES, TlsMode,
-    check_all,
+    AD_FILTER, ConfigError, ConnectorConfig, DirectoryConfig, Flavor, OPENLDAP_ATTRIBUTES,
+    ReferralPolicy, TlsMode, check_all,
 };
 
 fn config(url: &str, tls: TlsMode) -> DirectoryConfig {
@@ -28,6 +28,9 @@ fn config(url: &str, tls: TlsMode) -> DirectoryConfig {
         interval_seconds: 3600,
         jitter_seconds: 300,
         follow_groups_outside_base: true,
+        member_range_size: None,
+        referrals: ReferralPolicy::Report,
+        referral_servers: Vec::new(),
     }
 }
 
@@ -121,4 +124,54 @@ fn file_config_reads_password_file() {
         .unwrap();
     let error = ConfigLoader::new().file(&file).load::<ConnectorConfig>().unwrap_err();
     assert!(error.to_string().contains("directories"), "{error}");
+}
+
+#[test]
+fn member_range_size_requests_first_range() {
+    let mut ad = config("ldaps://dc01", TlsMode::Ldaps);
+    ad.flavor = Flavor::ActiveDirectory;
+    ad.member_range_size = Some(500);
+    let ad = ad.check().unwrap();
+    assert!(ad.attributes.iter().any(|a| a == "member;range=0-499"), "{:?}", ad.attributes);
+    assert!(!ad.attributes.iter().any(|a| a.eq_ignore_ascii_case("member")));
+    assert_eq!(ad.member_range_size, Some(500));
+
+    // `*` lists no `member`, so the ranged description is added beside it.
+    let mut openldap = config("ldaps://ldap1", TlsMode::Ldaps);
+    openldap.member_range_size = Some(1);
+    let openldap = openldap.check().unwrap();
+    assert_eq!(openldap.attributes.last().map(String::as_str), Some("member;range=0-0"));
+
+    let mut zero = config("ldaps://dc01", TlsMode::Ldaps);
+    zero.member_range_size = Some(0);
+    assert!(matches!(zero.check().unwrap_err(), ConfigError::RangeSize { .. }));
+    let unset = config("ldaps://dc01", TlsMode::Ldaps).check().unwrap();
+    assert_eq!(unset.member_range_size, None);
+}
+
+#[test]
+fn referral_servers_are_checked() {
+    let mut follow = config("ldaps://dc01", TlsMode::Ldaps);
+    follow.referrals = ReferralPolicy::Follow;
+    assert!(matches!(follow.clone().check().unwrap_err(), ConfigError::NoReferralServers { .. }));
+
+    follow.referral_servers = vec!["ldap://dc02:389".to_owned()];
+    let error = follow.clone().check().unwrap_err();
+    assert!(matches!(error, ConfigError::ReferralServer { scheme: "ldaps://", .. }), "{error}");
+    follow.referral_servers = vec!["ldaps://dc02:99999".to_owned()];
+    let error = follow.clone().check().unwrap_err();
+    assert!(error.to_string().contains("invalid port `99999`"), "{error}");
+    follow.referral_servers = vec!["ldaps://dc02/ou=Branch,dc=clinic,dc=example".to_owned()];
+    assert!(matches!(follow.clone().check().unwrap_err(), ConfigError::ReferralServer { .. }));
+
+    follow.referral_servers = vec!["LDAPS://DC02.Clinic.Example/".to_owned()];
+    let checked = follow.check().unwrap();
+    let (address, url) = &checked.referral_servers[0];
+    assert_eq!(address.host, "dc02.clinic.example");
+    assert_eq!(address.port, 636);
+    assert_eq!(url, "LDAPS://DC02.Clinic.Example");
+
+    let mut unused = config("ldaps://dc01", TlsMode::Ldaps);
+    unused.referral_servers = vec!["ldaps://dc02".to_owned()];
+    assert!(matches!(unused.check().unwrap_err(), ConfigError::ReferralServersUnused { .. }));
 }

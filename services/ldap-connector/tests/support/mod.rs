@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rollcall_ldap_connector::Directory;
-use rollcall_ldap_connector::config::{DirectoryConfig, Flavor, TlsMode};
+use rollcall_ldap_connector::config::{DirectoryConfig, Flavor, ReferralPolicy, TlsMode};
 use rollcall_runtime::Secret;
 
 use slapd::{SERVICE_DN, SERVICE_PASSWORD, SUFFIX};
@@ -43,6 +43,9 @@ pub fn directory(url: &str, tls: TlsMode, ca_file: Option<&Path>) -> DirectoryCo
         interval_seconds: 3600,
         jitter_seconds: 0,
         follow_groups_outside_base: true,
+        member_range_size: None,
+        referrals: ReferralPolicy::Report,
+        referral_servers: Vec::new(),
     }
 }
 

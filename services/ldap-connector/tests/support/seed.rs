@@ -314,3 +314,51 @@ pub fn generated(users: usize, big_group: usize) -> String {
         .write(&mut out);
     out
 }
+
+/// The subtree that [`harborview_referring`] refers to a second server.
+pub const ANNEX: &str = "ou=Annex,dc=harborview,dc=example";
+
+/// [`harborview`] plus a subordinate referral entry `ou=Annex` whose `ref` is
+/// `annex_url`, the server that contains [`annex`].
+pub fn harborview_referring(annex_url: &str) -> String {
+    let mut out = harborview();
+    let _ = write!(
+        out,
+        "dn: {ANNEX}\nobjectClass: referral\nobjectClass: extensibleObject\nou: Annex\nref: {annex_url}/{ANNEX}\n\n"
+    );
+    out
+}
+
+/// Builds the annex server's directory: the frame, three users under [`ANNEX`] and a
+/// group of them that also contains a user of the first server.
+pub fn annex(first_server_member: &str) -> String {
+    let mut out = String::new();
+    frame(&mut out);
+    let _ = write!(out, "dn: {ANNEX}\nobjectClass: organizationalUnit\nou: Annex\n\n");
+    let mut members = Vec::new();
+    for (cn, uid) in
+        [("Odile Varga", "ovarga"), ("Tomasz Brandt", "tbrandt"), ("Yara Haddad", "yhaddad")]
+    {
+        let dn = format!("cn={cn},{ANNEX}");
+        line(&mut out, "dn", &dn);
+        for class in ["top", "person", "organizationalPerson", "inetOrgPerson"] {
+            line(&mut out, "objectClass", class);
+        }
+        let (given, sn) = cn.split_once(' ').unwrap_or((cn, cn));
+        line(&mut out, "cn", cn);
+        line(&mut out, "sn", sn);
+        line(&mut out, "givenName", given);
+        line(&mut out, "uid", uid);
+        line(&mut out, "mail", &format!("{uid}@annex.harborview.example"));
+        out.push('\n');
+        members.push(dn);
+    }
+    members.push(first_server_member.to_owned());
+    Group {
+        dn: format!("cn=Annex Front Desk,{ANNEX}"),
+        cn: "Annex Front Desk".to_owned(),
+        members,
+    }
+    .write(&mut out);
+    out
+}
