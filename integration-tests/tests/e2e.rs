@@ -38,10 +38,14 @@ use slapd::{ADMIN_DN, ADMIN_PASSWORD, SERVICE_DN, SERVICE_PASSWORD, SUFFIX, Slap
 use support::devup::{bin_dir, free_address};
 use support::prometheus::Prometheus;
 
-/// The instant every evaluation of the run uses, the engine's and `rollcall scan`'s
-/// alike, so that the two can be compared finding for finding. The example practice's
-/// data describes this instant.
+/// The instant the engine's test clock starts at, and `rollcall scan`'s, so that the two
+/// can be compared finding for finding. The example practice's data describes this
+/// instant. Stage 2 moves the engine's clock forward past a leaver's deadline.
 const AS_OF: &str = "2026-12-01T15:00:00Z";
+
+/// How far stage 2 moves the engine's clock after the termination: one hour past the
+/// tenant's 24-hour deprovisioning deadline.
+const CLOCK_STEP_HOURS: i64 = 25;
 
 const TENANT_A: &str = "harborview";
 const TENANT_B: &str = "ehr-athena-leavers";
@@ -121,7 +125,20 @@ fn lay_out(run: &Run, slapd: &Slapd) -> Folders {
     Folders { scan, drop_root }
 }
 
-/// Writes the engine's configuration. `fixed_as_of` makes it evaluate at [`AS_OF`], and
+/// Returns the engine's test clock file, which holds the instant the engine evaluates at.
+fn clock_file(run: &Run) -> PathBuf {
+    run.dir.join("engine-clock")
+}
+
+/// Sets the engine's test clock to `at`. The engine reads the file at each evaluation.
+fn set_clock(run: &Run, at: DateTime<Utc>) {
+    // Written beside and renamed, so the engine never reads half a file.
+    let part = run.dir.join("engine-clock.part");
+    std::fs::write(&part, at.to_rfc3339()).unwrap();
+    std::fs::rename(&part, clock_file(run)).unwrap();
+}
+
+/// Writes the engine's configuration. Its test clock starts at [`AS_OF`], and
 /// review mail goes to the sink over STARTTLS, with links to the review pages at `web`.
 /// Tenant A's remediation writes to the Graph double at `graph` and to `slapd` as the
 /// directory administrator. The tenant's mode stays off until stage 2 switches it on.
@@ -137,12 +154,13 @@ fn engine_config(
     let redis = run.secret("redis-url", "redis://127.0.0.1:6379");
     let graph_secret = run.secret("graph-write-secret", CLIENT_SECRET);
     let ldap_password = run.secret("ldap-write-password", ADMIN_PASSWORD);
+    set_clock(run, as_of());
     run.config(
         "engine",
         &format!(
             "{nats}postgres:\n  url_file: {postgres}\nredis:\n  url_file: {redis}\n\
              engine:\n  reconcile_seconds: 5\n  due_scan_seconds: 5\n  campaign_scan_seconds: 5\n\
-             \x20 fixed_as_of: \"{AS_OF}\"\nops:\n  listen: {ops}\n\
+             \x20 clock_file: {clock}\nops:\n  listen: {ops}\n\
              mail:\n  smtp:\n    host: 127.0.0.1\n    port: {port}\n    tls: starttls_required\n\
              \x20   ca_file: {ca}\n  from: \"Rollcall reviews <reviews@msp.example>\"\n\
              \x20 ui_base_url: http://{web}\n  review_path: \"/campaigns/{{campaign}}\"\n\
@@ -155,6 +173,7 @@ fn engine_config(
              \x20       disable: attribute\n        disable_attribute: pwdAccountLockedTime\n\
              \x20       disable_value: \"000001010000Z\"\n",
             nats = run.nats_yaml(),
+            clock = clock_file(run).display(),
             postgres = postgres.display(),
             redis = redis.display(),
             port = sink.port,
@@ -471,15 +490,18 @@ fn start_hr_webhook(run: &mut Run) -> (String, String) {
     (http, ops)
 }
 
+/// The leaver's termination instant: [`AS_OF`] in the practice's zone.
+const TERMINATED_AT: &str = "2026-12-01T09:00:00-06:00";
+
 /// Posts a termination of [`LEAVER`] as the HR system does: a Standard Webhooks
 /// signature over the id, the timestamp and the body.
 fn post_termination(http: &str) {
-    // Effective four days before the evaluation instant; with the 24 h SLA of
-    // tenant.yaml the deadline passed three days ago.
+    // Effective at the engine's clock; with the 24 h SLA of tenant.yaml the deadline
+    // is a day later.
     let body = serde_json::json!({
         "type": "termination",
         "employee_id": LEAVER,
-        "effective_at": "2026-11-27T17:00:00-06:00",
+        "effective_at": TERMINATED_AT,
         "time_zone": "America/Chicago",
         "reason": "voluntary resignation",
         "manager_employee_id": "E1002",
@@ -582,24 +604,62 @@ fn set_remediation(config: &Path, tenant: &str, mode: &str, sources: &[&str]) {
     assert!(stdout.contains(&expected), "expected `{expected}` in {stdout}");
 }
 
-/// Stage 2: a leaver through the signed HR webhook. The deadline has passed, so
-/// `deprovision_overdue` opens and the chart's alert fires. Once the accounts are
-/// disabled, the next syncs resolve the findings and record the time to deprovision.
+/// Returns the open `deprovision_overdue` findings of [`LEAVER`] in tenant A.
+fn leaver_overdue(run: &Run) -> Vec<String> {
+    run.psql(&format!(
+        "SELECT finding_id FROM rollcall.findings WHERE tenant_id = '{TENANT_A}' \
+         AND kind = 'deprovision_overdue' AND resolved_at IS NULL \
+         AND subject->'identity'->>'employee_id' = '{LEAVER}'"
+    ))
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+/// Stage 2: a leaver through the signed HR webhook, effective at the engine's clock. The
+/// leaver opens with a day to go; then the run moves the engine's test clock 25 hours
+/// forward, the deadline passes while the services run, `deprovision_overdue` opens and
+/// the chart's alert fires. Once the accounts are disabled, the next syncs resolve the
+/// findings and record the time to deprovision.
 fn stage_leaver(run: &mut Run, services: &Services, prometheus: &Prometheus) {
-    let before = open_of_kind(run, TENANT_A, "deprovision_overdue");
     let (http, _) = start_hr_webhook(run);
     post_termination(&http);
 
+    // Before the deadline: the leaver is open, its accounts are `terminated_active`, and
+    // nothing is overdue yet.
+    let deadline = eventually("the termination opens a leaver", || {
+        run.check_running();
+        let row = run.psql(&format!(
+            "SELECT state || '|' || extract(epoch FROM deadline)::bigint FROM rollcall.leavers \
+             WHERE tenant_id = '{TENANT_A}' AND employee_id = '{LEAVER}'"
+        ));
+        if row.trim().starts_with("open|") { Ok(row.trim().to_owned()) } else { Err(row) }
+    });
+    let deadline =
+        DateTime::from_timestamp(deadline.trim_start_matches("open|").parse().unwrap(), 0).unwrap();
+    let terminated_at: DateTime<Utc> = TERMINATED_AT.parse().unwrap();
+    assert_eq!(deadline, terminated_at + chrono::TimeDelta::hours(24), "the leaver's deadline");
+    eventually("terminated_active opens for the leaver's accounts", || {
+        run.check_running();
+        let count = run.psql(&format!(
+            "SELECT count(*) FROM rollcall.findings WHERE tenant_id = '{TENANT_A}' \
+             AND kind = 'terminated_active' AND resolved_at IS NULL \
+             AND subject->'identity'->>'employee_id' = '{LEAVER}'"
+        ));
+        if count.trim() == "2" { Ok(()) } else { Err(format!("{count} findings")) }
+    });
+    assert_eq!(leaver_overdue(run), Vec::<String>::new(), "overdue before the deadline");
+
+    let moved = as_of() + chrono::TimeDelta::hours(CLOCK_STEP_HOURS);
+    set_clock(run, moved);
     let opened = eventually("deprovision_overdue opens for the leaver", || {
         run.check_running();
-        let now = open_of_kind(run, TENANT_A, "deprovision_overdue");
-        let new: BTreeMap<_, _> =
-            now.into_iter().filter(|(id, _)| !before.contains_key(id)).collect();
-        if new.is_empty() { Err("no new deprovision_overdue finding".to_owned()) } else { Ok(new) }
+        let open = leaver_overdue(run);
+        if open.is_empty() { Err("no deprovision_overdue finding".to_owned()) } else { Ok(open) }
     });
     eprintln!("e2e: stage 2: opened {opened:#?}");
-    let total = (before.len() + opened.len()) as f64;
-    eventually("RollcallLeaverOverdue fires with the new count", || {
+    eventually("RollcallLeaverOverdue fires with the open count", || {
+        let total = open_of_kind(run, TENANT_A, "deprovision_overdue").len() as f64;
         match firing(prometheus, "RollcallLeaverOverdue", TENANT_A) {
             Some(value) if (value - total).abs() < 0.5 => Ok(()),
             other => Err(format!("alert value {other:?}, open overdue findings {total}")),
@@ -646,7 +706,7 @@ fn stage_leaver(run: &mut Run, services: &Services, prometheus: &Prometheus) {
     eventually("the next syncs resolve the leaver's findings", || {
         run.check_running();
         let open = open_findings(run, TENANT_A);
-        let still: Vec<_> = opened.keys().filter(|id| open.contains_key(*id)).collect();
+        let still: Vec<_> = opened.iter().filter(|id| open.contains_key(*id)).collect();
         if still.is_empty() { Ok(()) } else { Err(format!("still open: {still:?}")) }
     });
     let leaver = eventually("the leaver closes with its time to deprovision", || {
@@ -658,9 +718,8 @@ fn stage_leaver(run: &mut Run, services: &Services, prometheus: &Prometheus) {
     });
     let seconds: i64 = leaver.trim_start_matches("closed|").parse().unwrap();
     // From the effective instant to the evaluation instant that first saw both accounts
-    // disabled: the engine evaluates at AS_OF.
-    let effective: DateTime<Utc> = "2026-11-27T17:00:00-06:00".parse().unwrap();
-    assert_eq!(seconds, (as_of() - effective).num_seconds(), "time to deprovision");
+    // disabled: the moved clock.
+    assert_eq!(seconds, (moved - terminated_at).num_seconds(), "time to deprovision");
     let disabled = run.psql(&format!(
         "SELECT source || ':' || disabled_how FROM rollcall.leaver_accounts a \
          JOIN rollcall.leavers l USING (tenant_id, leaver_id) \

@@ -1,6 +1,7 @@
 //! The engine's configuration, loaded through `rollcall-runtime` (file, then
 //! `ROLLCALL_*` variables, then `--set` flags). `docs/services/engine.md` lists every key.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -221,6 +222,11 @@ pub struct EngineSettings {
     /// findings would stop changing.
     #[serde(default)]
     pub fixed_as_of: Option<DateTime<Utc>>,
+    /// A file with one RFC 3339 instant, read again at every use, that evaluations use
+    /// instead of the clock. End-to-end tests move it forward to let a deadline pass;
+    /// never set it in production.
+    #[serde(default)]
+    pub clock_file: Option<PathBuf>,
 }
 
 impl Default for EngineSettings {
@@ -235,6 +241,7 @@ impl Default for EngineSettings {
             due_scan_seconds: default_due_scan_seconds(),
             campaign_scan_seconds: default_campaign_scan_seconds(),
             fixed_as_of: None,
+            clock_file: None,
         }
     }
 }

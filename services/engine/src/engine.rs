@@ -19,6 +19,7 @@ use rollcall_store::{
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
+use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::lock::EvaluationLock;
 use crate::metrics::{
@@ -34,25 +35,6 @@ pub const ACTOR: &str = "rollcall-engine";
 const OUTBOX_BATCH: i64 = 256;
 /// Wait before evaluating again a tenant whose lock another evaluation held.
 const BUSY_RETRY: Duration = Duration::from_millis(500);
-
-/// The instant evaluations use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    /// The system clock.
-    System,
-    /// A fixed instant, for tests and reproduced reports.
-    Fixed(DateTime<Utc>),
-}
-
-impl Clock {
-    /// Returns the instant now.
-    pub fn now(self) -> DateTime<Utc> {
-        match self {
-            Clock::System => Utc::now(),
-            Clock::Fixed(at) => at,
-        }
-    }
-}
 
 /// The result of one evaluation attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +159,7 @@ impl Engine {
 
     /// Returns the clock.
     pub fn clock(&self) -> Clock {
-        self.inner.clock
+        self.inner.clock.clone()
     }
 
     /// Queues an evaluation of `tenant`. A lost request is found by the next reconcile,

@@ -7,6 +7,7 @@
 //! events through a transactional outbox. `docs/services/engine.md` describes what it
 //! consumes, publishes and stores, its configuration, metrics and failure behaviour.
 
+pub mod clock;
 pub mod config;
 pub mod deadletters;
 pub mod engine;
@@ -23,7 +24,8 @@ pub mod revocations;
 pub mod service;
 pub mod tenant_apply;
 
+pub use clock::Clock;
 pub use config::EngineConfig;
-pub use engine::{ACTOR, Clock, Engine, EvaluationResult};
+pub use engine::{ACTOR, Engine, EvaluationResult};
 pub use error::EngineError;
 pub use service::{Service, StartError};

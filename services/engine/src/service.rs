@@ -16,9 +16,10 @@ use rollcall_store::{Store, StoreOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::{Clock, FileClock};
 use crate::config::EngineConfig;
 use crate::deadletters;
-use crate::engine::{Clock, Engine};
+use crate::engine::Engine;
 use crate::handlers::{self, DeltaHandler, HrEventHandler, SnapshotHandler, SyncReportHandler};
 use crate::lock::EvaluationLock;
 use crate::metrics::{ConsumerLagLabels, EngineMetrics};
@@ -69,6 +70,12 @@ pub enum StartError {
     /// The `remediation` section cannot work.
     #[error(transparent)]
     Remediation(#[from] crate::remediation::RemediationConfigError),
+    /// The test clock file cannot be used.
+    #[error(transparent)]
+    ClockFile(#[from] crate::clock::ClockFileError),
+    /// Both test clocks are set.
+    #[error("set engine.fixed_as_of or engine.clock_file, not both")]
+    TwoClocks,
 }
 
 /// A connected engine, ready to run.
@@ -91,6 +98,20 @@ impl Service {
         let remediation = crate::remediation::RemediationAccess::from_config(std::mem::take(
             &mut config.remediation,
         ))?;
+        let clock = match (config.engine.fixed_as_of, &config.engine.clock_file) {
+            (Some(_), Some(_)) => return Err(StartError::TwoClocks),
+            (Some(at), None) => Clock::Fixed(at),
+            (None, Some(path)) => {
+                let clock = FileClock::open(path)?;
+                tracing::warn!(
+                    path = %path.display(),
+                    now = %clock.now(),
+                    "evaluating at the test clock in engine.clock_file, not the system clock"
+                );
+                Clock::File(Arc::new(clock))
+            }
+            (None, None) => Clock::System,
+        };
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
         if config.nats.insecure {
             tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
@@ -127,7 +148,6 @@ impl Service {
             metrics.clone(),
         )?;
         let publisher = Publisher::new(jetstream.clone(), namespace.clone(), bus_metrics.clone());
-        let clock = config.engine.fixed_as_of.map_or(Clock::System, Clock::Fixed);
         let (engine, requests) = Engine::new(store, publisher, clock, lock, metrics);
         if let Some(sender) = mail {
             tracing::info!(

@@ -528,6 +528,38 @@ async fn deadline_passing_while_running_fires() {
     bus.delete().await;
 }
 
+/// A test clock that cannot be used stops the start before any connection: both test
+/// clocks set, or a clock file that is missing.
+#[tokio::test]
+async fn unusable_test_clock_stops_start() {
+    let db = TestDb::create().await;
+    let bus = TestBus::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clock");
+    std::fs::write(&path, "2026-12-01T15:00:00Z\n").unwrap();
+
+    let mut both = config(&db, &bus, &RedisMode::Local, 5);
+    both.engine.clock_file = Some(path.clone());
+    let error = rollcall_engine::service::Service::connect(both).await.err().unwrap();
+    assert!(error.to_string().contains("not both"), "{error}");
+
+    let mut missing = config(&db, &bus, &RedisMode::Local, 5);
+    missing.engine.fixed_as_of = None;
+    missing.engine.clock_file = Some(dir.path().join("absent"));
+    let error = rollcall_engine::service::Service::connect(missing).await.err().unwrap();
+    assert!(error.to_string().contains("engine.clock_file"), "{error}");
+    assert!(error.to_string().contains("absent"), "{error}");
+
+    // The file that is there starts the engine at its instant.
+    let mut good = config(&db, &bus, &RedisMode::Local, 5);
+    good.engine.fixed_as_of = None;
+    good.engine.clock_file = Some(path);
+    let service = rollcall_engine::service::Service::connect(good).await.unwrap();
+    let at: chrono::DateTime<Utc> = "2026-12-01T15:00:00Z".parse().unwrap();
+    assert_eq!(service.engine().clock().now(), at);
+    bus.delete().await;
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

@@ -199,6 +199,7 @@ pub async fn start_engine(db: &BenchDb, bus: &BenchNamespace) -> Result<RunningE
             due_scan_seconds: 60,
             campaign_scan_seconds: 300,
             fixed_as_of: Some(rollcall_datagen::synthetic::reference()),
+            clock_file: None,
         },
         mail: None,
         remediation: Default::default(),

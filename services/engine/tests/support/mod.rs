@@ -297,6 +297,7 @@ pub fn config(db: &TestDb, bus: &TestBus, redis: &RedisMode, max_deliver: i64) -
             due_scan_seconds: 1,
             campaign_scan_seconds: 1,
             fixed_as_of: Some(as_of()),
+            clock_file: None,
         },
         mail: None,
         remediation: Default::default(),
