@@ -136,6 +136,9 @@ spec:
     {{- . | nindent 4 }}
     {{- end }}
 {{- if .pdb }}
+{{- if ge (int .values.pdb.minAvailable) (int .replicas) }}
+{{- fail (printf "the %s PodDisruptionBudget keeps %d of %d pods: no node could ever be drained. Set pdb.minAvailable below replicas (for one replica, 0)" .component (int .values.pdb.minAvailable) (int .replicas)) }}
+{{- end }}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget

@@ -39,12 +39,20 @@ fn context(store: Store) -> (Arc<Context>, ApiServer) {
 }
 
 /// Takes the next request; fails naming `expected` when the client sent none.
+/// How long a test waits for each expected API call. A reconcile makes its next call
+/// in milliseconds; this is far above that on a loaded runner.
+const CALL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 async fn next(
     server: &mut ApiServer,
     expected: &str,
 ) -> (Method, String, Value, tower_test::mock::SendResponse<Response<Body>>) {
-    let (request, send) =
-        server.next_request().await.unwrap_or_else(|| panic!("the operator never sent {expected}"));
+    // The reconcile under test keeps the client alive, so a call that never comes would
+    // wait for ever; the bound turns it into a failure that names the call.
+    let (request, send) = tokio::time::timeout(CALL_WAIT, server.next_request())
+        .await
+        .unwrap_or_else(|_| panic!("the operator did not send {expected} within {CALL_WAIT:?}"))
+        .unwrap_or_else(|| panic!("the operator never sent {expected}"));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let bytes = request.into_body().collect_bytes().await.unwrap();
