@@ -6,44 +6,18 @@
 // Environment: BASE_URL (the app), CAMPAIGN (its id), LOGIN (the provider login name),
 // DELEGATE_TO (an employee id). Prints one JSON line with what it did; exits 1 with
 // the failed step on stderr.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, openBrowser, signIn } from './chromium.mjs';
 
 const base = process.env.BASE_URL;
 const campaign = process.env.CAMPAIGN;
 const login = process.env.LOGIN;
 const delegateTo = process.env.DELEGATE_TO;
-const profile = mkdtempSync(join(tmpdir(), 'rollcall-chromium-'));
 
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await openBrowser();
+const { context, page } = browser;
 const result = {};
 try {
-  const page = context.pages()[0] ?? await context.newPage();
-
-  // Sign-in: the provider's development login page, then its consent page.
-  await page.goto(`${base}/auth/login?tenant=harborview`);
-  await page.fill('input[name=login]', login);
-  await page.fill('input[name=password]', 'any');
-  await page.click('button[type=submit]');
-  await page.waitForLoadState();
-  if (!page.url().startsWith(base)) {
-    await page.click('button[type=submit]');
-  }
-  await page.waitForURL(`${base}/campaigns`);
-  check(await page.getByRole('heading', { name: 'Your access reviews' }).isVisible(), 'campaign list');
+  await signIn(page, base, login);
   const cookies = await context.cookies(base);
   const session = cookies.find((c) => c.name === 'rc_session');
   check(session && session.secure && session.httpOnly && session.sameSite === 'Lax', 'session cookie attributes');
@@ -120,6 +94,5 @@ try {
   console.error(`browser test failed: ${error.message}`);
   process.exitCode = 1;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
