@@ -481,6 +481,36 @@ impl Engine {
         self.inner.metrics.last_sync.get_or_create(&labels).set(finished);
     }
 
+    /// Sets the last-sync gauge of every stored source to the collection time of its
+    /// applied snapshot, unless a sync report already set a later time. The gauge lives
+    /// in memory, so without this an engine that restarts while a connector is down
+    /// exports no series for that source, and the stale-source alert never fires.
+    /// Returns the number of sources seeded.
+    pub async fn seed_sync_gauges(&self) -> Result<usize, EngineError> {
+        let mut seeded = 0;
+        for tenant in self.inner.store.tenant_ids().await? {
+            let states = match self.inner.store.tenant(&tenant).source_states().await {
+                Ok(states) => states,
+                Err(StoreError::UnknownTenant { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            for state in states {
+                let labels = metrics::SyncLabels {
+                    tenant: tenant.to_string(),
+                    source: state.source.to_string(),
+                    outcome: "ok".to_owned(),
+                };
+                let collected = state.collected_at.timestamp_millis() as f64 / 1000.0;
+                let gauge = self.inner.metrics.last_sync.get_or_create(&labels);
+                if gauge.get() < collected {
+                    gauge.set(collected);
+                    seeded += 1;
+                }
+            }
+        }
+        Ok(seeded)
+    }
+
     /// Records metrics and follow-up work of an apply.
     pub(crate) async fn after_apply(
         &self,

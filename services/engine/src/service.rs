@@ -225,6 +225,13 @@ impl Service {
         let listener = OpsServer::bind(&config.ops).await?;
         let ops = OpsServer::new(registry, readiness, shutdown);
 
+        // Before the consumers start, so a sync report that arrives later wins.
+        match engine.seed_sync_gauges().await {
+            Ok(sources) => tracing::info!(sources, "last-sync gauges seeded from the store"),
+            Err(error) => {
+                tracing::warn!(error = %error, "last-sync gauges not seeded; they fill as syncs report");
+            }
+        }
         let stop = shutdown.token();
         let mut workers = Workers::new(shutdown);
         workers.spawn("ops", async move { Ok(ops.serve(listener).await?) });
