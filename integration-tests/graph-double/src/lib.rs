@@ -16,12 +16,20 @@
 //! `Retry-After`, server errors, dropped connections, truncated pages, expired delta
 //! tokens, access tokens that expire in the middle of a sync and the `403` a tenant
 //! without Entra ID P1 gets for `signInActivity`.
+//!
+//! Each tenant has a set of granted application permissions ([`GraphDouble::grant`],
+//! by default [`DEFAULT_GRANTED`]). A token carries the set granted when it was issued
+//! as its `roles` claim, and each endpoint returns `403 Authorization_RequestDenied`
+//! when the token lacks the permissions Graph accepts for it ([`Endpoint`]). The double
+//! counts requests per endpoint ([`GraphDouble::endpoint_counts`]).
 
 mod faults;
+mod permissions;
 mod server;
 mod tenant;
 mod writes;
 
 pub use faults::{ExpiredDelta, Fault, Faults, ScriptedFault};
+pub use permissions::{DEFAULT_GRANTED, DENIED_CODE, DENIED_MESSAGE, Endpoint, SIGN_IN_ACTIVITY};
 pub use server::{GraphDouble, RequestRecord};
 pub use tenant::{GLOBAL_ADMINISTRATOR, Removal, Tenant, TenantError};

@@ -1,6 +1,6 @@
 //! The HTTP side of the double: the token endpoint and the Graph endpoints a sync reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,6 +13,9 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::faults::{ExpiredDelta, Fault, Faults, ScriptedFault};
+use crate::permissions::{
+    DEFAULT_GRANTED, DENIED_CODE, DENIED_MESSAGE, Endpoint, SIGN_IN_ACTIVITY, allows,
+};
 use crate::tenant::{BETA, Change, Tenant, V1, collection, object_id, project_user};
 
 /// Graph's largest page for directory objects.
@@ -43,17 +46,30 @@ struct TenantEntry {
     client_id: String,
     secret: String,
     premium: bool,
+    /// The application permissions consented in this tenant. A token carries the set
+    /// granted when it was issued, as Entra ID puts them in its `roles` claim.
+    granted: BTreeSet<String>,
     directory: Tenant,
+}
+
+/// An access token the double issued.
+struct IssuedToken {
+    tenant: String,
+    /// Graph requests made with the token.
+    uses: u32,
+    /// The `roles` claim: the permissions granted when the token was issued.
+    roles: BTreeSet<String>,
 }
 
 #[derive(Default)]
 struct Inner {
     tenants: BTreeMap<String, TenantEntry>,
-    /// Access token to (tenant, requests made with it).
-    tokens: HashMap<String, (String, u32)>,
+    tokens: HashMap<String, IssuedToken>,
     issued: u64,
     faults: Faults,
     log: Vec<RequestRecord>,
+    /// Requests per endpoint, the requests inside a `$batch` included.
+    endpoint_counts: BTreeMap<Endpoint, u64>,
     base_url: String,
 }
 
@@ -75,8 +91,9 @@ impl GraphDouble {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a tenant with Entra ID P1 (sign-in activity readable). `tenant_id` is the
-    /// directory id in token URLs; `client_id` and `secret` are the app's credentials.
+    /// Adds a tenant with Entra ID P1 (sign-in activity readable) and the permissions of
+    /// [`DEFAULT_GRANTED`](crate::DEFAULT_GRANTED). `tenant_id` is the directory id in
+    /// token URLs; `client_id` and `secret` are the app's credentials.
     pub fn add_tenant(&self, tenant_id: &str, client_id: &str, secret: &str, directory: Tenant) {
         self.lock().tenants.insert(
             tenant_id.to_owned(),
@@ -84,9 +101,31 @@ impl GraphDouble {
                 client_id: client_id.to_owned(),
                 secret: secret.to_owned(),
                 premium: true,
+                granted: DEFAULT_GRANTED.iter().map(|p| (*p).to_owned()).collect(),
                 directory,
             },
         );
+    }
+
+    /// Replaces the application permissions consented in a tenant, as an administrator
+    /// who grants consent again does. Tokens issued before keep their old `roles`, so
+    /// the change applies from the next token. Does nothing for an unknown tenant.
+    pub fn grant<'a>(&self, tenant_id: &str, permissions: impl IntoIterator<Item = &'a str>) {
+        if let Some(entry) = self.lock().tenants.get_mut(tenant_id) {
+            entry.granted = permissions.into_iter().map(str::to_owned).collect();
+        }
+    }
+
+    /// Returns the permissions consented in a tenant, or `None` for an unknown tenant.
+    pub fn granted(&self, tenant_id: &str) -> Option<BTreeSet<String>> {
+        self.lock().tenants.get(tenant_id).map(|entry| entry.granted.clone())
+    }
+
+    /// Returns the requests served per endpoint since the start or the last
+    /// [`clear_requests`](Self::clear_requests). Requests inside a `$batch` count under
+    /// their own endpoint as well, and denied requests count too.
+    pub fn endpoint_counts(&self) -> BTreeMap<Endpoint, u64> {
+        self.lock().endpoint_counts.clone()
     }
 
     /// Sets whether a tenant has Entra ID P1 or P2. Without it, selecting
@@ -124,9 +163,11 @@ impl GraphDouble {
         self.lock().log.clone()
     }
 
-    /// Forgets the requests served so far.
+    /// Forgets the requests served so far, and their counts per endpoint.
     pub fn clear_requests(&self) {
-        self.lock().log.clear();
+        let mut inner = self.lock();
+        inner.log.clear();
+        inner.endpoint_counts.clear();
     }
 
     /// Binds `addr` (use port 0 for any free port) and serves until the task is dropped.
@@ -183,6 +224,7 @@ async fn token(
     let status;
     let body;
     let expected = inner.tenants.get(&tenant_id).map(|e| (e.client_id.clone(), e.secret.clone()));
+    let granted = inner.tenants.get(&tenant_id).map(|e| e.granted.clone()).unwrap_or_default();
     let grant = form.get("grant_type").map(String::as_str);
     let client = form.get("client_id");
     let secret = form.get("client_secret");
@@ -202,8 +244,11 @@ async fn token(
                     || assertion.is_some_and(|a| assertion_names_client(&form, a, &client_id))) =>
         {
             inner.issued += 1;
-            let access = format!("double.{tenant_id}.{}", inner.issued);
-            inner.tokens.insert(access.clone(), (tenant_id.clone(), 0));
+            let access = access_token(&tenant_id, inner.issued, &granted);
+            inner.tokens.insert(
+                access.clone(),
+                IssuedToken { tenant: tenant_id.clone(), uses: 0, roles: granted },
+            );
             status = 200;
             body = json!({ "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access });
         }
@@ -220,6 +265,25 @@ async fn token(
         status,
     });
     json_response(status, &body, None)
+}
+
+/// Builds an access token shaped like Entra ID's: a JWT whose claims carry the tenant
+/// (`tid`) and the granted application permissions (`roles`). It is not signed, and the
+/// double looks a presented token up in the tokens it issued instead of decoding it.
+fn access_token(tenant_id: &str, serial: u64, roles: &BTreeSet<String>) -> String {
+    use base64::Engine as _;
+    let encode = |value: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(value).unwrap_or_default())
+    };
+    let header = json!({ "typ": "JWT", "alg": "none" });
+    let claims = json!({
+        "aud": "https://graph.microsoft.com",
+        "tid": tenant_id,
+        "roles": roles,
+        "uti": serial.to_string(),
+    });
+    format!("{}.{}.", encode(&header), encode(&claims))
 }
 
 /// Checks a client assertion's type, shape and `iss`/`sub` claims.
@@ -275,13 +339,25 @@ async fn graph(
     let path = path.to_owned();
 
     let mut inner = double.lock();
-    let tenant = authorize(&mut inner, &headers);
-    let fault = match &tenant {
-        Ok(_) => take_fault(&mut inner.faults, &path),
-        Err(_) => None,
+    let authorized = authorize(&mut inner, &headers);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let endpoint = Endpoint::classify(method.as_str(), &segments);
+    if let (Ok(_), Some(endpoint)) = (&authorized, endpoint) {
+        *inner.endpoint_counts.entry(endpoint).or_default() += 1;
+    }
+    let (tenant, roles) = match authorized {
+        Ok((tenant, roles)) => (Ok(tenant), roles),
+        Err(reply) => (Err(reply), BTreeSet::new()),
     };
+    let denied = tenant.is_ok() && endpoint.is_some_and(|endpoint| !permitted(&roles, endpoint));
+    let fault = match &tenant {
+        Ok(_) if !denied => take_fault(&mut inner.faults, &path),
+        _ => None,
+    };
+    let mut batched = Vec::new();
     let reply = match (&tenant, &fault) {
         (Err(reply), _) => Reply { status: reply.status, body: reply.body.clone() },
+        (Ok(_), _) if denied => denied_reply(),
         (Ok(_), Some(Fault::Throttle { status, .. })) => {
             Reply::error(*status, "TooManyRequests", "Too many requests. Retry after the delay.")
         }
@@ -289,7 +365,6 @@ async fn graph(
             Reply::error(*status, "serviceNotAvailable", "The service is temporarily unavailable.")
         }
         (Ok(tenant), _) => {
-            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
             let write = inner.tenants.get_mut(tenant).and_then(|entry| {
                 crate::writes::route(
                     &mut entry.directory,
@@ -309,11 +384,15 @@ async fn graph(
                     raw_query: &raw_query,
                     method: &method,
                     body: &body,
+                    roles: &roles,
                 };
-                route(&inner, tenant, &request)
+                route(&inner, tenant, &request, &mut batched)
             }
         }
     };
+    for endpoint in batched {
+        *inner.endpoint_counts.entry(endpoint).or_default() += 1;
+    }
     inner.log.push(RequestRecord {
         tenant: tenant.as_ref().ok().cloned(),
         method: method.to_string(),
@@ -334,30 +413,49 @@ async fn graph(
     }
 }
 
-/// Checks the bearer token and returns its tenant.
-fn authorize(inner: &mut Inner, headers: &HeaderMap) -> Result<String, Reply> {
-    let lifetime = inner.faults.token_lifetime_requests;
-    let token = headers
+/// Returns whether a token with `roles` meets every requirement of `endpoint`.
+fn permitted(roles: &BTreeSet<String>, endpoint: Endpoint) -> bool {
+    allows(|permission| roles.contains(permission), endpoint.requirements().iter().copied())
+}
+
+/// Builds Graph's `403` response to a token that lacks the permissions of the request.
+fn denied_reply() -> Reply {
+    Reply::error(403, DENIED_CODE, DENIED_MESSAGE)
+}
+
+/// Returns whether the request selects `signInActivity`, which needs its own permission.
+fn selects_sign_in(select: &[String]) -> bool {
+    select.iter().any(|field| field.eq_ignore_ascii_case("signInActivity"))
+}
+
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let Some((tenant, uses)) = inner.tokens.get_mut(token) else {
+        .unwrap_or_default()
+}
+
+/// Checks the bearer token and returns its tenant and `roles`.
+fn authorize(inner: &mut Inner, headers: &HeaderMap) -> Result<(String, BTreeSet<String>), Reply> {
+    let lifetime = inner.faults.token_lifetime_requests;
+    let token = bearer(headers);
+    let Some(issued) = inner.tokens.get_mut(token) else {
         return Err(Reply::error(
             401,
             "InvalidAuthenticationToken",
             "Access token is empty or invalid.",
         ));
     };
-    if lifetime.is_some_and(|max| *uses >= max) {
+    if lifetime.is_some_and(|max| issued.uses >= max) {
         return Err(Reply::error(
             401,
             "InvalidAuthenticationToken",
             "Lifetime validation failed, the token is expired.",
         ));
     }
-    *uses += 1;
-    Ok(tenant.clone())
+    issued.uses += 1;
+    Ok((issued.tenant.clone(), issued.roles.clone()))
 }
 
 fn take_fault(faults: &mut Faults, path: &str) -> Option<Fault> {
@@ -374,6 +472,8 @@ struct Request<'a> {
     raw_query: &'a str,
     method: &'a Method,
     body: &'a [u8],
+    /// The `roles` of the request's access token.
+    roles: &'a BTreeSet<String>,
 }
 
 impl Request<'_> {
@@ -382,7 +482,13 @@ impl Request<'_> {
     }
 }
 
-fn route(inner: &Inner, tenant_id: &str, request: &Request<'_>) -> Reply {
+/// Serves a read. `batched` collects the endpoints of the requests inside a `$batch`.
+fn route(
+    inner: &Inner,
+    tenant_id: &str,
+    request: &Request<'_>,
+    batched: &mut Vec<Endpoint>,
+) -> Reply {
     let Some(entry) = inner.tenants.get(tenant_id) else {
         return Reply::error(401, "InvalidAuthenticationToken", "Unknown tenant.");
     };
@@ -428,7 +534,7 @@ fn route(inner: &Inner, tenant_id: &str, request: &Request<'_>) -> Reply {
             }
             Reply::ok(policy)
         }
-        ("POST", ["$batch"]) => batch(entry, request.body),
+        ("POST", ["$batch"]) => batch(entry, request, batched),
         _ => Reply::error(
             400,
             "BadRequest",
@@ -460,7 +566,10 @@ fn users(
     delta: Option<&Tenant>,
 ) -> Reply {
     let select = select_list(request);
-    if !entry.premium && select.iter().any(|f| f.eq_ignore_ascii_case("signInActivity")) {
+    if selects_sign_in(&select) && !allows(|p| request.roles.contains(p), [SIGN_IN_ACTIVITY]) {
+        return denied_reply();
+    }
+    if !entry.premium && selects_sign_in(&select) {
         return no_premium();
     }
     let select_refs: Vec<&str> = select.iter().map(String::as_str).collect();
@@ -600,7 +709,7 @@ fn methods(tenant: &Tenant, id: &str) -> Reply {
 }
 
 /// `GET /users/{id}` inside a batch, with `$select` and `$expand=manager`.
-fn one_user(entry: &TenantEntry, id: &str, query: &str) -> Reply {
+fn one_user(entry: &TenantEntry, id: &str, query: &str, roles: &BTreeSet<String>) -> Reply {
     let mut select: Vec<String> = Vec::new();
     let mut expand_manager = false;
     for pair in query.split('&') {
@@ -610,7 +719,10 @@ fn one_user(entry: &TenantEntry, id: &str, query: &str) -> Reply {
             expand_manager = true;
         }
     }
-    if !entry.premium && select.iter().any(|f| f.eq_ignore_ascii_case("signInActivity")) {
+    if selects_sign_in(&select) && !allows(|p| roles.contains(p), [SIGN_IN_ACTIVITY]) {
+        return denied_reply();
+    }
+    if !entry.premium && selects_sign_in(&select) {
         return no_premium();
     }
     let refs: Vec<&str> = select.iter().map(String::as_str).collect();
@@ -624,10 +736,12 @@ fn one_user(entry: &TenantEntry, id: &str, query: &str) -> Reply {
     }
 }
 
-/// `POST /$batch`: answers each inner `GET` of a user or a user's methods.
-fn batch(entry: &TenantEntry, body: &[u8]) -> Reply {
+/// `POST /$batch`: answers each inner `GET` of a user or a user's methods, checking each
+/// against the token's `roles` as Graph does. Adds each inner request's endpoint to
+/// `batched`.
+fn batch(entry: &TenantEntry, request: &Request<'_>, batched: &mut Vec<Endpoint>) -> Reply {
     let tenant = &entry.directory;
-    let Ok(parsed) = serde_json::from_slice::<Value>(body) else {
+    let Ok(parsed) = serde_json::from_slice::<Value>(request.body) else {
         return Reply::error(400, "BadRequest", "Invalid batch payload: the body is not JSON.");
     };
     let Some(requests) = parsed.get("requests").and_then(Value::as_array) else {
@@ -646,9 +760,17 @@ fn batch(entry: &TenantEntry, body: &[u8]) -> Reply {
         let url = inner_request.get("url").and_then(Value::as_str).unwrap_or_default();
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let reply = match segments.as_slice() {
-            ["users", user, "authentication", "methods"] => methods(tenant, user),
-            ["users", user] => one_user(entry, user, query),
+        let method = inner_request.get("method").and_then(Value::as_str).unwrap_or("GET");
+        let endpoint = Endpoint::classify(method, &segments);
+        if let Some(endpoint) = endpoint {
+            batched.push(endpoint);
+        }
+        let reply = match (endpoint, segments.as_slice()) {
+            (Some(endpoint), _) if !permitted(request.roles, endpoint) => denied_reply(),
+            (_, ["users", user, "authentication", "methods"]) if method == "GET" => {
+                methods(tenant, user)
+            }
+            (_, ["users", user]) if method == "GET" => one_user(entry, user, query, request.roles),
             _ => Reply::error(400, "BadRequest", &format!("The double does not batch '{url}'.")),
         };
         responses.push(json!({

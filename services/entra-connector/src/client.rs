@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::auth::{CachedToken, Credential};
 use crate::config::Limits;
+use crate::permissions::DENIED_CODE;
 use crate::transport::{HttpMethod, HttpRequest, HttpResponse, Transport, TransportError};
 
 /// An error that ends a Graph request, after retries or at once.
@@ -24,6 +25,26 @@ pub enum GraphError {
         /// Graph's `error.code`, or empty.
         code: String,
         /// Graph's `error.message`, or the start of the body.
+        message: String,
+    },
+    /// Graph answered `403 Authorization_RequestDenied`: the access token lacks an
+    /// application permission that the request needs.
+    #[error(
+        "{method} {path} was denied with 403 {code} because the app's token lacks an application permission the request needs; grant {needed} to the app and consent again in this tenant (Graph's message: {message})",
+        needed = permissions.join(" and ")
+    )]
+    PermissionDenied {
+        /// The endpoint label, such as `users`.
+        endpoint: String,
+        /// The HTTP method of the request.
+        method: &'static str,
+        /// The path pattern of the request, such as `/v1.0/users`.
+        path: &'static str,
+        /// The permissions the request needs, from [`crate::permissions::GRAPH_REQUESTS`].
+        permissions: &'static [&'static str],
+        /// Graph's `error.code`.
+        code: String,
+        /// Graph's `error.message`.
         message: String,
     },
     /// Every attempt failed with a retryable error.
@@ -61,11 +82,45 @@ pub enum GraphError {
 }
 
 impl GraphError {
+    /// Builds the error for a `403` of the request labelled `endpoint`:
+    /// [`GraphError::PermissionDenied`] when Graph's code is `Authorization_RequestDenied`
+    /// and the permission table knows the endpoint, else [`GraphError::Status`].
+    pub fn forbidden(endpoint: &str, code: String, message: String) -> Self {
+        match crate::permissions::request_for(endpoint) {
+            Some(request) if code == DENIED_CODE && !request.permissions.is_empty() => {
+                tracing::warn!(
+                    endpoint,
+                    method = request.method,
+                    path = request.path,
+                    permissions = %request.permissions.join(","),
+                    "graph denied the request; the app lacks an application permission"
+                );
+                Self::PermissionDenied {
+                    endpoint: endpoint.to_owned(),
+                    method: request.method,
+                    path: request.path,
+                    permissions: request.permissions,
+                    code,
+                    message,
+                }
+            }
+            _ => Self::Status { endpoint: endpoint.to_owned(), status: 403, code, message },
+        }
+    }
+
     /// Graph's error code, when Graph sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::Status { code, .. } => Some(code),
+            Self::Status { code, .. } | Self::PermissionDenied { code, .. } => Some(code),
             _ => None,
+        }
+    }
+
+    /// The permissions a denied request needs, or an empty list for other errors.
+    pub fn missing_permissions(&self) -> &'static [&'static str] {
+        match self {
+            Self::PermissionDenied { permissions, .. } => permissions,
+            _ => &[],
         }
     }
 
@@ -73,6 +128,7 @@ impl GraphError {
     pub fn endpoint(&self) -> &str {
         match self {
             Self::Status { endpoint, .. }
+            | Self::PermissionDenied { endpoint, .. }
             | Self::RetriesExhausted { endpoint, .. }
             | Self::BudgetExhausted { endpoint, .. } => endpoint,
             Self::Token { .. } => "token",
@@ -83,6 +139,7 @@ impl GraphError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Status { status, .. } => Some(*status),
+            Self::PermissionDenied { .. } => Some(403),
             _ => None,
         }
     }
@@ -238,7 +295,8 @@ impl<'a, T: Transport> GraphClient<'a, T> {
     ///
     /// Retried: 429, 500, 502, 503 and 504 (after `Retry-After` when sent, else
     /// backoff), network errors and bodies that are not complete JSON (backoff), and one
-    /// `401` after a fresh token. Every other status is returned as [`GraphError::Status`]
+    /// `401` after a fresh token. A `403` for a missing permission is returned as
+    /// [`GraphError::PermissionDenied`], and every other status as [`GraphError::Status`],
     /// at once.
     async fn send_json(
         &mut self,
@@ -302,6 +360,10 @@ impl<'a, T: Transport> GraphClient<'a, T> {
                     tracing::warn!(endpoint, attempt, status = response.status, code, retry_after = ?response.retry_after, "graph throttled or failed, retrying");
                     last = format!("{} {code}: {message}", response.status);
                     self.back_off(attempt, response.retry_after.as_deref()).await;
+                }
+                403 => {
+                    let (code, message) = error_parts(&response);
+                    return Err(GraphError::forbidden(endpoint, code, message));
                 }
                 status => {
                     let (code, message) = error_parts(&response);

@@ -17,10 +17,13 @@ use serde_json::{Value, json};
 
 use crate::client::{GraphClient, GraphError};
 use crate::sync::{
-    BATCH_SIZE, Directory, RemovedUser, SyncResult, USER_SELECT, batch_get, finish_sync, object_id,
-    read_directory, read_members,
+    BATCH_SIZE, Directory, RemovedUser, SyncResult, USER_SELECT, batch_get, finish_sync,
+    inner_error, object_id, read_directory, read_members,
 };
 use crate::transport::Transport;
+
+/// The endpoint label of the changed users read inside a batch.
+const USERS_BATCH_ENDPOINT: &str = "$batch users";
 
 /// The state kept between syncs of one tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -355,18 +358,16 @@ async fn read_users_by_id<T: Transport>(
             match (status, body) {
                 (200, Some(user)) => out.push((id.clone(), Some(user))),
                 (404, _) => out.push((id.clone(), None)),
+                (403, body) => {
+                    let (code, message) = inner_error(body.as_ref());
+                    return Err(GraphError::forbidden(USERS_BATCH_ENDPOINT, code, message));
+                }
                 (status, body) => {
-                    let code = body
-                        .as_ref()
-                        .and_then(|b| b.get("error"))
-                        .and_then(|e| e.get("code"))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
+                    let (code, _) = inner_error(body.as_ref());
                     // A throttled inner request fails the round, so the delta links are
                     // not advanced and the next sync reads these changes again.
                     return Err(GraphError::Status {
-                        endpoint: "$batch users".into(),
+                        endpoint: USERS_BATCH_ENDPOINT.into(),
                         status: u16::try_from(status).unwrap_or(0),
                         code,
                         message: format!("reading changed user {id} failed"),

@@ -9,7 +9,8 @@
 //! an engineer would have saved it as. HTTP goes through the [`transport::Transport`]
 //! trait. [`publish::sync_and_publish`] runs one delta sync and publishes the snapshot and
 //! a sync report on NATS, saving the delta state only after the snapshot was
-//! acknowledged. `docs/connectors/entra.md` documents the app registration, the permissions,
+//! acknowledged. [`permissions::GRAPH_REQUESTS`] lists every Graph request with the
+//! application permissions it needs. `docs/connectors/entra.md` documents the app registration, the permissions,
 //! the configuration and the failure behaviour.
 
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod client;
 pub mod config;
 pub mod delta;
 pub mod metrics;
+pub mod permissions;
 pub mod publish;
 pub mod schedule;
 pub mod service;
@@ -31,6 +33,7 @@ pub use config::{
 };
 pub use delta::{DeltaMode, DeltaState, delta_sync, is_expired_token};
 pub use metrics::ConnectorMetrics;
+pub use permissions::{Access, GRAPH_REQUESTS, GraphRequest, READ_PERMISSIONS, WRITE_PERMISSIONS};
 pub use publish::{Attempt, CONNECTOR_NAME, Stage, TenantSync, sync_and_publish};
 pub use schedule::{RunningSyncs, SyncGuard, first_delay, jittered};
 pub use state::{StateError, load_state, save_state};

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::{GraphClient, GraphError, RequestStats};
+use crate::permissions::DENIED_CODE;
 use crate::transport::Transport;
 
 /// The user properties a sync selects. `signInActivity` needs Entra ID P1 or P2.
@@ -49,6 +50,9 @@ const SIGN_IN_PAGE_SIZE: u32 = 500;
 
 /// Graph accepts at most 20 requests in one JSON batch.
 pub(crate) const BATCH_SIZE: usize = 20;
+
+/// The endpoint label of the per-user methods reads inside a batch.
+const METHODS_ENDPOINT: &str = "$batch users/authentication/methods";
 
 /// The error code Graph sends when a tenant without Entra ID P1 or P2 requests sign-in
 /// activity or the registration report.
@@ -335,6 +339,13 @@ async fn read_methods<T: Transport>(
                         import.add(format!("users/{id}/authentication/methods.json"), &body)
                     }
                     (0 | 429 | 500..=599, _) => retry.push(id.clone()),
+                    (403, body) if inner_error(body.as_ref()).0 == DENIED_CODE => {
+                        // Without the permission every account's methods are denied, so
+                        // the sync stops instead of reporting privileged accounts as having
+                        // no methods.
+                        let (code, message) = inner_error(body.as_ref());
+                        return Err(GraphError::forbidden(METHODS_ENDPOINT, code, message));
+                    }
                     (status, _) => {
                         tracing::warn!(user = %id, status, "reading a privileged account's methods failed; the registration report is used for it");
                     }
@@ -354,6 +365,16 @@ async fn read_methods<T: Transport>(
         pending = retry;
     }
     Ok(())
+}
+
+/// Returns the `error.code` and `error.message` of an inner batch response body, empty
+/// when absent.
+pub(crate) fn inner_error(body: Option<&Value>) -> (String, String) {
+    let error = body.and_then(|b| b.get("error"));
+    let field = |name: &str| {
+        error.and_then(|e| e.get(name)).and_then(Value::as_str).unwrap_or_default().to_owned()
+    };
+    (field("code"), field("message"))
 }
 
 /// Sends one JSON batch with a GET of `path(id)` for each of `ids` (at most

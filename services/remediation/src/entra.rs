@@ -1,9 +1,9 @@
 //! Disabling an Entra ID user through Microsoft Graph.
 //!
 //! Two requests, in this order: `PATCH /v1.0/users/{id}` with `accountEnabled: false`
-//! (permission `User.EnableDisableAccount.All`), which stops new sign-ins, then
-//! `POST /v1.0/users/{id}/revokeSignInSessions` (permission `User.RevokeSessions.All`),
-//! which invalidates the refresh tokens and session cookies already issued. Disabling
+//! (permissions `User.EnableDisableAccount.All` and `User.Read.All`), which stops new
+//! sign-ins, then `POST /v1.0/users/{id}/revokeSignInSessions` (permission
+//! `User.RevokeSessions.All`), which invalidates the refresh tokens and session cookies already issued. Disabling
 //! first means a session cannot be used to sign in again after the revocation. Both
 //! requests are idempotent, so a failed attempt is repeated whole.
 
@@ -83,7 +83,7 @@ fn describe(error: &GraphError, object_id: &str, step: &str) -> String {
             "{step} Entra ID user {object_id} failed: Graph returned 404 because the user does not exist (deleted, or the id belongs to another tenant)"
         ),
         Some(403) => format!(
-            "{step} Entra ID user {object_id} failed: {error}; grant the app User.EnableDisableAccount.All and User.RevokeSessions.All with admin consent"
+            "{step} Entra ID user {object_id} failed: {error}; grant the app User.EnableDisableAccount.All, User.Read.All and User.RevokeSessions.All with admin consent"
         ),
         _ => format!("{step} Entra ID user {object_id} failed: {error}"),
     }

@@ -22,7 +22,7 @@ use crate::plan::Action;
 /// of every run of the executor, so create an executor per run.
 pub struct EntraAccess<'a, T: Transport> {
     /// A client for the tenant's directory, with an app that has
-    /// `User.EnableDisableAccount.All` and `User.RevokeSessions.All`.
+    /// `User.EnableDisableAccount.All`, `User.Read.All` and `User.RevokeSessions.All`.
     pub client: GraphClient<'a, T>,
     /// Graph's base URL without `/v1.0`, such as `https://graph.microsoft.com`.
     pub graph_url: String,
