@@ -66,6 +66,8 @@ struct ReviewersYaml<'a> {
     fallback: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     second_stage: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    entitlement_owner: bool,
 }
 
 #[derive(Serialize)]
@@ -158,6 +160,7 @@ fn campaign_yaml(campaign: &ReviewCampaign) -> CampaignYaml<'_> {
             },
             fallback: &spec.reviewers.fallback_employee_id,
             second_stage: spec.reviewers.second_stage_employee_id.as_deref(),
+            entitlement_owner: spec.reviewers.entitlement_owner,
         },
         deadline_days: spec.deadline_days,
         at_expiry: match spec.at_expiry {

@@ -149,6 +149,7 @@ fn policy_catalogue_is_stored_and_checked() {
         name: "Billing desk".to_owned(),
         description: Some("Posts charges and payments.".to_owned()),
         owner: Some("Practice manager".to_owned()),
+        reviewer: None,
     };
     policy
         .spec
@@ -166,6 +167,86 @@ fn policy_catalogue_is_stored_and_checked() {
     blank.get_mut("role:Billing*").unwrap().name = " ".to_owned();
     let error = rollcall_operator::policy::check(&policy.spec).unwrap_err().to_string();
     assert!(error.contains("entitlement_catalogue.ehr:*.role:Billing*.name"), "{error}");
+}
+
+/// A catalogue reviewer and a campaign's `entitlementOwner` reach the stored texts, and
+/// the engine's parser reads them as a `tenant.yaml` that sets them directly.
+#[test]
+fn entitlement_owner_fields_are_stored() {
+    let (tenant, mut policy) = common::harborview_resources();
+    let entry = CatalogueEntrySpec {
+        name: "Billing desk".to_owned(),
+        description: None,
+        owner: Some("Billing lead".to_owned()),
+        reviewer: Some("E1030".to_owned()),
+    };
+    policy
+        .spec
+        .entitlement_catalogue
+        .entry("ehr:*".to_owned())
+        .or_default()
+        .insert("role:Billing*".to_owned(), entry);
+    let mut owned = common::quarterly_campaign("owner-reviews");
+    owned.spec.reviewers.entitlement_owner = true;
+    let managers = common::quarterly_campaign("manager-reviews");
+
+    let text = render(&tenant, Some(&policy), &[&managers, &owned]).unwrap();
+    let policy_yaml = text.policy_yaml.clone().unwrap();
+    assert!(policy_yaml.contains("reviewer: E1030"), "{policy_yaml}");
+    assert!(text.tenant_yaml.contains("entitlement_owner: true"), "{}", text.tenant_yaml);
+    // A campaign without the flag renders as before, with no key.
+    assert_eq!(text.tenant_yaml.matches("entitlement_owner").count(), 1, "{}", text.tenant_yaml);
+    let config = parse_stored(&text.tenant_yaml, Some(&policy_yaml)).unwrap();
+
+    let by_id = |id: &str| config.campaigns.iter().find(|c| c.id == id).unwrap();
+    assert!(by_id("owner-reviews").entitlement_owner);
+    assert!(!by_id("manager-reviews").entitlement_owner);
+
+    let billing = rollcall_core::model::Entitlement::new(
+        "Billing",
+        rollcall_core::model::EntitlementKind::Role,
+        "Billing",
+    );
+    let athena = rollcall_core::model::SourceId::ehr("athenahealth").unwrap();
+    let stored = config.tenant.policy.catalogue_entry(&athena, &billing).unwrap();
+    assert_eq!(stored.reviewer.as_deref(), Some("E1030"));
+
+    // The same keys written by hand in tenant.yaml give the same campaign.
+    let written = "tenant: { id: harborview, name: Harborview, time_zone: America/Chicago }
+campaigns:
+  - id: owner-reviews
+    name: Quarterly Entra review
+    scope: { source: entra }
+    reviewers:
+      manager: hr
+      fallback: E1003
+      second_stage: E1001
+      entitlement_owner: true
+    deadline_days: 21
+    at_expiry: revoke
+    max_source_age: 3d
+";
+    let by_hand = parse_stored(written, None).unwrap();
+    assert_eq!(&by_hand.campaigns[0], by_id("owner-reviews"));
+}
+
+#[test]
+fn catalogue_reviewer_with_prefix_is_rejected() {
+    let (_, mut policy) = common::harborview_resources();
+    let entry = CatalogueEntrySpec {
+        name: "Billing desk".to_owned(),
+        description: None,
+        owner: None,
+        reviewer: Some("hr:E1030".to_owned()),
+    };
+    policy
+        .spec
+        .entitlement_catalogue
+        .entry("ehr:*".to_owned())
+        .or_default()
+        .insert("role:Billing*".to_owned(), entry);
+    let error = rollcall_operator::policy::check(&policy.spec).unwrap_err().to_string();
+    assert!(error.contains("entitlement_catalogue.ehr:*.role:Billing*.reviewer"), "{error}");
 }
 
 /// A job role's MFA requirement reaches the stored policy and the rules read it.

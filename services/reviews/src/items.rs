@@ -174,6 +174,19 @@ pub struct Reason {
     pub text: String,
 }
 
+/// An entitlement owner named in the catalogue who could not review, so their items went
+/// to the manager or the fallback reviewer instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnavailableOwner {
+    /// The employee id written as the catalogue entry's `reviewer`.
+    pub employee_id: String,
+    /// Whether the roster lists the owner as left. `false` means no known person has that
+    /// employee id.
+    pub has_left: bool,
+    /// The number of items that went to another reviewer because of it.
+    pub items: usize,
+}
+
 /// Lists the review items of `campaign` for the tenant in `ctx`. `previous` contains the
 /// grant keys stored with the definition's last campaign, used by the scope
 /// `added_since_last`. Items are in identity order, then account and grant order.
@@ -182,6 +195,17 @@ pub fn build_items(
     campaign: &Campaign,
     previous: Option<&BTreeSet<String>>,
 ) -> Vec<ReviewItem> {
+    build_items_and_unavailable_owners(ctx, campaign, previous).0
+}
+
+/// Builds the items as [`build_items`] does, and lists the entitlement owners who could
+/// not review (they have left, or no known person has their employee id), in employee id
+/// order. The list is empty unless the campaign sets `reviewers.entitlement_owner`.
+pub fn build_items_and_unavailable_owners(
+    ctx: &Context<'_>,
+    campaign: &Campaign,
+    previous: Option<&BTreeSet<String>>,
+) -> (Vec<ReviewItem>, Vec<UnavailableOwner>) {
     let identities = ctx.identities();
     let peers = Peers::count(ctx, &identities);
     // Reviewers must be people who have not left.
@@ -190,6 +214,12 @@ pub fn build_items(
         .filter(|view| !view.has_left)
         .map(|view| view.identity.key.as_str())
         .collect();
+    let left: HashSet<&str> = identities
+        .iter()
+        .filter(|view| view.has_left)
+        .map(|view| view.identity.key.as_str())
+        .collect();
+    let mut unavailable: BTreeMap<String, UnavailableOwner> = BTreeMap::new();
     let fallback = format!("hr:{}", campaign.fallback_reviewer);
     let second_stage = campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}"));
 
@@ -212,7 +242,7 @@ pub fn build_items(
                 },
             })
             .collect();
-        let (reviewer, reviewer_reason) = reviewer(
+        let manager_rule = reviewer(
             ctx,
             identity,
             &accounts,
@@ -233,6 +263,21 @@ pub fn build_items(
                 if !in_scope(&campaign.scope, view, entitlement, previous, &key) {
                     continue;
                 }
+                let owner = campaign
+                    .entitlement_owner
+                    .then(|| entitlement_owner(ctx, identity, view, entitlement, &reviewers, &left))
+                    .flatten();
+                let (reviewer, reviewer_reason) = match owner {
+                    Some(Owner::Reviews(key)) => (key, ReviewerReason::EntitlementOwner),
+                    Some(Owner::Unavailable { employee_id, has_left }) => {
+                        let entry = unavailable
+                            .entry(employee_id.clone())
+                            .or_insert(UnavailableOwner { employee_id, has_left, items: 0 });
+                        entry.items += 1;
+                        manager_rule.clone()
+                    }
+                    Some(Owner::Reviewee) | None => manager_rule.clone(),
+                };
                 let reasons = view.privilege_reasons(&entitlement.id);
                 let privileged = privileged_account || !reasons.is_empty();
                 let privilege_reasons = if reasons.is_empty() {
@@ -259,7 +304,7 @@ pub fn build_items(
                 items.push(ReviewItem {
                     key,
                     reviewee: identity.identity.key.clone(),
-                    reviewer: reviewer.clone(),
+                    reviewer,
                     reviewer_reason,
                     person: person.clone(),
                     source: view.source().to_string(),
@@ -281,7 +326,7 @@ pub fn build_items(
             }
         }
     }
-    items
+    (items, unavailable.into_values().collect())
 }
 
 /// Lists the key of every grant that [`build_items`] reviews with the scope `everyone`.
@@ -357,6 +402,41 @@ fn person(identity: &IdentityView<'_>, accounts: &[(&SourceView<'_>, &Account)])
             .or_else(|| accounts.iter().find_map(|(_, a)| a.job_title.clone())),
         job_roles: identity.roles.iter().map(|role| role.name.clone()).collect(),
     }
+}
+
+/// The entitlement owner of one item, from the catalogue entry's `reviewer`.
+enum Owner {
+    /// The owner reviews the item: their identity key.
+    Reviews(String),
+    /// The owner is the reviewee, so the manager rule applies.
+    Reviewee,
+    /// The owner has left, or no known person has their employee id.
+    Unavailable { employee_id: String, has_left: bool },
+}
+
+/// Finds the owner of `entitlement` in the policy's catalogue. `None` when its entry
+/// names no reviewer, or no entry matches.
+fn entitlement_owner(
+    ctx: &Context<'_>,
+    identity: &IdentityView<'_>,
+    view: &SourceView<'_>,
+    entitlement: &Entitlement,
+    reviewers: &HashSet<&str>,
+    left: &HashSet<&str>,
+) -> Option<Owner> {
+    let employee_id =
+        ctx.tenant.policy.catalogue_entry(view.source(), entitlement)?.reviewer.as_deref()?;
+    let key = format!("hr:{employee_id}");
+    if key == identity.identity.key {
+        return Some(Owner::Reviewee);
+    }
+    if reviewers.contains(key.as_str()) {
+        return Some(Owner::Reviews(key));
+    }
+    Some(Owner::Unavailable {
+        employee_id: employee_id.to_owned(),
+        has_left: left.contains(key.as_str()),
+    })
 }
 
 /// Chooses the reviewer: the manager, unless they have left, else the fallback. Nobody

@@ -10,7 +10,9 @@ use rollcall_store::{NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch
 use serde_json::{Value, json};
 
 use crate::error::ReviewError;
-use crate::items::{Action, Baseline, all_grant_keys, build_items};
+use crate::items::{
+    Action, Baseline, UnavailableOwner, all_grant_keys, build_items_and_unavailable_owners,
+};
 use crate::period::{Period, current_period};
 
 /// The actor of launches and expiries in the audit chain.
@@ -61,11 +63,12 @@ pub async fn launch(
         _ => None,
     };
 
-    let (items, grant_keys) = {
+    let (items, unavailable_owners, grant_keys) = {
         let ctx = Context::new(tenant, &data, now);
         let keys = (campaign.scope == ScopeSpec::AddedSinceLast)
             .then(|| all_grant_keys(&ctx).into_iter().collect());
-        (build_items(&ctx, campaign, previous.as_ref()), keys)
+        let (items, owners) = build_items_and_unavailable_owners(&ctx, campaign, previous.as_ref());
+        (items, owners, keys)
     };
     let mut rows = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -97,14 +100,17 @@ pub async fn launch(
     };
     let outcome = scope.launch_review_campaign(&new, &rows, LAUNCH_ACTOR).await?;
     match outcome {
-        ReviewLaunch::Launched { campaign_id, items } => tracing::info!(
-            tenant = %scope.tenant_id(),
-            campaign = %campaign.id,
-            period = %period.label,
-            %campaign_id,
-            items,
-            "launched review campaign"
-        ),
+        ReviewLaunch::Launched { campaign_id, items } => {
+            warn_unavailable_owners(scope, campaign, &unavailable_owners);
+            tracing::info!(
+                tenant = %scope.tenant_id(),
+                campaign = %campaign.id,
+                period = %period.label,
+                %campaign_id,
+                items,
+                "launched review campaign"
+            );
+        }
         ReviewLaunch::AlreadyLaunched => tracing::info!(
             tenant = %scope.tenant_id(),
             campaign = %campaign.id,
@@ -113,6 +119,31 @@ pub async fn launch(
         ),
     }
     Ok(outcome)
+}
+
+/// Logs one warning per entitlement owner whose items went to another reviewer, so that
+/// the catalogue or the roster can be fixed before the next launch.
+fn warn_unavailable_owners(
+    scope: &TenantScope<'_>,
+    campaign: &Campaign,
+    owners: &[UnavailableOwner],
+) {
+    for owner in owners {
+        let cause = if owner.has_left {
+            "the owner has left according to HR"
+        } else {
+            "no person resolved from the tenant's sources has this employee id"
+        };
+        tracing::warn!(
+            tenant = %scope.tenant_id(),
+            campaign = %campaign.id,
+            employee_id = %owner.employee_id,
+            items = owner.items,
+            "entitlement owner cannot review, so the items went to the manager or fallback \
+             reviewer: {cause}; fix the `reviewer` of the policy's entitlement_catalogue entry \
+             or the HR roster"
+        );
+    }
 }
 
 /// Builds the definition as stored with the launch.
@@ -130,6 +161,7 @@ fn definition_json(campaign: &Campaign) -> Value {
         "manager": campaign.manager,
         "fallback": campaign.fallback_reviewer,
         "second_stage": campaign.second_stage_reviewer,
+        "entitlement_owner": campaign.entitlement_owner,
         "deadline_days": campaign.deadline_days,
         "at_expiry": campaign.at_expiry,
         "max_source_age_hours": campaign.max_source_age.num_hours(),

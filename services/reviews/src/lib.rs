@@ -26,7 +26,8 @@ mod triggers;
 pub use error::ReviewError;
 pub use items::{
     AccountFacts, Action, Baseline, EntitlementFacts, GrantFacts, Person, Reason, Recommendation,
-    ReviewItem, SignIn, all_grant_keys, build_items, item_key,
+    ReviewItem, SignIn, UnavailableOwner, all_grant_keys, build_items,
+    build_items_and_unavailable_owners, item_key,
 };
 pub use launch::{
     LAUNCH_ACTOR, ScheduledLaunch, check_freshness, expire_overdue, launch, launch_due,

@@ -80,6 +80,10 @@ pub struct CatalogueEntrySpec {
     /// The person or team that answers questions about it.
     #[serde(default)]
     pub owner: Option<String>,
+    /// The HR employee id of the person who owns the entitlement and reviews its grants
+    /// in campaigns with `reviewers.entitlement_owner: true`.
+    #[serde(default)]
+    pub reviewer: Option<String>,
 }
 
 /// A compiled catalogue entry.
@@ -91,6 +95,9 @@ pub struct CatalogueEntry {
     pub description: Option<String>,
     /// The person or team that answers questions about it.
     pub owner: Option<String>,
+    /// The owner's HR employee id, trimmed: the reviewer of the entitlement's grants in
+    /// campaigns that route items to entitlement owners.
+    pub reviewer: Option<String>,
 }
 
 /// Dormancy thresholds.
@@ -356,16 +363,43 @@ fn compile_catalogue(
                     expected: "a plain name for reviewers, such as `Front desk check-in`",
                 });
             }
+            let reviewer = match entry.reviewer.as_deref() {
+                Some(id) => Some(check_employee_id(&format!("{field}.reviewer"), id)?),
+                None => None,
+            };
             let entry = CatalogueEntry {
                 name: entry.name.trim().to_owned(),
                 description: entry.description.clone(),
                 owner: entry.owner.clone(),
+                reviewer,
             };
             catalogue.push((sources.clone(), compiled, entry));
         }
     }
     Ok(catalogue)
 }
+
+/// Checks that `id`, the value of `field`, looks like an HR employee id and returns it
+/// trimmed. Whether the roster lists the person is checked only at launch.
+fn check_employee_id(field: &str, id: &str) -> Result<String, PolicyError> {
+    let trimmed = id.trim();
+    let valid = !trimmed.is_empty()
+        && trimmed.chars().count() <= MAX_EMPLOYEE_ID_CHARS
+        && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !trimmed.to_ascii_lowercase().starts_with("hr:");
+    if valid {
+        return Ok(trimmed.to_owned());
+    }
+    Err(PolicyError::OutOfRange {
+        field: field.to_owned(),
+        value: format!("`{id}`"),
+        expected: "an HR employee id as the roster writes it, such as `E1003`: not empty, \
+                   at most 64 characters, without spaces and without the `hr:` prefix",
+    })
+}
+
+/// The maximum length, in characters, of a catalogue reviewer's employee id.
+const MAX_EMPLOYEE_ID_CHARS: usize = 64;
 
 impl Policy {
     /// Compiles `spec`, naming the field of the first invalid pattern or threshold.
@@ -598,6 +632,38 @@ mod tests {
                 if field == "entitlement_catalogue.entra.group:Billing.name"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn catalogue_reviewer_is_trimmed() {
+        let policy = catalogue_policy(
+            "entitlement_catalogue:\n  entra:\n    \"group:Billing\": \
+             { name: Billing, reviewer: \" E1003 \" }\n    \"group:Nursing\": { name: Nursing }\n",
+        )
+        .unwrap();
+        let billing = Entitlement::new("g1", crate::model::EntitlementKind::Group, "Billing");
+        let entry = policy.catalogue_entry(&SourceId::entra(), &billing).unwrap();
+        assert_eq!(entry.reviewer.as_deref(), Some("E1003"));
+        let nursing = Entitlement::new("g2", crate::model::EntitlementKind::Group, "Nursing");
+        let entry = policy.catalogue_entry(&SourceId::entra(), &nursing).unwrap();
+        assert_eq!(entry.reviewer, None);
+    }
+
+    #[test]
+    fn catalogue_bad_reviewer_names_key() {
+        for bad in ["\" \"", "hr:E1003", "\"E 1003\""] {
+            let yaml = format!(
+                "entitlement_catalogue:\n  entra:\n    \"group:Billing\": \
+                 {{ name: Billing, reviewer: {bad} }}\n"
+            );
+            let error = catalogue_policy(&yaml).unwrap_err();
+            assert!(
+                matches!(error, PolicyError::OutOfRange { ref field, .. }
+                    if field == "entitlement_catalogue.entra.group:Billing.reviewer"),
+                "{bad}: {error}"
+            );
+            assert!(error.to_string().contains("HR employee id"), "{bad}: {error}");
+        }
     }
 
     #[test]

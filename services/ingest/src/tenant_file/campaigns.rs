@@ -130,6 +130,10 @@ pub struct ReviewersSpec {
     /// off after every first-stage reviewer did.
     #[serde(default)]
     pub second_stage: Option<String>,
+    /// Whether an item whose entitlement has a `reviewer` in the policy's entitlement
+    /// catalogue goes to that reviewer instead of the manager.
+    #[serde(default)]
+    pub entitlement_owner: bool,
 }
 
 /// The source of a reviewee's manager.
@@ -197,6 +201,9 @@ pub struct Campaign {
     pub fallback_reviewer: String,
     /// The second-stage reviewer's employee id, trimmed.
     pub second_stage_reviewer: Option<String>,
+    /// Whether items go to the `reviewer` of their entitlement's catalogue entry, where
+    /// it names one.
+    pub entitlement_owner: bool,
     /// Days from launch to the deadline, 1 to [`MAX_DEADLINE_DAYS`].
     pub deadline_days: u32,
     /// The action on undecided items at the deadline.
@@ -306,6 +313,7 @@ pub(super) fn check(specs: &[CampaignSpec]) -> Result<Vec<Campaign>, TenantFileE
             manager: spec.reviewers.manager,
             fallback_reviewer,
             second_stage_reviewer,
+            entitlement_owner: spec.reviewers.entitlement_owner,
             deadline_days,
             at_expiry: spec.at_expiry,
             max_source_age,

@@ -840,6 +840,67 @@ fn invalid_campaigns_name_their_key() {
 }
 
 #[test]
+fn entitlement_owner_defaults_off() {
+    let config = parse_text(&format!("{BASE}{CAMPAIGNS}")).unwrap();
+    assert!(config.campaigns.iter().all(|campaign| !campaign.entitlement_owner));
+
+    let text =
+        CAMPAIGNS.replacen("      second_stage: E200\n", "      entitlement_owner: true\n", 1);
+    let config = parse_text(&format!("{BASE}{text}")).unwrap();
+    assert!(config.campaigns[1].entitlement_owner);
+    assert!(!config.campaigns[0].entitlement_owner);
+
+    let text = CAMPAIGNS.replacen("manager: directory }", "entitlement_owner: false }", 1);
+    let config = parse_text(&format!("{BASE}{text}")).unwrap();
+    assert!(!config.campaigns[2].entitlement_owner);
+}
+
+#[test]
+fn entitlement_owner_not_boolean_names_key() {
+    let text =
+        CAMPAIGNS.replacen("      second_stage: E200\n", "      entitlement_owner: always\n", 1);
+    let error = parse_text(&format!("{BASE}{text}")).unwrap_err();
+    assert!(matches!(error.kind(), TenantFileError::Yaml { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("campaigns[1].reviewers.entitlement_owner"), "{message}");
+    assert!(message.contains("a boolean"), "{message}");
+}
+
+/// `BASE` with one entitlement catalogue entry for the Entra group `Billing`, written as
+/// the flow mapping `entry`.
+fn with_catalogue_entry(entry: &str) -> String {
+    edited(
+        "policy:\n",
+        &format!(
+            "policy:\n  entitlement_catalogue:\n    entra:\n      \"group:Billing\": {entry}\n"
+        ),
+    )
+}
+
+#[test]
+fn catalogue_reviewer_parses() {
+    let config = parse_text(&with_catalogue_entry("{ name: Billing, reviewer: E300 }")).unwrap();
+    let billing = rollcall_core::model::Entitlement::new(
+        "g1",
+        rollcall_core::model::EntitlementKind::Group,
+        "Billing",
+    );
+    let entra = rollcall_core::model::SourceId::entra();
+    let entry = config.tenant.policy.catalogue_entry(&entra, &billing).unwrap();
+    assert_eq!(entry.reviewer.as_deref(), Some("E300"));
+}
+
+#[test]
+fn catalogue_bad_reviewer_names_key() {
+    let text = with_catalogue_entry("{ name: Billing, reviewer: \"hr:E300\" }");
+    let error = parse_text(&text).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("entitlement_catalogue.entra.group:Billing.reviewer"), "{message}");
+    assert!(message.contains("`hr:E300`"), "{message}");
+    assert!(message.contains("HR employee id"), "{message}");
+}
+
+#[test]
 fn campaign_mail_keys_default() {
     let config = parse_text(&format!("{BASE}{CAMPAIGNS}")).unwrap();
     let all = &config.campaigns[0];

@@ -84,6 +84,10 @@ pub struct CatalogueEntrySpec {
     /// The person or team that answers questions about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The HR employee id of the entitlement's owner, who reviews its grants in
+    /// `ReviewCampaign`s with `reviewers.entitlementOwner: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
 }
 
 /// Dormancy thresholds.

@@ -136,6 +136,10 @@ pub struct ReviewersSpec {
     /// every first-stage reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second_stage_employee_id: Option<String>,
+    /// Whether an item whose entitlement names a `reviewer` in the `AccessPolicy`'s
+    /// entitlement catalogue goes to that reviewer instead of the manager.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub entitlement_owner: bool,
 }
 
 /// The source of a reviewee's manager.

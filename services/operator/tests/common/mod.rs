@@ -63,6 +63,7 @@ pub fn quarterly_campaign(name: &str) -> ReviewCampaign {
                 manager: ManagerSource::Hr,
                 fallback_employee_id: "E1003".to_owned(),
                 second_stage_employee_id: Some("E1001".to_owned()),
+                entitlement_owner: false,
             },
             deadline_days: 21,
             at_expiry: ExpiryAction::Revoke,

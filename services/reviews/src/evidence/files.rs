@@ -84,8 +84,8 @@ pub struct ItemRecord {
     pub reviewee: String,
     /// The identity key of the reviewer.
     pub reviewer: String,
-    /// Why the reviewer was chosen: `manager`, `no_manager`, `self_review`, `delegated`,
-    /// `reassigned`.
+    /// Why the reviewer was chosen: `manager`, `no_manager`, `self_review`,
+    /// `entitlement_owner`, `delegated`, `reassigned`.
     pub reviewer_reason: String,
     /// The reviewer before the last delegation or reassignment.
     pub previous_reviewer: Option<String>,

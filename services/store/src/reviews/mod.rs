@@ -78,6 +78,9 @@ pub enum ReviewerReason {
     Delegated,
     /// Reassigned by a campaign owner.
     Reassigned,
+    /// The owner of the entitlement, named as `reviewer` in the policy's entitlement
+    /// catalogue.
+    EntitlementOwner,
 }
 
 impl ReviewerReason {
@@ -89,6 +92,7 @@ impl ReviewerReason {
             ReviewerReason::SelfReview => "self_review",
             ReviewerReason::Delegated => "delegated",
             ReviewerReason::Reassigned => "reassigned",
+            ReviewerReason::EntitlementOwner => "entitlement_owner",
         }
     }
 
@@ -99,6 +103,7 @@ impl ReviewerReason {
             ReviewerReason::SelfReview,
             ReviewerReason::Delegated,
             ReviewerReason::Reassigned,
+            ReviewerReason::EntitlementOwner,
         ]
         .into_iter()
         .find(|reason| reason.as_str() == text)
@@ -721,8 +726,24 @@ fn push_copy_field(out: &mut String, value: &str) {
 mod tests {
     use serde_json::json;
 
-    use super::{ReviewFacts, has_nul_escape};
+    use super::{ReviewFacts, ReviewerReason, has_nul_escape};
     use crate::error::StoreError;
+
+    #[test]
+    fn reviewer_reasons_parse_their_names() {
+        for (reason, name) in [
+            (ReviewerReason::Manager, "manager"),
+            (ReviewerReason::NoManager, "no_manager"),
+            (ReviewerReason::SelfReview, "self_review"),
+            (ReviewerReason::Delegated, "delegated"),
+            (ReviewerReason::Reassigned, "reassigned"),
+            (ReviewerReason::EntitlementOwner, "entitlement_owner"),
+        ] {
+            assert_eq!(reason.as_str(), name);
+            assert_eq!(ReviewerReason::parse(name), Some(reason), "{name}");
+        }
+        assert_eq!(ReviewerReason::parse("owner"), None);
+    }
 
     #[test]
     fn nul_escape_found() {
