@@ -31,6 +31,9 @@ pub enum Failure {
     /// The store rejected a decision or sign-off by the campaign's rules.
     #[error("{0}")]
     Rejected(ReviewRejection),
+    /// The campaign is not closed yet.
+    #[error("{0}")]
+    NotClosed(String),
     /// The store or Redis failed.
     #[error("the service is unavailable; try again in a minute")]
     Unavailable,
@@ -44,6 +47,7 @@ impl Failure {
             Failure::Csrf | Failure::Forbidden(_) => StatusCode::FORBIDDEN,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::NotClosed(_) => StatusCode::CONFLICT,
             Failure::Rejected(rejection) => rejection_status(rejection),
             Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -57,6 +61,7 @@ impl Failure {
             Failure::NotFound => "not_found",
             Failure::Forbidden(_) => "forbidden",
             Failure::BadRequest(_) => "bad_request",
+            Failure::NotClosed(_) => "campaign_not_closed",
             Failure::Rejected(rejection) => rejection_code(rejection),
             Failure::Unavailable => "unavailable",
         }

@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/campaigns", get(pages::campaigns))
         .route("/campaigns/{id}", get(pages::review_page))
         .route("/campaigns/{id}/overview", get(pages::overview))
+        .route("/campaigns/{id}/evidence.tar", get(pages::evidence::download))
         .route("/campaigns/{id}/decide", axum::routing::post(pages::decide))
         .route(
             "/campaigns/{id}/recommendations",

@@ -94,10 +94,11 @@ async fn send(
 }
 
 /// Returns the read routes of one campaign.
-fn reads(campaign: &str) -> [String; 3] {
+fn reads(campaign: &str) -> [String; 4] {
     [
         format!("/campaigns/{campaign}"),
         format!("/campaigns/{campaign}/overview"),
+        format!("/campaigns/{campaign}/evidence.tar"),
         format!("/api/v1/campaigns/{campaign}/items"),
     ]
 }
@@ -238,6 +239,8 @@ async fn other_people_cannot_read_an_item() {
     assert!(!ids.contains(&i64::from(item)), "another manager's API lists the item");
     let overview = other_manager.get(&format!("/campaigns/{campaign}/overview")).await;
     assert_eq!(overview.status, StatusCode::FORBIDDEN);
+    let evidence = other_manager.get(&format!("/campaigns/{campaign}/evidence.tar")).await;
+    assert_eq!(evidence.status, StatusCode::FORBIDDEN, "another manager, the evidence");
 
     // The reviewee has no part in the campaign, so it does not exist for them.
     let mut reviewee = app.signed_in("harborview", PHYSICIAN_E1004).await;
@@ -280,4 +283,12 @@ async fn other_people_cannot_read_an_item() {
     let overview = officer.get(&format!("/campaigns/{campaign}/overview")).await;
     assert_eq!(overview.status, StatusCode::OK);
     assert!(overview.body.contains("hr:E1002"), "the overview lists the reviewers");
+    assert!(!overview.body.contains("evidence.tar"), "an open campaign offers no evidence");
+    // The evidence pack waits for the sign-off, and asking records nothing.
+    let evidence = officer.get(&format!("/campaigns/{campaign}/evidence.tar")).await;
+    assert_eq!(evidence.status, StatusCode::CONFLICT, "{}", evidence.body);
+    assert!(evidence.body.contains("campaign_not_closed"), "{}", evidence.body);
+    let tenant = rollcall_core::TenantId::new("harborview").unwrap();
+    let audit = app.store.tenant(&tenant).audit_entries(0, 100_000).await.unwrap();
+    assert!(!audit.iter().any(|e| e.action == "evidence.exported"), "no export recorded");
 }

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rollcall_core::TenantId;
-use rollcall_reviews::evidence::{CAMPAIGN_FILE, CSV_FILE, HTML_FILE, export_campaign};
+use rollcall_reviews::evidence::{CAMPAIGN_FILE, CSV_FILE, EXPORT_ACTION, HTML_FILE};
 use rollcall_store::{CampaignStatus, ReviewAction, ReviewActionKind, StoredReviewItem};
 use serde_json::Value;
 use support::*;
@@ -192,6 +192,8 @@ async fn officer_closes_campaign_in_chromium() {
     let changed = manager["bulk_items"][0].as_str().unwrap().to_owned();
     let campaign = app.campaign.to_string();
     let officer = officer_login();
+    let downloads = tempfile::tempdir().unwrap();
+    let download_dir = downloads.path().to_str().unwrap().to_owned();
     let result = run_script(
         "signoff.mjs",
         &[
@@ -201,6 +203,7 @@ async fn officer_closes_campaign_in_chromium() {
             ("OFFICER_LOGIN", &officer),
             ("CHANGE_ITEM", &changed),
             ("JUSTIFICATION", OFFICER_JUSTIFICATION),
+            ("DOWNLOAD_DIR", &download_dir),
         ],
     )
     .await;
@@ -210,6 +213,7 @@ async fn officer_closes_campaign_in_chromium() {
     assert_eq!(result["manager_overview_status"], 403, "{result}");
     assert_eq!(result["manager_overview_error"], "forbidden", "{result}");
     assert_eq!(result["manager_signoff_buttons"], 0, "{result}");
+    assert_eq!(result["manager_evidence_status"], 403, "{result}");
 
     // The officer: the overview before the sign-off, every item, the sign-off.
     let status_before = result["status_before"].as_str().unwrap();
@@ -237,7 +241,16 @@ async fn officer_closes_campaign_in_chromium() {
     assert_eq!(approved.decided_by.as_deref(), Some("hr:E1001"));
     assert_eq!(approved.justification.as_deref(), Some(OFFICER_JUSTIFICATION));
 
-    check_evidence(&app, &manager, &items).await;
+    // The pack the officer downloaded from the overview, unpacked as an auditor would.
+    let folder = format!("rollcall-evidence-harborview-{campaign}");
+    assert_eq!(result["download_name"], format!("{folder}.tar"), "{result}");
+    let tar_file = std::fs::File::open(result["download_path"].as_str().unwrap()).unwrap();
+    tar::Archive::new(tar_file).unpack(downloads.path()).unwrap();
+    let audit = scope.audit_entries(0, 100_000).await.unwrap();
+    let exports: Vec<_> = audit.iter().filter(|e| e.action == EXPORT_ACTION).collect();
+    assert_eq!(exports.len(), 1, "one export recorded");
+    assert_eq!(exports[0].actor, "reviews-web:hr:E1001");
+    check_evidence(&app, &manager, &items, &downloads.path().join(folder));
 }
 
 /// Returns the `rollcall` CLI next to this test binary, as the workspace's other tests
@@ -297,17 +310,13 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// Exports the closed campaign's evidence pack with the store-side export that
-/// `rollcall-engine evidence export` runs, then checks it with the `rollcall` CLI: the
-/// pack as written verifies and contains the browser's decisions, and a copy with one
-/// changed justification byte or one changed decision fails, naming the file and item.
-async fn check_evidence(app: &App, manager: &Value, items: &[StoredReviewItem]) {
-    let scope = app.store.tenant(&harborview());
+/// Checks the downloaded evidence pack in `pack` with the `rollcall` CLI: it verifies and
+/// contains the browser's decisions, and a copy with one changed justification byte or
+/// one changed decision fails, naming the file and item.
+fn check_evidence(app: &App, manager: &Value, items: &[StoredReviewItem], pack: &Path) {
     let root = tempfile::tempdir().unwrap();
-    let pack = root.path().join("pack");
-    export_campaign(&scope, app.campaign, &pack, Utc::now(), "hr:E1001").await.unwrap();
 
-    let output = verify(&pack);
+    let output = verify(pack);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -371,13 +380,13 @@ async fn check_evidence(app: &App, manager: &Value, items: &[StoredReviewItem]) 
     assert!(!report.contains("<script"), "the report runs no script");
 
     // One byte of the officer's justification in campaign.json.
-    let tampered = tampered_copy(&pack, root.path(), CAMPAIGN_FILE, |text| {
+    let tampered = tampered_copy(pack, root.path(), CAMPAIGN_FILE, |text| {
         text.replacen("night shift", "night shifT", 1)
     });
     assert_fails(&tampered, &format!("campaign.json: item {changed}: "));
 
     // The keyboard revocation turned into an approval in campaign.json.
-    let tampered = tampered_copy(&pack, root.path(), CAMPAIGN_FILE, |text| {
+    let tampered = tampered_copy(pack, root.path(), CAMPAIGN_FILE, |text| {
         let marker = format!("{{\"item_id\":{keyboard},");
         let lines = text.split('\n').map(|line| match line.starts_with(&marker) {
             true => line.replacen("\"decision\":\"revoke\"", "\"decision\":\"approve\"", 1),
@@ -389,7 +398,7 @@ async fn check_evidence(app: &App, manager: &Value, items: &[StoredReviewItem]) 
 
     // The same in items.csv. The decision is the field followed by the decider and the
     // decision instant; the recommendation can also read `revoke`.
-    let tampered = tampered_copy(&pack, root.path(), CSV_FILE, |text| {
+    let tampered = tampered_copy(pack, root.path(), CSV_FILE, |text| {
         let prefix = format!("{keyboard},");
         let lines = text.split('\n').map(|line| {
             if !line.starts_with(&prefix) {

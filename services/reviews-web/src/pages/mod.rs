@@ -1,6 +1,7 @@
 //! The server-rendered pages: the campaign list, one review page per reviewer and
 //! campaign, the overview for the security officer, and the form posts.
 
+pub mod evidence;
 mod render;
 
 use std::fmt::Write as _;
@@ -374,6 +375,12 @@ pub async fn overview(
         let _ = writeln!(
             body,
             "<p><a href=\"/campaigns/{id}\">Review every item in the second stage</a></p>"
+        );
+    }
+    if campaign.status == CampaignStatus::Closed {
+        let _ = writeln!(
+            body,
+            "<p><a href=\"/campaigns/{id}/evidence.tar\" download>Download the evidence pack</a> (a tar file: the items, decisions and audit trail for an auditor; <code>rollcall evidence verify</code> checks it)</p>"
         );
     }
     Ok(html::page_response(StatusCode::OK, &campaign.name, Some(&viewer.session), &body))

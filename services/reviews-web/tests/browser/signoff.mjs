@@ -2,12 +2,14 @@
 // have all signed off. First the manager, in a browser of their own, finds neither the
 // overview nor a sign-off control. Then the security officer, in a new browser, signs in,
 // opens the campaign overview, opens every item from there, approves one item with a
-// justification and signs off, which closes the campaign.
+// justification and signs off, which closes the campaign. Last, the officer downloads
+// the evidence pack from the overview into DOWNLOAD_DIR.
 //
 // Environment: BASE_URL (the app), CAMPAIGN (its id), MANAGER_LOGIN and OFFICER_LOGIN
-// (provider login names), CHANGE_ITEM (the id of an item the officer approves) and
-// JUSTIFICATION (the officer's reason). Prints one JSON line with what it saw, which the
+// (provider login names), CHANGE_ITEM (the id of an item the officer approves),
+// JUSTIFICATION (the officer's reason) and DOWNLOAD_DIR (where the pack is saved). Prints one JSON line with what it saw, which the
 // Rust test checks; exits 1 with the failed step on stderr.
+import { join } from 'node:path';
 import { openBrowser, signIn } from './chromium.mjs';
 
 const base = process.env.BASE_URL;
@@ -15,6 +17,7 @@ const campaign = process.env.CAMPAIGN;
 const changeItem = process.env.CHANGE_ITEM;
 const justification = process.env.JUSTIFICATION;
 const overviewPath = `/campaigns/${campaign}/overview`;
+const evidencePath = `/campaigns/${campaign}/evidence.tar`;
 const result = {};
 
 /** Returns the overview page's status line: the period, the status and the deadline. */
@@ -34,6 +37,10 @@ async function managerFindsNoOfficerControls() {
     // The error page's code. An overview page has none, and allTextContents returns at
     // once instead of waiting for one.
     result.manager_overview_error = (await page.locator('main code').allTextContents()).join(' ');
+
+    // The evidence address, typed in: refused before the download could start.
+    const evidence = await page.goto(`${base}${evidencePath}`);
+    result.manager_evidence_status = evidence.status();
 
     await page.goto(`${base}/campaigns/${campaign}`);
     await page.getByText('You signed off.').waitFor();
@@ -82,6 +89,15 @@ async function officerClosesCampaign() {
 
     await page.goto(`${base}${overviewPath}`);
     result.status_after = await overviewStatus(page);
+
+    // The evidence pack, through the overview's link and the browser's download.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download the evidence pack' }).click(),
+    ]);
+    result.download_name = download.suggestedFilename();
+    result.download_path = join(process.env.DOWNLOAD_DIR, result.download_name);
+    await download.saveAs(result.download_path);
   } finally {
     await browser.close();
   }
