@@ -77,14 +77,19 @@ groups:
             The latest sync report of a source of tenant {{`{{ $labels.tenant }}`}} failed.
             The finding names the input and the fix.
       - alert: RollcallDeadLetters
-        expr: sum by (tenant, kind) (increase(rollcall_engine_dead_letters_total[1h])) > 0
+        # Present, not only recent: an open pipeline_dead_letter finding stays until a
+        # later snapshot of its source replaces the lost one, while the counter's increase
+        # also covers a dead letter that opened no finding (an unknown tenant or source).
+        expr: >-
+          sum by (tenant) (rollcall_engine_findings{kind="pipeline_dead_letter"}) > 0
+          or sum by (tenant) (increase(rollcall_engine_dead_letters_total[1h])) > 0
         labels:
           severity: warning
         annotations:
           runbook_url: {{ include "rollcall.runbookUrl" (dict "root" $ "alert" "RollcallDeadLetters") }}
           summary: "Messages of {{`{{ $labels.tenant }}`}} were dead-lettered"
           description: >-
-            {{`{{ $value }}`}} {{`{{ $labels.kind }}`}} message(s) of tenant
-            {{`{{ $labels.tenant }}`}} failed every delivery in the last hour. The
-            pipeline_dead_letter finding names each message.
+            Pipeline messages of tenant {{`{{ $labels.tenant }}`}} failed every delivery,
+            and no later sync has replaced what they carried (or they arrived in the
+            last hour). The pipeline_dead_letter findings name each message.
 {{- end -}}
