@@ -14,7 +14,7 @@
 mod cli;
 mod support;
 
-use cli::{cli_config, engine_cli, text};
+use cli::{cli_config, engine_cli, remediation_set, text};
 use sqlx::ConnectOptions as _;
 use support::{TestDb, example_dir};
 
@@ -26,19 +26,7 @@ async fn audit_verify_intact_and_altered() {
     let example = example_dir();
     let applied = engine_cli(&config, &["tenant", "apply", example.to_str().unwrap()]);
     assert!(applied.status.success(), "{}", text(&applied.stderr));
-    let set = [
-        "remediation",
-        "set",
-        "--tenant",
-        "harborview",
-        "--actor",
-        "msp.engineer@msp.example",
-        "--mode",
-        "dry_run",
-        "--source",
-        "entra",
-    ];
-    let changed = engine_cli(&config, &set);
+    let changed = engine_cli(&config, &remediation_set("dry_run", &["entra"]));
     assert!(changed.status.success(), "{}", text(&changed.stderr));
 
     let verify = ["audit", "verify", "--tenant", "harborview"];

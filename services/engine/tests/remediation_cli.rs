@@ -16,7 +16,7 @@
 mod cli;
 mod support;
 
-use cli::{cli_config, engine_cli, text};
+use cli::{cli_config, engine_cli, remediation_set, text};
 use rollcall_store::{NewRemediationTask, RemediationMode, RemediationSettings, TaskKind};
 use support::{TestDb, example_dir};
 
@@ -102,18 +102,7 @@ async fn enforce_needs_dry_run_first() {
     let config = cli_config(&db, root.path());
     let applied = engine_cli(&config, &["tenant", "apply", example_dir().to_str().unwrap()]);
     assert!(applied.status.success(), "{}", text(&applied.stderr));
-    let enforce = [
-        "remediation",
-        "set",
-        "--tenant",
-        "harborview",
-        "--actor",
-        "msp.engineer@msp.example",
-        "--mode",
-        "enforce",
-        "--source",
-        "entra",
-    ];
+    let enforce = remediation_set("enforce", &["entra"]);
     let refused = engine_cli(&config, &enforce);
     assert_eq!(refused.status.code(), Some(1));
     let message = text(&refused.stderr);

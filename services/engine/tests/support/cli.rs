@@ -34,3 +34,22 @@ pub fn cli_config(db: &TestDb, dir: &Path) -> PathBuf {
     .unwrap();
     config
 }
+
+/// Returns the arguments of `remediation set` for the example practice, by an MSP
+/// engineer, with `mode` and one `--source` per entry of `sources`.
+pub fn remediation_set<'a>(mode: &'a str, sources: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "remediation",
+        "set",
+        "--tenant",
+        "harborview",
+        "--actor",
+        "msp.engineer@msp.example",
+        "--mode",
+        mode,
+    ];
+    for source in sources {
+        args.extend(["--source", source]);
+    }
+    args
+}
