@@ -18,7 +18,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::devup::{Instance, bin_dir, free_address};
-use support::prometheus::{alert_queries, dashboard_queries, selectors};
+use support::prometheus::{
+    alert_queries, dashboard_queries, grouping_labels, selectors, with_label,
+};
 
 /// The tenant the example practice's findings belong to; dashboards select it for `$tenant`.
 const TENANT: &str = "harborview";
@@ -118,6 +120,21 @@ fn define_campaign(instance: &Instance, dir: &Path) {
 }
 
 #[test]
+fn grouping_labels_parse_by_and_without() {
+    let found = grouping_labels(
+        r#"histogram_quantile(0.99, sum by (le, tenant) (rate(rollcall_x_bucket[5m]))) / sum without(source) (rollcall_y{standby="1"}) + count by(stage)(rollcall_z)"#,
+    );
+    let expected: BTreeSet<String> =
+        ["le", "tenant", "source", "stage"].into_iter().map(str::to_owned).collect();
+    assert_eq!(found, expected);
+    assert_eq!(with_label("rollcall_y", "tenant"), r#"rollcall_y{tenant!=""}"#);
+    assert_eq!(
+        with_label(r#"rollcall_y{kind="a"}"#, "tenant"),
+        r#"rollcall_y{kind="a",tenant!=""}"#
+    );
+}
+
+#[test]
 fn selectors_parse_names_and_matchers() {
     let found = selectors(
         r#"time() - max by (tenant) (rollcall_engine_last_sync_timestamp_seconds{outcome="ok"}) > 3 and rate(rollcall_engine_evaluation_seconds_bucket[5m])"#,
@@ -188,5 +205,14 @@ fn dashboards_and_alerts_query_exported_series() {
         // Prometheus evaluates each expression without an error.
         prometheus.api("/api/v1/query", &[("query", expr)]);
         assert!(!selectors(expr).is_empty(), "{name} reads no Rollcall metric: {expr}");
+        // Every label the expression groups by is on the series of one of its metrics:
+        // grouping by a label nobody exports gives one group with an empty value, which
+        // a panel shows without complaint.
+        for label in grouping_labels(expr) {
+            let carried = selectors(expr)
+                .iter()
+                .any(|selector| prometheus.series_count(&with_label(selector, &label)) > 0);
+            assert!(carried, "{name} groups by `{label}`, which none of its series carry: {expr}");
+        }
     }
 }

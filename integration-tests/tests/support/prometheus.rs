@@ -164,3 +164,36 @@ pub fn selectors(expr: &str) -> BTreeSet<String> {
     }
     found
 }
+
+/// Extracts the labels an expression groups by: the names inside every `by (...)` and
+/// `without (...)` clause.
+pub fn grouping_labels(expr: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for keyword in ["by", "without"] {
+        let mut rest = expr;
+        while let Some(start) = rest.find(keyword) {
+            let before = rest[..start].chars().next_back();
+            let after = rest[start + keyword.len()..].trim_start();
+            rest = &rest[start + keyword.len()..];
+            // A whole word followed by a list, not part of a name such as `standby`.
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let Some(list) = after.strip_prefix('(') else { continue };
+            let Some(end) = list.find(')') else { continue };
+            found.extend(
+                list[..end].split(',').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned),
+            );
+        }
+    }
+    found
+}
+
+/// Returns `selector` narrowed to series that carry `label`.
+pub fn with_label(selector: &str, label: &str) -> String {
+    match selector.strip_suffix('}') {
+        Some(open) if open.ends_with('{') => format!("{open}{label}!=\"\"}}"),
+        Some(open) => format!("{open},{label}!=\"\"}}"),
+        None => format!("{selector}{{{label}!=\"\"}}"),
+    }
+}
