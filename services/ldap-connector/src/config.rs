@@ -199,8 +199,17 @@ pub const AD_ATTRIBUTES: &[&str] = &[
 
 /// The attributes other LDAP servers are asked for: every user attribute, and the
 /// operational ones the mapping reads, which a server returns only when named.
-pub const OPENLDAP_ATTRIBUTES: &[&str] =
-    &["*", "entryUUID", "createTimestamp", "pwdAccountLockedTime", "authTimestamp", "memberOf"];
+pub const OPENLDAP_ATTRIBUTES: &[&str] = &[
+    "*",
+    "entryUUID",
+    "createTimestamp",
+    "pwdAccountLockedTime",
+    "authTimestamp",
+    "memberOf",
+    // 389 Directory Server and FreeIPA keep the lock of a disabled account in this
+    // operational attribute; servers without it ignore the name.
+    "nsAccountLock",
+];
 
 /// A configuration value that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -75,9 +75,8 @@ const IMPORT_ATTRIBUTES: &[Coverage] = &[
     not_ad("createtimestamp", "AD has whenCreated, which the import prefers", true),
     not_ad("pwdaccountlockedtime", "OpenLDAP ppolicy overlay", true),
     not_ad("authtimestamp", "OpenLDAP lastbind overlay", true),
-    // NOTE: 389 Directory Server may define nsAccountLock as operational. Then `*` does not
-    // return it, and neither the default request nor the documented export reads it there.
-    not_ad("nsaccountlock", "389 Directory Server and FreeIPA", false),
+    // Operational on 389 Directory Server, so it is named in the request.
+    not_ad("nsaccountlock", "389 Directory Server and FreeIPA", true),
     not_ad("uniquemember", "groupOfUniqueNames is not an AD class", false),
     not_ad(
         "uid",
