@@ -604,11 +604,11 @@ fn set_remediation(config: &Path, tenant: &str, mode: &str, sources: &[&str]) {
     assert!(stdout.contains(&expected), "expected `{expected}` in {stdout}");
 }
 
-/// Returns the open `deprovision_overdue` findings of [`LEAVER`] in tenant A.
-fn leaver_overdue(run: &Run) -> Vec<String> {
+/// Returns the ids of the open findings of `kind` about [`LEAVER`] in tenant A.
+fn leaver_findings(run: &Run, kind: &str) -> Vec<String> {
     run.psql(&format!(
         "SELECT finding_id FROM rollcall.findings WHERE tenant_id = '{TENANT_A}' \
-         AND kind = 'deprovision_overdue' AND resolved_at IS NULL \
+         AND kind = '{kind}' AND resolved_at IS NULL \
          AND subject->'identity'->>'employee_id' = '{LEAVER}'"
     ))
     .lines()
@@ -617,9 +617,9 @@ fn leaver_overdue(run: &Run) -> Vec<String> {
 }
 
 /// Stage 2: a leaver through the signed HR webhook, effective at the engine's clock. The
-/// leaver opens with a day to go; then the run moves the engine's test clock 25 hours
-/// forward, the deadline passes while the services run, `deprovision_overdue` opens and
-/// the chart's alert fires. Once the accounts are disabled, the next syncs resolve the
+/// leaver opens with a day to go. Then the run moves the engine's test clock 25 hours
+/// forward, so the deadline passes while the services run: `deprovision_overdue` opens
+/// and the chart's alert fires. Once the accounts are disabled, the next syncs resolve the
 /// findings and record the time to deprovision.
 fn stage_leaver(run: &mut Run, services: &Services, prometheus: &Prometheus) {
     let (http, _) = start_hr_webhook(run);
@@ -641,20 +641,17 @@ fn stage_leaver(run: &mut Run, services: &Services, prometheus: &Prometheus) {
     assert_eq!(deadline, terminated_at + chrono::TimeDelta::hours(24), "the leaver's deadline");
     eventually("terminated_active opens for the leaver's accounts", || {
         run.check_running();
-        let count = run.psql(&format!(
-            "SELECT count(*) FROM rollcall.findings WHERE tenant_id = '{TENANT_A}' \
-             AND kind = 'terminated_active' AND resolved_at IS NULL \
-             AND subject->'identity'->>'employee_id' = '{LEAVER}'"
-        ));
-        if count.trim() == "2" { Ok(()) } else { Err(format!("{count} findings")) }
+        let count = leaver_findings(run, "terminated_active").len();
+        if count == 2 { Ok(()) } else { Err(format!("{count} findings")) }
     });
-    assert_eq!(leaver_overdue(run), Vec::<String>::new(), "overdue before the deadline");
+    let overdue = leaver_findings(run, "deprovision_overdue");
+    assert_eq!(overdue, Vec::<String>::new(), "overdue before the deadline");
 
     let moved = as_of() + chrono::TimeDelta::hours(CLOCK_STEP_HOURS);
     set_clock(run, moved);
     let opened = eventually("deprovision_overdue opens for the leaver", || {
         run.check_running();
-        let open = leaver_overdue(run);
+        let open = leaver_findings(run, "deprovision_overdue");
         if open.is_empty() { Err("no deprovision_overdue finding".to_owned()) } else { Ok(open) }
     });
     eprintln!("e2e: stage 2: opened {opened:#?}");

@@ -14,18 +14,16 @@
 mod cli;
 mod support;
 
-use cli::{cli_config, engine_cli, remediation_set, text};
+use cli::{apply_example, cli_config, engine_cli, remediation_set, text};
 use sqlx::ConnectOptions as _;
-use support::{TestDb, example_dir};
+use support::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_verify_intact_and_altered() {
     let db = TestDb::create().await;
     let root = tempfile::tempdir().unwrap();
     let config = cli_config(&db, root.path());
-    let example = example_dir();
-    let applied = engine_cli(&config, &["tenant", "apply", example.to_str().unwrap()]);
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply_example(&config);
     let changed = engine_cli(&config, &remediation_set("dry_run", &["entra"]));
     assert!(changed.status.success(), "{}", text(&changed.stderr));
 

@@ -19,10 +19,10 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use cli::{cli_config, engine_cli, remediation_set, text};
+use cli::{apply_example, cli_config, engine_cli, remediation_set, text};
 use rollcall_core::TenantId;
 use sqlx::{AssertSqlSafe, ConnectOptions as _};
-use support::{TestDb, example_dir};
+use support::TestDb;
 
 /// Runs a PostgreSQL client program against the local server and fails with its output.
 fn run(program: &str, args: &[&str]) {
@@ -46,9 +46,7 @@ async fn dump_and_restore_keep_audit_chain() {
     let source = TestDb::create().await;
     let root = tempfile::tempdir().unwrap();
     let config = cli_config(&source, root.path());
-    let example = example_dir();
-    let applied = engine_cli(&config, &["tenant", "apply", example.to_str().unwrap()]);
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply_example(&config);
     let changed = engine_cli(&config, &remediation_set("dry_run", &["entra"]));
     assert!(changed.status.success(), "{}", text(&changed.stderr));
     let before = chain(&source).await;

@@ -16,18 +16,16 @@
 mod cli;
 mod support;
 
-use cli::{cli_config, engine_cli, remediation_set, text};
+use cli::{apply_example, cli_config, engine_cli, remediation_set, text};
 use rollcall_store::{NewRemediationTask, RemediationMode, RemediationSettings, TaskKind};
-use support::{TestDb, example_dir};
+use support::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remediation_mode_set_and_shown() {
     let db = TestDb::create().await;
     let root = tempfile::tempdir().unwrap();
     let config = cli_config(&db, root.path());
-    let example = example_dir();
-    let applied = engine_cli(&config, &["tenant", "apply", example.to_str().unwrap()]);
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply_example(&config);
 
     let shown = engine_cli(&config, &["remediation", "show", "--tenant", "harborview"]);
     assert!(shown.status.success(), "{}", text(&shown.stderr));
@@ -100,8 +98,7 @@ async fn enforce_needs_dry_run_first() {
     let db = TestDb::create().await;
     let root = tempfile::tempdir().unwrap();
     let config = cli_config(&db, root.path());
-    let applied = engine_cli(&config, &["tenant", "apply", example_dir().to_str().unwrap()]);
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply_example(&config);
     let enforce = remediation_set("enforce", &["entra"]);
     let refused = engine_cli(&config, &enforce);
     assert_eq!(refused.status.code(), Some(1));
@@ -122,8 +119,7 @@ async fn epcs_task_approved_by_two_people() {
     let db = TestDb::create().await;
     let root = tempfile::tempdir().unwrap();
     let config = cli_config(&db, root.path());
-    let applied = engine_cli(&config, &["tenant", "apply", example_dir().to_str().unwrap()]);
-    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    apply_example(&config);
     let store = db.store().await;
     let scope = store.tenant(&rollcall_core::TenantId::new("harborview").unwrap());
 

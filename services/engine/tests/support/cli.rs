@@ -35,6 +35,13 @@ pub fn cli_config(db: &TestDb, dir: &Path) -> PathBuf {
     config
 }
 
+/// Stores the example practice with `tenant apply`, as an MSP engineer does first.
+pub fn apply_example(config: &Path) {
+    let example = crate::support::example_dir();
+    let applied = engine_cli(config, &["tenant", "apply", example.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+}
+
 /// Returns the arguments of `remediation set` for the example practice, by an MSP
 /// engineer, with `mode` and one `--source` per entry of `sources`.
 pub fn remediation_set<'a>(mode: &'a str, sources: &[&'a str]) -> Vec<&'a str> {
