@@ -206,7 +206,7 @@ fn dashboards_and_alerts_query_exported_series() {
         prometheus.api("/api/v1/query", &[("query", expr)]);
         assert!(!selectors(expr).is_empty(), "{name} reads no Rollcall metric: {expr}");
         // Every label the expression groups by is on the series of one of its metrics:
-        // grouping by a label nobody exports gives one group with an empty value, which
+        // grouping by a label that no series carries gives one group with an empty value, which
         // a panel shows without complaint.
         for label in grouping_labels(expr) {
             let carried = selectors(expr)

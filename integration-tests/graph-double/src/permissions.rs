@@ -158,7 +158,7 @@ impl Endpoint {
         }
     }
 
-    /// The requirements Graph checks before it serves the endpoint. Each inner list is
+    /// Returns the requirements Graph checks before it serves the endpoint. Each inner list is
     /// one requirement, met by any of its permissions. `$batch` has none of its own,
     /// because Graph checks each request inside it.
     pub fn requirements(self) -> &'static [&'static [&'static str]] {

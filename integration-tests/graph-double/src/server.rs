@@ -736,7 +736,7 @@ fn one_user(entry: &TenantEntry, id: &str, query: &str, roles: &BTreeSet<String>
     }
 }
 
-/// `POST /$batch`: answers each inner `GET` of a user or a user's methods, checking each
+/// `POST /$batch`: serves each inner `GET` of a user or a user's methods, checking each
 /// against the token's `roles` as Graph does. Adds each inner request's endpoint to
 /// `batched`.
 fn batch(entry: &TenantEntry, request: &Request<'_>, batched: &mut Vec<Endpoint>) -> Reply {

@@ -70,7 +70,7 @@ impl FileClock {
             Err(reason) => tracing::warn!(
                 path = %self.path.display(),
                 reason,
-                kept = %*last,
+                instant_in_use = %*last,
                 "the test clock file cannot be read; the last instant stays in use"
             ),
         }

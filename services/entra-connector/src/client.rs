@@ -27,7 +27,7 @@ pub enum GraphError {
         /// Graph's `error.message`, or the start of the body.
         message: String,
     },
-    /// Graph answered `403 Authorization_RequestDenied`: the access token lacks an
+    /// Graph returned `403 Authorization_RequestDenied`: the access token lacks an
     /// application permission that the request needs.
     #[error(
         "{method} {path} was denied with 403 {code} because the app's token lacks an application permission the request needs; grant {needed} to the app and consent again in this tenant (Graph's message: {message})",
@@ -84,7 +84,7 @@ pub enum GraphError {
 impl GraphError {
     /// Builds the error for a `403` of the request labelled `endpoint`:
     /// [`GraphError::PermissionDenied`] when Graph's code is `Authorization_RequestDenied`
-    /// and the permission table knows the endpoint, else [`GraphError::Status`].
+    /// and the permission table lists the endpoint, else [`GraphError::Status`].
     pub fn forbidden(endpoint: &str, code: String, message: String) -> Self {
         match crate::permissions::request_for(endpoint) {
             Some(request) if code == DENIED_CODE && !request.permissions.is_empty() => {
@@ -116,7 +116,7 @@ impl GraphError {
         }
     }
 
-    /// The permissions a denied request needs, or an empty list for other errors.
+    /// Returns the permissions a denied request needs, or an empty list for other errors.
     pub fn missing_permissions(&self) -> &'static [&'static str] {
         match self {
             Self::PermissionDenied { permissions, .. } => permissions,

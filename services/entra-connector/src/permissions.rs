@@ -2,7 +2,7 @@
 //! the application permissions each one needs.
 //!
 //! [`GRAPH_REQUESTS`] is the single list: [`READ_PERMISSIONS`] and [`WRITE_PERMISSIONS`]
-//! are derived from it, the client names its permissions when Graph answers
+//! are derived from it, the client names its permissions when Graph returns
 //! `403 Authorization_RequestDenied`, and the tests check it three ways. A sync granted
 //! exactly the read permissions reaches every read request against the Graph double, whose
 //! own table of accepted permissions is written separately. A sync without any one of them
@@ -85,7 +85,7 @@ const fn write(
 /// whose least privileged permission on its own would be
 /// `RoleEligibilitySchedule.Read.Directory`, so one permission serves all three role reads.
 /// Changing `accountEnabled` with `User.EnableDisableAccount.All` also needs
-/// `User.Read.All`, so the write app holds that read permission too.
+/// `User.Read.All`, so the write app needs that read permission too.
 pub const GRAPH_REQUESTS: &[GraphRequest] = &[
     read("users/delta", "/v1.0/users/delta", &["User.Read.All"]),
     read("users", "/v1.0/users", &["User.Read.All", "AuditLog.Read.All"]),

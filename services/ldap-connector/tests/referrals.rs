@@ -1,7 +1,8 @@
 //! Referrals between two slapd servers on loopback: the first contains a subordinate
-//! referral entry `ou=Annex` that points at the second. By default the referral is reported and the
-//! annex is missing; with `referrals: follow` and the second server listed, its entries join
-//! the snapshot; a listed server that is down fails the sync and publishes nothing.
+//! referral entry `ou=Annex` that points at the second. By default the referral is
+//! reported and the annex is missing. With `referrals: follow` and the second server
+//! listed, its entries join the snapshot, and a listed server that is down fails the sync
+//! and publishes nothing.
 
 #![allow(
     clippy::unwrap_used,

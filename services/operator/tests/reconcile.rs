@@ -48,7 +48,7 @@ async fn next(
     expected: &str,
 ) -> (Method, String, Value, tower_test::mock::SendResponse<Response<Body>>) {
     // The reconcile under test keeps the client alive, so a call that never comes would
-    // wait for ever; the bound turns it into a failure that names the call.
+    // wait for ever. The bound turns it into a failure that names the call.
     let (request, send) = tokio::time::timeout(CALL_WAIT, server.next_request())
         .await
         .unwrap_or_else(|_| panic!("the operator did not send {expected} within {CALL_WAIT:?}"))

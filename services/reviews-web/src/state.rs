@@ -43,7 +43,7 @@ pub enum TenantConfigError {
         tenant: String,
         /// The configured issuer.
         issuer: String,
-        /// What is wrong and what to write instead.
+        /// The problem and what to write instead.
         reason: &'static str,
     },
     /// A tenant id is invalid.

@@ -27,9 +27,9 @@ use uuid::Uuid;
 
 use common::{example_dir, launched, now};
 
-/// The athenahealth role `Front Desk` is owned by `owner`. Rosalind Achebe (E1020) is an
-/// active front-desk coordinator who has the role herself; Hollis Drummond (E1021) left
-/// on 2026-11-01.
+/// Returns a policy whose catalogue makes `owner` the owner of the athenahealth role
+/// `Front Desk`. Rosalind Achebe (E1020) is an active front-desk coordinator who has
+/// the role herself, and Hollis Drummond (E1021) left on 2026-11-01.
 fn catalogue(owner: &str) -> String {
     format!(
         "policy:

@@ -68,7 +68,7 @@ pub enum TenantFileError {
     SignInIssuer {
         /// The value written.
         value: String,
-        /// What is wrong and what to write instead.
+        /// The problem and what to write instead.
         reason: &'static str,
     },
     /// The SLA is not a duration or preset.

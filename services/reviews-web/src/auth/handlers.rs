@@ -63,7 +63,7 @@ fn sign_in_failed(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// Returns the error page of a tenant whose issuer cannot be decided. The reason goes to
-/// the log, where the administrator who can fix it looks; the page says whom to ask.
+/// the log, where the administrator who can fix it looks, and the page names whom to ask.
 fn issuer_unavailable(tenant: &str, error: &issuer::IssuerError) -> Response {
     tracing::error!(tenant, code = error.code(), error = %error, "sign-in has no issuer");
     sign_in_failed(

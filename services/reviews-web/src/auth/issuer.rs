@@ -1,4 +1,4 @@
-//! Which issuer signs in a practice's people: the review app's `tenants.<id>.issuer`, the
+//! The issuer that signs in a practice's people: the review app's `tenants.<id>.issuer`, the
 //! `sign_in.issuer` of the tenant's stored `tenant.yaml` (which the operator renders from
 //! a `Tenant` resource's `oidcIssuer`), or both when they agree.
 
@@ -6,7 +6,7 @@ use rollcall_core::TenantId;
 use rollcall_ingest::tenant_file::{TenantFileError, parse_stored};
 use rollcall_store::{Store, StoreError};
 
-/// Why a practice has no issuer to sign in with.
+/// The reason a practice has no issuer to sign in with.
 #[derive(Debug, thiserror::Error)]
 pub enum IssuerError {
     /// Neither the app's settings nor the stored tenant configuration name an issuer.
