@@ -33,7 +33,7 @@ chart:
 ## three tenants, a leaver, a review campaign in Chromium, the dashboards (docs/e2e.md).
 E2E_PACKAGES = -p rollcall-engine -p rollcall-file-connector -p rollcall-ldap-connector \
 	-p rollcall-entra-connector -p rollcall-hr-webhook -p rollcall-reviews-web -p rollcall-cli \
-	-p rollcall-graph-double
+	-p rollcall-drchrono-connector -p rollcall-graph-double
 e2e:
 	scripts/services.sh
 	scripts/install-test-deps.sh

@@ -1,15 +1,16 @@
 //! A quarter of an MSP's work, played end to end on one machine (docs/e2e.md).
 //!
 //! Every Rollcall service runs as its real binary on loopback. NATS, Redis and PostgreSQL
-//! are the local servers of `scripts/services.sh`; slapd, the Graph double, the OpenID
-//! provider, the SMTP sink and Prometheus are the test's own. The three tenants share one
-//! scratch database and one NATS namespace:
+//! are the local servers of `scripts/services.sh`; slapd, the Graph double, the DrChrono
+//! double, the OpenID provider, the SMTP sink and Prometheus are the test's own. The three
+//! tenants share one scratch database and one NATS namespace:
 //!
 //! - tenant A (`harborview`): Entra ID through the Graph double and the Entra connector,
 //!   OpenLDAP through slapd and the LDAP connector, the HR roster through the file
 //!   connector;
 //! - tenant B (`ehr-athena-leavers`): athenahealth exports and an HR roster, as files;
-//! - tenant C (`bayview`): an Active Directory export with ranged members, as files.
+//! - tenant C (`bayview`): an Active Directory export with ranged members, as files, and
+//!   DrChrono through the DrChrono double and the DrChrono connector.
 //!
 //! `make e2e` builds the services and runs this test, which is ignored in `cargo test`
 //! otherwise. It needs the packages that `scripts/install-test-deps.sh` and
@@ -19,6 +20,8 @@ mod support;
 
 #[path = "e2e/directory.rs"]
 mod directory;
+#[path = "../../services/drchrono-connector/tests/double/mod.rs"]
+mod drchrono_double;
 #[path = "e2e/harness.rs"]
 mod harness;
 #[path = "../../services/ldap-connector/tests/support/slapd.rs"]
@@ -76,8 +79,9 @@ fn without(text: &str, lines: &str) -> String {
     text.replace(lines, "")
 }
 
-/// The folders of the run's tenants: what `rollcall scan` reads (`scan/<tenant>`) and
-/// what the MSP drops for the file connector (`drop/<tenant>`).
+/// The folders of the run's tenants: what `rollcall scan` reads (`scan/<tenant>`, tenant
+/// B's drop folder itself) and what the MSP drops for the file connector
+/// (`drop/<tenant>`).
 struct Folders {
     scan: BTreeMap<&'static str, PathBuf>,
     drop_root: PathBuf,
@@ -122,7 +126,66 @@ fn lay_out(run: &Run, slapd: &Slapd) -> Folders {
         std::fs::remove_file(folder.join("expected.txt")).unwrap();
         scan.insert(tenant, folder);
     }
+
+    // Tenant C's EHR is DrChrono, read live from the DrChrono double. Its scan folder adds
+    // the practice's export of the records the double serves; its drop folder keeps the
+    // directory export only.
+    let c = run.dir.join("scan").join(TENANT_C);
+    copy_dir(&scan[TENANT_C], &c);
+    std::fs::create_dir_all(c.join("ehr")).unwrap();
+    std::fs::copy(drchrono_export(), c.join("ehr/drchrono.json")).unwrap();
+    let yaml = std::fs::read_to_string(c.join("tenant.yaml")).unwrap();
+    assert!(!yaml.contains("sources:"), "tenant C's scenario now names its sources");
+    let sources = "sources:\n  ldap: ldap\n  ehr:\n    - files: [ehr/drchrono.json]\n      \
+                   format: drchrono\n      vendor: drchrono\npolicy:\n";
+    std::fs::write(c.join("tenant.yaml"), yaml.replacen("policy:\n", sources, 1)).unwrap();
+    scan.insert(TENANT_C, c);
     Folders { scan, drop_root }
+}
+
+/// Returns the path of the practice's DrChrono export that the DrChrono double serves
+/// (synthetic).
+fn drchrono_export() -> PathBuf {
+    repo().join("testdata/field-cases/ehr-exports/drchrono/example.json")
+}
+
+/// Serves the DrChrono export through the DrChrono double on a runtime of its own, which
+/// the caller keeps while the double must serve, and returns the double's URL.
+fn start_drchrono_double() -> (tokio::runtime::Runtime, String) {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let export: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(drchrono_export()).unwrap()).unwrap();
+    let double = drchrono_double::DrChronoDouble::from_dump(&export);
+    let base = runtime.block_on(double.spawn());
+    (runtime, base)
+}
+
+/// Starts the DrChrono connector for tenant C against the double at `base`, and returns
+/// its ops address.
+fn start_drchrono_connector(run: &mut Run, base: &str) -> String {
+    let ops = free_address();
+    let secret = run.secret("drchrono-client-secret", drchrono_double::CLIENT_SECRET);
+    let token = run.secret("drchrono-refresh-token", drchrono_double::FIRST_REFRESH_TOKEN);
+    let config = run.config(
+        "drchrono-connector",
+        &format!(
+            "{nats}postgres:\n  url_file: {postgres}\nops:\n  listen: {ops}\n\
+             api_url: {base}\ntoken_url: {base}/o/token/\nallow_plain_http_loopback: true\n\
+             interval_minutes: 1\nstart_delay_max_seconds: 0\n\
+             limits:\n  page_size: 3\n  min_request_interval_ms: 0\n\
+             tenants:\n  - tenant: {TENANT_C}\n    client_id: {client}\n\
+             \x20   client_secret_file: {secret}\n    refresh_token_file: {token}\n\
+             \x20   time_zone: America/Los_Angeles\n",
+            nats = run.nats_yaml(),
+            postgres = run.postgres_url_file().display(),
+            client = drchrono_double::CLIENT_ID,
+            secret = secret.display(),
+            token = token.display(),
+        ),
+    );
+    run.service("rollcall-drchrono-connector", &config);
+    ops
 }
 
 /// Returns the engine's test clock file, which holds the instant the engine evaluates at.
@@ -319,6 +382,8 @@ struct Services {
     engine_config: PathBuf,
     /// Ops servers that Prometheus scrapes.
     ops: Vec<String>,
+    /// Runs the DrChrono double; dropping it stops the double.
+    _drchrono: tokio::runtime::Runtime,
 }
 
 fn start_services(run: &mut Run) -> Services {
@@ -394,6 +459,9 @@ fn start_services(run: &mut Run) -> Services {
     );
     run.service("rollcall-ldap-connector", &ldap_config);
 
+    let (drchrono_runtime, drchrono) = start_drchrono_double();
+    let drchrono_ops = start_drchrono_connector(run, &drchrono);
+
     let issuer = start_idp(run, &web);
     start_reviews_web(run, &web, &web_ops, &issuer);
 
@@ -404,7 +472,8 @@ fn start_services(run: &mut Run) -> Services {
         web,
         folders,
         engine_config,
-        ops: vec![engine_ops, file_ops, entra_ops, ldap_ops, web_ops],
+        ops: vec![engine_ops, file_ops, entra_ops, ldap_ops, drchrono_ops, web_ops],
+        _drchrono: drchrono_runtime,
     }
 }
 
@@ -816,12 +885,13 @@ fn mailed_link(sink: &Sink, web: &str, address: &str, campaign: &str) -> String 
     })
 }
 
-/// One reviewer's part in Chromium (`e2e/review.mjs`); returns what the script reports.
-fn review_in_chromium(
+/// Runs one of the run's Chromium scripts as `login` of tenant A against the reviews web at
+/// `web`, and returns the JSON line it prints last.
+fn chromium_script(
+    script: &str,
     web: &str,
     login: &str,
-    link: &str,
-    extra: &[(&str, &str)],
+    env: &[(&str, &str)],
 ) -> serde_json::Value {
     let browser = repo().join("services/reviews-web/tests/browser");
     assert!(
@@ -830,21 +900,34 @@ fn review_in_chromium(
         "chromium or playwright-core is missing; run scripts/install-test-deps.sh"
     );
     let output = Command::new("node")
-        .arg(repo().join("integration-tests/tests/e2e/review.mjs"))
+        .arg(repo().join("integration-tests/tests/e2e").join(script))
         .env("PLAYWRIGHT_DIR", &browser)
         .env("BASE_URL", format!("http://{web}"))
         .env("TENANT", TENANT_A)
         .env("LOGIN", login)
-        .env("LINK", link)
-        .env("JUSTIFICATION", "Needed for the job; checked with the person this quarter.")
-        .envs(extra.iter().copied())
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the review as {login} failed: {stderr}");
+    assert!(output.status.success(), "{script} as {login} failed: {stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// One reviewer's part in Chromium (`e2e/review.mjs`); returns what the script reports.
+fn review_in_chromium(
+    web: &str,
+    login: &str,
+    link: &str,
+    extra: &[(&str, &str)],
+) -> serde_json::Value {
+    let mut env = vec![
+        ("LINK", link),
+        ("JUSTIFICATION", "Needed for the job; checked with the person this quarter."),
+    ];
+    env.extend_from_slice(extra);
+    chromium_script("review.mjs", web, login, &env)
 }
 
 fn campaign_status(run: &Run, tenant: &str, campaign: &str) -> String {
@@ -855,34 +938,93 @@ fn campaign_status(run: &Run, tenant: &str, campaign: &str) -> String {
     .to_owned()
 }
 
-/// Stage 4: what tenant A's manager got when reaching for tenant B's campaign.
-fn assert_isolated(result: &serde_json::Value) {
-    let attempts = result["isolation"].as_array().unwrap();
-    assert_eq!(attempts.len(), 2, "{result}");
-    for attempt in attempts {
-        for (key, value) in attempt.as_object().unwrap() {
-            if key.ends_with("_shows_other") {
-                assert_eq!(value, false, "tenant B's campaign showed through {key}: {attempt}");
+/// Tenant B's open campaign and one of its items: what tenant A's manager reaches for at
+/// every step of the run.
+struct OtherTenant {
+    campaign: String,
+    item: String,
+}
+
+/// A person of tenant B whose name must never show to tenant A's manager.
+const OTHER_NAME: &str = "Kowalczyk";
+
+impl OtherTenant {
+    /// Applies tenant B's campaign and waits for its launch, so that from the first
+    /// step on there is something of tenant B's to reach for.
+    fn launch(run: &mut Run, services: &Services) -> OtherTenant {
+        apply_with_campaign(run, services, TENANT_B, CAMPAIGN_B);
+        let campaign = launched_campaign(run, TENANT_B, "quarterly-all");
+        let item = run
+            .psql(&format!(
+                "SELECT min(item_id) FROM rollcall.review_items \
+                 WHERE tenant_id = '{TENANT_B}' AND campaign_id = '{campaign}'"
+            ))
+            .trim()
+            .to_owned();
+        assert!(!item.is_empty(), "tenant B's campaign has no items");
+        OtherTenant { campaign, item }
+    }
+
+    /// Returns the variables the Chromium scripts take for the probe.
+    fn env(&self) -> [(&'static str, &str); 3] {
+        [("OTHER_CAMPAIGN", &self.campaign), ("OTHER_NAME", OTHER_NAME), ("OTHER_ITEM", &self.item)]
+    }
+
+    /// Stage 4 at a step of the run: tenant A's manager signs in in Chromium and reaches
+    /// for tenant B's campaign (`e2e/isolation.mjs`).
+    fn probe(&self, run: &Run, services: &Services, when: &str) {
+        let login = &entra_object_ids()[MANAGER];
+        let mut env = self.env().to_vec();
+        env.push(("WHEN", when));
+        let result = chromium_script("isolation.mjs", &services.web, login, &env);
+        self.assert_isolated(run, &result, 1);
+        eprintln!("e2e: stage 4: tenant A's manager cannot reach tenant B {when}");
+    }
+
+    /// Checks what tenant A's manager got in `expected` attempts: every read refused
+    /// without tenant B's data, every decision refused, and tenant B's items undecided.
+    fn assert_isolated(&self, run: &Run, result: &serde_json::Value, expected: usize) {
+        let attempts = result["isolation"].as_array().unwrap();
+        assert_eq!(attempts.len(), expected, "{result}");
+        for attempt in attempts {
+            for (key, value) in attempt.as_object().unwrap() {
+                if key.ends_with("_shows_other") {
+                    assert_eq!(value, false, "tenant B's campaign showed through {key}: {attempt}");
+                }
             }
+            for key in [
+                "page_status",
+                "overview_status",
+                "evidence_status",
+                "api_items_status",
+                "api_decide_status",
+                "form_decide_status",
+            ] {
+                let status = attempt[key].as_u64().unwrap();
+                assert!(status == 403 || status == 404, "{key} was {status}: {attempt}");
+            }
+            assert_eq!(attempt["list_status"], 200, "{attempt}");
+            assert_eq!(attempt["api_campaigns_status"], 200, "{attempt}");
         }
-        for key in ["page_status", "overview_status", "api_items_status"] {
-            let status = attempt[key].as_u64().unwrap();
-            assert!(status == 403 || status == 404, "{key} was {status}: {attempt}");
-        }
-        assert_eq!(attempt["api_campaigns_status"], 200, "{attempt}");
+        let decided = run.psql(&format!(
+            "SELECT count(*) FROM rollcall.review_items WHERE tenant_id = '{TENANT_B}' \
+             AND campaign_id = '{}' AND decision IS NOT NULL",
+            self.campaign
+        ));
+        assert_eq!(decided.trim(), "0", "tenant B's items were decided from tenant A");
     }
 }
 
-/// Stage 3: the quarterly review of tenant A, and stage 4 along the way.
+/// Stage 3: the quarterly review of tenant A. Tenant A's manager reaches for tenant B's
+/// campaign once signed in and again after signing off (stage 4).
 fn stage_review(
     run: &mut Run,
     services: &Services,
     prometheus: &Prometheus,
     watch: &mut DashboardWatch,
+    other: &OtherTenant,
 ) {
-    apply_with_campaign(run, services, TENANT_B, CAMPAIGN_B);
     apply_with_campaign(run, services, TENANT_A, CAMPAIGN_A);
-    let other = launched_campaign(run, TENANT_B, "quarterly-all");
     let campaign = launched_campaign(run, TENANT_A, "quarterly-directory");
     let items = |run: &Run, condition: &str| {
         run.psql(&format!(
@@ -916,14 +1058,11 @@ fn stage_review(
 
     // The manager first, with the other tenant's campaign tried before and after.
     let link = mailed_link(&services.sink, &services.web, &email(MANAGER), &campaign);
-    let result = review_in_chromium(
-        &services.web,
-        &object_ids[MANAGER],
-        &link,
-        &[("REVOKE", revoke), ("OTHER_CAMPAIGN", &other), ("OTHER_NAME", "Kowalczyk")],
-    );
+    let mut env = vec![("REVOKE", revoke)];
+    env.extend(other.env());
+    let result = review_in_chromium(&services.web, &object_ids[MANAGER], &link, &env);
     assert_eq!(result["revoked"], revoke, "{result}");
-    assert_isolated(&result);
+    other.assert_isolated(run, &result, 2);
     // The campaign is open and partly decided: its burndown panels have data now.
     eventually("the review gauges reach Prometheus", || {
         let empty = watch.check(prometheus);
@@ -1104,21 +1243,27 @@ fn a_quarter_end_to_end() {
 
     stage_sync_matches_scan(&mut run, &services);
     eprintln!("e2e: stage 1 (sources sync, findings match scan) passed at {:?}", started.elapsed());
+    // Stage 4 runs at every step from here on: tenant B's campaign opens first, so there
+    // is always something of tenant B's for tenant A's manager to reach for.
+    let other = OtherTenant::launch(&mut run, &services);
+    other.probe(&run, &services, "after the sources synced");
 
     let prometheus = start_prometheus(&run, &services);
     stage_leaver(&mut run, &services, &prometheus);
     eprintln!("e2e: stage 2 (leaver through the HR webhook) passed at {:?}", started.elapsed());
+    other.probe(&run, &services, "after the leaver");
 
     let mut watch = DashboardWatch::new();
     watch.check(&prometheus);
-    stage_review(&mut run, &services, &prometheus, &mut watch);
+    stage_review(&mut run, &services, &prometheus, &mut watch, &other);
     eprintln!(
-        "e2e: stages 3 and 4 (quarterly review, tenant isolation) passed at {:?}",
+        "e2e: stage 3 (quarterly review, tenant isolation inside it) passed at {:?}",
         started.elapsed()
     );
 
     stage_dashboards(&mut services, &run, &prometheus, &mut watch);
     eprintln!("e2e: stage 5 (every dashboard panel has data) passed at {:?}", started.elapsed());
+    other.probe(&run, &services, "at the end of the quarter");
 
     eprintln!("e2e: the quarter took {:?}", started.elapsed());
 }

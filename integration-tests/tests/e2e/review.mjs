@@ -5,17 +5,19 @@
 // person by person, and signs off.
 //
 // With OTHER_CAMPAIGN set it also tries, once signed in and again after signing off, to
-// reach another tenant's campaign through the pages and the JSON API, and reports what
-// it got; OTHER_NAME is a person of that tenant whose name must not show.
+// reach another tenant's campaign (other-tenant.mjs) and reports what it got; OTHER_NAME
+// is a person of that tenant whose name must not show, OTHER_ITEM one of its items.
 //
 // Environment: PLAYWRIGHT_DIR (the folder whose node_modules holds playwright-core),
 // BASE_URL, TENANT, LOGIN (the provider login), LINK (the review page), REVOKE,
-// JUSTIFICATION, OTHER_CAMPAIGN, OTHER_NAME. Prints one JSON line with what it did; exits
-// 1 with the failed step on stderr.
+// JUSTIFICATION, OTHER_CAMPAIGN, OTHER_NAME, OTHER_ITEM. Prints one JSON line with what it
+// did; exits 1 with the failed step on stderr.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { signIn, tryOtherTenant } from './other-tenant.mjs';
 
 const require = createRequire(join(process.env.PLAYWRIGHT_DIR, 'package.json'));
 const { chromium } = require('playwright-core');
@@ -25,36 +27,16 @@ const link = process.env.LINK;
 const revoke = process.env.REVOKE || '';
 const justification = process.env.JUSTIFICATION;
 const other = process.env.OTHER_CAMPAIGN || '';
-const otherName = process.env.OTHER_NAME || '';
+const target = {
+  base,
+  other,
+  otherName: process.env.OTHER_NAME || '',
+  otherItem: process.env.OTHER_ITEM || '',
+};
 const profile = mkdtempSync(join(tmpdir(), 'rollcall-e2e-chromium-'));
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
-}
-
-// Every way into the other tenant's campaign; each must fail without showing its data.
-async function tryOtherTenant(page, when) {
-  const seen = {};
-  const list = await page.goto(`${base}/campaigns`);
-  const listText = await list.text();
-  seen.list_status = list.status();
-  seen.list_shows_other = listText.includes(other) || (otherName !== '' && listText.includes(otherName));
-  for (const [key, path] of [
-    ['page', `/campaigns/${other}`],
-    ['overview', `/campaigns/${other}/overview`],
-    ['api_campaigns', '/api/v1/campaigns'],
-    ['api_items', `/api/v1/campaigns/${other}/items`],
-  ]) {
-    // The pages forbid scripts to fetch (`connect-src 'none'`), so the requests go
-    // through the browser context's request client, which sends the same cookies.
-    const response = await page.context().request.get(`${base}${path}`, { maxRedirects: 0 });
-    const answer = { status: response.status(), text: await response.text() };
-    seen[`${key}_status`] = answer.status;
-    seen[`${key}_shows_other`] =
-      (key !== 'page' && key !== 'overview' && key !== 'api_items' && answer.text.includes(other)) ||
-      (otherName !== '' && answer.text.includes(otherName));
-  }
-  return { when, ...seen };
 }
 
 async function problem(page) {
@@ -76,20 +58,11 @@ try {
   const page = context.pages()[0] ?? await context.newPage();
 
   step = 'sign in';
-  await page.goto(`${base}/auth/login?tenant=${process.env.TENANT}`);
-  await page.fill('input[name=login]', process.env.LOGIN);
-  await page.fill('input[name=password]', 'any');
-  await page.click('button[type=submit]');
-  await page.waitForLoadState();
-  if (!page.url().startsWith(base)) {
-    // The provider's consent page.
-    await page.click('button[type=submit]');
-  }
-  await page.waitForURL(`${base}/campaigns`);
+  await signIn(page, base, process.env.TENANT, process.env.LOGIN);
 
   if (other) {
     step = 'other tenant after sign-in';
-    result.isolation.push(await tryOtherTenant(page, 'signed in'));
+    result.isolation.push(await tryOtherTenant(page, target, 'signed in'));
   }
 
   step = 'open the link of the mail';
@@ -139,7 +112,7 @@ try {
 
   if (other) {
     step = 'other tenant after sign-off';
-    result.isolation.push(await tryOtherTenant(page, 'signed off'));
+    result.isolation.push(await tryOtherTenant(page, target, 'signed off'));
   }
   console.log(JSON.stringify(result));
 } catch (error) {
