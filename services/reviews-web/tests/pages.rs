@@ -192,6 +192,59 @@ async fn sign_off_locks_decisions() {
     assert!(reply.body.contains("signed_off"));
 }
 
+/// Returns the person section of `body` that contains item `id`'s checkbox.
+fn section_of(body: &str, id: i32) -> &str {
+    let at = body.find(&format!("id=\"item-{id}\"")).unwrap_or_else(|| panic!("no item {id}"));
+    let start = body[..at].rfind("<section").unwrap();
+    let end = at + body[at..].find("</section>").unwrap();
+    &body[start..end]
+}
+
+/// The fallback reviewer's own items reach them when the fallback has access in scope.
+/// Their page offers only handing those items on; the other people's sections keep the
+/// decision buttons, and the reviewer who takes the items over gets those buttons.
+#[tokio::test]
+async fn own_items_offer_only_handing_on() {
+    let app = App::start().await;
+    let all = items(&app).await;
+    let own: Vec<i32> = all
+        .iter()
+        .filter(|i| i.reviewer == "hr:E1001" && i.reviewee == "hr:E1001")
+        .map(|i| i.item_id)
+        .collect();
+    assert!(!own.is_empty(), "the example gives the director items about their own access");
+    let path = format!("/campaigns/{}", app.campaign);
+    let mut director = app.signed_in("harborview", DIRECTOR_E1001).await;
+    let page = director.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let section = section_of(&page.body, own[0]);
+    assert!(section.contains("This is your own access"), "{section}");
+    for button in ["value=\"approve\"", "value=\"revoke\"", "value=\"approve_all\""] {
+        assert!(!section.contains(button), "{button} offered on one's own access: {section}");
+    }
+    assert!(section.contains("value=\"reassign\""), "the fallback may reassign: {section}");
+    if let Some(other) = all.iter().find(|i| i.reviewer == "hr:E1001" && i.reviewee != "hr:E1001") {
+        let section = section_of(&page.body, other.item_id);
+        assert!(!section.contains("This is your own access"), "{section}");
+        assert!(section.contains("value=\"approve\""), "{section}");
+    }
+
+    let csrf = director.csrf().await;
+    let ids: Vec<String> = own.iter().map(i32::to_string).collect();
+    let mut fields = vec![("csrf", csrf.as_str()), ("action", "reassign"), ("to", "E1003")];
+    fields.extend(ids.iter().map(|id| ("item", id.as_str())));
+    let reply = director.post_form(&format!("{path}/decide"), &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = director.get(&path).await;
+    assert!(!page.body.contains("This is your own access"), "{}", page.body);
+
+    let mut manager = app.signed_in("harborview", PRACTICE_MANAGER_E1003).await;
+    let page = manager.get(&path).await;
+    let section = section_of(&page.body, own[0]);
+    assert!(!section.contains("This is your own access"), "{section}");
+    assert!(section.contains("value=\"approve\""), "{section}");
+}
+
 #[tokio::test]
 async fn second_stage_closes_campaign() {
     let app = App::start().await;

@@ -490,8 +490,9 @@ fn reviewer(
     }
     match second_stage.filter(|second| *second != own) {
         Some(second) => (second.to_owned(), ReviewerReason::SelfReview),
-        // TODO: with no second-stage reviewer the fallback's own items stay with the
-        // fallback; the store rejects their decisions, so they must be reassigned.
+        // With no second-stage reviewer no other reviewer is named, so the fallback's own
+        // items stay with the fallback. The store rejects a decision on one's own access,
+        // and the review page offers only handing them to another reviewer.
         None => (fallback.to_owned(), ReviewerReason::SelfReview),
     }
 }

@@ -189,7 +189,26 @@ pub fn person_section(
         "<input type=\"hidden\" name=\"person\" value=\"{}\">",
         escape(&first.reviewee)
     );
-    if !locked {
+    // A reviewer never decides on their own access, so the reviewee's own items offer only
+    // the controls that hand them on. Items reach their reviewee when the fallback
+    // reviewer has access in scope and the campaign has no second stage.
+    let own = first.reviewee == session.identity;
+    if own && !locked {
+        let _ = writeln!(
+            out,
+            "<p class=\"flag warn\">This is your own access. Nobody reviews their own access, so you cannot approve or revoke it: {}</p>\n<fieldset class=\"delegate\"><legend>Hand selected items to another reviewer</legend>\n<label for=\"to-{index}\">Employee id of the new reviewer</label> <input id=\"to-{index}\" name=\"to\" autocomplete=\"off\">\n<button type=\"submit\" name=\"action\" value=\"delegate\">Delegate selected</button>{}\n</fieldset>",
+            if may_reassign {
+                "select the items and hand them to another reviewer."
+            } else {
+                "select the items and delegate them, or ask the security officer to reassign them."
+            },
+            if may_reassign {
+                " <button type=\"submit\" name=\"action\" value=\"reassign\">Reassign selected</button>"
+            } else {
+                ""
+            },
+        );
+    } else if !locked {
         let _ = writeln!(
             out,
             "<p><label for=\"justification-{index}\">Justification</label> <span class=\"hint\" id=\"justification-{index}-hint\">Required to approve access marked privileged or outside the baseline.</span><br>\n<textarea id=\"justification-{index}\" name=\"justification\" rows=\"2\" aria-describedby=\"justification-{index}-hint\"></textarea></p>\n<div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"approve\">Approve selected</button> <button type=\"submit\" name=\"action\" value=\"revoke\">Revoke selected</button> <button type=\"submit\" name=\"action\" value=\"approve_all\">Approve all<span class=\"visually-hidden\"> of {name}</span></button> <button type=\"submit\" name=\"action\" value=\"revoke_all\">Revoke all<span class=\"visually-hidden\"> of {name}</span></button> <button type=\"submit\" formaction=\"/campaigns/{campaign_id}/recommendations\">Accept recommendations<span class=\"visually-hidden\"> for {name}</span></button></div>\n<fieldset class=\"delegate\"><legend>Hand selected items to another reviewer</legend>\n<label for=\"to-{index}\">Employee id of the new reviewer</label> <input id=\"to-{index}\" name=\"to\" autocomplete=\"off\">\n<button type=\"submit\" name=\"action\" value=\"delegate\">Delegate selected</button>{}\n</fieldset>",
