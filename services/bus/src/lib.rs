@@ -12,6 +12,9 @@
 //! the ack. A message that the handler rejects, or that fails on its last attempt, goes
 //! to the dead-letter stream with the reason. [`BusMetrics`] counts all of it.
 //!
+//! [`backup`] writes a stream, with its messages and consumers, into a folder through
+//! JetStream's snapshot API, and restores it from there.
+//!
 //! ```no_run
 //! use rollcall_bus::{
 //!     BusMetrics, ConsumerRunner, ConsumerSpec, Delivery, Handler, Namespace, Outcome,
@@ -55,6 +58,7 @@
 //! # }
 //! ```
 
+pub mod backup;
 mod connection;
 mod consumers;
 mod handler;

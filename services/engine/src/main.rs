@@ -1,5 +1,5 @@
-//! The `rollcall-engine` binary: runs the engine, migrates the database, or applies
-//! tenant folders to the store.
+//! The `rollcall-engine` binary: runs the engine, migrates the database, applies tenant
+//! folders to the store, or backs up and restores the bus's streams.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
+use rollcall_bus::backup::{RestoreOptions, TransferOptions, backup_stream, restore_stream};
+use rollcall_bus::{Namespace, Topology};
 use rollcall_core::model::SourceId;
 use rollcall_engine::{EngineConfig, Service, leaver_report, tenant_apply};
 use rollcall_reviews::evidence::export_campaign;
@@ -82,6 +84,44 @@ enum Command {
     Remediation {
         #[command(subcommand)]
         command: RemediationCommand,
+    },
+    /// Back up or restore the bus's JetStream streams, with their messages and the
+    /// consumers' ack positions, through the server's snapshot API. Uses the nats section
+    /// of the configuration, TLS included.
+    Streams {
+        #[command(subcommand)]
+        command: StreamsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StreamsCommand {
+    /// Back up every stream of nats.stream_prefix (`<prefix>_SOURCE`, `_HR`, `_FINDING` and
+    /// `_DEADLETTER`), each into the folder DIR/<stream>. A stream that fails does not
+    /// stop the others, and the command then exits with 1.
+    Backup {
+        /// The folder to write; created when missing. It must not contain a backup of
+        /// the same streams already, so use a new folder per backup, such as one per date.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Restore streams from a folder that `streams backup` wrote. Stop the engine first.
+    /// JetStream restores only into a missing stream, so an existing stream fails unless
+    /// --delete-existing is given. A stream that fails does not stop the others, and the
+    /// command then exits with 1.
+    Restore {
+        /// The folder that `streams backup --out` wrote, with one folder per stream.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Restore only this stream, such as ROLLCALL_HR. Without it, every stream of
+        /// nats.stream_prefix is restored.
+        #[arg(long, value_name = "NAME")]
+        stream: Option<String>,
+        /// Delete each stream that exists, with its messages and consumers, before
+        /// restoring it. The backup's files are checked before anything is deleted, but
+        /// the server checks the data itself only after the deletion.
+        #[arg(long)]
+        delete_existing: bool,
     },
 }
 
@@ -231,6 +271,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("rollcall-engine: {warning}");
             }
             remediation(&loaded.config, command).await
+        }
+        Command::Streams { command } => {
+            for warning in &loaded.warnings {
+                eprintln!("rollcall-engine: {warning}");
+            }
+            match command {
+                StreamsCommand::Backup { out } => backup_streams(&loaded.config, &out).await,
+                StreamsCommand::Restore { dir, stream, delete_existing } => {
+                    restore_streams(&loaded.config, &dir, stream.as_deref(), delete_existing).await
+                }
+            }
         }
     }
 }
@@ -419,6 +470,116 @@ async fn approve_task(
     }
 }
 
+/// How long connecting to NATS may take for a `streams` command.
+const NATS_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Returns `url` with the user and password of each server removed, for messages.
+fn url_without_credentials(url: &str) -> String {
+    url.split(',')
+        .map(|server| match server.split_once("://") {
+            Some((scheme, rest)) => {
+                format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host))
+            }
+            None => server.rsplit_once('@').map_or(server, |(_, host)| host).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Connects to NATS as the engine does, with the token and TLS settings of the `nats`
+/// section, for one command.
+async fn nats_client(config: &EngineConfig) -> Result<async_nats::Client> {
+    let url = url_without_credentials(&config.nats.url);
+    if config.nats.insecure {
+        eprintln!(
+            "rollcall-engine: warning: nats.insecure is set, so the stream data may travel to {url} without TLS"
+        );
+    }
+    let options =
+        config.nats.connect_options("rollcall-engine")?.connection_timeout(NATS_CONNECT_TIMEOUT);
+    options.connect(config.nats.url.as_str()).await.with_context(|| {
+        format!("cannot connect to NATS at `{url}`; check nats.url and that the server runs")
+    })
+}
+
+/// Returns the names of the bus's streams under the configured prefixes.
+fn stream_names(config: &EngineConfig) -> Result<Vec<String>> {
+    let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)
+        .context("nats.subject_prefix or nats.stream_prefix is invalid")?;
+    Ok(Topology::new(namespace).streams().iter().map(|spec| spec.name.clone()).collect())
+}
+
+async fn backup_streams(config: &EngineConfig, out: &Path) -> Result<ExitCode> {
+    let streams = stream_names(config)?;
+    let client = nats_client(config).await?;
+    let options = TransferOptions::default();
+    let mut failed = false;
+    for stream in &streams {
+        match backup_stream(&client, stream, out, &options).await {
+            Ok(backup) => println!(
+                "{}: stream `{stream}` backed up: messages {}, last sequence {}, consumers {}, {} bytes",
+                backup.folder.display(),
+                backup.counts.messages,
+                backup.counts.last_sequence,
+                backup.counts.consumers,
+                backup.data_bytes
+            ),
+            Err(error) => {
+                eprintln!("rollcall-engine: {error}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn restore_streams(
+    config: &EngineConfig,
+    dir: &Path,
+    stream: Option<&str>,
+    delete_existing: bool,
+) -> Result<ExitCode> {
+    if !dir.is_dir() {
+        bail!(
+            "{} is not a folder; give the folder that `streams backup --out` wrote",
+            dir.display()
+        );
+    }
+    let streams = match stream {
+        Some(stream) => vec![stream.to_owned()],
+        None => stream_names(config)?,
+    };
+    let client = nats_client(config).await?;
+    let options = RestoreOptions { delete_existing, transfer: TransferOptions::default() };
+    let mut failed = false;
+    for stream in &streams {
+        match restore_stream(&client, stream, dir, &options).await {
+            Ok(restore) => {
+                let replaced =
+                    if restore.deleted_existing { " (existing stream replaced)" } else { "" };
+                println!(
+                    "stream `{stream}` restored{replaced}: messages {}, last sequence {}, consumers {}",
+                    restore.restored.messages,
+                    restore.restored.last_sequence,
+                    restore.restored.consumers
+                );
+                if restore.restored.messages < restore.backed_up.messages {
+                    println!(
+                        "stream `{stream}`: the backup held {} messages; the server removed the {} older than the stream's max age",
+                        restore.backed_up.messages,
+                        restore.backed_up.messages - restore.restored.messages
+                    );
+                }
+            }
+            Err(error) => {
+                eprintln!("rollcall-engine: {error}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
 async fn serve(loaded: rollcall_runtime::Loaded<EngineConfig>) -> Result<ExitCode> {
     let telemetry = rollcall_runtime::telemetry::init("engine", &loaded.config.telemetry)?;
     loaded.log_warnings();
@@ -569,4 +730,24 @@ async fn export_evidence(
         summary.manifest_sha256
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_removed_from_nats_urls() {
+        let cases = [
+            ("tls://nats.nats.svc:4222", "tls://nats.nats.svc:4222"),
+            (
+                "nats://user:secret@nats-0:4222,nats://user:secret@nats-1:4222",
+                "nats://nats-0:4222,nats://nats-1:4222",
+            ),
+            ("token@127.0.0.1:4222", "127.0.0.1:4222"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(url_without_credentials(url), expected, "{url}");
+        }
+    }
 }
