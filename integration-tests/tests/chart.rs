@@ -257,8 +257,26 @@ fn connectors_values_configs_load() {
 fn large_msp_values_load() {
     check_values(
         "large-msp-values.yaml",
-        &["engine", "entra-connector", "file-connector", "hr-webhook", "ldap-connector"],
+        &[
+            "engine",
+            "entra-connector",
+            "file-connector",
+            "hr-webhook",
+            "ldap-connector",
+            "reviews-web",
+        ],
     );
+}
+
+/// The engine's pass intervals and delivery attempts, which the runbooks tell MSP
+/// engineers to tune, reach the engine's configuration from the chart's values.
+#[test]
+fn engine_pass_settings_reach_config() {
+    let extra = ["--set=engine.campaignScanSeconds=120", "--set=engine.maxDeliver=7"];
+    let configs = configs(&render_with("large-msp-values.yaml", &extra));
+    let engine: rollcall_engine::EngineConfig = load(&configs["engine"]);
+    assert_eq!(engine.engine.campaign_scan_seconds, 120);
+    assert_eq!(engine.engine.max_deliver, 7);
 }
 
 #[test]
