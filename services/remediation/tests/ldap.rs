@@ -17,13 +17,18 @@ mod support;
 
 use common::{TENANT, at, remediation_actions, switch, target};
 use ldap_support::seed::{self, CLINIC};
-use ldap_support::slapd::{ADMIN_DN, ADMIN_PASSWORD, Slapd, SlapdOptions};
+use ldap_support::slapd::{
+    ADMIN_DN, ADMIN_PASSWORD, Slapd, SlapdOptions, WRITER_DN, WRITER_PASSWORD, writer_entry,
+};
 use rollcall_core::model::SourceId;
 use rollcall_entra_connector::HttpTransport;
 use rollcall_ldap_connector::Directory;
 use rollcall_ldap_connector::client::Session;
 use rollcall_ldap_connector::config::TlsMode;
-use rollcall_remediation::{Executor, LdapAccess, LdapDisable, Mode, OutcomeKind, TaskState, plan};
+use rollcall_remediation::{
+    Executor, LdapAccess, LdapDisable, Mode, OutcomeKind, ReviewGrant, Revoke, TaskState, plan,
+    plan_revokes,
+};
 use rollcall_runtime::Secret;
 use support::TestDb;
 use support::fixtures::add_tenant;
@@ -65,6 +70,24 @@ fn writer(slapd: &Slapd) -> Directory {
     ldap_support::check(config)
 }
 
+/// Returns the test server bound as the remediation account of the onboarding guide, which
+/// may write only the staff's `pwdAccountLockedTime` and the groups' members.
+fn least_privilege(slapd: &Slapd) -> Directory {
+    let mut config =
+        ldap_support::directory(&slapd.ldaps_url, TlsMode::Ldaps, Some(&slapd.ca_file));
+    config.bind_dn = WRITER_DN.to_owned();
+    config.password = Secret::new(WRITER_PASSWORD);
+    ldap_support::check(config)
+}
+
+/// Returns every value of `attribute` of the entry `dn`, read as the administrator.
+async fn read_values(slapd: &Slapd, dn: &str, attribute: &str) -> Vec<String> {
+    let mut session = Session::open(&writer(slapd)).await.unwrap();
+    let entry = session.read_base(dn, &[attribute.to_owned()]).await.unwrap().unwrap();
+    session.close().await;
+    entry.values(attribute).iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect()
+}
+
 async fn read_value(directory: &Directory, dn: &str, attribute: &str) -> Option<String> {
     let mut session = Session::open(directory).await.unwrap();
     let entry = session.read_base(dn, &[attribute.to_owned()]).await.unwrap().unwrap();
@@ -104,6 +127,53 @@ async fn enforce_locks_openldap_account() {
         ldap_support::within(30, executor.run(&actions, settings.mode, at(2))).await.unwrap();
     assert_eq!(outcomes[0].kind, OutcomeKind::AlreadyCarriedOut(TaskState::Done));
     assert_eq!(remediation_actions(&scope).await, ["remediation.planned", "remediation.done"]);
+    common::assert_chain_intact(&scope).await;
+}
+
+/// With only the access the onboarding guide gives the remediation account on OpenLDAP,
+/// remediation locks a leaver's account and removes a membership revoked in a review.
+#[tokio::test]
+async fn least_privilege_account_locks_and_removes() {
+    let slapd = Slapd::start(&(seed::harborview() + &writer_entry()), SlapdOptions::default());
+    let directory = least_privilege(&slapd);
+    let dn = reyes_dn();
+    let group = format!("cn=Clinical Staff,ou=Groups,{CLINIC}");
+    let before = read_values(&slapd, &group, "member").await;
+    assert!(before.contains(&dn), "the seed makes Reyes a member of Clinical Staff");
+
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    add_tenant(&store, TENANT).await;
+    let scope = common::scope(&store);
+    let settings = switch(&scope, Mode::Enforce, &["ldap"]).await;
+    let mut actions = plan(&[target("ldap", &dn, "areyes")], &settings);
+    let revoke = Revoke {
+        target: target("ldap", &dn, "areyes"),
+        grant: ReviewGrant {
+            entitlement_id: group.clone(),
+            campaign_id: uuid::Uuid::new_v4(),
+            item_id: 1,
+        },
+        entitlement_name: "Clinical Staff".into(),
+        removable: true,
+    };
+    actions.extend(plan_revokes(&[revoke], &settings));
+    let disable = LdapDisable::Attribute {
+        attribute: "pwdAccountLockedTime".into(),
+        value: "000001010000Z".into(),
+    };
+    let mut executor = Executor::<HttpTransport>::new(scope.clone())
+        .with_ldap(SourceId::ldap(), LdapAccess { directory, disable });
+
+    let outcomes =
+        ldap_support::within(30, executor.run(&actions, settings.mode, at(1))).await.unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(outcomes[0].kind, OutcomeKind::Done, "lock: {}", slapd.log());
+    assert_eq!(outcomes[1].kind, OutcomeKind::Done, "membership: {}", slapd.log());
+    assert_eq!(read_values(&slapd, &dn, "pwdAccountLockedTime").await, ["000001010000Z"]);
+    let after = read_values(&slapd, &group, "member").await;
+    assert!(!after.contains(&dn), "{after:?}");
+    assert_eq!(after.len(), before.len() - 1, "only Reyes left the group: {after:?}");
     common::assert_chain_intact(&scope).await;
 }
 

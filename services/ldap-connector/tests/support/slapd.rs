@@ -27,6 +27,20 @@ pub const SERVICE_PASSWORD: &str = "synthetic-test-password";
 pub const ADMIN_DN: &str = "cn=admin,dc=harborview,dc=example";
 /// Its password.
 pub const ADMIN_PASSWORD: &str = "synthetic-admin-password";
+/// The remediation account of the onboarding guide: write access to the ppolicy lock
+/// attribute of the staff and to the members of the groups, read access to the rest. The
+/// seed must add its entry ([`writer_entry`]).
+pub const WRITER_DN: &str = "cn=rollcall-remediation,ou=Services,dc=harborview,dc=example";
+/// Its password.
+pub const WRITER_PASSWORD: &str = "synthetic-writer-password";
+
+/// Returns the LDIF entry of [`WRITER_DN`], for a seed that needs the account.
+pub fn writer_entry() -> String {
+    format!(
+        "dn: {WRITER_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n\
+         cn: rollcall-remediation\nuserPassword: {WRITER_PASSWORD}\n\n"
+    )
+}
 
 /// Which certificate the server presents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +164,9 @@ index objectClass eq
 index uid,cn,member eq
 overlay ppolicy
 access to attrs=userPassword by anonymous auth by * none
-access to dn.subtree=\"{SUFFIX}\" by dn.exact=\"{SERVICE_DN}\" read by * none
+access to dn.subtree=\"ou=Staff,ou=Clinic,{SUFFIX}\" attrs=pwdAccountLockedTime by dn.exact=\"{WRITER_DN}\" write by dn.exact=\"{SERVICE_DN}\" read by * none
+access to dn.subtree=\"ou=Groups,ou=Clinic,{SUFFIX}\" attrs=member,uniqueMember by dn.exact=\"{WRITER_DN}\" write by dn.exact=\"{SERVICE_DN}\" read by * none
+access to dn.subtree=\"{SUFFIX}\" by dn.exact=\"{SERVICE_DN}\" read by dn.exact=\"{WRITER_DN}\" read by * none
 "
     );
     // slapd's default size limit is 500 entries, also for paged searches in total, so the
