@@ -40,18 +40,51 @@ use uuid::Uuid;
 
 /// The scan benchmark's seed.
 const SEED: u64 = 20_261_201;
-/// One large practice: 5,000 people with about 30 grants each.
-const PARAMS: Params = Params { tenants: 1, people: 5_000, grants: 30, seed: SEED };
+/// The scan benchmark's `one-100k-x20` practice: 100,000 people with about 20 grants
+/// each, about two million items. `BENCH_PEOPLE` and `BENCH_GRANTS` choose another size.
+const PARAMS: Params = Params { tenants: 1, people: 100_000, grants: 20, seed: SEED };
 /// Timed runs of each side; the table shows the fastest.
 const REPS: usize = 3;
+/// The columns a launch writes, in the order of both `COPY` statements.
+const COPY_COLUMNS: &str = "tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+                            reviewer_reason, privileged, outside_baseline, recommendation, facts";
+
+/// Returns the process's peak resident memory (`VmHWM` of `/proc/self/status`).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .map(|line| line[6..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
 
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run())
 }
 
+/// The practice's size: [`PARAMS`] unless `BENCH_PEOPLE` or `BENCH_GRANTS` is set.
+fn params() -> Result<Params> {
+    let number = |name: &str, default: usize| -> Result<usize> {
+        match std::env::var(name) {
+            Ok(text) => text.parse().with_context(|| format!("{name}=`{text}` is no count")),
+            Err(_) => Ok(default),
+        }
+    };
+    Ok(Params {
+        people: number("BENCH_PEOPLE", PARAMS.people)?,
+        grants: number("BENCH_GRANTS", PARAMS.grants)?,
+        ..PARAMS
+    })
+}
+
 async fn run() -> Result<()> {
-    let dir = ensure_data()?;
+    let params = params()?;
+    let dir = ensure_data(&params)?;
     let reference = synthetic::reference();
     let loaded = rollcall_ingest::layout::load_tenant(&dir, reference)
         .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", dir.display()))?;
@@ -100,6 +133,8 @@ async fn run() -> Result<()> {
         };
         scope.apply_hr_roster(roster, &meta).await?;
     }
+    // The files' data is stored now; the launches load their own copy from the store.
+    drop(loaded);
 
     let mut launch_times = Vec::new();
     let mut last_campaign = None;
@@ -109,9 +144,20 @@ async fn run() -> Result<()> {
             start: reference - TimeDelta::days(i64::try_from(rep)? + 1),
             label: format!("bench-{rep}"),
         };
+        // The previous launch's rows go first, so that every launch writes into an empty
+        // items table, as the COPY below does, and the disk holds one campaign at a time.
+        if let Some(previous) = last_campaign {
+            let admin = db.admin_pool().await;
+            sqlx::query("DELETE FROM rollcall.review_items WHERE campaign_id = $1")
+                .bind(previous)
+                .execute(&admin)
+                .await?;
+            sqlx::query("VACUUM rollcall.review_items").execute(&admin).await?;
+        }
         let started = Instant::now();
         let outcome = launch(&scope, &tenant, campaign, &period, reference).await?;
         launch_times.push(started.elapsed());
+        println!("launch {rep}: {:?}", started.elapsed());
         let ReviewLaunch::Launched { campaign_id, items } = outcome else {
             anyhow::bail!("run {rep} did not launch: {outcome:?}");
         };
@@ -119,7 +165,10 @@ async fn run() -> Result<()> {
         item_count = items;
     }
 
-    // The launch's parts, timed one by one, to show where the time goes.
+    println!("peak resident memory after the launches: {}", peak_memory());
+
+    // The launch's parts, timed one by one, to show where the time goes. Each result is
+    // dropped once measured, so the process holds one copy of the items at a time.
     let started = Instant::now();
     let data = scope.load_tenant_data().await?;
     let load = started.elapsed();
@@ -133,6 +182,8 @@ async fn run() -> Result<()> {
         .map(|item| rollcall_store::ReviewFacts::new(item, "facts"))
         .collect::<Result<_, _>>()?;
     let json = started.elapsed();
+    let fact_count = facts.len();
+    drop(facts);
     // The way launches built the text before: a `serde_json::Value` first, then its text.
     let started = Instant::now();
     let through_value: Vec<String> = items
@@ -140,16 +191,33 @@ async fn run() -> Result<()> {
         .map(|item| serde_json::to_value(item).map(|value| value.to_string()))
         .collect::<Result<_, _>>()?;
     let json_through_value = started.elapsed();
+    let value_count = through_value.len();
+    drop((through_value, items));
+    drop(ctx);
+    drop(data);
     println!(
         "\nParts of one launch: load {load:?}, context and items {build:?}, item JSON {json:?} \
-         for {} items ({json_through_value:?} through serde_json::Value for {})",
-        facts.len(),
-        through_value.len()
+         for {fact_count} items ({json_through_value:?} through serde_json::Value for \
+         {value_count})"
     );
 
+    // The rows the last launch stored, as `COPY` text from the server itself.
     let campaign_id = last_campaign.context("no run launched")?;
-    let copy_text = copy_text(&scope.review_items(campaign_id).await?, tenant.id.as_str());
     let admin = db.admin_pool().await;
+    let copy_text = {
+        let mut connection = admin.acquire().await?;
+        let mut stream = connection
+            .copy_out_raw(&format!(
+                "COPY (SELECT {COPY_COLUMNS} FROM rollcall.review_items \
+                 WHERE campaign_id = '{campaign_id}') TO STDOUT"
+            ))
+            .await?;
+        let mut text = Vec::new();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            text.extend_from_slice(&chunk?);
+        }
+        text
+    };
     let mut copy_times = Vec::new();
     for rep in 0..REPS {
         let table = format!("bench_copy_{rep}");
@@ -160,16 +228,13 @@ async fn run() -> Result<()> {
         .await?;
         let mut connection = admin.acquire().await?;
         let started = Instant::now();
-        let mut copy = connection
-            .copy_in_raw(&format!(
-                "COPY {table} (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
-                 reviewer_reason, privileged, outside_baseline, recommendation, facts) FROM STDIN"
-            ))
-            .await?;
-        copy.send(copy_text.as_bytes()).await?;
+        let mut copy =
+            connection.copy_in_raw(&format!("COPY {table} ({COPY_COLUMNS}) FROM STDIN")).await?;
+        copy.send(copy_text.as_slice()).await?;
         let rows = copy.finish().await?;
         copy_times.push(started.elapsed());
         anyhow::ensure!(rows == item_count as u64, "COPY stored {rows} rows, not {item_count}");
+        sqlx::query(AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&admin).await?;
     }
 
     let best = |times: &[Duration]| times.iter().min().copied().unwrap_or_default();
@@ -178,8 +243,8 @@ async fn run() -> Result<()> {
     println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
     println!(
         "| {} | {} | {item_count} | {:.0} ms | {:.0} ms | {:.2} |",
-        PARAMS.people,
-        PARAMS.grants,
+        params.people,
+        params.grants,
         launch_best.as_secs_f64() * 1e3,
         copy_best.as_secs_f64() * 1e3,
         launch_best.as_secs_f64() / copy_best.as_secs_f64().max(f64::EPSILON),
@@ -189,55 +254,12 @@ async fn run() -> Result<()> {
 }
 
 /// Generates the practice into `target/bench-data/` unless it is there already.
-fn ensure_data() -> Result<PathBuf> {
+fn ensure_data(params: &Params) -> Result<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
-    let dir = root.join(format!("reviews-{}-{}-{}", PARAMS.people, PARAMS.grants, PARAMS.seed));
+    let dir = root.join(format!("reviews-{}-{}-{}", params.people, params.grants, params.seed));
     if !dir.join("tenant.yaml").exists() {
-        let spec = synthetic::tenant(&PARAMS, 0);
+        let spec = synthetic::tenant(params, 0);
         rollcall_datagen::write::tenant(&spec, &dir)?;
     }
     Ok(dir)
-}
-
-/// Writes the rows in `COPY` text format: tab-separated, with backslash, tab, newline
-/// and carriage return escaped.
-fn copy_text(items: &[rollcall_reviews::StoredReviewItem], tenant: &str) -> String {
-    fn field(out: &mut String, value: &str) {
-        for c in value.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                other => out.push(other),
-            }
-        }
-    }
-    let campaign = Uuid::new_v4().to_string();
-    let mut out = String::new();
-    for item in items {
-        let reason = item.reviewer_reason.as_str();
-        let recommendation = if item.recommend_revoke { "revoke" } else { "keep" };
-        let values = [
-            tenant.to_owned(),
-            campaign.clone(),
-            item.item_id.to_string(),
-            item.item_key.clone(),
-            item.reviewee.clone(),
-            item.reviewer.clone(),
-            reason.to_owned(),
-            item.privileged.to_string(),
-            item.outside_baseline.to_string(),
-            recommendation.to_owned(),
-            item.facts.to_string(),
-        ];
-        for (index, value) in values.iter().enumerate() {
-            if index > 0 {
-                out.push('\t');
-            }
-            field(&mut out, value);
-        }
-        out.push('\n');
-    }
-    out
 }
