@@ -886,7 +886,8 @@ fn mailed_link(sink: &Sink, web: &str, address: &str, campaign: &str) -> String 
 }
 
 /// Runs one of the run's Chromium scripts as `login` of tenant A against the reviews web at
-/// `web`, and returns the JSON line it prints last.
+/// `web`, and returns the JSON line it prints last. The scripts start Chromium and sign in
+/// with the reviews web tests' `chromium.mjs`, which signs in to `harborview`, tenant A.
 fn chromium_script(
     script: &str,
     web: &str,
@@ -901,9 +902,7 @@ fn chromium_script(
     );
     let output = Command::new("node")
         .arg(repo().join("integration-tests/tests/e2e").join(script))
-        .env("PLAYWRIGHT_DIR", &browser)
         .env("BASE_URL", format!("http://{web}"))
-        .env("TENANT", TENANT_A)
         .env("LOGIN", login)
         .envs(env.iter().copied())
         .output()

@@ -1,21 +1,5 @@
-// Sign-in at the OpenID provider and the probe of another tenant's campaign, shared by
-// the reviewer's script (review.mjs) and the probe run at the other steps of the quarter
-// (isolation.mjs).
-
-// Signs in at the provider's development login as `login` and waits for the campaign
-// list of the app at `base`.
-export async function signIn(page, base, tenant, login) {
-  await page.goto(`${base}/auth/login?tenant=${tenant}`);
-  await page.fill('input[name=login]', login);
-  await page.fill('input[name=password]', 'any');
-  await page.click('button[type=submit]');
-  await page.waitForLoadState();
-  if (!page.url().startsWith(base)) {
-    // The provider's consent page.
-    await page.click('button[type=submit]');
-  }
-  await page.waitForURL(`${base}/campaigns`);
-}
+// The probe of another tenant's campaign, shared by the reviewer's script (review.mjs)
+// and the probe run at the other steps of the quarter (isolation.mjs).
 
 // Every way into the other tenant's campaign `other`: its pages, its evidence pack, the
 // JSON API, and a decision on its item `otherItem` through the API and through the

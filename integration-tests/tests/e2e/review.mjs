@@ -8,19 +8,14 @@
 // reach another tenant's campaign (other-tenant.mjs) and reports what it got; OTHER_NAME
 // is a person of that tenant whose name must not show, OTHER_ITEM one of its items.
 //
-// Environment: PLAYWRIGHT_DIR (the folder whose node_modules holds playwright-core),
-// BASE_URL, TENANT, LOGIN (the provider login), LINK (the review page), REVOKE,
+// Chromium and the sign-in are the reviews web tests' (chromium.mjs), which sign in to
+// tenant A, `harborview`.
+//
+// Environment: BASE_URL, LOGIN (the provider login), LINK (the review page), REVOKE,
 // JUSTIFICATION, OTHER_CAMPAIGN, OTHER_NAME, OTHER_ITEM. Prints one JSON line with what it
 // did; exits 1 with the failed step on stderr.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { signIn, tryOtherTenant } from './other-tenant.mjs';
-
-const require = createRequire(join(process.env.PLAYWRIGHT_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
+import { check, openBrowser, signIn } from '../../../services/reviews-web/tests/browser/chromium.mjs';
+import { tryOtherTenant } from './other-tenant.mjs';
 
 const base = process.env.BASE_URL;
 const link = process.env.LINK;
@@ -33,32 +28,19 @@ const target = {
   otherName: process.env.OTHER_NAME || '',
   otherItem: process.env.OTHER_ITEM || '',
 };
-const profile = mkdtempSync(join(tmpdir(), 'rollcall-e2e-chromium-'));
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
 async function problem(page) {
   const alert = page.locator('.problem');
   return (await alert.count()) > 0 ? await alert.first().innerText() : null;
 }
 
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await openBrowser();
 const result = { isolation: [] };
 let step = 'start';
 try {
-  const page = context.pages()[0] ?? await context.newPage();
+  const { page } = browser;
 
   step = 'sign in';
-  await signIn(page, base, process.env.TENANT, process.env.LOGIN);
+  await signIn(page, base, process.env.LOGIN);
 
   if (other) {
     step = 'other tenant after sign-in';
@@ -119,6 +101,5 @@ try {
   console.error(`review in Chromium failed at "${step}": ${error.message}`);
   process.exitCode = 1;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
