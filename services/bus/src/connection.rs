@@ -111,6 +111,21 @@ impl NatsConfig {
         }
     }
 
+    /// Returns the URL with the user and password of each server removed, for logs and
+    /// messages.
+    pub fn display_url(&self) -> String {
+        self.url
+            .split(',')
+            .map(|server| match server.split_once("://") {
+                Some((scheme, rest)) => {
+                    format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host))
+                }
+                None => server.rsplit_once('@').map_or(server, |(_, host)| host).to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// Reports whether the connection may be plain text: every server is on loopback, or
     /// `insecure` is set.
     ///
@@ -196,6 +211,21 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_url_drops_credentials() {
+        let cases = [
+            ("tls://nats.nats.svc:4222", "tls://nats.nats.svc:4222"),
+            (
+                "nats://user:secret@nats-0:4222,nats://user:secret@nats-1:4222",
+                "nats://nats-0:4222,nats://nats-1:4222",
+            ),
+            ("token@127.0.0.1:4222", "127.0.0.1:4222"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(NatsConfig::new(url).display_url(), expected, "{url}");
+        }
+    }
 
     #[test]
     fn loopback_servers_may_be_plain() {

@@ -473,23 +473,10 @@ async fn approve_task(
 /// How long connecting to NATS may take for a `streams` command.
 const NATS_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Returns `url` with the user and password of each server removed, for messages.
-fn url_without_credentials(url: &str) -> String {
-    url.split(',')
-        .map(|server| match server.split_once("://") {
-            Some((scheme, rest)) => {
-                format!("{scheme}://{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host))
-            }
-            None => server.rsplit_once('@').map_or(server, |(_, host)| host).to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// Connects to NATS as the engine does, with the token and TLS settings of the `nats`
 /// section, for one command.
 async fn nats_client(config: &EngineConfig) -> Result<async_nats::Client> {
-    let url = url_without_credentials(&config.nats.url);
+    let url = config.nats.display_url();
     if config.nats.insecure {
         eprintln!(
             "rollcall-engine: warning: nats.insecure is set, so the stream data may travel to {url} without TLS"
@@ -730,24 +717,4 @@ async fn export_evidence(
         summary.manifest_sha256
     );
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_are_removed_from_nats_urls() {
-        let cases = [
-            ("tls://nats.nats.svc:4222", "tls://nats.nats.svc:4222"),
-            (
-                "nats://user:secret@nats-0:4222,nats://user:secret@nats-1:4222",
-                "nats://nats-0:4222,nats://nats-1:4222",
-            ),
-            ("token@127.0.0.1:4222", "127.0.0.1:4222"),
-        ];
-        for (url, expected) in cases {
-            assert_eq!(url_without_credentials(url), expected, "{url}");
-        }
-    }
 }
