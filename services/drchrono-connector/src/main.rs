@@ -63,7 +63,7 @@ async fn main() -> Result<ExitCode> {
 
 async fn connect_nats(nats: &NatsConfig) -> Result<async_nats::Client> {
     if nats.insecure {
-        tracing::warn!(url = %nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+        tracing::warn!(url = %nats.display_url(), "nats.insecure is set: bus traffic may travel without TLS");
     }
     nats.connect_options("rollcall-drchrono-connector")?
         .connection_timeout(CONNECT_TIMEOUT)
@@ -71,7 +71,9 @@ async fn connect_nats(nats: &NatsConfig) -> Result<async_nats::Client> {
         .max_reconnects(None)
         .connect(nats.url.as_str())
         .await
-        .with_context(|| format!("cannot connect to NATS at `{}`; check nats.url", nats.url))
+        .with_context(|| {
+            format!("cannot connect to NATS at `{}`; check nats.url", nats.display_url())
+        })
 }
 
 fn readiness(client: &async_nats::Client, store: &Store) -> Readiness {

@@ -114,7 +114,7 @@ impl Service {
         };
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
         if config.nats.insecure {
-            tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+            tracing::warn!(url = %config.nats.display_url(), "nats.insecure is set: bus traffic may travel without TLS");
         }
         let options = config
             .nats
@@ -123,7 +123,7 @@ impl Service {
             // Keep reconnecting for ever: a NATS restart must not end the engine.
             .max_reconnects(None);
         let client = options.connect(config.nats.url.as_str()).await.map_err(|error| {
-            StartError::Nats { url: config.nats.url.clone(), reason: error.to_string() }
+            StartError::Nats { url: config.nats.display_url(), reason: error.to_string() }
         })?;
         let jetstream = jetstream::new(client.clone());
         Topology::new(namespace.clone())

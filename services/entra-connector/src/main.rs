@@ -108,7 +108,7 @@ async fn once(config: &ConnectorConfig) -> Result<ExitCode> {
 
 async fn connect_nats(nats: &NatsConfig) -> Result<async_nats::Client> {
     if nats.insecure {
-        tracing::warn!(url = %nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+        tracing::warn!(url = %nats.display_url(), "nats.insecure is set: bus traffic may travel without TLS");
     }
     nats.connect_options("rollcall-entra-connector")?
         .connection_timeout(CONNECT_TIMEOUT)
@@ -116,7 +116,9 @@ async fn connect_nats(nats: &NatsConfig) -> Result<async_nats::Client> {
         .max_reconnects(None)
         .connect(nats.url.as_str())
         .await
-        .with_context(|| format!("cannot connect to NATS at `{}`; check nats.url", nats.url))
+        .with_context(|| {
+            format!("cannot connect to NATS at `{}`; check nats.url", nats.display_url())
+        })
 }
 
 async fn connect_store(postgres: &PostgresConfig) -> Result<Store> {

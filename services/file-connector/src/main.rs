@@ -44,14 +44,14 @@ async fn main() -> anyhow::Result<()> {
     }
 
     if config.nats.insecure {
-        tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+        tracing::warn!(url = %config.nats.display_url(), "nats.insecure is set: bus traffic may travel without TLS");
     }
     let client = config
         .nats
         .connect_options("rollcall-file-connector")?
         .connect(config.nats.url.as_str())
         .await
-        .with_context(|| format!("cannot connect to NATS at `{}`", config.nats.url))?;
+        .with_context(|| format!("cannot connect to NATS at `{}`", config.nats.display_url()))?;
     let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
     let jetstream = jetstream::new(client.clone());
     Topology::new(namespace.clone())

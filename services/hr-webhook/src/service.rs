@@ -95,19 +95,19 @@ impl Service {
         let vendors = vendor_connections(&config, &metrics)?;
         let namespace = Namespace::new(&config.nats.subject_prefix, &config.nats.stream_prefix)?;
         if config.nats.insecure {
-            tracing::warn!(url = %config.nats.url, "nats.insecure is set: bus traffic may travel without TLS");
+            tracing::warn!(url = %config.nats.display_url(), "nats.insecure is set: bus traffic may travel without TLS");
         }
         let options = config
             .nats
             .connect_options("rollcall-hr-webhook")
             .map_err(|error| StartError::Nats {
-                url: config.nats.url.clone(),
+                url: config.nats.display_url(),
                 reason: error.to_string(),
             })?
             .retry_on_initial_connect()
             .max_reconnects(None);
         let client = options.connect(config.nats.url.as_str()).await.map_err(|error| {
-            StartError::Nats { url: config.nats.url.clone(), reason: error.to_string() }
+            StartError::Nats { url: config.nats.display_url(), reason: error.to_string() }
         })?;
         let publish_timeout = config.http.publish_timeout();
         let mut context = jetstream::new(client.clone());
