@@ -201,7 +201,7 @@ fn section_of(body: &str, id: i32) -> &str {
 }
 
 /// The fallback reviewer's own items reach them when the fallback has access in scope.
-/// Their page offers only handing those items on; the other people's sections keep the
+/// Their page offers only handing those items on. The other people's sections keep the
 /// decision buttons, and the reviewer who takes the items over gets those buttons.
 #[tokio::test]
 async fn own_items_offer_only_handing_on() {

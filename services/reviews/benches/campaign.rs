@@ -67,7 +67,7 @@ fn main() -> Result<()> {
     runtime.block_on(run())
 }
 
-/// The practice's size: [`PARAMS`] unless `BENCH_PEOPLE` or `BENCH_GRANTS` is set.
+/// Returns the practice's size: [`PARAMS`] unless `BENCH_PEOPLE` or `BENCH_GRANTS` is set.
 fn params() -> Result<Params> {
     let number = |name: &str, default: usize| -> Result<usize> {
         match std::env::var(name) {
@@ -145,7 +145,7 @@ async fn run() -> Result<()> {
             label: format!("bench-{rep}"),
         };
         // The previous launch's rows go first, so that every launch writes into an empty
-        // items table, as the COPY below does, and the disk holds one campaign at a time.
+        // items table, as the COPY below does, and the disk stores one campaign at a time.
         if let Some(previous) = last_campaign {
             let admin = db.admin_pool().await;
             sqlx::query("DELETE FROM rollcall.review_items WHERE campaign_id = $1")
@@ -168,7 +168,7 @@ async fn run() -> Result<()> {
     println!("peak resident memory after the launches: {}", peak_memory());
 
     // The launch's parts, timed one by one, to show where the time goes. Each result is
-    // dropped once measured, so the process holds one copy of the items at a time.
+    // dropped once measured, so the process keeps one copy of the items at a time.
     let started = Instant::now();
     let data = scope.load_tenant_data().await?;
     let load = started.elapsed();
