@@ -229,3 +229,30 @@ async fn concurrent_applies_keep_newest() {
     let loaded = store.tenant(&tenant).load_tenant_data().await.unwrap();
     assert_eq!(loaded.sources, vec![newer]);
 }
+
+/// A snapshot whose stored JSON was changed by hand into another shape, and one whose
+/// column was emptied, load as an error that names the table and the row, not a panic.
+#[tokio::test]
+async fn changed_snapshot_content_is_a_corrupt_row() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let tenant = add_tenant(&store, "oakridge").await;
+    let scope = store.tenant(&tenant);
+    let snapshot = entra_snapshot(&["u-1", "u-2"]);
+    scope.apply_source_snapshot(&snapshot, &meta(1, "2026-12-01T06:00:00Z", 1)).await.unwrap();
+    let admin = db.admin_pool().await;
+
+    for (change, expected) in [
+        ("UPDATE rollcall.source_snapshots SET accounts = '[{\"id\": 5}]'", "invalid type"),
+        ("UPDATE rollcall.source_snapshots SET accounts = '{}'", "expected a sequence"),
+    ] {
+        sqlx::query(change).execute(&admin).await.unwrap();
+        let error = scope.load_tenant_data().await.unwrap_err();
+        let StoreError::CorruptRow { table, key, reason } = &error else {
+            panic!("not a corrupt row: {error}");
+        };
+        assert_eq!(*table, "source_snapshots");
+        assert_eq!(key, &format!("oakridge/{}", snapshot.source));
+        assert!(reason.contains(expected), "{change}: {reason}");
+    }
+}

@@ -3,7 +3,6 @@
 use rollcall_core::TenantData;
 use rollcall_core::model::{HrSnapshot, SourceId, SourceSnapshot};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -23,8 +22,9 @@ impl TenantScope<'_> {
         const OPERATION: &str = "load the tenant's snapshots";
         let mut tx = self.begin_snapshot(OPERATION).await?;
         let rows = sqlx::query(
-            "SELECT source, kind, collected_at, settings, accounts, entitlements, memberships, \
-                    workers \
+            "SELECT source, kind, collected_at, settings::text AS settings, \
+                    accounts::text AS accounts, entitlements::text AS entitlements, \
+                    memberships::text AS memberships, workers::text AS workers \
              FROM rollcall.source_snapshots WHERE tenant_id = $1 ORDER BY source",
         )
         .bind(self.tenant_str())
@@ -100,23 +100,23 @@ impl TenantScope<'_> {
         rows.iter().map(|row| self.source_state(row)).collect()
     }
 
-    /// Decodes the JSONB column `name` of a snapshot row; NULL is a corrupt row, because
-    /// the table's check constraint requires the column for the row's kind.
+    /// Decodes the JSONB column `name` of a snapshot row, selected as text; NULL is a
+    /// corrupt row, because the table's check constraint requires the column for the
+    /// row's kind.
     fn column<T: DeserializeOwned>(
         &self,
         row: &PgRow,
         name: &'static str,
         key: &str,
     ) -> Result<T, StoreError> {
-        let value: Option<Value> =
-            row.try_get(name).map_err(self.db("read a snapshot's content"))?;
-        let Some(value) = value else {
+        let text: Option<&str> = row.try_get(name).map_err(self.db("read a snapshot's content"))?;
+        let Some(text) = text else {
             return Err(StoreError::CorruptRow {
                 table: TABLE,
                 key: key.to_owned(),
                 reason: format!("the column `{name}` is NULL"),
             });
         };
-        json::decode(value, TABLE, key)
+        json::decode_text(text, TABLE, key)
     }
 }
