@@ -48,6 +48,16 @@ pub enum ReviewError {
         /// The parser's error.
         source: TenantFileError,
     },
+    /// The thread that builds the items ended without finishing, so nothing was stored.
+    #[error(
+        "campaign `{campaign}` did not launch: building its items failed ({reason}); nothing was stored, and the next scheduler pass tries again"
+    )]
+    ItemBuilder {
+        /// The campaign definition.
+        campaign: String,
+        /// What ended the builder.
+        reason: String,
+    },
     /// The definition's cron expression matched no minute in the last eight years.
     #[error(
         "campaign `{campaign}` has no schedule period: its cron expression matched no minute in the last eight years"

@@ -3,6 +3,7 @@
 //! `Context` the rules read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
 use rollcall_core::context::{Context, IdentityView, SourceView, account_privilege, may_sign_in};
@@ -206,6 +207,24 @@ pub fn build_items_and_unavailable_owners(
     campaign: &Campaign,
     previous: Option<&BTreeSet<String>>,
 ) -> (Vec<ReviewItem>, Vec<UnavailableOwner>) {
+    let mut items = Vec::new();
+    let owners = for_each_item(ctx, campaign, previous, |item| {
+        items.push(item);
+        ControlFlow::Continue(())
+    });
+    (items, owners)
+}
+
+/// Hands the items of [`build_items`] to `emit` one at a time, in the same order, so a
+/// launch can store them while the rest are built and never holds them all. Stops early
+/// when `emit` breaks. Returns the unavailable entitlement owners as
+/// [`build_items_and_unavailable_owners`] does, counted over the items emitted.
+pub fn for_each_item(
+    ctx: &Context<'_>,
+    campaign: &Campaign,
+    previous: Option<&BTreeSet<String>>,
+    mut emit: impl FnMut(ReviewItem) -> ControlFlow<()>,
+) -> Vec<UnavailableOwner> {
     let identities = ctx.identities();
     let peers = Peers::count(ctx, &identities);
     // Reviewers must be people who have not left.
@@ -223,7 +242,6 @@ pub fn build_items_and_unavailable_owners(
     let fallback = format!("hr:{}", campaign.fallback_reviewer);
     let second_stage = campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}"));
 
-    let mut items = Vec::new();
     for identity in &identities {
         let accounts = accounts_of(ctx, identity);
         if accounts.is_empty() {
@@ -301,7 +319,7 @@ pub fn build_items_and_unavailable_owners(
                     mfa.as_ref(),
                     &peers,
                 );
-                items.push(ReviewItem {
+                let item = ReviewItem {
                     key,
                     reviewee: identity.identity.key.clone(),
                     reviewer,
@@ -322,11 +340,14 @@ pub fn build_items_and_unavailable_owners(
                     privilege_reasons,
                     baseline,
                     recommendation,
-                });
+                };
+                if emit(item).is_break() {
+                    return unavailable.into_values().collect();
+                }
             }
         }
     }
-    (items, unavailable.into_values().collect())
+    unavailable.into_values().collect()
 }
 
 /// Lists the key of every grant that [`build_items`] reviews with the scope `everyone`.

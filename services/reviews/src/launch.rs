@@ -1,18 +1,21 @@
 //! Launching campaigns: the freshness check, freezing the items, and the scheduler.
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+use std::task::Poll;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rollcall_core::Tenant;
 use rollcall_core::context::Context;
 use rollcall_ingest::tenant_file::{Campaign, Schedule, ScopeSpec, parse_stored};
-use rollcall_store::{NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch, TenantScope};
+use rollcall_store::{
+    NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch, StoreError, TenantScope,
+};
 use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ReviewError;
-use crate::items::{
-    Action, Baseline, UnavailableOwner, all_grant_keys, build_items_and_unavailable_owners,
-};
+use crate::items::{Action, Baseline, ReviewItem, UnavailableOwner, all_grant_keys, for_each_item};
 use crate::period::{Period, current_period};
 
 /// The actor of launches and expiries in the audit chain.
@@ -63,27 +66,21 @@ pub async fn launch(
         _ => None,
     };
 
-    let (items, unavailable_owners, grant_keys) = {
-        let ctx = Context::new(tenant, &data, now);
-        let keys = (campaign.scope == ScopeSpec::AddedSinceLast)
-            .then(|| all_grant_keys(&ctx).into_iter().collect());
-        let (items, owners) = build_items_and_unavailable_owners(&ctx, campaign, previous.as_ref());
-        (items, owners, keys)
+    // The items are built on a blocking thread and handed over in batches, so the store
+    // sends one batch while the next is built, and a campaign of millions of items never
+    // sits in memory whole. The grant keys come first: the campaign's row holds them.
+    let (keys_tx, keys_rx) = oneshot::channel();
+    let (batches_tx, mut batches_rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+    let builder = {
+        let (tenant, campaign) = (tenant.clone(), campaign.clone());
+        tokio::task::spawn_blocking(move || {
+            let ctx = Context::new(&tenant, &data, now);
+            build_batches(&ctx, &campaign, previous.as_ref(), keys_tx, &batches_tx)
+        })
     };
-    let mut rows = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let facts = ReviewFacts::new(item, &format!("items[{index}].facts"))?;
-        rows.push(NewReviewItem {
-            item_key: item.key.clone(),
-            reviewee: item.reviewee.clone(),
-            reviewer: item.reviewer.clone(),
-            reviewer_reason: item.reviewer_reason,
-            privileged: item.privileged,
-            outside_baseline: item.baseline != Baseline::Inside,
-            recommend_revoke: item.recommendation.action == Action::Revoke,
-            facts,
-        });
-    }
+    let Ok(grant_keys) = keys_rx.await else {
+        return Err(builder_failed(builder.await.err(), campaign));
+    };
 
     let new = NewReviewCampaign {
         definition_id: campaign.id.clone(),
@@ -98,7 +95,34 @@ pub async fn launch(
         second_stage_reviewer: campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}")),
         grant_keys,
     };
-    let outcome = scope.launch_review_campaign(&new, &rows, LAUNCH_ACTOR).await?;
+    // The builder ends with `Done`; a channel closed without it means the builder died,
+    // and the store must not commit the items it has.
+    let mut done = false;
+    let batches = futures_util::stream::poll_fn(|cx| {
+        if done {
+            return Poll::Ready(None);
+        }
+        batches_rx.poll_recv(cx).map(|message| match message {
+            Some(Handover::Rows(rows)) => Some(Ok(rows)),
+            Some(Handover::Failed(error)) => Some(Err(error)),
+            Some(Handover::Done) => {
+                done = true;
+                None
+            }
+            None => Some(Err(StoreError::LaunchItemsEnded {
+                definition_id: campaign.id.clone(),
+                reason: "the item builder stopped before its last item".into(),
+            })),
+        })
+    });
+    let stored = scope.launch_review_campaign_from(&new, batches, LAUNCH_ACTOR).await;
+    // The store has stopped reading, so the builder's next send fails and it ends.
+    drop(batches_rx);
+    let unavailable_owners = match builder.await {
+        Ok(owners) => owners,
+        Err(error) => return Err(builder_failed(Some(error), campaign)),
+    };
+    let outcome = stored?;
     match outcome {
         ReviewLaunch::Launched { campaign_id, items } => {
             warn_unavailable_owners(scope, campaign, &unavailable_owners);
@@ -119,6 +143,92 @@ pub async fn launch(
         ),
     }
     Ok(outcome)
+}
+
+/// Items per batch handed from the item builder to the store: about a megabyte of JSON.
+const BATCH_ITEMS: usize = 1_000;
+
+/// Batches built ahead of the store. With the one being sent, this bounds the items in
+/// memory to a few thousand.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// A message from the item builder to the store.
+enum Handover {
+    /// The next rows.
+    Rows(Vec<NewReviewItem>),
+    /// An item that cannot be stored, which ends the launch.
+    Failed(StoreError),
+    /// Every item was sent.
+    Done,
+}
+
+/// Builds the items of `campaign` and sends them to `batches` as rows, after sending the
+/// grant keys to `keys` (`None` unless the scope is `added_since_last`), and ends with
+/// `Done`. Stops when the receiving side is gone, and after sending an item that cannot
+/// be stored as `Failed`. Returns the unavailable entitlement owners.
+fn build_batches(
+    ctx: &Context<'_>,
+    campaign: &Campaign,
+    previous: Option<&BTreeSet<String>>,
+    keys: oneshot::Sender<Option<Vec<String>>>,
+    batches: &mpsc::Sender<Handover>,
+) -> Vec<UnavailableOwner> {
+    let grant_keys = (campaign.scope == ScopeSpec::AddedSinceLast)
+        .then(|| all_grant_keys(ctx).into_iter().collect());
+    if keys.send(grant_keys).is_err() {
+        return Vec::new();
+    }
+    let mut batch = Vec::with_capacity(BATCH_ITEMS);
+    let mut index = 0;
+    let mut stopped = false;
+    let owners = for_each_item(ctx, campaign, previous, |item| {
+        let row = match row_of(&item, index) {
+            Ok(row) => row,
+            Err(error) => {
+                stopped = true;
+                // Ignored: a closed channel means the store has its own error already.
+                let _ = batches.blocking_send(Handover::Failed(error));
+                return ControlFlow::Break(());
+            }
+        };
+        index += 1;
+        batch.push(row);
+        if batch.len() == BATCH_ITEMS {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ITEMS));
+            if batches.blocking_send(Handover::Rows(full)).is_err() {
+                stopped = true;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if !stopped {
+        // Ignored for the same reason: the store reports why it stopped reading.
+        let _ = batches.blocking_send(Handover::Rows(batch));
+        let _ = batches.blocking_send(Handover::Done);
+    }
+    owners
+}
+
+/// Converts `item`, the campaign's `index`-th counted from 0, into its stored row.
+fn row_of(item: &ReviewItem, index: usize) -> Result<NewReviewItem, StoreError> {
+    Ok(NewReviewItem {
+        item_key: item.key.clone(),
+        reviewee: item.reviewee.clone(),
+        reviewer: item.reviewer.clone(),
+        reviewer_reason: item.reviewer_reason,
+        privileged: item.privileged,
+        outside_baseline: item.baseline != Baseline::Inside,
+        recommend_revoke: item.recommendation.action == Action::Revoke,
+        facts: ReviewFacts::new(item, &format!("items[{index}].facts"))?,
+    })
+}
+
+/// Builds the error of a launch whose item builder ended without a result, because it
+/// panicked or the runtime shut down under it.
+fn builder_failed(error: Option<tokio::task::JoinError>, campaign: &Campaign) -> ReviewError {
+    let reason = error.map_or_else(|| "it ended early".to_owned(), |error| error.to_string());
+    ReviewError::ItemBuilder { campaign: campaign.id.clone(), reason }
 }
 
 /// Logs one warning per entitlement owner whose items went to another reviewer, so that

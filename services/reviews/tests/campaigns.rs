@@ -738,3 +738,63 @@ async fn expiry_applies_the_default_action() {
     let entries = scope.audit_entries(0, 1_000).await.unwrap();
     assert_eq!(entries.iter().filter(|e| e.action == "review.expired").count(), 1);
 }
+
+/// A launch hands its items to the store in batches of a thousand. A generated practice
+/// with a few thousand items must come out of the store exactly as `build_items` lists
+/// them: the same order, numbered without a gap across batches, with the same facts.
+#[tokio::test]
+async fn launch_stores_every_batch_in_build_order() {
+    let params =
+        rollcall_datagen::synthetic::Params { tenants: 1, people: 300, grants: 12, seed: 7 };
+    let folder = tempfile::tempdir().unwrap();
+    let spec = rollcall_datagen::synthetic::tenant(&params, 0);
+    rollcall_datagen::write::tenant(&spec, folder.path()).unwrap();
+    let reference = rollcall_datagen::synthetic::reference();
+    let loaded = rollcall_ingest::layout::load_tenant(folder.path(), reference).unwrap();
+    let fallback = loaded.data.hr.as_ref().unwrap().workers[0].employee_id.clone();
+    let yaml = std::fs::read_to_string(folder.path().join("tenant.yaml")).unwrap()
+        + &format!(
+            "campaigns:\n  - id: generated\n    name: Generated\n    reviewers: {{ fallback: {fallback} }}\n"
+        );
+    let config = rollcall_ingest::tenant_file::parse_stored(&yaml, None).unwrap();
+    let (tenant, campaign) = (config.tenant, config.campaigns[0].clone());
+
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let scope = store.tenant(&tenant.id);
+    let profile = TenantProfile { name: tenant.name.clone(), time_zone: tenant.time_zone };
+    let text = TenantConfigText { tenant_yaml: yaml.clone(), policy_yaml: None };
+    scope.apply_tenant_config(&profile, &text, "test").await.unwrap();
+    let collected = reference - TimeDelta::hours(1);
+    for (index, snapshot) in loaded.data.sources.iter().enumerate() {
+        let meta = SnapshotMeta {
+            snapshot_id: Uuid::new_v4(),
+            collected_at: collected,
+            stream_sequence: index as u64 + 1,
+        };
+        scope.apply_source_snapshot(snapshot, &meta).await.unwrap();
+    }
+    let meta =
+        SnapshotMeta { snapshot_id: Uuid::new_v4(), collected_at: collected, stream_sequence: 1 };
+    scope.apply_hr_roster(loaded.data.hr.as_ref().unwrap(), &meta).await.unwrap();
+
+    let period = Period { start: reference - TimeDelta::days(1), label: "generated".into() };
+    let outcome = launch(&scope, &tenant, &campaign, &period, reference).await.unwrap();
+    let ReviewLaunch::Launched { campaign_id, items: count } = outcome else {
+        panic!("the campaign did not launch: {outcome:?}");
+    };
+    let stored = scope.review_items(campaign_id).await.unwrap();
+
+    let data = scope.load_tenant_data().await.unwrap();
+    let ctx = Context::new(&tenant, &data, reference);
+    let expected = rollcall_reviews::build_items(&ctx, &campaign, None);
+    assert!(expected.len() > 2_500, "only {} items: raise the people or grants", expected.len());
+    assert_eq!(count, expected.len());
+    assert_eq!(stored.len(), expected.len());
+    for (index, (stored, expected)) in stored.iter().zip(&expected).enumerate() {
+        assert_eq!(stored.item_id, i32::try_from(index + 1).unwrap());
+        assert_eq!(stored.item_key, expected.key, "item {}", index + 1);
+        assert_eq!(stored.reviewer, expected.reviewer, "item {}", index + 1);
+        assert_eq!(stored.facts, serde_json::to_value(expected).unwrap(), "item {}", index + 1);
+    }
+}

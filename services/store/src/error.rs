@@ -108,6 +108,15 @@ pub enum StoreError {
         /// The serialiser's message.
         reason: String,
     },
+    /// The items of a campaign launch stopped arriving before their last batch, so the
+    /// launch stored nothing.
+    #[error("the launch of review campaign `{definition_id}` stored nothing: {reason}")]
+    LaunchItemsEnded {
+        /// The campaign definition.
+        definition_id: String,
+        /// Why the items stopped.
+        reason: String,
+    },
     /// A stored row cannot be read back into the domain model: it was written by another
     /// version or changed by hand.
     #[error(

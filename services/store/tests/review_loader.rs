@@ -13,7 +13,8 @@
 mod support;
 
 use rollcall_store::{
-    NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch, ReviewerReason, Store, TenantScope,
+    NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch, ReviewerReason, Store, StoreError,
+    TenantScope,
 };
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgPool};
@@ -186,5 +187,94 @@ async fn loader_role_reads_and_changes_nothing() {
         let code = error.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
         assert_eq!(code.as_deref(), Some(INSUFFICIENT_PRIVILEGE), "{statement}: {error}");
         tx.rollback().await.unwrap();
+    }
+}
+
+fn item_for(key: &str, reviewer: &str) -> NewReviewItem {
+    NewReviewItem { reviewer: reviewer.into(), ..item(key, json!({ "key": key })) }
+}
+
+/// Batches as a launch's item builder hands them over: two items, an empty batch, then
+/// three items for other reviewers.
+fn three_batches() -> Vec<Vec<NewReviewItem>> {
+    vec![
+        vec![item_for("entra/u-1/group-1", "hr:E1002"), item_for("entra/u-1/group-2", "hr:E1002")],
+        Vec::new(),
+        vec![
+            item_for("ldap/u-2/group-1", "hr:E1007"),
+            item_for("ldap/u-3/group-1", "hr:E1003"),
+            item_for("ldap/u-3/group-2", "hr:E1007"),
+        ],
+    ]
+}
+
+#[tokio::test]
+async fn batches_are_numbered_on_and_recorded_whole() {
+    let mut db = TestDb::create_with_review_loader().await;
+    // With the loader role and without it: both must number across batches and switch
+    // back to a role that may write the audit chain after the `COPY`.
+    for store in [db.loader_store().await, db.store().await] {
+        let tenant = add_tenant(&store, &format!("t{}", Uuid::new_v4().simple())).await;
+        let scope = store.tenant(&tenant);
+        let batches = futures_util::stream::iter(three_batches().into_iter().map(Ok));
+        let outcome = scope.launch_review_campaign_from(&campaign(), batches, "test").await;
+        let ReviewLaunch::Launched { campaign_id, items } = outcome.unwrap() else {
+            panic!("the campaign was launched already");
+        };
+        assert_eq!(items, 5);
+
+        let stored = scope.review_items(campaign_id).await.unwrap();
+        let keys: Vec<(i32, &str)> =
+            stored.iter().map(|item| (item.item_id, item.item_key.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                (1, "entra/u-1/group-1"),
+                (2, "entra/u-1/group-2"),
+                (3, "ldap/u-2/group-1"),
+                (4, "ldap/u-3/group-1"),
+                (5, "ldap/u-3/group-2"),
+            ]
+        );
+        assert_eq!(stored[4].facts, json!({ "key": "ldap/u-3/group-2" }));
+        let audit = scope.audit_entries(0, 100).await.unwrap();
+        let launched = audit.iter().find(|entry| entry.action == "review.launched").unwrap();
+        let detail: serde_json::Value = serde_json::from_str(&launched.detail).unwrap();
+        assert_eq!(detail["items"], 5);
+        assert_eq!(detail["reviewers"], json!(["hr:E1002", "hr:E1003", "hr:E1007"]));
+    }
+}
+
+#[tokio::test]
+async fn failed_batch_stores_nothing_and_leaves_the_store_usable() {
+    let mut db = TestDb::create_with_review_loader().await;
+    for store in [db.loader_store().await, db.store().await] {
+        let tenant = add_tenant(&store, &format!("t{}", Uuid::new_v4().simple())).await;
+        let scope = store.tenant(&tenant);
+        let mut batches: Vec<Result<Vec<NewReviewItem>, StoreError>> =
+            three_batches().into_iter().map(Ok).collect();
+        batches.insert(
+            1,
+            Err(StoreError::LaunchItemsEnded {
+                definition_id: "quarterly-all".into(),
+                reason: "the item builder stopped before its last item".into(),
+            }),
+        );
+        let outcome = scope
+            .launch_review_campaign_from(&campaign(), futures_util::stream::iter(batches), "test")
+            .await;
+        let error = outcome.unwrap_err();
+        assert!(
+            matches!(error, StoreError::LaunchItemsEnded { .. }),
+            "the batch's error is returned: {error}"
+        );
+
+        let period = campaign().period_start;
+        assert_eq!(scope.review_campaign_for_period("quarterly-all", period).await.unwrap(), None);
+        let audit = scope.audit_entries(0, 100).await.unwrap();
+        assert!(audit.iter().all(|entry| entry.action != "review.launched"), "{audit:?}");
+        // The same period launches afterwards, through the same pool.
+        let campaign_id = launch(&scope, &[item("entra/u-1/group-1", json!({}))]).await;
+        assert_eq!(scope.review_items(campaign_id).await.unwrap().len(), 1);
     }
 }

@@ -12,8 +12,10 @@ mod revocations;
 mod triggers;
 
 use std::collections::BTreeSet;
+use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -268,17 +270,49 @@ pub enum ReviewLaunch {
     AlreadyLaunched,
 }
 
+/// What a launch stored of its items.
+#[derive(Debug, Default)]
+struct StoredItems {
+    /// The number of items.
+    count: usize,
+    /// Every reviewer of an item.
+    reviewers: BTreeSet<String>,
+}
+
 impl TenantScope<'_> {
     /// Stores `campaign` with `items` and a `review.launched` audit entry, in one
-    /// transaction. A campaign without items is stored closed. Returns [`ReviewLaunch::AlreadyLaunched`] when the definition was
-    /// launched for the period already, also by a concurrent launch: the unique constraint
-    /// on (tenant, definition, period start) decides, not a lock.
+    /// transaction, as [`TenantScope::launch_review_campaign_from`] does with one batch.
     pub async fn launch_review_campaign(
         &self,
         campaign: &NewReviewCampaign,
         items: &[NewReviewItem],
         actor: &str,
     ) -> Result<ReviewLaunch, StoreError> {
+        let batches = futures_util::stream::iter([Ok::<_, StoreError>(items)]);
+        self.launch_review_campaign_from(campaign, batches, actor).await
+    }
+
+    /// Stores `campaign` with the items of `batches` and a `review.launched` audit entry,
+    /// in one transaction. The items are numbered from 1 in the order they arrive, and
+    /// each batch is sent to PostgreSQL as it arrives, so the caller can build the next
+    /// while the server stores this one, and neither side holds every item. A batch that
+    /// is an error rolls everything back and is returned. A campaign without items is
+    /// stored closed.
+    ///
+    /// Returns [`ReviewLaunch::AlreadyLaunched`] when the definition was launched for the
+    /// period already, also by a concurrent launch: the unique constraint on (tenant,
+    /// definition, period start) decides, not a lock. The rest of `batches` is then left
+    /// unread.
+    pub async fn launch_review_campaign_from<S, B>(
+        &self,
+        campaign: &NewReviewCampaign,
+        batches: S,
+        actor: &str,
+    ) -> Result<ReviewLaunch, StoreError>
+    where
+        S: Stream<Item = Result<B, StoreError>>,
+        B: AsRef<[NewReviewItem]>,
+    {
         const OPERATION: &str = "launch a review campaign";
         for (path, text) in [
             ("definition_id", &campaign.definition_id),
@@ -290,8 +324,17 @@ impl TenantScope<'_> {
         }
         let definition = encode(&campaign.definition, "definition")?;
         let campaign_id = Uuid::new_v4();
-        // A campaign with nothing to review has nobody to sign it off, so it starts closed.
-        let empty = items.is_empty();
+        let mut batches = std::pin::pin!(batches);
+        // The first batch with items decides whether the campaign is empty before its row
+        // is written. A campaign with nothing to review has nobody to sign it off, so it
+        // starts closed.
+        let first = loop {
+            match batches.next().await.transpose()? {
+                Some(batch) if batch.as_ref().is_empty() => {}
+                other => break other,
+            }
+        };
+        let empty = first.is_none();
 
         let mut tx = self.begin(OPERATION).await?;
         let inserted = sqlx::query(
@@ -327,7 +370,12 @@ impl TenantScope<'_> {
             return Ok(ReviewLaunch::AlreadyLaunched);
         }
 
-        let reviewers: BTreeSet<&str> = items.iter().map(|i| i.reviewer.as_str()).collect();
+        let stored = match first {
+            Some(first) => self.insert_items(&mut tx, campaign_id, first, batches).await?,
+            None => StoredItems::default(),
+        };
+        // After the items, so the tenant's audit chain is locked only for the end of the
+        // launch and not while the items stream in.
         let entry = AuditEntry {
             at: campaign.launched_at,
             actor: actor.to_owned(),
@@ -336,73 +384,113 @@ impl TenantScope<'_> {
                 "campaign_id": campaign_id.to_string(),
                 "definition_id": campaign.definition_id,
                 "period": campaign.period_label,
-                "items": items.len(),
-                "reviewers": reviewers,
+                "items": stored.count,
+                "reviewers": stored.reviewers,
                 "deadline": to_micros(campaign.deadline).to_rfc3339(),
             }),
         };
         self.append_in(&mut tx, &entry).await?;
-        // Last in the transaction, because the bulk path switches the role until the end.
-        self.insert_items(&mut tx, campaign_id, items).await?;
         tx.commit().await.map_err(self.db(OPERATION))?;
-        Ok(ReviewLaunch::Launched { campaign_id, items: items.len() })
+        Ok(ReviewLaunch::Launched { campaign_id, items: stored.count })
     }
 
-    /// Inserts the items with one `COPY`. PostgreSQL rejects `COPY FROM` into a table with
-    /// row-level security, so with the review loader role (migration 0018) the `COPY`
-    /// runs as that role, and the table's tenant trigger rejects a row of another tenant.
-    /// Without it, the rows are copied into a temporary table and inserted from there,
-    /// which writes them twice. The role stays switched until the transaction ends.
-    async fn insert_items(
+    /// Inserts `first` and the rest of `batches` with one `COPY`, sending each batch as it
+    /// arrives. PostgreSQL rejects `COPY FROM` into a table with row-level security, so
+    /// with the review loader role (migration 0018) the `COPY` runs as that role, and the
+    /// table's tenant trigger rejects a row of another tenant. The role is switched back
+    /// afterwards. Without the role, the rows are copied into a temporary table and
+    /// inserted from there, which writes them twice.
+    async fn insert_items<S, B>(
         &self,
         tx: &mut sqlx::PgConnection,
         campaign_id: Uuid,
-        items: &[NewReviewItem],
-    ) -> Result<(), StoreError> {
+        first: B,
+        mut batches: Pin<&mut S>,
+    ) -> Result<StoredItems, StoreError>
+    where
+        S: Stream<Item = Result<B, StoreError>>,
+        B: AsRef<[NewReviewItem]>,
+    {
         const OPERATION: &str = "store review items";
-        let text = self.items_copy_text(campaign_id, items)?;
-        if self.review_loader() {
+        let table = if self.review_loader() {
             let switch = format!("SET LOCAL ROLE {REVIEW_LOADER}");
             sqlx::query(sqlx::AssertSqlSafe(switch))
                 .execute(&mut *tx)
                 .await
                 .map_err(self.db(OPERATION))?;
-            copy_items(tx, "rollcall.review_items", &text).await.map_err(self.db(OPERATION))?;
-            return Ok(());
-        }
+            "rollcall.review_items"
+        } else {
+            // ON COMMIT DROP: the table ends with the transaction, also when it rolls back.
+            sqlx::query(
+                "CREATE TEMPORARY TABLE review_items_load \
+                 (LIKE rollcall.review_items INCLUDING DEFAULTS) ON COMMIT DROP",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?;
+            "review_items_load"
+        };
 
-        // ON COMMIT DROP: the table ends with the transaction, also when it rolls back.
-        sqlx::query(
-            "CREATE TEMPORARY TABLE review_items_load \
-             (LIKE rollcall.review_items INCLUDING DEFAULTS) ON COMMIT DROP",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(self.db(OPERATION))?;
-        copy_items(tx, "review_items_load", &text).await.map_err(self.db(OPERATION))?;
-        sqlx::query(
-            "INSERT INTO rollcall.review_items \
-               (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, reviewer_reason, \
-                privileged, outside_baseline, recommendation, facts) \
-             SELECT tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
-                reviewer_reason, privileged, outside_baseline, recommendation, facts \
-             FROM review_items_load",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(self.db(OPERATION))?;
-        Ok(())
+        let statement = format!(
+            "COPY {table} (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+             reviewer_reason, privileged, outside_baseline, recommendation, facts) FROM STDIN"
+        );
+        let mut copy = tx.copy_in_raw(&statement).await.map_err(self.db(OPERATION))?;
+        let mut stored = StoredItems::default();
+        let mut text = String::new();
+        let mut batch = Some(first);
+        let sent: Result<(), StoreError> = async {
+            loop {
+                let Some(items) = batch.take() else { break };
+                text.clear();
+                self.push_copy_rows(&mut text, campaign_id, items.as_ref(), &mut stored)?;
+                copy.send(text.as_bytes()).await.map_err(self.db(OPERATION))?;
+                batch = batches.next().await.transpose()?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = sent {
+            // The transaction rolls back when `tx` is dropped; ending the COPY first keeps
+            // the connection usable for the pool. Its own error adds nothing to `error`.
+            let _ = copy.abort("the launch stopped before all items were built").await;
+            return Err(error);
+        }
+        copy.finish().await.map_err(self.db(OPERATION))?;
+
+        if self.review_loader() {
+            sqlx::query("SET LOCAL ROLE NONE")
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db(OPERATION))?;
+        } else {
+            sqlx::query(
+                "INSERT INTO rollcall.review_items \
+                   (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+                    reviewer_reason, privileged, outside_baseline, recommendation, facts) \
+                 SELECT tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
+                    reviewer_reason, privileged, outside_baseline, recommendation, facts \
+                 FROM review_items_load",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db(OPERATION))?;
+        }
+        Ok(stored)
     }
 
-    /// Checks the items and writes them as `COPY` text, numbered from 1.
-    fn items_copy_text(
+    /// Checks `items` and appends them to `out` as `COPY` text, numbered on from the items
+    /// in `stored`, which counts them and collects their reviewers.
+    fn push_copy_rows(
         &self,
+        out: &mut String,
         campaign_id: Uuid,
         items: &[NewReviewItem],
-    ) -> Result<String, StoreError> {
-        let mut text = String::new();
+        stored: &mut StoredItems,
+    ) -> Result<(), StoreError> {
         let campaign = campaign_id.to_string();
-        for (index, item) in items.iter().enumerate() {
+        for item in items {
+            let index = stored.count;
             let path = format!("items[{index}]");
             check_text(&item.item_key, &path)?;
             check_text(&item.reviewee, &path)?;
@@ -427,13 +515,17 @@ impl TenantScope<'_> {
             ];
             for (position, field) in fields.iter().enumerate() {
                 if position > 0 {
-                    text.push('\t');
+                    out.push('\t');
                 }
-                push_copy_field(&mut text, field);
+                push_copy_field(out, field);
             }
-            text.push('\n');
+            out.push('\n');
+            if !stored.reviewers.contains(&item.reviewer) {
+                stored.reviewers.insert(item.reviewer.clone());
+            }
+            stored.count += 1;
         }
-        Ok(text)
+        Ok(())
     }
 
     /// Returns the id of the campaign of `definition_id` for the period starting at
@@ -692,41 +784,32 @@ impl TenantScope<'_> {
     }
 }
 
-/// Streams `text`, rows in `COPY` text format, into the item columns of `table`.
-async fn copy_items(
-    tx: &mut sqlx::PgConnection,
-    table: &str,
-    text: &str,
-) -> Result<(), sqlx::Error> {
-    let statement = format!(
-        "COPY {table} (tenant_id, campaign_id, item_id, item_key, reviewee, reviewer, \
-         reviewer_reason, privileged, outside_baseline, recommendation, facts) FROM STDIN"
-    );
-    let mut copy = tx.copy_in_raw(&statement).await?;
-    copy.send(text.as_bytes()).await?;
-    copy.finish().await?;
-    Ok(())
-}
-
 /// Appends `value` to `out` in `COPY` text format, escaping backslash, tab, newline and
 /// carriage return.
 fn push_copy_field(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            other => out.push(other),
-        }
+    // Plain runs are copied whole. The four bytes are ASCII, so every run ends on a
+    // character boundary.
+    let mut start = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        let escape = match byte {
+            b'\\' => "\\\\",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        out.push_str(value.get(start..at).unwrap_or_default());
+        out.push_str(escape);
+        start = at + 1;
     }
+    out.push_str(value.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::{ReviewFacts, ReviewerReason, has_nul_escape};
+    use super::{ReviewFacts, ReviewerReason, has_nul_escape, push_copy_field};
     use crate::error::StoreError;
 
     #[test]
@@ -743,6 +826,16 @@ mod tests {
             assert_eq!(ReviewerReason::parse(name), Some(reason), "{name}");
         }
         assert_eq!(ReviewerReason::parse("owner"), None);
+    }
+
+    #[test]
+    fn copy_fields_escape_their_four_special_bytes() {
+        let mut out = String::from("kept|");
+        push_copy_field(&mut out, "a\\b\tc\nd\re é\\");
+        assert_eq!(out, "kept|a\\\\b\\tc\\nd\\re é\\\\");
+        let mut plain = String::new();
+        push_copy_field(&mut plain, "{\"name\":\"Zoë O'Brien\"}");
+        assert_eq!(plain, "{\"name\":\"Zoë O'Brien\"}");
     }
 
     #[test]
