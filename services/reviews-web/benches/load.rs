@@ -37,6 +37,10 @@ use serde_json::json;
 use support::store_support::TestDb;
 use uuid::Uuid;
 
+/// The allocator of the `rollcall-reviews-web` binary, so the app here runs as it ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seconds each run lasts.
 const DURATION: &str = "15s";
 /// Open connections; two wrk threads share them. `BENCH_CONNECTIONS` sets another count,
@@ -74,7 +78,14 @@ async fn run() -> Result<()> {
         "tenants": { "harborview": { "issuer": "http://127.0.0.1:1" } }
     }))?;
     let redis = connect_redis(&config.redis).await?;
-    let state = Arc::new(app_state(&config, store.clone(), redis)?);
+    // The app's own pool has the size of its configuration's default, as the chart
+    // deploys it, not the tests' pool of four: a review page runs three reads at once.
+    let app_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(config.postgres.max_connections)
+        .connect_with(db.options_as(support::store_support::APP))
+        .await?;
+    let app_store = rollcall_store::Store::from_pool(app_pool).await?;
+    let state = Arc::new(app_state(&config, app_store, redis)?);
     let session = SessionData {
         tenant: "harborview".into(),
         identity: "hr:E1002".into(),
@@ -108,11 +119,12 @@ async fn run() -> Result<()> {
     state.sessions.delete(&session_id).await?;
 
     println!(
-        "The office manager's page: {} items of {} people, of {} items in the campaign. wrk: 2 threads, {} connections, {DURATION} per row.\n",
+        "The office manager's page: {} items of {} people, of {} items in the campaign. wrk: 2 threads, {} connections, {DURATION} per row. The app's PostgreSQL pool: {} connections.\n",
         mine.len(),
         people.len(),
         items.len(),
-        connections()
+        connections(),
+        config.postgres.max_connections
     );
     println!("| request | requests/s | p50 | p90 | p99 | non-2xx/3xx |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");

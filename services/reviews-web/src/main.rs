@@ -7,6 +7,10 @@ use clap::Parser;
 use rollcall_reviews_web::{ReviewsWebConfig, Service};
 use rollcall_runtime::{ConfigArgs, ConfigLoader, Shutdown};
 
+/// The binary's allocator: see `Cargo.toml` for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Rollcall's access reviews for managers: the review pages, sign-in with OpenID Connect
 /// and the JSON API.
 #[derive(Debug, Parser)]
