@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use std::task::Poll;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use futures_util::Stream;
 use rollcall_core::Tenant;
 use rollcall_core::context::Context;
 use rollcall_ingest::tenant_file::{Campaign, Schedule, ScopeSpec, parse_stored};
@@ -68,7 +69,8 @@ pub async fn launch(
 
     // The items are built on a blocking thread and handed over in batches, so the store
     // sends one batch while the next is built, and a campaign of millions of items never
-    // sits in memory whole. The grant keys come first: the campaign's row holds them.
+    // sits in memory whole. The grant keys come first, because the campaign's row stores
+    // them.
     let (keys_tx, keys_rx) = oneshot::channel();
     let (batches_tx, mut batches_rx) = mpsc::channel(BATCHES_IN_FLIGHT);
     let builder = {
@@ -95,26 +97,7 @@ pub async fn launch(
         second_stage_reviewer: campaign.second_stage_reviewer.as_ref().map(|id| format!("hr:{id}")),
         grant_keys,
     };
-    // The builder ends with `Done`; a channel closed without it means the builder died,
-    // and the store must not commit the items it has.
-    let mut done = false;
-    let batches = futures_util::stream::poll_fn(|cx| {
-        if done {
-            return Poll::Ready(None);
-        }
-        batches_rx.poll_recv(cx).map(|message| match message {
-            Some(Handover::Rows(rows)) => Some(Ok(rows)),
-            Some(Handover::Failed(error)) => Some(Err(error)),
-            Some(Handover::Done) => {
-                done = true;
-                None
-            }
-            None => Some(Err(StoreError::LaunchItemsEnded {
-                definition_id: campaign.id.clone(),
-                reason: "the item builder stopped before its last item".into(),
-            })),
-        })
-    });
+    let batches = handover_batches(&mut batches_rx, &campaign.id);
     let stored = scope.launch_review_campaign_from(&new, batches, LAUNCH_ACTOR).await;
     // The store has stopped reading, so the builder's next send fails and it ends.
     drop(batches_rx);
@@ -208,6 +191,40 @@ fn build_batches(
         let _ = batches.blocking_send(Handover::Done);
     }
     owners
+}
+
+/// Reads the builder's messages from `receiver` as the store's stream of batches. The
+/// stream ends without an error after `Done` only. A channel closed without it means the
+/// builder died, so the stream ends with an error and the store does not commit the items
+/// it has. After an error the stream ends.
+fn handover_batches<'r>(
+    receiver: &'r mut mpsc::Receiver<Handover>,
+    definition_id: &'r str,
+) -> impl Stream<Item = Result<Vec<NewReviewItem>, StoreError>> + 'r {
+    let mut done = false;
+    futures_util::stream::poll_fn(move |cx| {
+        if done {
+            return Poll::Ready(None);
+        }
+        receiver.poll_recv(cx).map(|message| match message {
+            Some(Handover::Rows(rows)) => Some(Ok(rows)),
+            Some(Handover::Failed(error)) => {
+                done = true;
+                Some(Err(error))
+            }
+            Some(Handover::Done) => {
+                done = true;
+                None
+            }
+            None => {
+                done = true;
+                Some(Err(StoreError::LaunchItemsEnded {
+                    definition_id: definition_id.to_owned(),
+                    reason: "the item builder stopped before its last item".into(),
+                }))
+            }
+        })
+    })
 }
 
 /// Converts `item`, the campaign's `index`-th counted from 0, into its stored row.
@@ -362,4 +379,79 @@ pub async fn expire_overdue(
         );
     }
     Ok(expired)
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+    use rollcall_store::ReviewerReason;
+
+    use super::*;
+
+    fn rows(keys: &[&str]) -> Vec<NewReviewItem> {
+        keys.iter()
+            .map(|key| NewReviewItem {
+                item_key: (*key).to_owned(),
+                reviewee: "hr:E1004".into(),
+                reviewer: "hr:E1002".into(),
+                reviewer_reason: ReviewerReason::Manager,
+                privileged: false,
+                outside_baseline: false,
+                recommend_revoke: false,
+                facts: ReviewFacts::new(&json!({}), "facts").unwrap(),
+            })
+            .collect()
+    }
+
+    /// Collects the stream: the keys of each batch, or the error's text.
+    async fn read(receiver: &mut mpsc::Receiver<Handover>) -> Vec<Result<Vec<String>, String>> {
+        handover_batches(receiver, "quarterly")
+            .map(|batch| match batch {
+                Ok(rows) => Ok(rows.into_iter().map(|row| row.item_key).collect()),
+                Err(error) => Err(error.to_string()),
+            })
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn handover_ends_only_after_done() {
+        let (sender, mut receiver) = mpsc::channel(8);
+        sender.send(Handover::Rows(rows(&["a", "b"]))).await.unwrap();
+        sender.send(Handover::Rows(rows(&["c"]))).await.unwrap();
+        sender.send(Handover::Done).await.unwrap();
+        // Anything after `Done` is not read.
+        sender.send(Handover::Rows(rows(&["late"]))).await.unwrap();
+        drop(sender);
+
+        let read = read(&mut receiver).await;
+        assert_eq!(read, [Ok(vec!["a".to_owned(), "b".to_owned()]), Ok(vec!["c".to_owned()])]);
+    }
+
+    #[tokio::test]
+    async fn handover_closed_without_done_fails() {
+        let (sender, mut receiver) = mpsc::channel(8);
+        sender.send(Handover::Rows(rows(&["a"]))).await.unwrap();
+        drop(sender);
+
+        let read = read(&mut receiver).await;
+        assert_eq!(read.len(), 2, "{read:?}");
+        assert_eq!(read[0], Ok(vec!["a".to_owned()]));
+        let error = read[1].as_ref().unwrap_err();
+        assert!(error.contains("quarterly"), "{error}");
+        assert!(error.contains("stopped before its last item"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn handover_passes_a_failed_item_on() {
+        let (sender, mut receiver) = mpsc::channel(8);
+        let failed = StoreError::NulCharacter { path: "items[7].facts.person.name".into() };
+        sender.send(Handover::Failed(failed)).await.unwrap();
+        sender.send(Handover::Done).await.unwrap();
+
+        let read = read(&mut receiver).await;
+        assert_eq!(read.len(), 1, "{read:?}");
+        let error = read[0].as_ref().unwrap_err();
+        assert!(error.contains("items[7].facts.person.name"), "{error}");
+    }
 }

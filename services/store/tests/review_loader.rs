@@ -17,6 +17,7 @@ use rollcall_store::{
     TenantScope,
 };
 use serde_json::json;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, PgPool};
 use support::fixtures::{add_tenant, at};
 use support::{REVIEW_LOADER, TestDb, count_as_tenant};
@@ -245,12 +246,25 @@ async fn batches_are_numbered_on_and_recorded_whole() {
     }
 }
 
+/// A failing batch rolls the launch back, and the `COPY` is ended so that the pool keeps
+/// the same connection: a pool of one hands out the same server process afterwards.
 #[tokio::test]
-async fn failed_batch_stores_nothing_and_leaves_the_store_usable() {
+async fn failed_batch_stores_nothing_and_keeps_the_connection() {
     let mut db = TestDb::create_with_review_loader().await;
-    for store in [db.loader_store().await, db.store().await] {
+    let member = db.create_loader_member().await;
+    let loader_pool = db.pool_switched_to(&member, 1).await;
+    let app_pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options_as(support::APP))
+        .await
+        .unwrap();
+    for pool in [loader_pool, app_pool] {
+        let store = Store::from_pool(pool.clone()).await.unwrap();
         let tenant = add_tenant(&store, &format!("t{}", Uuid::new_v4().simple())).await;
         let scope = store.tenant(&tenant);
+        let backend = "SELECT pg_backend_pid()";
+        let before: i32 = sqlx::query_scalar(backend).fetch_one(&pool).await.unwrap();
+
         let mut batches: Vec<Result<Vec<NewReviewItem>, StoreError>> =
             three_batches().into_iter().map(Ok).collect();
         batches.insert(
@@ -268,13 +282,35 @@ async fn failed_batch_stores_nothing_and_leaves_the_store_usable() {
             matches!(error, StoreError::LaunchItemsEnded { .. }),
             "the batch's error is returned: {error}"
         );
+        let after: i32 = sqlx::query_scalar(backend).fetch_one(&pool).await.unwrap();
+        assert_eq!(after, before, "the pool replaced its connection");
 
         let period = campaign().period_start;
         assert_eq!(scope.review_campaign_for_period("quarterly-all", period).await.unwrap(), None);
         let audit = scope.audit_entries(0, 100).await.unwrap();
         assert!(audit.iter().all(|entry| entry.action != "review.launched"), "{audit:?}");
-        // The same period launches afterwards, through the same pool.
+        // The same period launches afterwards.
         let campaign_id = launch(&scope, &[item("entra/u-1/group-1", json!({}))]).await;
         assert_eq!(scope.review_items(campaign_id).await.unwrap().len(), 1);
     }
+}
+
+/// The connection logs in as a role without privileges of its own and switches to a
+/// member of the loader role at connect time. After the `COPY`, the launch must return to
+/// that member, not to the login role, or appending the audit entry is denied.
+#[tokio::test]
+async fn launch_returns_to_the_connection_role() {
+    let mut db = TestDb::create_with_review_loader().await;
+    let member = db.create_loader_member().await;
+    let pool = db.pool_logged_in_switching_to(&member, 2).await;
+    let store = Store::from_pool(pool).await.unwrap();
+    assert!(store.copies_review_items());
+    let tenant = add_tenant(&store, A).await;
+    let scope = store.tenant(&tenant);
+
+    let campaign_id = launch(&scope, &[item("entra/u-1/group-1", json!({}))]).await;
+
+    assert_eq!(scope.review_items(campaign_id).await.unwrap().len(), 1);
+    let audit = scope.audit_entries(0, 100).await.unwrap();
+    assert_eq!(audit.last().map(|entry| entry.action.as_str()), Some("review.launched"));
 }

@@ -270,7 +270,7 @@ pub enum ReviewLaunch {
     AlreadyLaunched,
 }
 
-/// What a launch stored of its items.
+/// The count and the reviewers of a launch's stored items.
 #[derive(Debug, Default)]
 struct StoredItems {
     /// The number of items.
@@ -295,9 +295,10 @@ impl TenantScope<'_> {
     /// Stores `campaign` with the items of `batches` and a `review.launched` audit entry,
     /// in one transaction. The items are numbered from 1 in the order they arrive, and
     /// each batch is sent to PostgreSQL as it arrives, so the caller can build the next
-    /// while the server stores this one, and neither side holds every item. A batch that
-    /// is an error rolls everything back and is returned. A campaign without items is
-    /// stored closed.
+    /// while the server stores this one, and neither side keeps every item in memory. A
+    /// batch that is an error rolls everything back and is returned. The end of `batches`
+    /// counts as the last item, so a producer that can stop early must end with an error
+    /// instead. A campaign without items is stored closed.
     ///
     /// Returns [`ReviewLaunch::AlreadyLaunched`] when the definition was launched for the
     /// period already, also by a concurrent launch: the unique constraint on (tenant,
@@ -326,7 +327,7 @@ impl TenantScope<'_> {
         let campaign_id = Uuid::new_v4();
         let mut batches = std::pin::pin!(batches);
         // The first batch with items decides whether the campaign is empty before its row
-        // is written. A campaign with nothing to review has nobody to sign it off, so it
+        // is written. A campaign with nothing to review has no one to sign it off, so it
         // starts closed.
         let first = loop {
             match batches.next().await.transpose()? {
@@ -397,9 +398,11 @@ impl TenantScope<'_> {
     /// Inserts `first` and the rest of `batches` with one `COPY`, sending each batch as it
     /// arrives. PostgreSQL rejects `COPY FROM` into a table with row-level security, so
     /// with the review loader role (migration 0018) the `COPY` runs as that role, and the
-    /// table's tenant trigger rejects a row of another tenant. The role is switched back
-    /// afterwards. Without the role, the rows are copied into a temporary table and
-    /// inserted from there, which writes them twice.
+    /// table's tenant trigger rejects a row of another tenant. Afterwards the role is
+    /// switched back by name to the one that was current before, which `RESET ROLE` would
+    /// not do for a connection that set its role at connect time. Without the loader
+    /// role, the rows are copied into a temporary table and inserted from there, which
+    /// writes them twice.
     async fn insert_items<S, B>(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -412,7 +415,13 @@ impl TenantScope<'_> {
         B: AsRef<[NewReviewItem]>,
     {
         const OPERATION: &str = "store review items";
+        let mut own_role = None;
         let table = if self.review_loader() {
+            let current: String = sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db(OPERATION))?;
+            own_role = Some(current);
             let switch = format!("SET LOCAL ROLE {REVIEW_LOADER}");
             sqlx::query(sqlx::AssertSqlSafe(switch))
                 .execute(&mut *tx)
@@ -458,8 +467,10 @@ impl TenantScope<'_> {
         }
         copy.finish().await.map_err(self.db(OPERATION))?;
 
-        if self.review_loader() {
-            sqlx::query("SET LOCAL ROLE NONE")
+        if let Some(own_role) = own_role {
+            // `set_config('role', ...)` is `SET LOCAL ROLE` with the name bound, not quoted.
+            sqlx::query("SELECT set_config('role', $1, true)")
+                .bind(own_role)
                 .execute(&mut *tx)
                 .await
                 .map_err(self.db(OPERATION))?;

@@ -140,6 +140,47 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("connecting to `{}` as `{role}` failed: {e}", self.name))
     }
 
+    /// Creates a LOGIN role for this test only, dropped with the database, that is a member
+    /// of `member` and has no privileges of its own: NOINHERIT, so it gets `member`'s privileges
+    /// only after switching to it. Opens a pool that logs in as it and switches
+    /// each connection to `member` at connect time, as a deployment does that sets the
+    /// role in its connection options.
+    pub async fn pool_logged_in_switching_to(
+        &mut self,
+        member: &str,
+        max_connections: u32,
+    ) -> PgPool {
+        let role = format!("rollcall_test_login_{}", uuid::Uuid::new_v4().simple());
+        let mut connection =
+            connect_admin(&self.admin).await.unwrap_or_else(|message| panic!("{message}"));
+        for statement in [
+            format!("CREATE ROLE {role} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS"),
+            format!("GRANT {member} TO {role}"),
+        ] {
+            sqlx::query(AssertSqlSafe(statement.clone()))
+                .execute(&mut connection)
+                .await
+                .unwrap_or_else(|e| panic!("`{statement}` failed: {e}"));
+        }
+        let _ = connection.close().await;
+        self.extra_roles.push(role.clone());
+
+        let statement = format!("SET ROLE {member}");
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .after_connect(move |connection, _| {
+                let statement = statement.clone();
+                Box::pin(async move {
+                    sqlx::query(AssertSqlSafe(statement)).execute(connection).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(self.options_as(&role))
+            .await
+            .unwrap_or_else(|e| panic!("connecting to `{}` as `{role}` failed: {e}", self.name))
+    }
+
     /// Connects the store as a role of [`TestDb::create_loader_member`], so launches store
     /// their items with one `COPY`. The database must come from
     /// [`TestDb::create_with_review_loader`].
