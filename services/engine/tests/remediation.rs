@@ -749,9 +749,11 @@ async fn ehr_leavers_become_tasks_verified_by_next_export() {
     publish(&bus, &tenant, &ehr_export(as_of() - TimeDelta::hours(9), false)).await;
     let scope = store.tenant(&tenant);
 
-    let tasks = eventually("an EHR task and an EPCS task", || async {
+    // Tasks are recorded as planned and then run, so wait until both have run.
+    let tasks = eventually("an EHR task and an EPCS task, both run", || async {
         let tasks = scope.remediation_tasks().await.unwrap();
-        (tasks.len() == 2).then_some(tasks)
+        let run = tasks.iter().all(|task| task.state != TaskState::Planned);
+        (tasks.len() == 2 && run).then_some(tasks)
     })
     .await;
     let ehr = tasks.iter().find(|t| t.kind == TaskKind::EhrTask).unwrap();
