@@ -228,7 +228,7 @@ fn handover_batches<'r>(
 }
 
 /// Converts `item`, the campaign's `index`-th counted from 0, into its stored row.
-fn row_of(item: &ReviewItem, index: usize) -> Result<NewReviewItem, StoreError> {
+pub(crate) fn row_of(item: &ReviewItem, index: usize) -> Result<NewReviewItem, StoreError> {
     Ok(NewReviewItem {
         item_key: item.key.clone(),
         reviewee: item.reviewee.clone(),

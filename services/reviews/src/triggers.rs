@@ -17,14 +17,14 @@ use rollcall_core::context::Context;
 use rollcall_core::{Tenant, TenantData};
 use rollcall_ingest::tenant_file::{Campaign, ScopeSpec};
 use rollcall_store::{
-    NewReviewCampaign, NewReviewItem, ReviewFacts, ReviewLaunch, TenantScope, TriggerBaseline,
+    NewReviewCampaign, NewReviewItem, ReviewLaunch, TenantScope, TriggerBaseline,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::error::ReviewError;
-use crate::items::{Action, Baseline, ReviewItem, build_items};
-use crate::launch::LAUNCH_ACTOR;
+use crate::items::{ReviewItem, build_items};
+use crate::launch::{LAUNCH_ACTOR, row_of};
 
 /// The period label of every event-triggered campaign.
 pub const EVENT_PERIOD: &str = "event";
@@ -235,20 +235,11 @@ async fn launch_event(
     items: &[&ReviewItem],
     now: DateTime<Utc>,
 ) -> Result<ReviewLaunch, ReviewError> {
-    let mut rows = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let facts = ReviewFacts::new(item, &format!("items[{index}].facts"))?;
-        rows.push(NewReviewItem {
-            item_key: item.key.clone(),
-            reviewee: item.reviewee.clone(),
-            reviewer: item.reviewer.clone(),
-            reviewer_reason: item.reviewer_reason,
-            privileged: item.privileged,
-            outside_baseline: item.baseline != Baseline::Inside,
-            recommend_revoke: item.recommendation.action == Action::Revoke,
-            facts,
-        });
-    }
+    let rows: Vec<NewReviewItem> = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| row_of(item, index))
+        .collect::<Result<_, _>>()?;
     let person = items.first().map(|item| item.person.name.as_str()).unwrap_or_default();
     let name = match trigger {
         Trigger::PrivilegedGrant { .. } => {
