@@ -7,8 +7,8 @@
 //!    for the office manager is stored directly, because sign-in is not what is timed.
 //! 3. `wrk --latency` runs for `DURATION` with 16 connections (`BENCH_CONNECTIONS`) against
 //!    `GET /campaigns/{id}`, then against `POST /api/v1/campaigns/{id}/decisions`
-//!    revoking one item again and again (each request is a transaction with an audit
-//!    entry).
+//!    revoking one item again and again (each request checks the campaign in one
+//!    transaction, then records the decision and its audit entry in another).
 //!
 //! It prints a Markdown table for docs/benchmarks.md. The servers are the local
 //! PostgreSQL (or `ROLLCALL_TEST_DATABASE_URL`) and Redis on 127.0.0.1:6379.

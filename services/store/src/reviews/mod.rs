@@ -293,10 +293,10 @@ impl TenantScope<'_> {
     }
 
     /// Stores `campaign` with the items of `batches` and a `review.launched` audit entry,
-    /// in one transaction. The items are numbered from 1 in the order they arrive, and
-    /// each batch is sent to PostgreSQL as it arrives, so the caller can build the next
-    /// while the server stores this one, and neither side keeps every item in memory. A
-    /// batch that is an error rolls everything back and is returned. The end of `batches`
+    /// in one transaction. The items are numbered from 1 in the order they arrive. Each
+    /// batch is sent to PostgreSQL as it arrives, so the caller can build the next while
+    /// the server stores this one, and neither side keeps every item in memory. A batch
+    /// that is an error rolls everything back and is returned. The end of `batches`
     /// counts as the last item, so a producer that can stop early must end with an error
     /// instead. A campaign without items is stored closed.
     ///
@@ -399,8 +399,9 @@ impl TenantScope<'_> {
     /// arrives. PostgreSQL rejects `COPY FROM` into a table with row-level security, so
     /// with the review loader role (migration 0018) the `COPY` runs as that role, and the
     /// table's tenant trigger rejects a row of another tenant. Afterwards the role is
-    /// switched back by name to the one that was current before, which `RESET ROLE` would
-    /// not do for a connection that set its role at connect time. Without the loader
+    /// switched back by name to the one that was current before. `RESET ROLE` would return
+    /// to the login role instead for a connection that ran `SET ROLE` after connecting.
+    /// Without the loader
     /// role, the rows are copied into a temporary table and inserted from there, which
     /// writes them twice.
     async fn insert_items<S, B>(
