@@ -55,7 +55,7 @@ pub enum ReviewError {
     ItemBuilder {
         /// The campaign definition.
         campaign: String,
-        /// What ended the builder.
+        /// The panic or shutdown that ended the builder.
         reason: String,
     },
     /// The definition's cron expression matched no minute in the last eight years.

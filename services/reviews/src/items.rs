@@ -216,7 +216,7 @@ pub fn build_items_and_unavailable_owners(
 }
 
 /// Hands the items of [`build_items`] to `emit` one at a time, in the same order, so a
-/// launch can store them while the rest are built and never holds them all. Stops early
+/// launch can store them while the rest are built and never keeps them all in memory. Stops early
 /// when `emit` breaks. Returns the unavailable entitlement owners as
 /// [`build_items_and_unavailable_owners`] does, counted over the items emitted.
 pub fn for_each_item(

@@ -114,7 +114,7 @@ pub enum StoreError {
     LaunchItemsEnded {
         /// The campaign definition.
         definition_id: String,
-        /// Why the items stopped.
+        /// The reason the items stopped.
         reason: String,
     },
     /// A stored row cannot be read back into the domain model: it was written by another

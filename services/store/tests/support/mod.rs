@@ -124,6 +124,16 @@ impl TestDb {
     /// with SET ROLE, so `current_user` is `role` although the role cannot log in.
     pub async fn pool_switched_to(&self, role: &str, max_connections: u32) -> PgPool {
         let admin = self.options_as(self.admin.get_username());
+        self.pool_setting_role(admin, role, max_connections).await
+    }
+
+    /// Opens a pool with `options` that runs `SET ROLE role` on every new connection.
+    async fn pool_setting_role(
+        &self,
+        options: PgConnectOptions,
+        role: &str,
+        max_connections: u32,
+    ) -> PgPool {
         let statement = format!("SET ROLE {role}");
         PgPoolOptions::new()
             .max_connections(max_connections)
@@ -135,16 +145,15 @@ impl TestDb {
                     Ok(())
                 })
             })
-            .connect_with(admin)
+            .connect_with(options)
             .await
             .unwrap_or_else(|e| panic!("connecting to `{}` as `{role}` failed: {e}", self.name))
     }
 
     /// Creates a LOGIN role for this test only, dropped with the database, that is a member
-    /// of `member` and has no privileges of its own: NOINHERIT, so it gets `member`'s privileges
-    /// only after switching to it. Opens a pool that logs in as it and switches
-    /// each connection to `member` at connect time, as a deployment does that sets the
-    /// role in its connection options.
+    /// of `member` and has no privileges of its own. It is NOINHERIT, so it gets `member`'s
+    /// privileges only after switching to it. Opens a pool that logs in as it and switches
+    /// each connection to `member` at connect time.
     pub async fn pool_logged_in_switching_to(
         &mut self,
         member: &str,
@@ -165,20 +174,7 @@ impl TestDb {
         let _ = connection.close().await;
         self.extra_roles.push(role.clone());
 
-        let statement = format!("SET ROLE {member}");
-        PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .after_connect(move |connection, _| {
-                let statement = statement.clone();
-                Box::pin(async move {
-                    sqlx::query(AssertSqlSafe(statement)).execute(connection).await?;
-                    Ok(())
-                })
-            })
-            .connect_with(self.options_as(&role))
-            .await
-            .unwrap_or_else(|e| panic!("connecting to `{}` as `{role}` failed: {e}", self.name))
+        self.pool_setting_role(self.options_as(&role), member, max_connections).await
     }
 
     /// Connects the store as a role of [`TestDb::create_loader_member`], so launches store
